@@ -1,0 +1,115 @@
+// Package ports holds the interfaces the application core needs from the
+// outside world, and the plain types they carry. Adapters implement them;
+// the core never imports an adapter.
+package ports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Expected-version sentinels for EventStore.Append.
+const (
+	// NoStream: the stream must not exist yet (the first append).
+	NoStream int64 = 0
+	// AnyVersion: append whatever the current version is. Use only for
+	// streams whose events are commutative; orders always pass a version.
+	AnyVersion int64 = -1
+)
+
+// Stream names one aggregate's event stream.
+type Stream struct {
+	Type string // aggregate type, e.g. "order"
+	ID   string // aggregate id, a UUID
+}
+
+func (s Stream) String() string { return s.Type + "-" + s.ID }
+
+// EventMetadata travels with every event, in the store and on the broker.
+type EventMetadata struct {
+	EventID       string    // UUIDv7, unique across the store
+	CorrelationID string    // the request or process this event belongs to
+	CausationID   string    // the command or event that caused this one
+	OccurredAt    time.Time // domain time, from the clock port
+}
+
+// NewEvent is an event to append. Data is the encoded payload (JSON).
+type NewEvent struct {
+	Type     string
+	Data     []byte
+	Metadata EventMetadata
+}
+
+// Position is a place in the store-wide order of events, shaped like
+// EventStoreDB's $all position. Commit orders events by the moment their
+// transaction became visible; Prepare orders events within one commit and is
+// the store-wide sequence number shown to users. Positions compare
+// lexicographically; the zero Position is before every event.
+type Position struct {
+	Commit  uint64
+	Prepare uint64
+}
+
+// Less reports whether p comes before o.
+func (p Position) Less(o Position) bool {
+	return p.Commit < o.Commit || (p.Commit == o.Commit && p.Prepare < o.Prepare)
+}
+
+func (p Position) String() string { return fmt.Sprintf("%d/%d", p.Commit, p.Prepare) }
+
+// RecordedEvent is an event as stored.
+type RecordedEvent struct {
+	Stream     Stream
+	Version    int64 // 1 for the first event of a stream
+	Position   Position
+	Type       string
+	Data       []byte
+	Metadata   EventMetadata
+	RecordedAt time.Time // the store's clock at commit
+}
+
+// AppendResult reports where an append landed.
+type AppendResult struct {
+	// NextExpectedVersion is the stream version after the append.
+	NextExpectedVersion int64
+}
+
+// ErrConcurrency is matched (errors.Is) by every *ConcurrencyError.
+var ErrConcurrency = errors.New("concurrency conflict")
+
+// ConcurrencyError reports that a stream's version was not the expected one:
+// another writer appended first. Nothing of the failed append was written.
+type ConcurrencyError struct {
+	Stream   Stream
+	Expected int64
+	Actual   int64
+}
+
+func (e *ConcurrencyError) Error() string {
+	return fmt.Sprintf("stream %s: expected version %d, actual %d", e.Stream, e.Expected, e.Actual)
+}
+
+func (e *ConcurrencyError) Is(target error) bool { return target == ErrConcurrency }
+
+// EventStore is the write model's storage.
+//
+// Append writes events atomically with optimistic concurrency: either all are
+// stored with versions expectedVersion+1... and published to the outbox in the
+// same transaction, or none is and the error says why (*ConcurrencyError on a
+// version mismatch). Appending zero events is an error.
+//
+// Load returns a stream's events with Version >= fromVersion, oldest first;
+// an unknown stream yields no events and no error.
+//
+// ReadAll returns up to limit events after position `after`, in Position
+// order. It never skips an event: an event becomes visible to ReadAll only
+// once every event that could be ordered before it has committed, so a reader
+// that resumes from the last Position it saw reads every committed event
+// exactly once, whatever the concurrency of writers.
+type EventStore interface {
+	Append(ctx context.Context, stream Stream, expectedVersion int64, events []NewEvent) (AppendResult, error)
+	Load(ctx context.Context, stream Stream, fromVersion int64) ([]RecordedEvent, error)
+	ReadAll(ctx context.Context, after Position, limit int) ([]RecordedEvent, error)
+}
