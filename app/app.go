@@ -1,0 +1,75 @@
+// Package app is the application core's front door: the use cases an inbound
+// adapter (HTTP, messages) may call, each already decorated with logging and
+// metrics.
+package app
+
+import (
+	"log/slog"
+
+	"github.com/orderflow/orderflow/app/command"
+	"github.com/orderflow/orderflow/app/decorator"
+	"github.com/orderflow/orderflow/app/query"
+	"github.com/orderflow/orderflow/app/repository"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// Application groups the use cases.
+type Application struct {
+	Commands Commands
+	Queries  Queries
+}
+
+// Commands change orders.
+type Commands struct {
+	PlaceOrder   decorator.Handler[command.PlaceOrder, command.Result]
+	ConfirmOrder decorator.Handler[command.ConfirmOrder, command.Result]
+	CancelOrder  decorator.Handler[command.CancelOrder, command.Result]
+	ShipOrder    decorator.Handler[command.ShipOrder, command.Result]
+	DeliverOrder decorator.Handler[command.DeliverOrder, command.Result]
+}
+
+// Queries read orders.
+type Queries struct {
+	GetOrder     decorator.Handler[query.GetOrder, query.OrderView]
+	ListOrders   decorator.Handler[query.ListOrders, ports.OrderPage]
+	OrderEvents  decorator.Handler[query.OrderEvents, []ports.RecordedEvent]
+	OrderHistory decorator.Handler[query.OrderHistory, ports.OrderSummary]
+}
+
+// Deps are the ports the application needs.
+type Deps struct {
+	Events  ports.EventStore
+	Orders  ports.OrderSummaryReader
+	Clock   ports.Clock
+	Logger  *slog.Logger
+	Metrics decorator.MetricsClient
+}
+
+// New wires the use cases. It panics on a missing dependency.
+func New(d Deps) Application {
+	if d.Clock == nil {
+		d.Clock = ports.SystemClock{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Metrics == nil {
+		d.Metrics = decorator.NopMetrics{}
+	}
+	repo := repository.NewOrders(d.Events, d.Clock)
+	return Application{
+		Commands: Commands{
+			PlaceOrder:   decorator.Apply(command.NewPlaceOrderHandler(repo, d.Clock), d.Logger, d.Metrics),
+			ConfirmOrder: decorator.Apply(command.NewConfirmOrderHandler(repo, d.Clock), d.Logger, d.Metrics),
+			CancelOrder:  decorator.Apply(command.NewCancelOrderHandler(repo, d.Clock), d.Logger, d.Metrics),
+			ShipOrder:    decorator.Apply(command.NewShipOrderHandler(repo, d.Clock), d.Logger, d.Metrics),
+			DeliverOrder: decorator.Apply(command.NewDeliverOrderHandler(repo, d.Clock), d.Logger, d.Metrics),
+		},
+		Queries: Queries{
+			GetOrder:     decorator.Apply(query.NewGetOrderHandler(d.Orders), d.Logger, d.Metrics),
+			ListOrders:   decorator.Apply(query.NewListOrdersHandler(d.Orders), d.Logger, d.Metrics),
+			OrderEvents:  decorator.Apply(query.NewOrderEventsHandler(repo), d.Logger, d.Metrics),
+			OrderHistory: decorator.Apply(query.NewOrderHistoryHandler(repo), d.Logger, d.Metrics),
+		},
+	}
+}

@@ -1,0 +1,95 @@
+// Package decorator wraps every use case once with logging and metrics, so
+// handlers stay free of cross-cutting code.
+package decorator
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/meta"
+)
+
+// Handler is the shape of every command and query handler.
+type Handler[C any, R any] interface {
+	Handle(ctx context.Context, cmd C) (R, error)
+}
+
+// MetricsClient records one use-case execution. outcome is "ok" or the
+// apperr code of the error.
+type MetricsClient interface {
+	ObserveUseCase(name, outcome string, elapsed time.Duration)
+}
+
+// NopMetrics records nothing.
+type NopMetrics struct{}
+
+func (NopMetrics) ObserveUseCase(string, string, time.Duration) {}
+
+// Apply wraps h with logging (outermost) and metrics.
+func Apply[C any, R any](h Handler[C, R], logger *slog.Logger, metrics MetricsClient) Handler[C, R] {
+	if h == nil || logger == nil || metrics == nil {
+		panic("decorator: nil handler, logger or metrics")
+	}
+	name := handlerName(h)
+	return logging[C, R]{base: metricsDecorator[C, R]{base: h, name: name, client: metrics}, name: name, logger: logger}
+}
+
+type logging[C any, R any] struct {
+	base   Handler[C, R]
+	name   string
+	logger *slog.Logger
+}
+
+func (d logging[C, R]) Handle(ctx context.Context, cmd C) (R, error) {
+	start := time.Now()
+	r, err := d.base.Handle(ctx, cmd)
+	attrs := []any{"use_case", d.name, "correlation_id", meta.CorrelationID(ctx), "elapsed", time.Since(start)}
+	switch code := apperr.CodeOf(err); code {
+	case "":
+		d.logger.DebugContext(ctx, "use case done", attrs...)
+	case apperr.Internal, apperr.Unavailable:
+		d.logger.ErrorContext(ctx, "use case failed", append(attrs, "error", err)...)
+	default:
+		d.logger.InfoContext(ctx, "use case refused", append(attrs, "code", code, "error", err)...)
+	}
+	return r, err
+}
+
+type metricsDecorator[C any, R any] struct {
+	base   Handler[C, R]
+	name   string
+	client MetricsClient
+}
+
+func (d metricsDecorator[C, R]) Handle(ctx context.Context, cmd C) (R, error) {
+	start := time.Now()
+	r, err := d.base.Handle(ctx, cmd)
+	outcome := "ok"
+	if err != nil {
+		outcome = string(apperr.CodeOf(err))
+	}
+	d.client.ObserveUseCase(d.name, outcome, time.Since(start))
+	return r, err
+}
+
+// handlerName turns "command.placeOrderHandler" into "place_order".
+func handlerName(h any) string {
+	n := fmt.Sprintf("%T", h)
+	n = n[strings.LastIndex(n, ".")+1:]
+	n = strings.TrimSuffix(strings.TrimPrefix(n, "*"), "Handler")
+	var b strings.Builder
+	for i, r := range n {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,129 @@
+// Package projection keeps read models in step with the event stream.
+package projection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/domain/order"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// OrderSummaryName names the projection (its consumer group and its metrics).
+const OrderSummaryName = "order_summary"
+
+// staleRetries bounds how often Handle re-reads a row another projector
+// changed under it before giving up with a retryable error.
+const staleRetries = 3
+
+// OrderSummary projects order events into the order_summary read model.
+//
+// It is idempotent and self-healing: each row records the version of the
+// last event applied; an event at or below it is a redelivery and changes
+// nothing; an event more than one ahead (a message lost or reordered
+// upstream) makes it read the missing events from the event store, so a gap
+// never persists.
+type OrderSummary struct {
+	store  ports.OrderSummaryStore
+	events ports.EventStore
+}
+
+func NewOrderSummary(store ports.OrderSummaryStore, events ports.EventStore) *OrderSummary {
+	if store == nil || events == nil {
+		panic("projection: nil read model store or event store")
+	}
+	return &OrderSummary{store: store, events: events}
+}
+
+// Handle applies one recorded event. Events of other aggregates are ignored.
+// An undecodable event is an apperr.Invalid error (never retried); a store
+// failure is apperr.Unavailable (retry).
+func (p *OrderSummary) Handle(ctx context.Context, e ports.RecordedEvent) error {
+	if e.Stream.Type != order.AggregateType {
+		return nil
+	}
+	for attempt := 0; ; attempt++ {
+		err := p.apply(ctx, e)
+		if !errors.Is(err, ports.ErrStaleWrite) {
+			return err
+		}
+		if attempt >= staleRetries {
+			return apperr.Wrap(apperr.Unavailable, err, "order_summary %s keeps changing", e.Stream.ID)
+		}
+	}
+}
+
+func (p *OrderSummary) apply(ctx context.Context, e ports.RecordedEvent) error {
+	row, err := p.store.Get(ctx, e.Stream.ID)
+	if err != nil && !errors.Is(err, ports.ErrNotFound) {
+		return apperr.Wrap(apperr.Unavailable, err, "cannot read order_summary %s", e.Stream.ID)
+	}
+	if e.Version <= row.Version {
+		return nil
+	}
+	pending := []ports.RecordedEvent{e}
+	if e.Version > row.Version+1 {
+		if pending, err = p.events.Load(ctx, e.Stream, row.Version+1); err != nil {
+			return apperr.Wrap(apperr.Unavailable, err, "cannot fill the gap in order_summary %s", e.Stream.ID)
+		}
+	}
+	prev := row.Version
+	for _, re := range pending {
+		if re.Version > e.Version {
+			break
+		}
+		if re.Version != row.Version+1 {
+			return apperr.New(apperr.Internal, "order %s: event version %d follows %d", e.Stream.ID, re.Version, row.Version)
+		}
+		domainEvent, err := order.DecodeEvent(re.Type, re.Data)
+		if err != nil {
+			return fmt.Errorf("order_summary %s version %d: %w", re.Stream.ID, re.Version, err)
+		}
+		row = applyTo(row, domainEvent, re)
+	}
+	if err := p.store.Save(ctx, row, prev); err != nil {
+		if errors.Is(err, ports.ErrStaleWrite) {
+			return err
+		}
+		return apperr.Wrap(apperr.Unavailable, err, "cannot save order_summary %s", e.Stream.ID)
+	}
+	return nil
+}
+
+// applyTo is the projection proper: the read model's own view of each event.
+// Times come from the events themselves, so a rebuilt row equals the original.
+func applyTo(row ports.OrderSummary, e order.Event, re ports.RecordedEvent) ports.OrderSummary {
+	row.Version = re.Version
+	switch e := e.(type) {
+	case order.Placed:
+		row.OrderID = e.OrderID
+		row.CustomerID = e.CustomerID
+		row.Currency = e.Currency
+		row.Total = e.Total
+		row.Items = make([]ports.OrderLine, len(e.Items))
+		for i, it := range e.Items {
+			row.Items[i] = ports.OrderLine{SKU: it.SKU, Quantity: it.Quantity, UnitPrice: it.UnitPrice}
+		}
+		row.CreatedAt = e.PlacedAt
+		row.UpdatedAt = e.PlacedAt
+		row.Status = string(order.StatusPlaced)
+	case order.Confirmed:
+		row.Status = string(order.StatusConfirmed)
+		row.UpdatedAt = e.ConfirmedAt
+	case order.Cancelled:
+		row.Status = string(order.StatusCancelled)
+		row.CancellationReason = e.Reason
+		row.UpdatedAt = e.CancelledAt
+	case order.Shipped:
+		row.Status = string(order.StatusShipped)
+		row.Carrier = e.Carrier
+		row.TrackingNumber = e.TrackingNumber
+		row.UpdatedAt = e.ShippedAt
+	case order.Delivered:
+		row.Status = string(order.StatusDelivered)
+		row.UpdatedAt = e.DeliveredAt
+	}
+	return row
+}

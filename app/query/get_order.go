@@ -1,0 +1,78 @@
+// Package query holds the read-side use cases, one file per query. Reads are
+// served from projections; history and events come from the event store.
+package query
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// MaxWait bounds how long GetOrder waits for the projection to catch up.
+const MaxWait = 5 * time.Second
+
+// pollInterval is how often GetOrder re-reads while waiting.
+const pollInterval = 10 * time.Millisecond
+
+// GetOrder reads one order. With MinVersion > 0 the query waits up to Wait
+// (capped at MaxWait) for the read model to reach that version
+// (read-your-writes); if it does not, the view it has is returned with Stale
+// set rather than an error.
+type GetOrder struct {
+	OrderID    string
+	MinVersion int64
+	Wait       time.Duration
+}
+
+// OrderView is an order summary and whether it is older than was asked for.
+type OrderView struct {
+	ports.OrderSummary
+	Stale bool
+}
+
+// GetOrderHandler answers GetOrder from the order_summary read model.
+type GetOrderHandler struct {
+	reader ports.OrderSummaryReader
+}
+
+func NewGetOrderHandler(reader ports.OrderSummaryReader) GetOrderHandler {
+	if reader == nil {
+		panic("query: nil order summary reader")
+	}
+	return GetOrderHandler{reader: reader}
+}
+
+// Handle returns apperr.NotFound when the order is unknown to the read model
+// once the wait (if any) is over.
+func (h GetOrderHandler) Handle(ctx context.Context, q GetOrder) (OrderView, error) {
+	wait := min(q.Wait, MaxWait)
+	if q.MinVersion <= 0 {
+		wait = 0
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for {
+		s, err := h.reader.Get(ctx, q.OrderID)
+		switch {
+		case err == nil && s.Version >= q.MinVersion:
+			return OrderView{OrderSummary: s}, nil
+		case err != nil && !errors.Is(err, ports.ErrNotFound):
+			return OrderView{}, apperr.Wrap(apperr.Unavailable, err, "cannot read order %s", q.OrderID)
+		}
+		select {
+		case <-tick.C:
+			continue
+		case <-deadline.C:
+		case <-ctx.Done():
+		}
+		if err != nil {
+			return OrderView{}, apperr.New(apperr.NotFound, "order %s not found", q.OrderID)
+		}
+		return OrderView{OrderSummary: s, Stale: true}, nil
+	}
+}

@@ -1,0 +1,170 @@
+// Package repository loads and saves event-sourced aggregates through the
+// EventStore port: an aggregate is its event stream, saved by appending the
+// events it recorded with the version it was loaded at as the expectation.
+package repository
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/domain/order"
+	"github.com/orderflow/orderflow/app/meta"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// conflictRetries bounds how often Update reloads and re-runs a command that
+// lost an optimistic-concurrency race.
+const conflictRetries = 5
+
+// Orders is the Order repository.
+type Orders struct {
+	store ports.EventStore
+	clock ports.Clock
+}
+
+// NewOrders panics on nil dependencies: a repository without a store is a wiring bug.
+func NewOrders(store ports.EventStore, clock ports.Clock) *Orders {
+	if store == nil || clock == nil {
+		panic("repository: nil event store or clock")
+	}
+	return &Orders{store: store, clock: clock}
+}
+
+// Stream returns the event stream of an order.
+func Stream(orderID string) ports.Stream {
+	return ports.Stream{Type: order.AggregateType, ID: orderID}
+}
+
+// Create appends the events of a new order; the stream must not exist.
+func (r *Orders) Create(ctx context.Context, o *order.Order) error {
+	_, err := r.save(ctx, o)
+	return err
+}
+
+// Load returns the current state of an order, or an apperr.NotFound error.
+func (r *Orders) Load(ctx context.Context, orderID string) (*order.Order, error) {
+	events, err := r.History(ctx, orderID)
+	if err != nil {
+		return nil, err
+	}
+	return Fold(events, func(ports.RecordedEvent) bool { return true })
+}
+
+// History returns every stored event of an order, oldest first, or an
+// apperr.NotFound error for an unknown order.
+func (r *Orders) History(ctx context.Context, orderID string) ([]ports.RecordedEvent, error) {
+	if _, err := uuid.Parse(orderID); err != nil {
+		return nil, apperr.New(apperr.NotFound, "order %q not found", orderID)
+	}
+	events, err := r.store.Load(ctx, Stream(orderID), 1)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, err, "cannot load order %s", orderID)
+	}
+	if len(events) == 0 {
+		return nil, apperr.New(apperr.NotFound, "order %s not found", orderID)
+	}
+	return events, nil
+}
+
+// Fold rebuilds an order from the prefix of events for which keep is true.
+// It returns apperr.NotFound if no event is kept.
+func Fold(events []ports.RecordedEvent, keep func(ports.RecordedEvent) bool) (*order.Order, error) {
+	var domainEvents []order.Event
+	for _, re := range events {
+		if !keep(re) {
+			break
+		}
+		e, err := order.DecodeEvent(re.Type, re.Data)
+		if err != nil {
+			return nil, fmt.Errorf("order %s version %d: %w", re.Stream.ID, re.Version, err)
+		}
+		domainEvents = append(domainEvents, e)
+	}
+	if len(domainEvents) == 0 {
+		return nil, apperr.New(apperr.NotFound, "order not found at that point")
+	}
+	return order.FromHistory(domainEvents), nil
+}
+
+// Update loads the order, runs fn on it and appends the events fn recorded,
+// in one transaction together with their outbox messages.
+//
+// ifMatch > 0 is the version the caller last saw: if the order moved on, the
+// result is apperr.PreconditionFailed and nothing is written. With ifMatch 0
+// a concurrent writer's win is absorbed by reloading and re-running fn (the
+// commands are intents, checked again against the newer state), up to
+// conflictRetries times, then apperr.Conflict.
+func (r *Orders) Update(ctx context.Context, orderID string, ifMatch int64, fn func(*order.Order) error) (*order.Order, error) {
+	for attempt := 0; ; attempt++ {
+		o, err := r.Load(ctx, orderID)
+		if err != nil {
+			return nil, err
+		}
+		if ifMatch > 0 && o.Version() != ifMatch {
+			return nil, apperr.New(apperr.PreconditionFailed,
+				"order %s is at version %d, not the expected %d", orderID, o.Version(), ifMatch)
+		}
+		if err := fn(o); err != nil {
+			return nil, err
+		}
+		_, err = r.save(ctx, o)
+		if !errors.Is(err, ports.ErrConcurrency) {
+			return o, err
+		}
+		if ifMatch > 0 {
+			return nil, apperr.Wrap(apperr.PreconditionFailed, err,
+				"order %s changed after version %d", orderID, ifMatch)
+		}
+		if attempt >= conflictRetries {
+			return nil, apperr.Wrap(apperr.Conflict, err,
+				"order %s is being changed concurrently; try again", orderID)
+		}
+	}
+}
+
+func (r *Orders) save(ctx context.Context, o *order.Order) (ports.AppendResult, error) {
+	changes := o.Changes()
+	if len(changes) == 0 {
+		return ports.AppendResult{NextExpectedVersion: o.Version()}, nil
+	}
+	now := r.clock.Now()
+	events := make([]ports.NewEvent, len(changes))
+	for i, c := range changes {
+		data, err := order.EncodeEvent(c)
+		if err != nil {
+			return ports.AppendResult{}, apperr.Wrap(apperr.Internal, err, "cannot encode %s", c.EventType())
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return ports.AppendResult{}, apperr.Wrap(apperr.Internal, err, "cannot generate event id")
+		}
+		events[i] = ports.NewEvent{Type: c.EventType(), Data: data, Metadata: ports.EventMetadata{
+			EventID:       id.String(),
+			CorrelationID: meta.CorrelationID(ctx),
+			CausationID:   meta.CausationID(ctx),
+			OccurredAt:    now,
+		}}
+	}
+	res, err := r.store.Append(ctx, Stream(o.ID()), o.OriginalVersion(), events)
+	switch {
+	case errors.Is(err, ports.ErrConcurrency):
+		return res, err
+	case err != nil:
+		return res, apperr.Wrap(apperr.Unavailable, err, "cannot store order %s", o.ID())
+	}
+	return res, nil
+}
+
+// AtTime returns a Fold filter keeping the events that occurred at or before t.
+func AtTime(t time.Time) func(ports.RecordedEvent) bool {
+	return func(e ports.RecordedEvent) bool { return !e.Metadata.OccurredAt.After(t) }
+}
+
+// AtVersion returns a Fold filter keeping events up to version v.
+func AtVersion(v int64) func(ports.RecordedEvent) bool {
+	return func(e ports.RecordedEvent) bool { return e.Version <= v }
+}
