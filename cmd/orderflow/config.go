@@ -1,0 +1,133 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the binary. Each has a flag and an environment
+// variable of the same name (ORDERFLOW_ + upper snake case); a flag given on
+// the command line wins over the environment.
+type Config struct {
+	HTTPAddr        string
+	DataDir         string
+	PostgresURL     string
+	LogLevel        string
+	LogFormat       string
+	ShutdownTimeout time.Duration
+	ReadWait        time.Duration
+	PollInterval    time.Duration
+	AutoMigrate     bool
+}
+
+// Embedded reports whether the service runs on SQLite in DataDir.
+func (c Config) Embedded() bool { return c.PostgresURL == "" }
+
+func (c *Config) setDefaults() {
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "data"
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.ReadWait == 0 {
+		c.ReadWait = 2 * time.Second
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = 50 * time.Millisecond
+	}
+}
+
+// Validate reports every bad setting at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat))
+	}
+	if c.PostgresURL != "" && !strings.HasPrefix(c.PostgresURL, "postgres://") && !strings.HasPrefix(c.PostgresURL, "postgresql://") {
+		errs = append(errs, errors.New("--postgres-url must be a postgres:// URL"))
+	}
+	for name, d := range map[string]time.Duration{"--shutdown-timeout": c.ShutdownTimeout, "--read-wait": c.ReadWait, "--poll-interval": c.PollInterval} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive", name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// bindFlags declares the flags of cmd on fs, reading defaults from the
+// environment. It is the one place settings are documented (--help).
+func (c *Config) bindFlags(fs *flag.FlagSet, serve bool) {
+	def := Config{}
+	def.setDefaults()
+	str := func(p *string, name, value, usage string) {
+		fs.StringVar(p, name, envOr(name, value), usage+" (env "+envName(name)+")")
+	}
+	str(&c.PostgresURL, "postgres-url", "", "PostgreSQL URL; when set, Postgres replaces the embedded SQLite store and broker")
+	str(&c.DataDir, "data-dir", def.DataDir, "directory of the embedded SQLite database")
+	str(&c.LogLevel, "log-level", def.LogLevel, "debug, info, warn or error")
+	str(&c.LogFormat, "log-format", def.LogFormat, "text or json")
+	if !serve {
+		return
+	}
+	str(&c.HTTPAddr, "http-addr", def.HTTPAddr, "address the HTTP API listens on")
+	dur := func(p *time.Duration, name string, value time.Duration, usage string) {
+		v := value
+		if s, ok := os.LookupEnv(envName(name)); ok {
+			if d, err := time.ParseDuration(s); err == nil {
+				v = d
+			}
+		}
+		fs.DurationVar(p, name, v, usage+" (env "+envName(name)+")")
+	}
+	dur(&c.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "how long SIGTERM waits for requests and handlers in flight")
+	dur(&c.ReadWait, "read-wait", def.ReadWait, "how long GET ?min_version= waits for the read model")
+	dur(&c.PollInterval, "poll-interval", def.PollInterval, "how often SQL subscribers poll for new messages when idle")
+	fs.BoolVar(&c.AutoMigrate, "auto-migrate", envOr("auto-migrate", "true") == "true",
+		"apply database migrations at start (env "+envName("auto-migrate")+")")
+}
+
+func envName(flagName string) string {
+	return "ORDERFLOW_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func envOr(flagName, def string) string {
+	if v, ok := os.LookupEnv(envName(flagName)); ok {
+		return v
+	}
+	return def
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", s)
+	}
+	return l, nil
+}
+
+func newLogger(c Config, w *os.File) *slog.Logger {
+	level, _ := parseLevel(c.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

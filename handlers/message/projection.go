@@ -1,0 +1,33 @@
+// Package message holds the Watermill message handlers: inbound adapters that
+// decode a message and call the application.
+package message
+
+import (
+	"context"
+
+	wm "github.com/ThreeDotsLabs/watermill/message"
+	"github.com/orderflow/orderflow/app/meta"
+	"github.com/orderflow/orderflow/internal/eventwire"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// EventHandler is any application component that reacts to recorded events.
+type EventHandler interface {
+	Handle(ctx context.Context, e ports.RecordedEvent) error
+}
+
+// Events adapts an EventHandler to a Watermill handler. A message that is not
+// an event fails with an apperr.Invalid error (the router parks it); the
+// handler's own errors pass through for the router to classify. The event's
+// correlation id and its own id (as causation) travel in the context.
+func Events(h EventHandler) wm.NoPublishHandlerFunc {
+	return func(msg *wm.Message) error {
+		e, err := eventwire.FromMessage(msg)
+		if err != nil {
+			return err
+		}
+		ctx := meta.WithCorrelationID(msg.Context(), e.Metadata.CorrelationID)
+		ctx = meta.WithCausationID(ctx, e.Metadata.EventID)
+		return h.Handle(ctx, e)
+	}
+}
