@@ -1,0 +1,77 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/ports"
+)
+
+const eventColumns = `stream_type, stream_id, version, position, transaction_id, event_id::text,
+	event_type, data, correlation_id, causation_id, occurred_at, recorded_at`
+
+// Load implements ports.EventStore.
+func (s *EventStore) Load(ctx context.Context, stream ports.Stream, fromVersion int64) ([]ports.RecordedEvent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE stream_type = $1 AND stream_id = $2 AND version >= $3
+		ORDER BY version`,
+		stream.Type, stream.ID, fromVersion)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", stream, err)
+	}
+	events, err := scanEvents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", stream, err)
+	}
+	return events, nil
+}
+
+// ReadAll implements ports.EventStore. It reads in (transaction id,
+// sequence) order and only events whose transaction is older than every
+// transaction still running on the server: those can no longer be joined by
+// an event ordered before them. A non-positive limit is apperr.Invalid.
+func (s *EventStore) ReadAll(ctx context.Context, after ports.Position, limit int) ([]ports.RecordedEvent, error) {
+	if limit < 1 {
+		return nil, apperr.New(apperr.Invalid, "read all: limit %d, want at least 1", limit)
+	}
+	// The row comparison resumes strictly after `after` and is served by the
+	// (transaction_id, position) index.
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
+		  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY transaction_id, position
+		LIMIT $3`,
+		after.Commit, int64(after.Prepare), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %v: %w", after, err)
+	}
+	events, err := scanEvents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %v: %w", after, err)
+	}
+	return events, nil
+}
+
+// scanEvents reads rows of eventColumns and closes them.
+func scanEvents(rows pgx.Rows) ([]ports.RecordedEvent, error) {
+	defer rows.Close()
+	var events []ports.RecordedEvent
+	for rows.Next() {
+		var e ports.RecordedEvent
+		err := rows.Scan(&e.Stream.Type, &e.Stream.ID, &e.Version, &e.Position.Prepare, &e.Position.Commit,
+			&e.Metadata.EventID, &e.Type, &e.Data, &e.Metadata.CorrelationID, &e.Metadata.CausationID,
+			&e.Metadata.OccurredAt, &e.RecordedAt)
+		if err != nil {
+			return nil, fmt.Errorf("scan event: %w", err)
+		}
+		e.Metadata.OccurredAt = e.Metadata.OccurredAt.UTC()
+		e.RecordedAt = e.RecordedAt.UTC()
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return events, nil
+}

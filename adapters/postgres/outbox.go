@@ -1,0 +1,81 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/components/forwarder"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderflow/orderflow/internal/eventwire"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// OutboxSchema is the watermill-sql schema of the outbox topic. The
+// forwarder's subscriber must use the same one (with
+// wsql.DefaultPostgreSQLOffsetsAdapter{}) to read what Append writes.
+var OutboxSchema = wsql.DefaultPostgreSQLSchema{}
+
+// InitializeOutbox creates the tables of cfg's outbox topic (messages and
+// consumer offsets) with watermill-sql's own schema initialisation, if they
+// do not exist. Call it once at start-up, before the first Append: the
+// publisher inside the append transaction cannot create its table. It is
+// safe to call concurrently and repeatedly.
+func InitializeOutbox(ctx context.Context, pool *pgxpool.Pool, cfg EventStoreConfig) error {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	params := wsql.SchemaInitializingQueriesParams{Topic: cfg.OutboxTopic}
+	queries, err := OutboxSchema.SchemaInitializingQueries(params)
+	if err != nil {
+		return fmt.Errorf("outbox schema: %w", err)
+	}
+	offsets, err := wsql.DefaultPostgreSQLOffsetsAdapter{}.SchemaInitializingQueries(
+		wsql.OffsetsSchemaInitializingQueriesParams{Topic: cfg.OutboxTopic})
+	if err != nil {
+		return fmt.Errorf("outbox offsets schema: %w", err)
+	}
+	queries = append(queries, offsets...)
+
+	// The schema's first query takes a transaction-scoped advisory lock, so
+	// concurrent initialisations (another instance, the forwarder's
+	// subscriber) do not race on CREATE TABLE IF NOT EXISTS.
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		for _, q := range queries {
+			if _, err := tx.Exec(ctx, q.Query, q.Args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("initialize outbox topic %s: %w", cfg.OutboxTopic, err)
+	}
+	return nil
+}
+
+// publishOutbox writes the recorded events to the outbox inside tx, each
+// enveloped for the forwarder with its destination topic.
+func (s *EventStore) publishOutbox(ctx context.Context, tx pgx.Tx, stream ports.Stream, recorded []ports.RecordedEvent) error {
+	pub, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: OutboxSchema}, s.cfg.Logger)
+	if err != nil {
+		return fmt.Errorf("append to %s: outbox publisher: %w", stream, err)
+	}
+	fwd := forwarder.NewPublisher(pub, forwarder.PublisherConfig{ForwarderTopic: s.cfg.OutboxTopic})
+	msgs := make([]*message.Message, len(recorded))
+	for i, e := range recorded {
+		msgs[i] = eventwire.ToMessage(e)
+		msgs[i].SetContext(ctx) // the SQL publisher runs its INSERT with it
+	}
+	topic := s.cfg.EventTopic(stream.Type)
+	if err := fwd.Publish(topic, msgs...); err != nil {
+		return fmt.Errorf("append to %s: publish to outbox for %s: %w", stream, topic, err)
+	}
+	if err := fwd.Close(); err != nil {
+		return fmt.Errorf("append to %s: close outbox publisher: %w", stream, err)
+	}
+	return nil
+}

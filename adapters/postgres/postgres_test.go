@@ -1,0 +1,40 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderflow/orderflow/adapters/postgres"
+	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/ports"
+	"github.com/orderflow/orderflow/ports/porttest"
+)
+
+func TestEventStoreContract(t *testing.T) {
+	porttest.RunEventStore(t, func(t *testing.T) ports.EventStore {
+		store, _ := newEventStore(t)
+		return store
+	})
+}
+
+func TestOrderSummaryStoreContract(t *testing.T) {
+	porttest.RunOrderSummaryStore(t, func(t *testing.T) ports.OrderSummaryStore {
+		pool, _ := testenv.PostgresPool(t)
+		return postgres.NewOrderSummaryStore(pool)
+	})
+}
+
+// newEventStore returns a store on a fresh schema with its outbox ready.
+func newEventStore(t testing.TB) (*postgres.EventStore, *pgxpool.Pool) {
+	t.Helper()
+	pool, _ := testenv.PostgresPool(t)
+	var cfg postgres.EventStoreConfig
+	if err := postgres.InitializeOutbox(t.Context(), pool, cfg); err != nil {
+		t.Fatal(err)
+	}
+	store, err := postgres.NewEventStore(pool, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, pool
+}
