@@ -1,0 +1,76 @@
+package httpapi_test
+
+import (
+	"context"
+	"sync"
+
+	"github.com/orderflow/orderflow/app"
+	"github.com/orderflow/orderflow/app/command"
+	"github.com/orderflow/orderflow/app/meta"
+	"github.com/orderflow/orderflow/app/query"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// stub is a use case test double: it records every call with the ids the
+// context carried, and answers with result and err (or run, when set).
+type stub[C, R any] struct {
+	mu     sync.Mutex
+	calls  []C
+	ids    [][2]string // correlation and causation id of each call
+	result R
+	err    error
+	run    func(context.Context, C) (R, error)
+}
+
+func (s *stub[C, R]) Handle(ctx context.Context, c C) (R, error) {
+	s.mu.Lock()
+	s.calls = append(s.calls, c)
+	s.ids = append(s.ids, [2]string{meta.CorrelationID(ctx), meta.CausationID(ctx)})
+	run, result, err := s.run, s.result, s.err
+	s.mu.Unlock()
+	if run != nil {
+		return run(ctx, c)
+	}
+	return result, err
+}
+
+func (s *stub[C, R]) Calls() []C {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]C(nil), s.calls...)
+}
+
+func (s *stub[C, R]) LastIDs() [2]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.ids) == 0 {
+		return [2]string{}
+	}
+	return s.ids[len(s.ids)-1]
+}
+
+// fakeApp holds one stub per use case.
+type fakeApp struct {
+	place   stub[command.PlaceOrder, command.Result]
+	confirm stub[command.ConfirmOrder, command.Result]
+	cancel  stub[command.CancelOrder, command.Result]
+	ship    stub[command.ShipOrder, command.Result]
+	deliver stub[command.DeliverOrder, command.Result]
+	get     stub[query.GetOrder, query.OrderView]
+	list    stub[query.ListOrders, ports.OrderPage]
+	events  stub[query.OrderEvents, []ports.RecordedEvent]
+	history stub[query.OrderHistory, ports.OrderSummary]
+}
+
+func (f *fakeApp) application() app.Application {
+	return app.Application{
+		Commands: app.Commands{PlaceOrder: &f.place, ConfirmOrder: &f.confirm, CancelOrder: &f.cancel, ShipOrder: &f.ship, DeliverOrder: &f.deliver},
+		Queries:  app.Queries{GetOrder: &f.get, ListOrders: &f.list, OrderEvents: &f.events, OrderHistory: &f.history},
+	}
+}
+
+// callCount is the number of use-case calls so far, of any kind.
+func (f *fakeApp) callCount() int {
+	return len(f.place.Calls()) + len(f.confirm.Calls()) + len(f.cancel.Calls()) + len(f.ship.Calls()) +
+		len(f.deliver.Calls()) + len(f.get.Calls()) + len(f.list.Calls()) + len(f.events.Calls()) + len(f.history.Calls())
+}

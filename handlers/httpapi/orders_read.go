@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/query"
+)
+
+// The read side: GET endpoints over the queries. Query parameters that do
+// not parse are 422 naming the parameter, like any other invalid input;
+// unknown query parameters are ignored.
+
+// getOrder answers the read model's view with its ETag; 304 when
+// If-None-Match holds that ETag. With ?min_version=N it waits up to ReadWait
+// for the read model to reach version N and, if it does not, answers what it
+// has with Orderflow-Stale: true (the ETag then names the older version).
+func (s *server) getOrder(w http.ResponseWriter, r *http.Request) error {
+	id, err := orderIDVar(r)
+	if err != nil {
+		return err
+	}
+	var fields []apperr.FieldError
+	minVersion := queryInt(r.URL.Query(), "min_version", 0, &fields)
+	if err := apperr.Validation("invalid query parameters", fields); err != nil {
+		return err
+	}
+	q := query.GetOrder{OrderID: id, MinVersion: minVersion}
+	if minVersion > 0 {
+		q.Wait = s.readWait
+	}
+	view, err := s.app.Queries.GetOrder.Handle(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	tag := etag(view.Version)
+	w.Header().Set("ETag", tag)
+	if view.Stale {
+		w.Header().Set("Orderflow-Stale", "true")
+	}
+	if noneMatch(r, tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	return writeJSON(w, http.StatusOK, orderOf(view.OrderSummary))
+}
+
+// listOrders answers one page, newest first. limit is 1 or more (default
+// query.DefaultLimit; anything above query.MaxLimit is capped); next_cursor is
+// omitted on the last page.
+func (s *server) listOrders(w http.ResponseWriter, r *http.Request) error {
+	params := r.URL.Query()
+	var fields []apperr.FieldError
+	limit := queryInt(params, "limit", 1, &fields)
+	if err := apperr.Validation("invalid query parameters", fields); err != nil {
+		return err
+	}
+	page, err := s.app.Queries.ListOrders.Handle(r.Context(), query.ListOrders{
+		CustomerID: params.Get("customer_id"),
+		Status:     params.Get("status"),
+		Limit:      int(min(limit, int64(query.MaxLimit))),
+		Cursor:     params.Get("cursor"),
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, pageOf(page))
+}
+
+// orderEvents answers every stored event of the order, oldest first.
+func (s *server) orderEvents(w http.ResponseWriter, r *http.Request) error {
+	id, err := orderIDVar(r)
+	if err != nil {
+		return err
+	}
+	events, err := s.app.Queries.OrderEvents.Handle(r.Context(), query.OrderEvents{OrderID: id})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, eventsOf(events))
+}
+
+// orderHistory answers the order as it was at ?version=N or ?at=<RFC 3339>;
+// the query insists on exactly one of them.
+func (s *server) orderHistory(w http.ResponseWriter, r *http.Request) error {
+	id, err := orderIDVar(r)
+	if err != nil {
+		return err
+	}
+	params := r.URL.Query()
+	var fields []apperr.FieldError
+	version := queryInt(params, "version", 1, &fields)
+	var at time.Time
+	if raw := params.Get("at"); raw != "" {
+		if at, err = time.Parse(time.RFC3339, raw); err != nil {
+			fields = append(fields, apperr.FieldError{Field: "at", Message: "must be an RFC 3339 date-time such as 2025-01-02T15:04:05Z"})
+		}
+	}
+	if err := apperr.Validation("invalid query parameters", fields); err != nil {
+		return err
+	}
+	summary, err := s.app.Queries.OrderHistory.Handle(r.Context(), query.OrderHistory{OrderID: id, Version: version, At: at})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, orderOf(summary))
+}

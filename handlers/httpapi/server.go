@@ -1,0 +1,150 @@
+// Package httpapi is the inbound HTTP adapter: a JSON API over the
+// application's commands and queries, described by the OpenAPI document
+// served at /openapi.yaml. Every error is an RFC 9457 problem
+// (application/problem+json) whose type is urn:orderflow:problem:<code>.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/orderflow/orderflow/app"
+	"github.com/orderflow/orderflow/app/apperr"
+)
+
+// Config configures the HTTP handler.
+type Config struct {
+	// Ready reports whether the service can take traffic; /readyz answers
+	// 503 with the error's message when it fails. Nil: always ready.
+	Ready func(ctx context.Context) error
+	// Metrics is served at /metrics. Nil: /metrics is 404.
+	Metrics http.Handler
+	// Logger receives one line per request and every 5xx cause. Default slog.Default().
+	Logger *slog.Logger
+	// ReadWait is how long GET /v1/orders/{id}?min_version=N waits for the
+	// read model to reach version N before answering with what it has
+	// (Orderflow-Stale: true). Default 2s; the query caps it at query.MaxWait.
+	ReadWait time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.ReadWait <= 0 {
+		c.ReadWait = 2 * time.Second
+	}
+}
+
+// readyTimeout bounds one readiness check.
+const readyTimeout = 5 * time.Second
+
+// server holds what the endpoints need.
+type server struct {
+	app      app.Application
+	ready    func(ctx context.Context) error
+	metrics  http.Handler
+	logger   *slog.Logger
+	readWait time.Duration
+}
+
+// handler is the http.Handler NewHandler returns: the router inside the
+// middleware that applies to every request, matched or not.
+type handler struct {
+	http.Handler
+	router *mux.Router
+}
+
+// NewHandler returns the HTTP API. Every request gets a correlation id and a
+// request id (from X-Correlation-ID and X-Request-ID, or generated; echoed in
+// the response and carried to the use cases through app/meta), one log line,
+// and a 500 problem if it panics.
+func NewHandler(application app.Application, cfg Config) http.Handler {
+	cfg.setDefaults()
+	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, logger: cfg.Logger, readWait: cfg.ReadWait}
+	router := s.routes()
+	return handler{
+		Handler: correlate(s.logRequests(s.recoverPanics(router))),
+		router:  router,
+	}
+}
+
+// routes registers every endpoint; openapi.yaml describes exactly these
+// (a test walks both).
+func (s *server) routes() *mux.Router {
+	r := mux.NewRouter()
+	r.NotFoundHandler = s.api(func(http.ResponseWriter, *http.Request) error {
+		return errNoRoute
+	})
+	r.MethodNotAllowedHandler = s.api(func(w http.ResponseWriter, req *http.Request) error {
+		w.Header().Set("Allow", allowedMethods(r, req))
+		return newHTTPError(codeMethodNotAllowed, "this resource does not support "+req.Method)
+	})
+	r.Use(recordRoute)
+
+	r.Handle("/v1/orders", s.api(s.placeOrder)).Methods(http.MethodPost)
+	r.Handle("/v1/orders", s.api(s.listOrders)).Methods(http.MethodGet)
+	r.Handle("/v1/orders/{id}", s.api(s.getOrder)).Methods(http.MethodGet)
+	r.Handle("/v1/orders/{id}/confirm", s.api(s.confirmOrder)).Methods(http.MethodPost)
+	r.Handle("/v1/orders/{id}/cancel", s.api(s.cancelOrder)).Methods(http.MethodPost)
+	r.Handle("/v1/orders/{id}/ship", s.api(s.shipOrder)).Methods(http.MethodPost)
+	r.Handle("/v1/orders/{id}/deliver", s.api(s.deliverOrder)).Methods(http.MethodPost)
+	r.Handle("/v1/orders/{id}/events", s.api(s.orderEvents)).Methods(http.MethodGet)
+	r.Handle("/v1/orders/{id}/history", s.api(s.orderHistory)).Methods(http.MethodGet)
+
+	r.Handle("/healthz", s.api(s.healthz)).Methods(http.MethodGet)
+	r.Handle("/readyz", s.api(s.readyz)).Methods(http.MethodGet)
+	r.Handle("/metrics", s.api(s.serveMetrics)).Methods(http.MethodGet)
+	r.Handle("/openapi.yaml", s.api(serveOpenAPIYAML)).Methods(http.MethodGet)
+	r.Handle("/openapi.json", s.api(serveOpenAPIJSON)).Methods(http.MethodGet)
+	return r
+}
+
+// apiFunc is an endpoint: it writes a success response itself and returns
+// any error for api to answer as a problem.
+type apiFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *server) api(f apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+var errNoRoute = newHTTPError(code(apperr.NotFound), "no such resource; see /openapi.yaml for the API")
+
+// allowedMethods lists the methods the request's path supports, for the
+// Allow header of a 405.
+func allowedMethods(router *mux.Router, r *http.Request) string {
+	allow := ""
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.WithContext(r.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if router.Match(probe, &match) && match.MatchErr == nil {
+			if allow != "" {
+				allow += ", "
+			}
+			allow += m
+		}
+	}
+	return allow
+}
+
+// writeJSON answers v as JSON with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+	return nil
+}
