@@ -1,0 +1,79 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/ports"
+)
+
+const eventColumns = `stream_type, stream_id, version, position, event_type, data,
+	event_id, correlation_id, causation_id, occurred_at, recorded_at`
+
+// Load implements ports.EventStore.
+func (s *EventStore) Load(ctx context.Context, stream ports.Stream, fromVersion int64) ([]ports.RecordedEvent, error) {
+	events, err := s.query(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE stream_type = ? AND stream_id = ? AND version >= ?
+		ORDER BY version`, stream.Type, stream.ID, fromVersion)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite event store: load %s: %w", stream, err)
+	}
+	return events, nil
+}
+
+// ReadAll implements ports.EventStore. An event at position p is after
+// `after` if Position{p, p} is; the first such p is computed here.
+func (s *EventStore) ReadAll(ctx context.Context, after ports.Position, limit int) ([]ports.RecordedEvent, error) {
+	if limit < 1 {
+		return nil, apperr.New(apperr.Invalid, "read all: limit %d, want at least 1", limit)
+	}
+	from := after.Commit
+	if after.Commit <= after.Prepare {
+		if from == math.MaxUint64 {
+			return nil, nil
+		}
+		from++
+	}
+	if from > math.MaxInt64 {
+		return nil, nil
+	}
+	events, err := s.query(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE position >= ? ORDER BY position LIMIT ?`, int64(from), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite event store: read all after %v: %w", after, err)
+	}
+	return events, nil
+}
+
+func (s *EventStore) query(ctx context.Context, query string, args ...any) ([]ports.RecordedEvent, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var events []ports.RecordedEvent
+	for rows.Next() {
+		var (
+			e                    ports.RecordedEvent
+			pos                  int64
+			data                 string
+			occurred, recordedAt string
+		)
+		if err := rows.Scan(&e.Stream.Type, &e.Stream.ID, &e.Version, &pos, &e.Type, &data,
+			&e.Metadata.EventID, &e.Metadata.CorrelationID, &e.Metadata.CausationID, &occurred, &recordedAt); err != nil {
+			return nil, err
+		}
+		e.Position = ports.Position{Commit: uint64(pos), Prepare: uint64(pos)}
+		e.Data = []byte(data)
+		if e.Metadata.OccurredAt, err = decodeTime(occurred); err != nil {
+			return nil, err
+		}
+		if e.RecordedAt, err = decodeTime(recordedAt); err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	return events, rows.Err()
+}

@@ -1,0 +1,111 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ThreeDotsLabs/watermill"
+
+	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/ports"
+	"github.com/orderflow/orderflow/ports/porttest"
+)
+
+const outboxTopic = "outbox"
+
+func eventTopic(streamType string) string { return streamType + ".events" }
+
+// openDB opens a fresh database file, migrated, as the service does.
+func openDB(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "data", "orderflow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}
+
+func newEventStore(t *testing.T, db *sql.DB) *sqlite.EventStore {
+	t.Helper()
+	s, err := sqlite.NewEventStore(db, sqlite.EventStoreConfig{
+		OutboxTopic: outboxTopic,
+		EventTopic:  eventTopic,
+		Logger:      watermill.NewStdLogger(false, false),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestEventStore(t *testing.T) {
+	porttest.RunEventStore(t, func(t *testing.T) ports.EventStore {
+		return newEventStore(t, openDB(t))
+	})
+}
+
+func TestOrderSummaryStore(t *testing.T) {
+	porttest.RunOrderSummaryStore(t, func(t *testing.T) ports.OrderSummaryStore {
+		return sqlite.NewOrderSummaryStore(openDB(t))
+	})
+}
+
+func TestEventStoreConfigValidate(t *testing.T) {
+	db := openDB(t)
+	for name, cfg := range map[string]sqlite.EventStoreConfig{
+		"no outbox topic": {EventTopic: eventTopic},
+		"no event topic":  {OutboxTopic: outboxTopic},
+	} {
+		if _, err := sqlite.NewEventStore(db, cfg); err == nil {
+			t.Errorf("%s: NewEventStore accepted the config", name)
+		}
+	}
+}
+
+// Open applies its pragmas to every pooled connection, creates missing
+// directories, accepts paths that need URI escaping, and can reopen a file.
+func TestOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a dir?with#odd%chars", "orderflow.db")
+	for range 2 { // the second Open finds the schema up to date
+		db, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns := make([]*sql.Conn, 3) // distinct connections of the pool
+		for i := range conns {
+			if conns[i], err = db.Conn(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, conn := range conns {
+			for pragma, want := range map[string]string{
+				"journal_mode": "wal",
+				"synchronous":  "2", // FULL
+				"foreign_keys": "1",
+				"busy_timeout": "10000",
+			} {
+				var got string
+				if err := conn.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.EqualFold(got, want) {
+					t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+				}
+			}
+			if err := conn.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
