@@ -69,8 +69,8 @@ func mustGet(t *testing.T, s ports.OrderSummaryStore, id string) ports.OrderSumm
 // precision and nil and empty Items taken as equal.
 func checkSummary(t *testing.T, got, want ports.OrderSummary) {
 	t.Helper()
-	if !got.CreatedAt.Equal(want.CreatedAt.Truncate(time.Microsecond)) ||
-		!got.UpdatedAt.Equal(want.UpdatedAt.Truncate(time.Microsecond)) {
+	if !got.CreatedAt.Truncate(time.Microsecond).Equal(want.CreatedAt.Truncate(time.Microsecond)) ||
+		!got.UpdatedAt.Truncate(time.Microsecond).Equal(want.UpdatedAt.Truncate(time.Microsecond)) {
 		t.Errorf("order %s: times %v / %v, want %v / %v (to the microsecond)",
 			want.OrderID, got.CreatedAt, got.UpdatedAt, want.CreatedAt, want.UpdatedAt)
 	}

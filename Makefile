@@ -1,0 +1,37 @@
+# Everyday tasks. Every target is a plain go command you can also run yourself.
+GO        ?= go
+BIN       ?= bin/orderflow
+PG_URL    ?= postgres://root@127.0.0.1:5432/test?sslmode=disable
+
+.PHONY: build run run-postgres test test-unit migrate lint fmt bench ci
+
+build:
+	$(GO) build -o $(BIN) ./cmd/orderflow
+
+run: ## the service on the embedded default (SQLite in ./data)
+	$(GO) run ./cmd/orderflow serve
+
+run-postgres: ## the service on Postgres (store, read model and broker)
+	$(GO) run ./cmd/orderflow serve --postgres-url '$(PG_URL)'
+
+test: ## the whole suite, as CI runs it (needs the local PostgreSQL)
+	$(GO) test -race -count=1 -timeout 18m ./...
+
+test-unit: ## domain and application tests only: no servers needed
+	$(GO) test -race -count=1 ./app/... ./internal/archtest/ ./handlers/httpapi/
+
+migrate: ## apply migrations (embedded store, or Postgres with PG_URL=...)
+	$(GO) run ./cmd/orderflow migrate $(if $(POSTGRES),--postgres-url '$(PG_URL)')
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+bench: ## append and end-to-end POST benchmarks (figures in README.md)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./adapters/postgres/ ./cmd/orderflow/
+
+ci:
+	bash .ci/run

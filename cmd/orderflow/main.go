@@ -1,0 +1,118 @@
+// Command orderflow is the order service: `orderflow serve` runs the HTTP API,
+// the outbox forwarder and the projections in one process; `orderflow migrate`
+// applies database migrations.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `orderflow — event-sourced order processing on Watermill
+
+Usage:
+  orderflow serve   [flags]   run the service (embedded SQLite in --data-dir unless --postgres-url is set)
+  orderflow migrate [flags]   apply database migrations and exit
+  orderflow help [command]    show this help or a command's flags
+
+Every flag has an environment variable: --http-addr is ORDERFLOW_HTTP_ADDR, and so on.
+Run 'orderflow serve --help' for the flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "orderflow:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("missing command")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, stderr)
+	case "migrate":
+		return migrate(ctx, rest, stdout, stderr)
+	case "help", "-h", "--help", "-help":
+		if len(rest) > 0 {
+			return run(ctx, []string{rest[0], "--help"}, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func parseConfig(name string, args []string, serve bool, stderr io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("orderflow "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.bindFlags(fs, serve)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	c.setDefaults()
+	return c, c.Validate()
+}
+
+// serve runs until ctx is cancelled (SIGINT, SIGTERM), then drains.
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := parseConfig("serve", args, true, stderr)
+	if err != nil {
+		return err
+	}
+	m := NewMain(cfg)
+	m.Logger = newLogger(cfg, os.Stderr)
+	if err := m.Run(ctx); err != nil {
+		_ = m.Close()
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		m.Logger.Info("shutting down: draining requests and handlers", "timeout", cfg.ShutdownTimeout)
+	case err = <-m.Failed():
+		m.Logger.Error("router stopped", "error", err)
+	}
+	if cerr := m.Close(); cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	return err
+}
+
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("migrate", args, false, stderr)
+	if err != nil {
+		return err
+	}
+	if err := applyMigrations(ctx, cfg, newLogger(cfg, os.Stderr)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s schema is up to date\n", storeName(cfg))
+	return nil
+}
+
+func storeName(cfg Config) string {
+	if cfg.Embedded() {
+		return "sqlite"
+	}
+	return "postgres"
+}

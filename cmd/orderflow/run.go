@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/orderflow/orderflow/adapters/prommetrics"
+	"github.com/orderflow/orderflow/app"
+	"github.com/orderflow/orderflow/app/projection"
+	"github.com/orderflow/orderflow/handlers/httpapi"
+	"github.com/orderflow/orderflow/router"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Main is the whole service in one value: Run starts it, Close drains and
+// stops it. The end-to-end tests run the real thing through it.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+
+	stack      *stack
+	router     *message.Router
+	routerDone chan error
+	failed     chan error
+	server     *http.Server
+	listener   net.Listener
+}
+
+// NewMain returns a Main with cfg's defaults applied.
+func NewMain(cfg Config) *Main {
+	cfg.setDefaults()
+	return &Main{Config: cfg, Logger: slog.Default(), failed: make(chan error, 1)}
+}
+
+// Run opens the stores, starts the router and the HTTP server, and returns
+// once both accept work. Call Close even when Run fails.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	st, err := openStack(ctx, m.Config, m.Logger)
+	if err != nil {
+		return err
+	}
+	m.stack = st
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	useCases, err := prommetrics.NewUseCases(registry)
+	if err != nil {
+		return err
+	}
+	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Logger: m.Logger, Metrics: useCases})
+
+	m.router, err = router.New(router.Config{
+		Broker:       st.broker,
+		Outbox:       st.outbox,
+		OrderSummary: projection.NewOrderSummary(st.orders, st.events),
+		Registry:     registry,
+		Logger:       m.Logger,
+		CloseTimeout: m.Config.ShutdownTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	m.routerDone = make(chan error, 1)
+	go func() {
+		// The router gets its own context: shutdown is Close's job, so that
+		// HTTP requests drain before handlers stop.
+		err := m.router.Run(context.Background())
+		m.routerDone <- err
+		if err != nil {
+			m.fail(err)
+		}
+	}()
+	select {
+	case <-m.router.Running():
+	case err := <-m.routerDone:
+		m.routerDone <- err
+		return fmt.Errorf("router did not start: %w", err)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+
+	m.listener, err = net.Listen("tcp", m.Config.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.HTTPAddr, err)
+	}
+	m.server = &http.Server{
+		Handler: httpapi.NewHandler(application, httpapi.Config{
+			Ready:    m.ready,
+			Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
+			Logger:   m.Logger,
+			ReadWait: m.Config.ReadWait,
+		}),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := m.server.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.fail(fmt.Errorf("http server: %w", err))
+		}
+	}()
+	m.Logger.Info("orderflow is serving", "http_addr", m.Addr(), "store", storeName(m.Config), "broker", st.broker.Name)
+	return nil
+}
+
+// Addr is the address the HTTP server listens on (useful with port 0).
+func (m *Main) Addr() string {
+	if m.listener == nil {
+		return ""
+	}
+	return m.listener.Addr().String()
+}
+
+// Failed delivers an error if the router or the HTTP server stops on its own.
+func (m *Main) Failed() <-chan error { return m.failed }
+
+// fail reports the first failure; later ones are only logged.
+func (m *Main) fail(err error) {
+	select {
+	case m.failed <- err:
+	default:
+		m.Logger.Error("another failure", "error", err)
+	}
+}
+
+// ready is the readiness check: the store and the broker answer, and the
+// router runs.
+func (m *Main) ready(ctx context.Context) error {
+	var errs []error
+	if err := m.stack.ping(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("store: %w", err))
+	}
+	if err := m.stack.broker.Ping(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("broker %s: %w", m.stack.broker.Name, err))
+	}
+	if !m.router.IsRunning() {
+		errs = append(errs, errors.New("router: not running"))
+	}
+	return errors.Join(errs...)
+}
+
+// Close drains: the HTTP server stops accepting and lets requests in flight
+// finish, then the router stops its handlers (after the message in hand),
+// then the stores close. Everything is bounded by Config.ShutdownTimeout.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if m.server != nil {
+		if err := m.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if m.router != nil {
+		if err := m.router.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("router close: %w", err))
+		}
+		if m.routerDone != nil {
+			select {
+			case <-m.routerDone:
+			case <-ctx.Done():
+				errs = append(errs, errors.New("router did not stop in time"))
+			}
+		}
+	}
+	if m.stack != nil {
+		if err := m.stack.close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

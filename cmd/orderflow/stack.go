@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/orderflow/orderflow/adapters/postgres"
+	"github.com/orderflow/orderflow/adapters/sqlite"
+	pgmigrations "github.com/orderflow/orderflow/migrations/postgres"
+	"github.com/orderflow/orderflow/ports"
+	"github.com/orderflow/orderflow/router"
+)
+
+// stack is the set of outbound adapters one process runs on.
+type stack struct {
+	events ports.EventStore
+	orders ports.OrderSummaryStore
+	outbox message.Subscriber // the forwarder's subscriber on router.OutboxTopic
+	broker router.Broker
+	ping   func(ctx context.Context) error
+	close  func() error
+}
+
+// sqlitePath is the embedded database file inside the data directory.
+func sqlitePath(cfg Config) string { return filepath.Join(cfg.DataDir, "orderflow.db") }
+
+func openStack(ctx context.Context, cfg Config, logger *slog.Logger) (*stack, error) {
+	if cfg.Embedded() {
+		return openEmbedded(ctx, cfg, watermill.NewSlogLogger(logger))
+	}
+	return openPostgres(ctx, cfg, logger)
+}
+
+// applyMigrations brings the store's schema up to date, logging what it
+// applied.
+func applyMigrations(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	if cfg.Embedded() {
+		db, err := sqlite.Open(ctx, sqlitePath(cfg)) // Open migrates
+		if err != nil {
+			return err
+		}
+		return db.Close()
+	}
+	pool, err := pgxpool.New(ctx, cfg.PostgresURL)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	defer pool.Close()
+	return migratePostgres(ctx, pool, logger)
+}
+
+func migratePostgres(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	db := stdlib.OpenDBFromPool(pool)
+	applied, err := pgmigrations.Up(ctx, db)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	for _, name := range applied {
+		logger.InfoContext(ctx, "migration applied", "store", "postgres", "migration", name)
+	}
+	return err
+}
+
+func eventStoreTopics() (outbox string, topic func(string) string) {
+	return router.OutboxTopic, router.EventTopic
+}
+
+func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapter) (*stack, error) {
+	db, err := sqlite.Open(ctx, sqlitePath(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("embedded store in %s: %w", cfg.DataDir, err)
+	}
+	st := &stack{ping: db.PingContext, close: db.Close}
+	if st.broker, err = router.NewSQLiteBroker(ctx, db, cfg.PollInterval, logger); err != nil {
+		return st, err
+	}
+	outboxTopic, topic := eventStoreTopics()
+	if st.events, err = sqlite.NewEventStore(db, sqlite.EventStoreConfig{OutboxTopic: outboxTopic, EventTopic: topic, Logger: logger}); err != nil {
+		return st, err
+	}
+	st.orders = sqlite.NewOrderSummaryStore(db)
+	st.outbox, err = router.SQLiteSubscriber(db, router.ConsumerGroupForwarder, cfg.PollInterval, logger)
+	return st, err
+}
+
+func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack, error) {
+	wlog := watermill.NewSlogLogger(logger)
+	pool, err := pgxpool.New(ctx, cfg.PostgresURL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	st := &stack{ping: pool.Ping, close: func() error { pool.Close(); return nil }}
+	if err := pool.Ping(ctx); err != nil {
+		return st, fmt.Errorf("postgres: %w", err)
+	}
+	if cfg.AutoMigrate {
+		if err := migratePostgres(ctx, pool, logger); err != nil {
+			return st, err
+		}
+	}
+	outboxTopic, topic := eventStoreTopics()
+	esCfg := postgres.EventStoreConfig{OutboxTopic: outboxTopic, EventTopic: topic, Logger: wlog}
+	if err := postgres.InitializeOutbox(ctx, pool, esCfg); err != nil {
+		return st, err
+	}
+	if st.events, err = postgres.NewEventStore(pool, esCfg); err != nil {
+		return st, err
+	}
+	st.orders = postgres.NewOrderSummaryStore(pool)
+	if st.broker, err = router.NewPostgresBroker(pool, cfg.PollInterval, wlog); err != nil {
+		return st, err
+	}
+	st.outbox, err = router.PostgresSubscriber(pool, router.ConsumerGroupForwarder, cfg.PollInterval, wlog)
+	return st, err
+}
