@@ -43,6 +43,8 @@ type Deps struct {
 	Clock   ports.Clock
 	Logger  *slog.Logger
 	Metrics decorator.MetricsClient
+	// Cache, when not nil, serves GetOrder ahead of Orders (look-aside).
+	Cache ports.OrderCache
 }
 
 // New wires the use cases. It panics on a missing dependency.
@@ -66,7 +68,7 @@ func New(d Deps) Application {
 			DeliverOrder: decorator.Apply(command.NewDeliverOrderHandler(repo, d.Clock), d.Logger, d.Metrics),
 		},
 		Queries: Queries{
-			GetOrder:     decorator.Apply(query.NewGetOrderHandler(d.Orders), d.Logger, d.Metrics),
+			GetOrder:     decorator.Apply(query.NewGetOrderHandler(d.Orders, d.Cache), d.Logger, d.Metrics),
 			ListOrders:   decorator.Apply(query.NewListOrdersHandler(d.Orders), d.Logger, d.Metrics),
 			OrderEvents:  decorator.Apply(query.NewOrderEventsHandler(repo), d.Logger, d.Metrics),
 			OrderHistory: decorator.Apply(query.NewOrderHistoryHandler(repo), d.Logger, d.Metrics),

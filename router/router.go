@@ -34,6 +34,10 @@ type Config struct {
 	CloseTimeout time.Duration
 	// Retry is the handler retry policy for transient errors.
 	Retry middleware.Retry
+	// Roles chooses the handlers: the forwarder with RoleForwarder, the
+	// projections with RoleProjections. Empty: all. Outbox and OrderSummary
+	// are needed only by the roles that use them.
+	Roles Roles
 }
 
 func (c *Config) setDefaults() {
@@ -62,10 +66,10 @@ func (c *Config) Validate() error {
 	if c.Broker.Publisher == nil || c.Broker.Subscriber == nil {
 		errs = append(errs, errors.New("router: broker publisher and subscriber factory are required"))
 	}
-	if c.Outbox == nil {
+	if c.Outbox == nil && c.Roles.Has(RoleForwarder) {
 		errs = append(errs, errors.New("router: outbox subscriber is required"))
 	}
-	if c.OrderSummary == nil {
+	if c.OrderSummary == nil && c.Roles.Has(RoleProjections) {
 		errs = append(errs, errors.New("router: order summary projection is required"))
 	}
 	if c.Registry == nil {
@@ -102,22 +106,34 @@ func New(cfg Config) (*message.Router, error) {
 	retry.ShouldRetry = func(p middleware.RetryParams) bool { return !isPermanent(p.Err) }
 	r.AddMiddleware(middleware.Recoverer, middleware.CorrelationID, poison, retry.Middleware)
 
-	if _, err := forwarder.NewForwarder(cfg.Outbox, cfg.Broker.Publisher, logger, forwarder.Config{
-		ForwarderTopic: OutboxTopic,
-		Router:         r,
-		CloseTimeout:   cfg.CloseTimeout,
-	}); err != nil {
-		return nil, fmt.Errorf("router: forwarder: %w", err)
+	if cfg.Roles.Has(RoleForwarder) {
+		if _, err := forwarder.NewForwarder(cfg.Outbox, cfg.Broker.Publisher, logger, forwarder.Config{
+			ForwarderTopic: OutboxTopic,
+			Router:         r,
+			CloseTimeout:   cfg.CloseTimeout,
+		}); err != nil {
+			return nil, fmt.Errorf("router: forwarder: %w", err)
+		}
 	}
-
-	sub, err := cfg.Broker.Subscriber(HandlerOrderSummary)
-	if err != nil {
-		return nil, fmt.Errorf("router: subscriber for %s: %w", HandlerOrderSummary, err)
+	if cfg.Roles.Has(RoleProjections) {
+		if err := addProjections(r, cfg); err != nil {
+			return nil, err
+		}
 	}
-	r.AddConsumerHandler(HandlerOrderSummary, EventTopic("order"), sub, msghandlers.Events(cfg.OrderSummary))
 
 	metrics.NewPrometheusMetricsBuilder(cfg.Registry, "orderflow", "router").AddPrometheusRouterMetrics(r)
 	return r, nil
+}
+
+// addProjections subscribes the read model handlers, each in its own
+// consumer group.
+func addProjections(r *message.Router, cfg Config) error {
+	sub, err := cfg.Broker.Subscriber(HandlerOrderSummary)
+	if err != nil {
+		return fmt.Errorf("router: subscriber for %s: %w", HandlerOrderSummary, err)
+	}
+	r.AddConsumerHandler(HandlerOrderSummary, EventTopic("order"), sub, msghandlers.Events(cfg.OrderSummary))
+	return nil
 }
 
 // isPermanent reports errors that no retry can fix.

@@ -28,6 +28,7 @@ const staleRetries = 3
 type OrderSummary struct {
 	store  ports.OrderSummaryStore
 	events ports.EventStore
+	cache  ports.OrderCache
 }
 
 func NewOrderSummary(store ports.OrderSummaryStore, events ports.EventStore) *OrderSummary {
@@ -35,6 +36,16 @@ func NewOrderSummary(store ports.OrderSummaryStore, events ports.EventStore) *Or
 		panic("projection: nil read model store or event store")
 	}
 	return &OrderSummary{store: store, events: events}
+}
+
+// WithCache makes the projection keep cache in step: after each event it
+// writes the row it saved (the cache's version guard keeps a slower writer
+// from going back in time), or, if that fails, drops the entry. Cache errors
+// never fail the event: the read model is the truth, and a cache that missed
+// an update is corrected by the next event of the order or by its TTL.
+func (p *OrderSummary) WithCache(cache ports.OrderCache) *OrderSummary {
+	p.cache = cache
+	return p
 }
 
 // Handle applies one recorded event. Events of other aggregates are ignored.
@@ -61,6 +72,9 @@ func (p *OrderSummary) apply(ctx context.Context, e ports.RecordedEvent) error {
 		return apperr.Wrap(apperr.Unavailable, err, "cannot read order_summary %s", e.Stream.ID)
 	}
 	if e.Version <= row.Version {
+		// A redelivery: the row is saved, but a crash may have come between
+		// the save and the cache update.
+		p.refreshCache(ctx, row)
 		return nil
 	}
 	pending := []ports.RecordedEvent{e}
@@ -89,7 +103,18 @@ func (p *OrderSummary) apply(ctx context.Context, e ports.RecordedEvent) error {
 		}
 		return apperr.Wrap(apperr.Unavailable, err, "cannot save order_summary %s", e.Stream.ID)
 	}
+	p.refreshCache(ctx, row)
 	return nil
+}
+
+// refreshCache updates the cached row, or drops it when the update fails.
+func (p *OrderSummary) refreshCache(ctx context.Context, row ports.OrderSummary) {
+	if p.cache == nil {
+		return
+	}
+	if err := p.cache.Put(ctx, row); err != nil {
+		_ = p.cache.Invalidate(ctx, row.OrderID) // best effort; counted by the cache's metrics
+	}
 }
 
 // applyTo is the projection proper: the read model's own view of each event.

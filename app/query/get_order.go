@@ -20,11 +20,14 @@ const pollInterval = 10 * time.Millisecond
 // GetOrder reads one order. With MinVersion > 0 the query waits up to Wait
 // (capped at MaxWait) for the read model to reach that version
 // (read-your-writes); if it does not, the view it has is returned with Stale
-// set rather than an error.
+// set rather than an error. SeenVersion is a version the client already
+// holds (If-None-Match): it never makes the query wait, but a cached entry
+// older than it (or than MinVersion) is never served.
 type GetOrder struct {
-	OrderID    string
-	MinVersion int64
-	Wait       time.Duration
+	OrderID     string
+	MinVersion  int64
+	SeenVersion int64
+	Wait        time.Duration
 }
 
 // OrderView is an order summary and whether it is older than was asked for.
@@ -33,21 +36,40 @@ type OrderView struct {
 	Stale bool
 }
 
-// GetOrderHandler answers GetOrder from the order_summary read model.
+// GetOrderHandler answers GetOrder from the order_summary read model,
+// through a look-aside cache when it has one.
 type GetOrderHandler struct {
 	reader ports.OrderSummaryReader
+	cache  ports.OrderCache
 }
 
-func NewGetOrderHandler(reader ports.OrderSummaryReader) GetOrderHandler {
+// NewGetOrderHandler reads through cache when it is not nil. The cache is
+// best effort: a miss or any cache error sends the read to the read model,
+// whose answer then fills the cache.
+func NewGetOrderHandler(reader ports.OrderSummaryReader, cache ports.OrderCache) GetOrderHandler {
 	if reader == nil {
 		panic("query: nil order summary reader")
 	}
-	return GetOrderHandler{reader: reader}
+	return GetOrderHandler{reader: reader, cache: cache}
 }
 
 // Handle returns apperr.NotFound when the order is unknown to the read model
 // once the wait (if any) is over.
 func (h GetOrderHandler) Handle(ctx context.Context, q GetOrder) (OrderView, error) {
+	if h.cache != nil {
+		if s, err := h.cache.Get(ctx, q.OrderID, max(q.MinVersion, q.SeenVersion)); err == nil {
+			return OrderView{OrderSummary: s}, nil
+		}
+	}
+	view, err := h.read(ctx, q)
+	if err == nil && h.cache != nil {
+		_ = h.cache.Put(ctx, view.OrderSummary) // best effort: the next read fills it again
+	}
+	return view, err
+}
+
+// read answers from the read model, waiting for MinVersion if asked to.
+func (h GetOrderHandler) read(ctx context.Context, q GetOrder) (OrderView, error) {
 	wait := min(q.Wait, MaxWait)
 	if q.MinVersion <= 0 {
 		wait = 0

@@ -32,6 +32,7 @@ type Main struct {
 	failed     chan error
 	server     *http.Server
 	listener   net.Listener
+	closeCache func() error
 }
 
 // NewMain returns a Main with cfg's defaults applied.
@@ -58,15 +59,27 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Logger: m.Logger, Metrics: useCases})
+	cache, closeCache, err := openCache(m.Config, registry, m.Logger)
+	if err != nil {
+		return err
+	}
+	m.closeCache = closeCache
+	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Cache: cache, Logger: m.Logger, Metrics: useCases})
 
+	roles := m.Config.roles()
+	if !roles.Has(router.RoleForwarder) {
+		if err := st.outbox.Close(); err != nil {
+			return fmt.Errorf("close unused outbox subscriber: %w", err)
+		}
+	}
 	m.router, err = router.New(router.Config{
 		Broker:       st.broker,
 		Outbox:       st.outbox,
-		OrderSummary: projection.NewOrderSummary(st.orders, st.events),
+		OrderSummary: projection.NewOrderSummary(st.orders, st.events).WithCache(cache),
 		Registry:     registry,
 		Logger:       m.Logger,
 		CloseTimeout: m.Config.ShutdownTimeout,
+		Roles:        roles,
 	})
 	if err != nil {
 		return err
@@ -100,6 +113,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
 			Logger:   m.Logger,
 			ReadWait: m.Config.ReadWait,
+			OpsOnly:  !roles.Has(router.RoleAPI),
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -112,7 +126,7 @@ func (m *Main) Run(ctx context.Context) error {
 			m.fail(fmt.Errorf("http server: %w", err))
 		}
 	}()
-	m.Logger.Info("orderflow is serving", "http_addr", m.Addr(), "store", storeName(m.Config), "broker", st.broker.Name)
+	m.Logger.Info("orderflow is serving", "http_addr", m.Addr(), "store", storeName(m.Config), "broker", st.broker.Name, "roles", roles.String())
 	return nil
 }
 
@@ -136,18 +150,23 @@ func (m *Main) fail(err error) {
 	}
 }
 
-// ready is the readiness check: the store and the broker answer, and the
-// router runs.
+// ready is the readiness check of the roles this process runs: the store
+// answers (every role uses it); with the forwarder or projections, the
+// broker answers and the router runs. The read cache is not checked: the
+// service works without it.
 func (m *Main) ready(ctx context.Context) error {
 	var errs []error
 	if err := m.stack.ping(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("store: %w", err))
 	}
-	if err := m.stack.broker.Ping(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("broker %s: %w", m.stack.broker.Name, err))
-	}
-	if !m.router.IsRunning() {
-		errs = append(errs, errors.New("router: not running"))
+	roles := m.Config.roles()
+	if roles.Has(router.RoleForwarder) || roles.Has(router.RoleProjections) {
+		if err := m.stack.broker.Ping(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("broker %s: %w", m.stack.broker.Name, err))
+		}
+		if !m.router.IsRunning() {
+			errs = append(errs, fmt.Errorf("router (roles %s): not running", roles))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -174,6 +193,11 @@ func (m *Main) Close() error {
 			case <-ctx.Done():
 				errs = append(errs, errors.New("router did not stop in time"))
 			}
+		}
+	}
+	if m.closeCache != nil {
+		if err := m.closeCache(); err != nil {
+			errs = append(errs, fmt.Errorf("cache close: %w", err))
 		}
 	}
 	if m.stack != nil {

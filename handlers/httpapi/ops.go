@@ -37,3 +37,14 @@ func (s *server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 	s.metrics.ServeHTTP(w, r)
 	return nil
 }
+
+// onlyOps answers 404 for the order API, in a process without the api role.
+func (s *server) onlyOps(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			s.writeError(w, r, newHTTPError(code(apperr.NotFound), "this process runs no api role; send API requests to one that does"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/orderflow/orderflow/app/apperr"
@@ -26,7 +28,7 @@ func (s *server) getOrder(w http.ResponseWriter, r *http.Request) error {
 	if err := apperr.Validation("invalid query parameters", fields); err != nil {
 		return err
 	}
-	q := query.GetOrder{OrderID: id, MinVersion: minVersion}
+	q := query.GetOrder{OrderID: id, MinVersion: minVersion, SeenVersion: seenVersion(r)}
 	if minVersion > 0 {
 		q.Wait = s.readWait
 	}
@@ -44,6 +46,22 @@ func (s *server) getOrder(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	return writeJSON(w, http.StatusOK, orderOf(view.OrderSummary))
+}
+
+// seenVersion is the newest version named by If-None-Match: the client holds
+// it, so no cache may answer with anything older. Tags this service never
+// issues count as nothing.
+func seenVersion(r *http.Request) int64 {
+	var seen int64
+	for _, value := range r.Header.Values("If-None-Match") {
+		for part := range strings.SplitSeq(value, ",") {
+			part = strings.Trim(strings.TrimPrefix(strings.TrimSpace(part), "W/"), `"`)
+			if v, err := strconv.ParseInt(part, 10, 64); err == nil && v > seen {
+				seen = v
+			}
+		}
+	}
+	return seen
 }
 
 // listOrders answers one page, newest first. limit is 1 or more (default

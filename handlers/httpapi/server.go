@@ -30,6 +30,10 @@ type Config struct {
 	// read model to reach version N before answering with what it has
 	// (Orderflow-Stale: true). Default 2s; the query caps it at query.MaxWait.
 	ReadWait time.Duration
+	// OpsOnly serves only the operational endpoints (/healthz, /readyz,
+	// /metrics, /openapi.*): for a process that runs no API role but must
+	// still be probed and scraped. /v1/... is then 404.
+	OpsOnly bool
 }
 
 func (c *Config) setDefaults() {
@@ -51,6 +55,7 @@ type server struct {
 	metrics  http.Handler
 	logger   *slog.Logger
 	readWait time.Duration
+	opsOnly  bool
 }
 
 // handler is the http.Handler NewHandler returns: the router inside the
@@ -66,7 +71,7 @@ type handler struct {
 // and a 500 problem if it panics.
 func NewHandler(application app.Application, cfg Config) http.Handler {
 	cfg.setDefaults()
-	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, logger: cfg.Logger, readWait: cfg.ReadWait}
+	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, logger: cfg.Logger, readWait: cfg.ReadWait, opsOnly: cfg.OpsOnly}
 	router := s.routes()
 	return handler{
 		Handler: correlate(s.logRequests(s.recoverPanics(router))),
@@ -86,6 +91,9 @@ func (s *server) routes() *mux.Router {
 		return newHTTPError(codeMethodNotAllowed, "this resource does not support "+req.Method)
 	})
 	r.Use(recordRoute)
+	if s.opsOnly {
+		r.Use(s.onlyOps)
+	}
 
 	r.Handle("/v1/orders", s.api(s.placeOrder)).Methods(http.MethodPost)
 	r.Handle("/v1/orders", s.api(s.listOrders)).Methods(http.MethodGet)

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow/router"
+)
+
+// TopologyConfig is how one process fits into a deployment of several: the
+// roles it runs and the shared read cache.
+type TopologyConfig struct {
+	// Roles is a comma-separated list of router roles, or "all".
+	Roles string
+	// CacheRedisURL enables the Redis read cache of GET /v1/orders/{id}.
+	CacheRedisURL string
+	// CacheKeyPrefix starts every cache key (one per deployment).
+	CacheKeyPrefix string
+	// CacheTTL bounds how long a cache entry lives.
+	CacheTTL time.Duration
+}
+
+// roles returns the parsed roles; Validate has checked them.
+func (c TopologyConfig) roles() router.Roles {
+	rs, _ := router.ParseRoles(c.Roles)
+	return rs
+}
+
+func (c *TopologyConfig) setDefaults() {
+	if c.Roles == "" {
+		c.Roles = "all"
+	}
+	if c.CacheKeyPrefix == "" {
+		c.CacheKeyPrefix = "orderflow:"
+	}
+	if c.CacheTTL == 0 {
+		c.CacheTTL = 10 * time.Minute
+	}
+}
+
+func (c TopologyConfig) validate() []error {
+	var errs []error
+	if _, err := router.ParseRoles(c.Roles); err != nil {
+		errs = append(errs, errors.New("--roles: "+err.Error()))
+	}
+	if u := c.CacheRedisURL; u != "" && !strings.HasPrefix(u, "redis://") && !strings.HasPrefix(u, "rediss://") {
+		errs = append(errs, errors.New("--cache-redis-url must be a redis:// or rediss:// URL"))
+	}
+	if c.CacheTTL <= 0 {
+		errs = append(errs, errors.New("--cache-ttl must be positive"))
+	}
+	return errs
+}
+
+func (c *TopologyConfig) bindFlags(fs *flag.FlagSet) {
+	def := TopologyConfig{}
+	def.setDefaults()
+	str := func(p *string, name, value, usage string) {
+		fs.StringVar(p, name, envOr(name, value), usage+" (env "+envName(name)+")")
+	}
+	str(&c.Roles, "roles", def.Roles, "roles this process runs: all, or a comma-separated list of api, forwarder, projections, saga")
+	str(&c.CacheRedisURL, "cache-redis-url", "", "Redis URL of the read cache for GET /v1/orders/{id}; empty: no cache")
+	str(&c.CacheKeyPrefix, "cache-key-prefix", def.CacheKeyPrefix, "prefix of every cache key, to share one Redis between deployments")
+	ttl := def.CacheTTL
+	if s, ok := os.LookupEnv(envName("cache-ttl")); ok {
+		if d, err := time.ParseDuration(s); err == nil {
+			ttl = d
+		}
+	}
+	fs.DurationVar(&c.CacheTTL, "cache-ttl", ttl, "how long a cache entry lives at most (env "+envName("cache-ttl")+")")
+}
