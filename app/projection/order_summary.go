@@ -8,6 +8,7 @@ import (
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/order"
+	"github.com/orderflow/orderflow/app/repository"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -77,9 +78,9 @@ func (p *OrderSummary) apply(ctx context.Context, e ports.RecordedEvent) error {
 		if re.Version != row.Version+1 {
 			return apperr.New(apperr.Internal, "order %s: event version %d follows %d", e.Stream.ID, re.Version, row.Version)
 		}
-		domainEvent, err := order.DecodeEvent(re.Type, re.Data)
+		domainEvent, err := repository.Decode(re)
 		if err != nil {
-			return fmt.Errorf("order_summary %s version %d: %w", re.Stream.ID, re.Version, err)
+			return fmt.Errorf("order_summary: %w", err)
 		}
 		row = applyTo(row, domainEvent, re)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/meta"
+	"github.com/orderflow/orderflow/app/upcast"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -70,17 +71,19 @@ func (r *Orders) History(ctx context.Context, orderID string) ([]ports.RecordedE
 	return events, nil
 }
 
-// Fold rebuilds an order from the prefix of events for which keep is true.
-// It returns apperr.NotFound if no event is kept.
+// Fold rebuilds an order from the prefix of stored events for which keep is
+// true, upcasting each to its newest version first. It returns
+// apperr.NotFound if no event is kept, and apperr.Invalid for an event this
+// release cannot read (a future version).
 func Fold(events []ports.RecordedEvent, keep func(ports.RecordedEvent) bool) (*order.Order, error) {
 	var domainEvents []order.Event
 	for _, re := range events {
 		if !keep(re) {
 			break
 		}
-		e, err := order.DecodeEvent(re.Type, re.Data)
+		e, err := Decode(re)
 		if err != nil {
-			return nil, fmt.Errorf("order %s version %d: %w", re.Stream.ID, re.Version, err)
+			return nil, err
 		}
 		domainEvents = append(domainEvents, e)
 	}
@@ -88,6 +91,20 @@ func Fold(events []ports.RecordedEvent, keep func(ports.RecordedEvent) bool) (*o
 		return nil, apperr.New(apperr.NotFound, "order not found at that point")
 	}
 	return order.FromHistory(domainEvents), nil
+}
+
+// Decode upcasts a stored order event to its newest version and decodes it.
+// Errors are apperr.Invalid.
+func Decode(re ports.RecordedEvent) (order.Event, error) {
+	re, err := upcast.Default().Event(re)
+	if err != nil {
+		return nil, err
+	}
+	e, err := order.DecodeEvent(re.Type, re.Data)
+	if err != nil {
+		return nil, fmt.Errorf("order %s version %d: %w", re.Stream.ID, re.Version, err)
+	}
+	return e, nil
 }
 
 // Update loads the order, runs fn on it and appends the events fn recorded,

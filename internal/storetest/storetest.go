@@ -1,0 +1,71 @@
+// Package storetest opens the real stores of every backend for tests of the
+// application core that need one: a fresh SQLite file and a fresh Postgres
+// schema per call. It is imported by tests only.
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderflow/orderflow/adapters/postgres"
+	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// Stores is one backend's adapters, on an empty database.
+type Stores struct {
+	Name   string
+	Events ports.EventStore
+	Orders ports.OrderSummaryStore
+	// SQLite and Postgres are the raw handles; exactly one is set.
+	SQLite   *sql.DB
+	Postgres *pgxpool.Pool
+}
+
+// Each runs fn as a subtest on fresh SQLite and Postgres stores.
+func Each(t *testing.T, fn func(t *testing.T, s Stores)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// SQLite opens a fresh database file, migrated, closed at the end of t.
+func SQLite(t testing.TB) Stores {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "orderflow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	es, err := sqlite.NewEventStore(db, sqlite.EventStoreConfig{
+		OutboxTopic: "outbox", EventTopic: func(s string) string { return s + ".events" },
+		Logger: watermill.NopLogger{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Stores{Name: "sqlite", Events: es, Orders: sqlite.NewOrderSummaryStore(db), SQLite: db}
+}
+
+// Postgres opens a fresh schema, migrated, dropped at the end of t.
+func Postgres(t testing.TB) Stores {
+	t.Helper()
+	pool, _ := testenv.PostgresPool(t)
+	cfg := postgres.EventStoreConfig{Logger: watermill.NopLogger{}}
+	if err := postgres.InitializeOutbox(context.Background(), pool, cfg); err != nil {
+		t.Fatal(err)
+	}
+	es, err := postgres.NewEventStore(pool, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Stores{Name: "postgres", Events: es, Orders: postgres.NewOrderSummaryStore(pool), Postgres: pool}
+}
