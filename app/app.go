@@ -43,6 +43,11 @@ type Deps struct {
 	Clock   ports.Clock
 	Logger  *slog.Logger
 	Metrics decorator.MetricsClient
+	// Snapshots, when set, makes loading an order read its snapshot and the
+	// events after it, with a new snapshot every SnapshotEvery events
+	// (repository.DefaultSnapshotEvery when 0).
+	Snapshots     ports.SnapshotStore
+	SnapshotEvery int
 }
 
 // New wires the use cases. It panics on a missing dependency.
@@ -57,6 +62,12 @@ func New(d Deps) Application {
 		d.Metrics = decorator.NopMetrics{}
 	}
 	repo := repository.NewOrders(d.Events, d.Clock)
+	if d.Snapshots != nil {
+		if d.SnapshotEvery == 0 {
+			d.SnapshotEvery = repository.DefaultSnapshotEvery
+		}
+		repo.EnableSnapshots(d.Snapshots, d.SnapshotEvery, d.Logger)
+	}
 	return Application{
 		Commands: Commands{
 			PlaceOrder:   decorator.Apply(command.NewPlaceOrderHandler(repo, d.Clock), d.Logger, d.Metrics),

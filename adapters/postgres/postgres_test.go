@@ -38,3 +38,10 @@ func newEventStore(t testing.TB) (*postgres.EventStore, *pgxpool.Pool) {
 	}
 	return store, pool
 }
+
+func TestSnapshotStoreContract(t *testing.T) {
+	porttest.RunSnapshotStore(t, func(t *testing.T) ports.SnapshotStore {
+		pool, _ := testenv.PostgresPool(t)
+		return postgres.NewSnapshotStore(pool)
+	})
+}

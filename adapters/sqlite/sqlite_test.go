@@ -109,3 +109,9 @@ func TestOpen(t *testing.T) {
 		}
 	}
 }
+
+func TestSnapshotStore(t *testing.T) {
+	porttest.RunSnapshotStore(t, func(t *testing.T) ports.SnapshotStore {
+		return sqlite.NewSnapshotStore(openDB(t))
+	})
+}

@@ -58,7 +58,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Logger: m.Logger, Metrics: useCases})
+	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Logger: m.Logger, Metrics: useCases,
+		Snapshots: st.snaps, SnapshotEvery: m.Config.SnapshotEvery})
 
 	m.router, err = router.New(router.Config{
 		Broker:       st.broker,

@@ -21,6 +21,7 @@ import (
 type stack struct {
 	events ports.EventStore
 	orders ports.OrderSummaryStore
+	snaps  ports.SnapshotStore
 	outbox message.Subscriber // the forwarder's subscriber on router.OutboxTopic
 	broker router.Broker
 	ping   func(ctx context.Context) error
@@ -85,6 +86,7 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 		return st, err
 	}
 	st.orders = sqlite.NewOrderSummaryStore(db)
+	st.snaps = sqlite.NewSnapshotStore(db)
 	st.outbox, err = router.SQLiteSubscriber(db, router.ConsumerGroupForwarder, cfg.PollInterval, logger)
 	return st, err
 }
@@ -113,6 +115,7 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 		return st, err
 	}
 	st.orders = postgres.NewOrderSummaryStore(pool)
+	st.snaps = postgres.NewSnapshotStore(pool)
 	if st.broker, err = router.NewPostgresBroker(pool, cfg.PollInterval, wlog); err != nil {
 		return st, err
 	}

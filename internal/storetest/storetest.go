@@ -22,6 +22,8 @@ type Stores struct {
 	Name   string
 	Events ports.EventStore
 	Orders ports.OrderSummaryStore
+	// Snapshots is the snapshot store of the same database.
+	Snapshots ports.SnapshotStore
 	// SQLite and Postgres are the raw handles; exactly one is set.
 	SQLite   *sql.DB
 	Postgres *pgxpool.Pool
@@ -52,7 +54,8 @@ func SQLite(t testing.TB) Stores {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Stores{Name: "sqlite", Events: es, Orders: sqlite.NewOrderSummaryStore(db), SQLite: db}
+	return Stores{Name: "sqlite", Events: es, Orders: sqlite.NewOrderSummaryStore(db),
+		Snapshots: sqlite.NewSnapshotStore(db), SQLite: db}
 }
 
 // Postgres opens a fresh schema, migrated, dropped at the end of t.
@@ -67,5 +70,6 @@ func Postgres(t testing.TB) Stores {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Stores{Name: "postgres", Events: es, Orders: postgres.NewOrderSummaryStore(pool), Postgres: pool}
+	return Stores{Name: "postgres", Events: es, Orders: postgres.NewOrderSummaryStore(pool),
+		Snapshots: postgres.NewSnapshotStore(pool), Postgres: pool}
 }
