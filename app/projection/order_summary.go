@@ -27,8 +27,9 @@ const staleRetries = 3
 // upstream) makes it read the missing events from the event store, so a gap
 // never persists.
 type OrderSummary struct {
-	store  ports.OrderSummaryStore
-	events ports.EventStore
+	store       ports.OrderSummaryStore
+	events      ports.EventStore
+	checkpoints ports.CheckpointStore
 }
 
 func NewOrderSummary(store ports.OrderSummaryStore, events ports.EventStore) *OrderSummary {
@@ -38,10 +39,31 @@ func NewOrderSummary(store ports.OrderSummaryStore, events ports.EventStore) *Or
 	return &OrderSummary{store: store, events: events}
 }
 
+// WithCheckpoints makes Handle record each event's Position as the
+// projection's checkpoint (OrderSummaryName) once the event is applied: the
+// measure of its lag, and where a rebuild ends. Call before use.
+func (p *OrderSummary) WithCheckpoints(cps ports.CheckpointStore) *OrderSummary {
+	p.checkpoints = cps
+	return p
+}
+
 // Handle applies one recorded event. Events of other aggregates are ignored.
 // An undecodable event is an apperr.Invalid error (never retried); a store
 // failure is apperr.Unavailable (retry).
 func (p *OrderSummary) Handle(ctx context.Context, e ports.RecordedEvent) error {
+	if err := p.handle(ctx, e); err != nil {
+		return err
+	}
+	if p.checkpoints == nil {
+		return nil
+	}
+	if err := p.checkpoints.SaveCheckpoint(ctx, OrderSummaryName, e.Position); err != nil {
+		return apperr.Wrap(apperr.Unavailable, err, "cannot save the %s checkpoint", OrderSummaryName)
+	}
+	return nil
+}
+
+func (p *OrderSummary) handle(ctx context.Context, e ports.RecordedEvent) error {
 	if e.Stream.Type != order.AggregateType {
 		return nil
 	}

@@ -58,13 +58,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, err := prommetrics.NewProjectionLag(registry, st.cps, projection.OrderSummaryName); err != nil {
+		return err
+	}
 	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Logger: m.Logger, Metrics: useCases,
 		Snapshots: st.snaps, SnapshotEvery: m.Config.SnapshotEvery})
 
 	m.router, err = router.New(router.Config{
 		Broker:       st.broker,
 		Outbox:       st.outbox,
-		OrderSummary: projection.NewOrderSummary(st.orders, st.events),
+		OrderSummary: projection.NewOrderSummary(st.orders, st.events).WithCheckpoints(st.cps),
 		Registry:     registry,
 		Logger:       m.Logger,
 		CloseTimeout: m.Config.ShutdownTimeout,
