@@ -23,6 +23,7 @@ type stack struct {
 	orders ports.OrderSummaryStore
 	snaps  ports.SnapshotStore
 	cps    ports.CheckpointStore
+	shadow ports.ShadowOrderSummary
 	outbox message.Subscriber // the forwarder's subscriber on router.OutboxTopic
 	broker router.Broker
 	ping   func(ctx context.Context) error
@@ -89,6 +90,7 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 	st.orders = sqlite.NewOrderSummaryStore(db)
 	st.snaps = sqlite.NewSnapshotStore(db)
 	st.cps = sqlite.NewCheckpointStore(db)
+	st.shadow = sqlite.NewShadowOrderSummary(db)
 	st.outbox, err = router.SQLiteSubscriber(db, router.ConsumerGroupForwarder, cfg.PollInterval, logger)
 	return st, err
 }
@@ -119,6 +121,7 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 	st.orders = postgres.NewOrderSummaryStore(pool)
 	st.snaps = postgres.NewSnapshotStore(pool)
 	st.cps = postgres.NewCheckpointStore(pool)
+	st.shadow = postgres.NewShadowOrderSummary(pool)
 	if st.broker, err = router.NewPostgresBroker(pool, cfg.PollInterval, wlog); err != nil {
 		return st, err
 	}
