@@ -67,7 +67,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.router, err = router.New(router.Config{
 		Broker:       st.broker,
 		Outbox:       st.outbox,
-		OrderSummary: projection.NewOrderSummary(st.orders, st.events).WithCheckpoints(st.cps),
+		OrderSummary: orderSummaryProjection(st),
 		Registry:     registry,
 		Logger:       m.Logger,
 		CloseTimeout: m.Config.ShutdownTimeout,
