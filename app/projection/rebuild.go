@@ -130,13 +130,11 @@ func (r OrderSummaryRebuild) project(ctx context.Context, phase string, p *Order
 			}
 			continue
 		}
-		for _, e := range batch {
-			if err := p.Handle(ctx, e); err != nil {
-				return n, pos, fmt.Errorf("%s: event at %v (%s %s v%d): %w", phase, e.Position, e.Type, e.Stream, e.Version, err)
-			}
-			pos = e.Position
-			n++
+		if err := p.HandleBatch(ctx, batch); err != nil {
+			return n, pos, fmt.Errorf("%s: events after %v: %w", phase, pos, err)
 		}
+		pos = batch[len(batch)-1].Position
+		n += int64(len(batch))
 		if r.Progress != nil {
 			r.Progress(RebuildProgress{Phase: phase, Events: n, Total: total, Position: pos, Elapsed: time.Since(start)})
 		}

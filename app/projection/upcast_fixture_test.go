@@ -62,11 +62,7 @@ func TestV1FixtureLoadsAndProjectsToTheSameReadModel(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
 		storeFixture(t, s.Events, f)
 		p := projection.NewOrderSummary(s.Orders, s.Events)
-		all, err := s.Events.ReadAll(t.Context(), ports.Position{}, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range all {
+		for _, e := range storetest.ReadAll(t, s.Events, len(f.Events)) {
 			if err := p.Handle(t.Context(), e); err != nil {
 				t.Fatalf("project %s v%d (%s): %v", e.Stream.ID, e.Version, e.Type, err)
 			}

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -72,4 +73,35 @@ func Postgres(t testing.TB) Stores {
 	}
 	return Stores{Name: "postgres", Events: es, Orders: postgres.NewOrderSummaryStore(pool),
 		Snapshots: postgres.NewSnapshotStore(pool), Postgres: pool}
+}
+
+// ReadAll returns every stored event once at least want are visible to
+// ReadAll. On Postgres an event becomes visible only when every older
+// transaction on the server has ended, and other tests share the server, so
+// it polls, up to a minute.
+func ReadAll(t testing.TB, es ports.EventStore, want int) []ports.RecordedEvent {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var all []ports.RecordedEvent
+		pos := ports.Position{}
+		for {
+			batch, err := es.ReadAll(context.Background(), pos, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(batch) == 0 {
+				break
+			}
+			all = append(all, batch...)
+			pos = batch[len(batch)-1].Position
+		}
+		if len(all) >= want {
+			return all
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d events visible to ReadAll after a minute", len(all), want)
+		}
+		time.Sleep(20 * time.Millisecond) // a poll interval, not a guess
+	}
 }
