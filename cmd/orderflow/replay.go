@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,7 +20,7 @@ import (
 
 // replay rebuilds a projection's read model from the event store beside the
 // live one and swaps it in (see projection.OrderSummaryRebuild).
-func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func replay(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	var (
 		c         Config
 		name      string
@@ -58,7 +59,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		return err
 	}
-	defer st.close()
+	defer func() { err = errors.Join(err, st.close()) }()
 
 	progress, finish := replayProgress(stderr, logger, from)
 	res, err := projection.OrderSummaryRebuild{

@@ -22,7 +22,7 @@ func orderSummaryProjection(st *stack) *projection.OrderSummary {
 
 // replayTopic feeds a broker topic through one handler's route and
 // middleware (router.ReplayTopic).
-func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	var (
 		c                     Config
 		topic, handler, since string
@@ -71,7 +71,7 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		return err
 	}
-	defer st.close()
+	defer func() { err = errors.Join(err, st.close()) }()
 
 	cfg := router.Config{Broker: st.broker, OrderSummary: orderSummaryProjection(st), Logger: logger}
 	stats, err := router.ReplayTopic(ctx, cfg, st.broker.Replay, router.ReplayRequest{
