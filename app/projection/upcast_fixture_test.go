@@ -125,3 +125,26 @@ func TestFutureEventVersionIsInvalid(t *testing.T) {
 		t.Error("the projection wrote a row for an event it cannot read")
 	}
 }
+
+// HandleBatch fills what a batch does not hold from the store (a rebuild
+// resumed after some of an order's events) and ignores what a row already has.
+func TestHandleBatchFillsGapsAndSkipsRedeliveries(t *testing.T) {
+	f := loadFixture(t)
+	s := storetest.SQLite(t)
+	storeFixture(t, s.Events, f)
+	all := storetest.ReadAll(t, s.Events, len(f.Events))
+	p := projection.NewOrderSummary(s.Orders, s.Events)
+	// Only the last event of each order, then everything again.
+	if err := p.HandleBatch(t.Context(), []ports.RecordedEvent{all[2], all[4]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.HandleBatch(t.Context(), all); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range f.OrderSummary {
+		got, err := s.Orders.Get(t.Context(), want.OrderID)
+		if err != nil || !reflect.DeepEqual(want, got) {
+			t.Errorf("order_summary %s:\n got %+v (%v)\nwant %+v", want.OrderID, got, err, want)
+		}
+	}
+}
