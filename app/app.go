@@ -45,6 +45,11 @@ type Deps struct {
 	Metrics decorator.MetricsClient
 	// Cache, when not nil, serves GetOrder ahead of Orders (look-aside).
 	Cache ports.OrderCache
+	// Snapshots, when set, makes loading an order read its snapshot and the
+	// events after it, with a new snapshot every SnapshotEvery events
+	// (repository.DefaultSnapshotEvery when 0).
+	Snapshots     ports.SnapshotStore
+	SnapshotEvery int
 }
 
 // New wires the use cases. It panics on a missing dependency.
@@ -59,6 +64,12 @@ func New(d Deps) Application {
 		d.Metrics = decorator.NopMetrics{}
 	}
 	repo := repository.NewOrders(d.Events, d.Clock)
+	if d.Snapshots != nil {
+		if d.SnapshotEvery == 0 {
+			d.SnapshotEvery = repository.DefaultSnapshotEvery
+		}
+		repo.EnableSnapshots(d.Snapshots, d.SnapshotEvery, d.Logger)
+	}
 	return Application{
 		Commands: Commands{
 			PlaceOrder:   decorator.Apply(command.NewPlaceOrderHandler(repo, d.Clock), d.Logger, d.Metrics),

@@ -18,4 +18,7 @@ type Broker struct {
 	Subscriber func(consumerGroup string) (message.Subscriber, error)
 	// Ping reports whether the broker is reachable (readiness).
 	Ping func(ctx context.Context) error
+	// Replay reads a topic from an offset or a time for replay-topic; nil
+	// when the broker cannot.
+	Replay ReplaySource
 }

@@ -43,7 +43,8 @@ func NewPostgresBroker(pool *pgxpool.Pool, poll time.Duration, logger watermill.
 		Subscriber: func(group string) (message.Subscriber, error) {
 			return PostgresSubscriber(pool, group, poll, logger)
 		},
-		Ping: pool.Ping,
+		Ping:   pool.Ping,
+		Replay: PostgresReplaySource{Pool: pool},
 	}, nil
 }
 
@@ -78,6 +79,7 @@ func NewSQLiteBroker(ctx context.Context, db *stdsql.DB, poll time.Duration, log
 		Subscriber: func(group string) (message.Subscriber, error) {
 			return SQLiteSubscriber(db, group, poll, logger)
 		},
-		Ping: db.PingContext,
+		Ping:   db.PingContext,
+		Replay: SQLiteReplaySource{DB: db},
 	}, nil
 }

@@ -97,14 +97,11 @@ func New(cfg Config) (*message.Router, error) {
 	if err != nil {
 		return nil, fmt.Errorf("router: %w", err)
 	}
-	poison, err := middleware.PoisonQueueWithFilter(cfg.Broker.Publisher, PoisonTopic, isPermanent)
+	mw, err := handlerMiddleware(cfg, logger)
 	if err != nil {
-		return nil, fmt.Errorf("router: poison queue: %w", err)
+		return nil, err
 	}
-	retry := cfg.Retry
-	retry.Logger = logger
-	retry.ShouldRetry = func(p middleware.RetryParams) bool { return !isPermanent(p.Err) }
-	r.AddMiddleware(middleware.Recoverer, middleware.CorrelationID, poison, retry.Middleware)
+	r.AddMiddleware(mw...)
 
 	if cfg.Roles.Has(RoleForwarder) {
 		if _, err := forwarder.NewForwarder(cfg.Outbox, cfg.Broker.Publisher, logger, forwarder.Config{
@@ -115,25 +112,46 @@ func New(cfg Config) (*message.Router, error) {
 			return nil, fmt.Errorf("router: forwarder: %w", err)
 		}
 	}
-	if cfg.Roles.Has(RoleProjections) {
-		if err := addProjections(r, cfg); err != nil {
-			return nil, err
+
+	for _, rt := range routes(cfg) {
+		sub, err := cfg.Broker.Subscriber(rt.name)
+		if err != nil {
+			return nil, fmt.Errorf("router: subscriber for %s: %w", rt.name, err)
 		}
+		r.AddConsumerHandler(rt.name, rt.topic, sub, rt.handler)
 	}
 
 	metrics.NewPrometheusMetricsBuilder(cfg.Registry, "orderflow", "router").AddPrometheusRouterMetrics(r)
 	return r, nil
 }
 
-// addProjections subscribes the read model handlers, each in its own
-// consumer group.
-func addProjections(r *message.Router, cfg Config) error {
-	sub, err := cfg.Broker.Subscriber(HandlerOrderSummary)
-	if err != nil {
-		return fmt.Errorf("router: subscriber for %s: %w", HandlerOrderSummary, err)
+// route is one event handler: its name (also its consumer group), the topic
+// it consumes, and its function before middleware.
+type route struct {
+	name, topic string
+	handler     message.NoPublishHandlerFunc
+}
+
+// routes are the event handlers of the router; replay-topic uses them too.
+// Only the routes of the configured roles are returned.
+func routes(cfg Config) []route {
+	var rs []route
+	if cfg.Roles.Has(RoleProjections) {
+		rs = append(rs, route{HandlerOrderSummary, EventTopic("order"), msghandlers.Events(cfg.OrderSummary)})
 	}
-	r.AddConsumerHandler(HandlerOrderSummary, EventTopic("order"), sub, msghandlers.Events(cfg.OrderSummary))
-	return nil
+	return rs
+}
+
+// handlerMiddleware is the middleware of every handler, outermost first.
+func handlerMiddleware(cfg Config, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
+	poison, err := middleware.PoisonQueueWithFilter(cfg.Broker.Publisher, PoisonTopic, isPermanent)
+	if err != nil {
+		return nil, fmt.Errorf("router: poison queue: %w", err)
+	}
+	retry := cfg.Retry
+	retry.Logger = logger
+	retry.ShouldRetry = func(p middleware.RetryParams) bool { return !isPermanent(p.Err) }
+	return []message.HandlerMiddleware{middleware.Recoverer, middleware.CorrelationID, poison, retry.Middleware}, nil
 }
 
 // isPermanent reports errors that no retry can fix.

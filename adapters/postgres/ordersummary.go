@@ -23,7 +23,8 @@ var _ ports.OrderSummaryStore = (*OrderSummaryStore)(nil)
 // return apperr errors (NotFound, Invalid) wrapping ports.ErrNotFound and
 // ports.ErrInvalidCursor; a rejected Save wraps ports.ErrStaleWrite.
 type OrderSummaryStore struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	table string // order_summary, or its shadow during a rebuild
 }
 
 // NewOrderSummaryStore returns a store on pool, which must be connected to a
@@ -32,7 +33,7 @@ func NewOrderSummaryStore(pool *pgxpool.Pool) *OrderSummaryStore {
 	if pool == nil {
 		panic("postgres.NewOrderSummaryStore: nil pool")
 	}
-	return &OrderSummaryStore{pool: pool}
+	return &OrderSummaryStore{pool: pool, table: summaryTable}
 }
 
 const summaryColumns = `order_id, customer_id, status, items, total, currency, version,
@@ -50,11 +51,11 @@ func (s *OrderSummaryStore) Save(ctx context.Context, o ports.OrderSummary, prev
 		o.CreatedAt, o.UpdatedAt, o.CancellationReason, o.Carrier, o.TrackingNumber}
 	var query string
 	if prevVersion == 0 {
-		query = `INSERT INTO order_summary (` + summaryColumns + `)
+		query = `INSERT INTO ` + s.table + ` (` + summaryColumns + `)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 			ON CONFLICT (order_id) DO NOTHING`
 	} else {
-		query = `UPDATE order_summary SET customer_id = $2, status = $3, items = $4, total = $5,
+		query = `UPDATE ` + s.table + ` SET customer_id = $2, status = $3, items = $4, total = $5,
 			currency = $6, version = $7, created_at = $8, updated_at = $9,
 			cancellation_reason = $10, carrier = $11, tracking_number = $12
 			WHERE order_id = $1 AND version = $13`
@@ -79,7 +80,7 @@ func nonNil(items []ports.OrderLine) []ports.OrderLine {
 
 // Get implements ports.OrderSummaryReader.
 func (s *OrderSummaryStore) Get(ctx context.Context, orderID string) (ports.OrderSummary, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+summaryColumns+` FROM order_summary WHERE order_id = $1`, orderID)
+	rows, err := s.pool.Query(ctx, `SELECT `+summaryColumns+` FROM `+s.table+` WHERE order_id = $1`, orderID)
 	if err != nil {
 		return ports.OrderSummary{}, fmt.Errorf("get order summary %s: %w", orderID, err)
 	}
@@ -115,7 +116,7 @@ func (s *OrderSummaryStore) List(ctx context.Context, f ports.OrderFilter) (port
 		}
 		where = append(where, fmt.Sprintf("(created_at, order_id) < (%s, %s)", arg(c.createdAt), arg(c.orderID)))
 	}
-	query := `SELECT ` + summaryColumns + ` FROM order_summary`
+	query := `SELECT ` + summaryColumns + ` FROM ` + s.table
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}

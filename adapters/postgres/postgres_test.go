@@ -38,3 +38,36 @@ func newEventStore(t testing.TB) (*postgres.EventStore, *pgxpool.Pool) {
 	}
 	return store, pool
 }
+
+func TestSnapshotStoreContract(t *testing.T) {
+	porttest.RunSnapshotStore(t, func(t *testing.T) ports.SnapshotStore {
+		pool, _ := testenv.PostgresPool(t)
+		return postgres.NewSnapshotStore(pool)
+	})
+}
+
+func TestCheckpointStoreContract(t *testing.T) {
+	porttest.RunCheckpointStore(t, func(t *testing.T) (ports.CheckpointStore, ports.EventStore) {
+		store, pool := newEventStore(t)
+		return postgres.NewCheckpointStore(pool), store
+	})
+}
+
+func TestShadowOrderSummaryContract(t *testing.T) {
+	porttest.RunShadowOrderSummary(t, func(t *testing.T) (ports.OrderSummaryStore, ports.ShadowOrderSummary) {
+		pool, _ := testenv.PostgresPool(t)
+		return postgres.NewOrderSummaryStore(pool), postgres.NewShadowOrderSummary(pool)
+	})
+}
+
+// The shadow table is a full order_summary: same contract.
+func TestShadowTableIsAnOrderSummaryStore(t *testing.T) {
+	porttest.RunOrderSummaryStore(t, func(t *testing.T) ports.OrderSummaryStore {
+		pool, _ := testenv.PostgresPool(t)
+		s, err := postgres.NewShadowOrderSummary(pool).Shadow(t.Context(), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

@@ -21,7 +21,8 @@ import (
 // (created_at, order_id); the cursor is that key of the page's last row, so
 // rows inserted later never shift the pages after it.
 type OrderSummaryStore struct {
-	db *sql.DB
+	db    *sql.DB
+	table string // order_summary, or its shadow during a rebuild
 }
 
 var _ ports.OrderSummaryStore = (*OrderSummaryStore)(nil)
@@ -31,7 +32,7 @@ func NewOrderSummaryStore(db *sql.DB) *OrderSummaryStore {
 	if db == nil {
 		panic("sqlite: nil database")
 	}
-	return &OrderSummaryStore{db: db}
+	return &OrderSummaryStore{db: db, table: summaryTable}
 }
 
 const summaryColumns = `order_id, customer_id, status, items, total, currency, version,
@@ -56,13 +57,13 @@ func (s *OrderSummaryStore) Save(ctx context.Context, o ports.OrderSummary, prev
 	var res sql.Result
 	if prevVersion == 0 {
 		res, err = s.db.ExecContext(ctx, `
-			INSERT INTO order_summary (customer_id, status, items, total, currency, version,
+			INSERT INTO `+s.table+` (customer_id, status, items, total, currency, version,
 				created_at, updated_at, cancellation_reason, carrier, tracking_number, order_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (order_id) DO NOTHING`, args...)
 	} else {
 		res, err = s.db.ExecContext(ctx, `
-			UPDATE order_summary SET customer_id = ?, status = ?, items = ?, total = ?, currency = ?,
+			UPDATE `+s.table+` SET customer_id = ?, status = ?, items = ?, total = ?, currency = ?,
 				version = ?, created_at = ?, updated_at = ?, cancellation_reason = ?, carrier = ?,
 				tracking_number = ?
 			WHERE order_id = ? AND version = ?`, append(args, prevVersion)...)
@@ -83,7 +84,7 @@ func (s *OrderSummaryStore) Save(ctx context.Context, o ports.OrderSummary, prev
 // Get implements ports.OrderSummaryReader. An unknown order is an
 // apperr.NotFound error wrapping ports.ErrNotFound.
 func (s *OrderSummaryStore) Get(ctx context.Context, orderID string) (ports.OrderSummary, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+summaryColumns+` FROM order_summary WHERE order_id = ?`, orderID)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+summaryColumns+` FROM `+s.table+` WHERE order_id = ?`, orderID)
 	if err != nil {
 		return ports.OrderSummary{}, fmt.Errorf("sqlite: get order summary %s: %w", orderID, err)
 	}
@@ -121,7 +122,7 @@ func (s *OrderSummaryStore) List(ctx context.Context, f ports.OrderFilter) (port
 		}
 		where, args = append(where, "(created_at, order_id) < (?, ?)"), append(args, c.CreatedAt, c.OrderID)
 	}
-	query := `SELECT ` + summaryColumns + ` FROM order_summary`
+	query := `SELECT ` + summaryColumns + ` FROM ` + s.table
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}

@@ -109,3 +109,34 @@ func TestOpen(t *testing.T) {
 		}
 	}
 }
+
+func TestSnapshotStore(t *testing.T) {
+	porttest.RunSnapshotStore(t, func(t *testing.T) ports.SnapshotStore {
+		return sqlite.NewSnapshotStore(openDB(t))
+	})
+}
+
+func TestCheckpointStore(t *testing.T) {
+	porttest.RunCheckpointStore(t, func(t *testing.T) (ports.CheckpointStore, ports.EventStore) {
+		db := openDB(t)
+		return sqlite.NewCheckpointStore(db), newEventStore(t, db)
+	})
+}
+
+func TestShadowOrderSummary(t *testing.T) {
+	porttest.RunShadowOrderSummary(t, func(t *testing.T) (ports.OrderSummaryStore, ports.ShadowOrderSummary) {
+		db := openDB(t)
+		return sqlite.NewOrderSummaryStore(db), sqlite.NewShadowOrderSummary(db)
+	})
+}
+
+// The shadow table is a full order_summary: same contract.
+func TestShadowTableIsAnOrderSummaryStore(t *testing.T) {
+	porttest.RunOrderSummaryStore(t, func(t *testing.T) ports.OrderSummaryStore {
+		s, err := sqlite.NewShadowOrderSummary(openDB(t)).Shadow(t.Context(), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/order"
+	"github.com/orderflow/orderflow/app/repository"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -26,9 +27,10 @@ const staleRetries = 3
 // upstream) makes it read the missing events from the event store, so a gap
 // never persists.
 type OrderSummary struct {
-	store  ports.OrderSummaryStore
-	events ports.EventStore
-	cache  ports.OrderCache
+	store       ports.OrderSummaryStore
+	events      ports.EventStore
+	cache       ports.OrderCache
+	checkpoints ports.CheckpointStore
 }
 
 func NewOrderSummary(store ports.OrderSummaryStore, events ports.EventStore) *OrderSummary {
@@ -48,52 +50,114 @@ func (p *OrderSummary) WithCache(cache ports.OrderCache) *OrderSummary {
 	return p
 }
 
+// WithCheckpoints makes Handle record each event's Position as the
+// projection's checkpoint (OrderSummaryName) once the event is applied: the
+// measure of its lag, and where a rebuild ends. Call before use.
+func (p *OrderSummary) WithCheckpoints(cps ports.CheckpointStore) *OrderSummary {
+	p.checkpoints = cps
+	return p
+}
+
 // Handle applies one recorded event. Events of other aggregates are ignored.
 // An undecodable event is an apperr.Invalid error (never retried); a store
 // failure is apperr.Unavailable (retry).
 func (p *OrderSummary) Handle(ctx context.Context, e ports.RecordedEvent) error {
+	if err := p.handle(ctx, e); err != nil {
+		return err
+	}
+	if p.checkpoints == nil {
+		return nil
+	}
+	if err := p.checkpoints.SaveCheckpoint(ctx, OrderSummaryName, e.Position); err != nil {
+		return apperr.Wrap(apperr.Unavailable, err, "cannot save the %s checkpoint", OrderSummaryName)
+	}
+	return nil
+}
+
+func (p *OrderSummary) handle(ctx context.Context, e ports.RecordedEvent) error {
 	if e.Stream.Type != order.AggregateType {
 		return nil
 	}
+	return p.applyWithRetry(ctx, []ports.RecordedEvent{e})
+}
+
+// HandleBatch applies events in store order, as Handle would one by one,
+// but reads and writes each order's row once per batch: the rebuild's fast
+// path. It records no checkpoint.
+func (p *OrderSummary) HandleBatch(ctx context.Context, events []ports.RecordedEvent) error {
+	var streams []string
+	runs := map[string][]ports.RecordedEvent{}
+	for _, e := range events {
+		if e.Stream.Type != order.AggregateType {
+			continue
+		}
+		if _, seen := runs[e.Stream.ID]; !seen {
+			streams = append(streams, e.Stream.ID)
+		}
+		runs[e.Stream.ID] = append(runs[e.Stream.ID], e)
+	}
+	for _, id := range streams {
+		if err := p.applyWithRetry(ctx, runs[id]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *OrderSummary) applyWithRetry(ctx context.Context, run []ports.RecordedEvent) error {
 	for attempt := 0; ; attempt++ {
-		err := p.apply(ctx, e)
+		err := p.apply(ctx, run)
 		if !errors.Is(err, ports.ErrStaleWrite) {
 			return err
 		}
 		if attempt >= staleRetries {
-			return apperr.Wrap(apperr.Unavailable, err, "order_summary %s keeps changing", e.Stream.ID)
+			return apperr.Wrap(apperr.Unavailable, err, "order_summary %s keeps changing", run[0].Stream.ID)
 		}
 	}
 }
 
-func (p *OrderSummary) apply(ctx context.Context, e ports.RecordedEvent) error {
-	row, err := p.store.Get(ctx, e.Stream.ID)
+// apply brings one order's row up to the last of run, events of that order
+// in version order: one read, one conditional write. Events at or below the
+// row's version are redeliveries; a gap (before or within run) is filled
+// from the event store.
+func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent) error {
+	stream, last := run[0].Stream, run[len(run)-1]
+	row, err := p.store.Get(ctx, stream.ID)
 	if err != nil && !errors.Is(err, ports.ErrNotFound) {
-		return apperr.Wrap(apperr.Unavailable, err, "cannot read order_summary %s", e.Stream.ID)
+		return apperr.Wrap(apperr.Unavailable, err, "cannot read order_summary %s", stream.ID)
 	}
-	if e.Version <= row.Version {
+	if last.Version <= row.Version {
 		// A redelivery: the row is saved, but a crash may have come between
 		// the save and the cache update.
 		p.refreshCache(ctx, row)
 		return nil
 	}
-	pending := []ports.RecordedEvent{e}
-	if e.Version > row.Version+1 {
-		if pending, err = p.events.Load(ctx, e.Stream, row.Version+1); err != nil {
-			return apperr.Wrap(apperr.Unavailable, err, "cannot fill the gap in order_summary %s", e.Stream.ID)
+	var pending []ports.RecordedEvent
+	next := row.Version + 1
+	for _, e := range run {
+		if e.Version < next {
+			continue
 		}
+		if e.Version > next { // a gap: read what is missing from the store
+			if pending, err = p.events.Load(ctx, stream, row.Version+1); err != nil {
+				return apperr.Wrap(apperr.Unavailable, err, "cannot fill the gap in order_summary %s", stream.ID)
+			}
+			break
+		}
+		pending = append(pending, e)
+		next++
 	}
 	prev := row.Version
 	for _, re := range pending {
-		if re.Version > e.Version {
+		if re.Version > last.Version {
 			break
 		}
 		if re.Version != row.Version+1 {
-			return apperr.New(apperr.Internal, "order %s: event version %d follows %d", e.Stream.ID, re.Version, row.Version)
+			return apperr.New(apperr.Internal, "order %s: event version %d follows %d", stream.ID, re.Version, row.Version)
 		}
-		domainEvent, err := order.DecodeEvent(re.Type, re.Data)
+		domainEvent, err := repository.Decode(re)
 		if err != nil {
-			return fmt.Errorf("order_summary %s version %d: %w", re.Stream.ID, re.Version, err)
+			return fmt.Errorf("order_summary: %w", err)
 		}
 		row = applyTo(row, domainEvent, re)
 	}
@@ -101,7 +165,7 @@ func (p *OrderSummary) apply(ctx context.Context, e ports.RecordedEvent) error {
 		if errors.Is(err, ports.ErrStaleWrite) {
 			return err
 		}
-		return apperr.Wrap(apperr.Unavailable, err, "cannot save order_summary %s", e.Stream.ID)
+		return apperr.Wrap(apperr.Unavailable, err, "cannot save order_summary %s", stream.ID)
 	}
 	p.refreshCache(ctx, row)
 	return nil

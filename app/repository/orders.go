@@ -7,12 +7,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/meta"
+	"github.com/orderflow/orderflow/app/upcast"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -24,6 +26,11 @@ const conflictRetries = 5
 type Orders struct {
 	store ports.EventStore
 	clock ports.Clock
+
+	// Set by EnableSnapshots; snapshots nil means every load folds the stream.
+	snapshots     ports.SnapshotStore
+	snapshotEvery int64
+	logger        *slog.Logger
 }
 
 // NewOrders panics on nil dependencies: a repository without a store is a wiring bug.
@@ -46,12 +53,52 @@ func (r *Orders) Create(ctx context.Context, o *order.Order) error {
 }
 
 // Load returns the current state of an order, or an apperr.NotFound error.
+// With snapshots enabled it reads the snapshot and the events after it.
 func (r *Orders) Load(ctx context.Context, orderID string) (*order.Order, error) {
-	events, err := r.History(ctx, orderID)
-	if err != nil {
-		return nil, err
+	o, _, err := r.load(ctx, orderID)
+	return o, err
+}
+
+// load returns the order and the version of the snapshot it started from
+// (0: none).
+func (r *Orders) load(ctx context.Context, orderID string) (*order.Order, int64, error) {
+	if r.snapshots == nil {
+		events, err := r.History(ctx, orderID)
+		if err != nil {
+			return nil, 0, err
+		}
+		o, err := Fold(events, func(ports.RecordedEvent) bool { return true })
+		return o, 0, err
 	}
-	return Fold(events, func(ports.RecordedEvent) bool { return true })
+	if _, err := uuid.Parse(orderID); err != nil {
+		return nil, 0, apperr.New(apperr.NotFound, "order %q not found", orderID)
+	}
+	o, base := r.loadSnapshot(ctx, orderID)
+	tail, err := r.store.Load(ctx, Stream(orderID), base+1)
+	if err != nil {
+		return nil, 0, apperr.Wrap(apperr.Unavailable, err, "cannot load order %s", orderID)
+	}
+	if o == nil {
+		if len(tail) == 0 {
+			return nil, 0, apperr.New(apperr.NotFound, "order %s not found", orderID)
+		}
+		if o, err = Fold(tail, func(ports.RecordedEvent) bool { return true }); err != nil {
+			return nil, 0, err
+		}
+	} else {
+		for _, re := range tail {
+			e, err := Decode(re)
+			if err != nil {
+				return nil, 0, err
+			}
+			o.Apply(e)
+		}
+	}
+	r.maybeSnapshot(ctx, o, base)
+	if o.Version()-base >= r.snapshotEvery {
+		base = o.Version()
+	}
+	return o, base, nil
 }
 
 // History returns every stored event of an order, oldest first, or an
@@ -70,17 +117,19 @@ func (r *Orders) History(ctx context.Context, orderID string) ([]ports.RecordedE
 	return events, nil
 }
 
-// Fold rebuilds an order from the prefix of events for which keep is true.
-// It returns apperr.NotFound if no event is kept.
+// Fold rebuilds an order from the prefix of stored events for which keep is
+// true, upcasting each to its newest version first. It returns
+// apperr.NotFound if no event is kept, and apperr.Invalid for an event this
+// release cannot read (a future version).
 func Fold(events []ports.RecordedEvent, keep func(ports.RecordedEvent) bool) (*order.Order, error) {
 	var domainEvents []order.Event
 	for _, re := range events {
 		if !keep(re) {
 			break
 		}
-		e, err := order.DecodeEvent(re.Type, re.Data)
+		e, err := Decode(re)
 		if err != nil {
-			return nil, fmt.Errorf("order %s version %d: %w", re.Stream.ID, re.Version, err)
+			return nil, err
 		}
 		domainEvents = append(domainEvents, e)
 	}
@@ -88,6 +137,20 @@ func Fold(events []ports.RecordedEvent, keep func(ports.RecordedEvent) bool) (*o
 		return nil, apperr.New(apperr.NotFound, "order not found at that point")
 	}
 	return order.FromHistory(domainEvents), nil
+}
+
+// Decode upcasts a stored order event to its newest version and decodes it.
+// Errors are apperr.Invalid.
+func Decode(re ports.RecordedEvent) (order.Event, error) {
+	re, err := upcast.Default().Event(re)
+	if err != nil {
+		return nil, err
+	}
+	e, err := order.DecodeEvent(re.Type, re.Data)
+	if err != nil {
+		return nil, fmt.Errorf("order %s version %d: %w", re.Stream.ID, re.Version, err)
+	}
+	return e, nil
 }
 
 // Update loads the order, runs fn on it and appends the events fn recorded,
@@ -100,7 +163,7 @@ func Fold(events []ports.RecordedEvent, keep func(ports.RecordedEvent) bool) (*o
 // conflictRetries times, then apperr.Conflict.
 func (r *Orders) Update(ctx context.Context, orderID string, ifMatch int64, fn func(*order.Order) error) (*order.Order, error) {
 	for attempt := 0; ; attempt++ {
-		o, err := r.Load(ctx, orderID)
+		o, base, err := r.load(ctx, orderID)
 		if err != nil {
 			return nil, err
 		}
@@ -112,6 +175,9 @@ func (r *Orders) Update(ctx context.Context, orderID string, ifMatch int64, fn f
 			return nil, err
 		}
 		_, err = r.save(ctx, o)
+		if err == nil {
+			r.maybeSnapshot(ctx, o, base)
+		}
 		if !errors.Is(err, ports.ErrConcurrency) {
 			return o, err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -24,6 +25,9 @@ type Config struct {
 	PollInterval    time.Duration
 	AutoMigrate     bool
 	TopologyConfig
+	// SnapshotEvery: an order gets a new snapshot once it is this many
+	// events past its last one.
+	SnapshotEvery int
 }
 
 // Embedded reports whether the service runs on SQLite in DataDir.
@@ -52,6 +56,9 @@ func (c *Config) setDefaults() {
 		c.PollInterval = 50 * time.Millisecond
 	}
 	c.TopologyConfig.setDefaults()
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = 100
+	}
 }
 
 // Validate reports every bad setting at once.
@@ -72,6 +79,9 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.TopologyConfig.validate()...)
+	if c.SnapshotEvery < 1 {
+		errs = append(errs, errors.New("--snapshot-every must be at least 1"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -103,6 +113,12 @@ func (c *Config) bindFlags(fs *flag.FlagSet, serve bool) {
 	dur(&c.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "how long SIGTERM waits for requests and handlers in flight")
 	dur(&c.ReadWait, "read-wait", def.ReadWait, "how long GET ?min_version= waits for the read model")
 	dur(&c.PollInterval, "poll-interval", def.PollInterval, "how often SQL subscribers poll for new messages when idle")
+	snapEvery := def.SnapshotEvery
+	if v, err := strconv.Atoi(envOr("snapshot-every", "")); err == nil {
+		snapEvery = v
+	}
+	fs.IntVar(&c.SnapshotEvery, "snapshot-every", snapEvery,
+		"take an order snapshot every this many events (env "+envName("snapshot-every")+")")
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", envOr("auto-migrate", "true") == "true",
 		"apply database migrations at start (env "+envName("auto-migrate")+")")
 	c.TopologyConfig.bindFlags(fs)

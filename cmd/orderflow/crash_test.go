@@ -165,7 +165,7 @@ func TestCrashMidBurstLosesNothing(t *testing.T) {
 				r := do(t, "GET", base+"/v1/orders/"+id+"/events", nil)
 				expectStatus(t, r, http.StatusOK)
 				r.json(t, &events)
-				if len(events) != 1 || events[0].Type != "order.placed.v1" {
+				if len(events) != 1 || events[0].Type != "order.placed.v2" {
 					t.Fatalf("order %s: events %+v", id, events)
 				}
 			}

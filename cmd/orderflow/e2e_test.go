@@ -122,7 +122,7 @@ func TestOrderLifecycleEndToEnd(t *testing.T) {
 				Version int64  `json:"version"`
 			}
 			do(t, "GET", orderURL+"/events", nil).json(t, &events)
-			wantTypes := []string{"order.placed.v1", "order.confirmed.v1", "order.shipped.v1", "order.delivered.v1"}
+			wantTypes := []string{"order.placed.v2", "order.confirmed.v1", "order.shipped.v1", "order.delivered.v1"}
 			if len(events) != len(wantTypes) {
 				t.Fatalf("events: %+v", events)
 			}

@@ -19,6 +19,10 @@ const usage = `orderflow — event-sourced order processing on Watermill
 Usage:
   orderflow serve   [flags]   run the service (embedded SQLite in --data-dir unless --postgres-url is set)
   orderflow migrate [flags]   apply database migrations and exit
+  orderflow replay --projection order_summary [--from-position N]
+                              rebuild a read model beside the live one, then swap it in
+  orderflow replay-topic --topic T --handler H [--from-offset N | --since RFC3339] [--dry-run]
+                              feed a broker topic through one handler's route and middleware
   orderflow help [command]    show this help or a command's flags
 
 Every flag has an environment variable: --http-addr is ORDERFLOW_HTTP_ADDR, and so on.
@@ -47,6 +51,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, rest, stderr)
 	case "migrate":
 		return migrate(ctx, rest, stdout, stderr)
+	case "replay":
+		return replay(ctx, rest, stdout, stderr)
+	case "replay-topic":
+		return replayTopic(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		if len(rest) > 0 {
 			return run(ctx, []string{rest[0], "--help"}, stdout, stderr)

@@ -64,7 +64,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.closeCache = closeCache
-	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Cache: cache, Logger: m.Logger, Metrics: useCases})
+	if _, err := prommetrics.NewProjectionLag(registry, st.cps, projection.OrderSummaryName); err != nil {
+		return err
+	}
+	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Cache: cache, Logger: m.Logger, Metrics: useCases,
+		Snapshots: st.snaps, SnapshotEvery: m.Config.SnapshotEvery})
 
 	roles := m.Config.roles()
 	if !roles.Has(router.RoleForwarder) {
@@ -75,7 +79,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.router, err = router.New(router.Config{
 		Broker:       st.broker,
 		Outbox:       st.outbox,
-		OrderSummary: projection.NewOrderSummary(st.orders, st.events).WithCache(cache),
+		OrderSummary: orderSummaryProjection(st).WithCache(cache),
 		Registry:     registry,
 		Logger:       m.Logger,
 		CloseTimeout: m.Config.ShutdownTimeout,

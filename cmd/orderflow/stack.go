@@ -21,6 +21,9 @@ import (
 type stack struct {
 	events ports.EventStore
 	orders ports.OrderSummaryStore
+	snaps  ports.SnapshotStore
+	cps    ports.CheckpointStore
+	shadow ports.ShadowOrderSummary
 	outbox message.Subscriber // the forwarder's subscriber on router.OutboxTopic
 	broker router.Broker
 	ping   func(ctx context.Context) error
@@ -85,6 +88,9 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 		return st, err
 	}
 	st.orders = sqlite.NewOrderSummaryStore(db)
+	st.snaps = sqlite.NewSnapshotStore(db)
+	st.cps = sqlite.NewCheckpointStore(db)
+	st.shadow = sqlite.NewShadowOrderSummary(db)
 	st.outbox, err = router.SQLiteSubscriber(db, router.ConsumerGroupForwarder, cfg.PollInterval, logger)
 	return st, err
 }
@@ -113,6 +119,9 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 		return st, err
 	}
 	st.orders = postgres.NewOrderSummaryStore(pool)
+	st.snaps = postgres.NewSnapshotStore(pool)
+	st.cps = postgres.NewCheckpointStore(pool)
+	st.shadow = postgres.NewShadowOrderSummary(pool)
 	if st.broker, err = router.NewPostgresBroker(pool, cfg.PollInterval, wlog); err != nil {
 		return st, err
 	}

@@ -7,6 +7,7 @@ import (
 
 	wm "github.com/ThreeDotsLabs/watermill/message"
 	"github.com/orderflow/orderflow/app/meta"
+	"github.com/orderflow/orderflow/app/upcast"
 	"github.com/orderflow/orderflow/internal/eventwire"
 	"github.com/orderflow/orderflow/ports"
 )
@@ -16,14 +17,20 @@ type EventHandler interface {
 	Handle(ctx context.Context, e ports.RecordedEvent) error
 }
 
-// Events adapts an EventHandler to a Watermill handler. A message that is not
-// an event fails with an apperr.Invalid error (the router parks it); the
+// Events adapts an EventHandler to a Watermill handler. The handler sees
+// every event at its newest version (upcast.Default): a broker may still
+// hold messages of an older shape, e.g. an outbox backlog written before an
+// upgrade. A message that is not an event, or of a version newer than this
+// release knows, fails with an apperr.Invalid error (the router parks it); the
 // handler's own errors pass through for the router to classify. The event's
 // correlation id and its own id (as causation) travel in the context.
 func Events(h EventHandler) wm.NoPublishHandlerFunc {
 	return func(msg *wm.Message) error {
 		e, err := eventwire.FromMessage(msg)
 		if err != nil {
+			return err
+		}
+		if e, err = upcast.Default().Event(e); err != nil {
 			return err
 		}
 		ctx := meta.WithCorrelationID(msg.Context(), e.Metadata.CorrelationID)

@@ -12,8 +12,13 @@ import (
 // broker, so they never change: a new shape gets a new version suffix and an
 // upcaster, never a rename. They are not derived from Go type names on purpose.
 const (
-	// EventPlaced: a customer placed the order; carries everything checkout needs.
-	EventPlaced = "order.placed.v1"
+	// EventPlaced: a customer placed the order; carries everything checkout
+	// needs. v2 added each item's line_total; stored v1 events are upcast
+	// (app/upcast) before they reach DecodeEvent.
+	EventPlaced = "order.placed.v2"
+	// EventPlacedV1 is the first shape of EventPlaced, written by releases
+	// before v2 existed: items had no line_total. Only upcasters read it.
+	EventPlacedV1 = "order.placed.v1"
 	// EventConfirmed: stock is reserved and payment authorized.
 	EventConfirmed = "order.confirmed.v1"
 	// EventCancelled: the order ends without shipping; carries the reason.
@@ -82,8 +87,9 @@ func EncodeEvent(e Event) ([]byte, error) {
 	return json.Marshal(e)
 }
 
-// DecodeEvent parses a stored event. An unknown type is an Invalid error:
-// a consumer must park such a message, never skip it silently.
+// DecodeEvent parses a stored event at its newest version. An unknown type,
+// including an older version that was not upcast first, is an Invalid
+// error: a consumer must park such a message, never skip it silently.
 func DecodeEvent(eventType string, data []byte) (Event, error) {
 	var e Event
 	switch eventType {

@@ -22,11 +22,13 @@ const (
 	StatusDelivered Status = "delivered"
 )
 
-// Item is one order line. UnitPrice is in minor units of the order currency.
+// Item is one order line. UnitPrice and LineTotal (Quantity × UnitPrice,
+// set by Place) are in minor units of the order currency.
 type Item struct {
 	SKU       string `json:"sku"`
 	Quantity  int64  `json:"quantity"`
 	UnitPrice int64  `json:"unit_price"`
+	LineTotal int64  `json:"line_total"`
 }
 
 // Address is a shipping address. Country is ISO 3166-1 alpha-2.
@@ -144,12 +146,17 @@ func Place(p PlaceParams, now time.Time) (*Order, error) {
 	if err != nil {
 		return nil, err
 	}
+	items := make([]Item, len(p.Items))
+	for i, it := range p.Items {
+		it.LineTotal = it.Quantity * it.UnitPrice // bounded by validate
+		items[i] = it
+	}
 	o := &Order{}
 	o.record(Placed{
 		OrderID:         p.OrderID,
 		CustomerID:      p.CustomerID,
 		Currency:        p.Currency,
-		Items:           append([]Item(nil), p.Items...),
+		Items:           items,
 		ShippingAddress: p.ShippingAddress,
 		PaymentMethod:   p.PaymentMethod,
 		Total:           total,

@@ -27,6 +27,7 @@ func validParams() order.PlaceParams {
 
 func placed() order.Placed {
 	p := validParams()
+	p.Items[0].LineTotal, p.Items[1].LineTotal = 2500, 999
 	return order.Placed{OrderID: p.OrderID, CustomerID: p.CustomerID, Currency: p.Currency, Items: p.Items,
 		ShippingAddress: p.ShippingAddress, PaymentMethod: p.PaymentMethod, Total: 3499, PlacedAt: now}
 }
@@ -42,7 +43,10 @@ func TestPlaceRecordsPlacedWithComputedTotal(t *testing.T) {
 	}
 	got, ok := changes[0].(order.Placed)
 	if !ok || got.Total != 3499 || got.EventType() != order.EventPlaced {
-		t.Fatalf("want order.placed.v1 with total 3499, got %#v", changes[0])
+		t.Fatalf("want order.placed.v2 with total 3499, got %#v", changes[0])
+	}
+	if got.Items[0].LineTotal != 2500 || got.Items[1].LineTotal != 999 {
+		t.Fatalf("line totals %d and %d, want 2500 and 999", got.Items[0].LineTotal, got.Items[1].LineTotal)
 	}
 	if o.Status() != order.StatusPlaced || o.Version() != 1 || o.OriginalVersion() != 0 {
 		t.Fatalf("status %s version %d original %d", o.Status(), o.Version(), o.OriginalVersion())

@@ -1,0 +1,48 @@
+package projection_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/app/projection"
+	"github.com/orderflow/orderflow/internal/storetest"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// An interrupted rebuild resumes from the last position it reported and
+// ends with the read model a fresh projection gives; the live table is
+// untouched until the swap.
+func TestRebuildResumesAfterInterruption(t *testing.T) {
+	f := loadFixture(t)
+	s := storetest.SQLite(t)
+	storeFixture(t, s.Events, f)
+	shadow := sqlite.NewShadowOrderSummary(s.SQLite)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	var last ports.Position
+	_, err := projection.OrderSummaryRebuild{Events: s.Events, Live: s.Orders, Shadow: shadow, BatchSize: 2,
+		Progress: func(p projection.RebuildProgress) { last = p.Position; cancel() }}.Run(ctx, ports.Position{})
+	if err == nil || last == (ports.Position{}) {
+		t.Fatalf("interrupted rebuild: %v, last position %v", err, last)
+	}
+	if _, err := s.Orders.Get(t.Context(), f.OrderSummary[0].OrderID); err == nil {
+		t.Fatal("an interrupted rebuild changed the live table")
+	}
+
+	res, err := projection.OrderSummaryRebuild{Events: s.Events, Live: s.Orders, Shadow: shadow, BatchSize: 2}.
+		Run(t.Context(), last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Events != int64(len(f.Events))-2 {
+		t.Errorf("resumed run read %d events, want %d", res.Events, len(f.Events)-2)
+	}
+	for _, want := range f.OrderSummary {
+		got, err := s.Orders.Get(t.Context(), want.OrderID)
+		if err != nil || !reflect.DeepEqual(want, got) {
+			t.Errorf("order_summary %s:\n got %+v (%v)\nwant %+v", want.OrderID, got, err, want)
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/orderflow/orderflow/router"
+)
+
+// countOn counts the messages of a topic (a dry run through the replay
+// source).
+func countOn(t *testing.T, m *Main, topic string) int {
+	t.Helper()
+	n := 0
+	err := m.stack.broker.Replay.Read(t.Context(), topic, router.ReplayFrom{}, func(router.StoredMessage) error { n++; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// replay-topic feeds the event topic through the projection's own route and
+// middleware: it restores a lost read model, honours --from-offset, --since
+// and --dry-run, and parks what can never be handled on the poison topic.
+func TestReplayTopicThroughHandler(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			cfg := s.config(t)
+			m, base := startMain(t, cfg)
+			orders := placeOrders(t, base, "replay-topic", 8)
+			waitProjected(t, base, orders)
+			before := allRows(t, m.stack.orders)
+			topic := router.EventTopic("order")
+			total := countOn(t, m, topic)
+			if total < len(orders) {
+				t.Fatalf("%d messages on %s for %d orders", total, topic, len(orders))
+			}
+
+			// A message that is not an event: the poison queue must take it.
+			bad := message.NewMessage("0193a1b2-0000-7000-8000-0000000bad01", []byte(`{}`))
+			if err := m.stack.broker.Publisher.Publish(topic, bad); err != nil {
+				t.Fatal(err)
+			}
+			poisonBefore := countOn(t, m, router.PoisonTopic)
+			waitFor(t, 30*time.Second, "the live router parks the bad message", func() bool {
+				return countOn(t, m, router.PoisonTopic) > poisonBefore
+			})
+			poisonBefore = countOn(t, m, router.PoisonTopic)
+
+			// Lose the read model: swap in an empty table.
+			if _, err := m.stack.shadow.Shadow(t.Context(), true); err != nil {
+				t.Fatal(err)
+			}
+			if err := m.stack.shadow.Swap(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if rows := allRows(t, m.stack.orders); len(rows) != 0 {
+				t.Fatalf("%d rows after the swap to an empty table", len(rows))
+			}
+			args := func(extra ...string) []string {
+				return append(append([]string{"replay-topic", "--topic", topic, "--handler", router.HandlerOrderSummary}, storeArgs(cfg)...), extra...)
+			}
+			runOut := func(a []string) string {
+				t.Helper()
+				var stdout, stderr bytes.Buffer
+				if err := run(context.Background(), a, &stdout, &stderr); err != nil {
+					t.Fatalf("%v: %v\n%s", a, err, stderr.String())
+				}
+				return stdout.String()
+			}
+
+			out := runOut(args("--dry-run"))
+			if lines := strings.Count(out, "offset="); lines != total+1 || !strings.Contains(out, "event_type=order.placed.v2") ||
+				!strings.Contains(out, fmt.Sprintf("would replay %d messages", total+1)) {
+				t.Fatalf("dry run printed %d message lines for %d messages:\n%s", lines, total+1, out)
+			}
+			if rows := allRows(t, m.stack.orders); len(rows) != 0 {
+				t.Fatal("the dry run handled messages")
+			}
+			if out := runOut(args("--since", time.Now().Add(time.Hour).Format(time.RFC3339))); !strings.Contains(out, "replayed 0 messages") {
+				t.Fatalf("--since in the future: %s", out)
+			}
+
+			out = runOut(args())
+			if !strings.Contains(out, fmt.Sprintf("replayed %d messages", total+1)) || !strings.Contains(out, fmt.Sprintf("(handled %d)", total+1)) {
+				t.Fatalf("replay: %s", out)
+			}
+			if after := allRows(t, m.stack.orders); !reflect.DeepEqual(after, before) {
+				t.Fatalf("read model after replay (%d rows) differs from before (%d rows)", len(after), len(before))
+			}
+			if got := countOn(t, m, router.PoisonTopic); got != poisonBefore+1 {
+				t.Fatalf("poison topic holds %d messages, want %d: the replay's middleware did not park the bad message", got, poisonBefore+1)
+			}
+
+			var lastOffset int64
+			if err := m.stack.broker.Replay.Read(t.Context(), topic, router.ReplayFrom{}, func(sm router.StoredMessage) error {
+				lastOffset = sm.Offset
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			out = runOut(args("--from-offset", fmt.Sprint(lastOffset-1), "--dry-run"))
+			if strings.Count(out, "offset=") != 1 {
+				t.Fatalf("--from-offset %d: %s", lastOffset-1, out)
+			}
+		})
+	}
+}
+
+func TestReplayTopicFlags(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"replay-topic", "--data-dir", dir}, "--topic and --handler are required"},
+		{[]string{"replay-topic", "--data-dir", dir, "--topic", "t", "--handler", "h", "--since", "yesterday"}, "want an RFC 3339 time"},
+		{[]string{"replay-topic", "--data-dir", dir, "--topic", "t", "--handler", "nope"}, `unknown handler "nope"`},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(t.Context(), tc.args, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+}

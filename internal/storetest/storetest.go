@@ -1,0 +1,107 @@
+// Package storetest opens the real stores of every backend for tests of the
+// application core that need one: a fresh SQLite file and a fresh Postgres
+// schema per call. It is imported by tests only.
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderflow/orderflow/adapters/postgres"
+	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// Stores is one backend's adapters, on an empty database.
+type Stores struct {
+	Name   string
+	Events ports.EventStore
+	Orders ports.OrderSummaryStore
+	// Snapshots is the snapshot store of the same database.
+	Snapshots ports.SnapshotStore
+	// SQLite and Postgres are the raw handles; exactly one is set.
+	SQLite   *sql.DB
+	Postgres *pgxpool.Pool
+}
+
+// Each runs fn as a subtest on fresh SQLite and Postgres stores.
+func Each(t *testing.T, fn func(t *testing.T, s Stores)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// SQLite opens a fresh database file, migrated, closed at the end of t.
+func SQLite(t testing.TB) Stores {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "orderflow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	es, err := sqlite.NewEventStore(db, sqlite.EventStoreConfig{
+		OutboxTopic: "outbox", EventTopic: func(s string) string { return s + ".events" },
+		Logger: watermill.NopLogger{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Stores{Name: "sqlite", Events: es, Orders: sqlite.NewOrderSummaryStore(db),
+		Snapshots: sqlite.NewSnapshotStore(db), SQLite: db}
+}
+
+// Postgres opens a fresh schema, migrated, dropped at the end of t.
+func Postgres(t testing.TB) Stores {
+	t.Helper()
+	pool, _ := testenv.PostgresPool(t)
+	cfg := postgres.EventStoreConfig{Logger: watermill.NopLogger{}}
+	if err := postgres.InitializeOutbox(context.Background(), pool, cfg); err != nil {
+		t.Fatal(err)
+	}
+	es, err := postgres.NewEventStore(pool, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Stores{Name: "postgres", Events: es, Orders: postgres.NewOrderSummaryStore(pool),
+		Snapshots: postgres.NewSnapshotStore(pool), Postgres: pool}
+}
+
+// ReadAll returns every stored event once at least want are visible to
+// ReadAll. On Postgres an event becomes visible only when every older
+// transaction on the server has ended, and other tests share the server, so
+// it polls, up to a minute.
+func ReadAll(t testing.TB, es ports.EventStore, want int) []ports.RecordedEvent {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var all []ports.RecordedEvent
+		pos := ports.Position{}
+		for {
+			batch, err := es.ReadAll(context.Background(), pos, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(batch) == 0 {
+				break
+			}
+			all = append(all, batch...)
+			pos = batch[len(batch)-1].Position
+		}
+		if len(all) >= want {
+			return all
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d events visible to ReadAll after a minute", len(all), want)
+		}
+		time.Sleep(20 * time.Millisecond) // a poll interval, not a guess
+	}
+}

@@ -1,0 +1,99 @@
+package porttest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/orderflow/orderflow/ports"
+)
+
+// RunShadowOrderSummary runs the ports.ShadowOrderSummary contract. newStores
+// returns, per subtest, the live order_summary store of an empty database
+// and the rebuilder of the same database.
+func RunShadowOrderSummary(t *testing.T, newStores func(t *testing.T) (ports.OrderSummaryStore, ports.ShadowOrderSummary)) {
+	t.Run("RebuildBesideLiveThenSwap", func(t *testing.T) {
+		live, sh := newStores(t)
+		ctx := testContext(t, visibilityTimeout)
+		old := newSummary("c-old", "placed", baseTime)
+		mustSave(t, live, old, 0)
+		if _, err := sh.Shadow(ctx, false); err == nil {
+			t.Fatal("resuming without a shadow table succeeded")
+		}
+		// Several cycles: each swap must leave the names free for the next.
+		for cycle := range 3 {
+			shadow, err := sh.Shadow(ctx, true)
+			if err != nil {
+				t.Fatalf("cycle %d: %v", cycle, err)
+			}
+			if _, err := shadow.Get(ctx, old.OrderID); !errors.Is(err, ports.ErrNotFound) {
+				t.Fatalf("cycle %d: a fresh shadow is not empty: %v", cycle, err)
+			}
+			rebuilt := newSummary("c-new", "confirmed", baseTime)
+			mustSave(t, shadow, rebuilt, 0)
+			if _, err := live.Get(ctx, rebuilt.OrderID); !errors.Is(err, ports.ErrNotFound) {
+				t.Fatalf("cycle %d: a shadow write shows in the live table: %v", cycle, err)
+			}
+			mustGet(t, live, old.OrderID) // still served
+			if resumed, err := sh.Shadow(ctx, false); err != nil {
+				t.Fatalf("cycle %d: resume: %v", cycle, err)
+			} else {
+				mustGet(t, resumed, rebuilt.OrderID)
+			}
+
+			swapWhileReading(t, live, old.OrderID, rebuilt.OrderID, func() error { return sh.Swap(ctx) })
+
+			mustGet(t, live, rebuilt.OrderID)
+			if _, err := live.Get(ctx, old.OrderID); !errors.Is(err, ports.ErrNotFound) {
+				t.Fatalf("cycle %d: the old table's row survived the swap: %v", cycle, err)
+			}
+			page, err := live.List(ctx, ports.OrderFilter{CustomerID: "c-new", Limit: 10})
+			if err != nil || len(page.Items) != 1 {
+				t.Fatalf("cycle %d: list after swap: %+v, %v", cycle, page, err)
+			}
+			old = rebuilt
+		}
+	})
+}
+
+// swapWhileReading runs swap while readers hammer the live table: every
+// read must find one of the two rows (old before the swap, new after), and
+// none may fail.
+func swapWhileReading(t *testing.T, live ports.OrderSummaryStore, oldID, newID string, swap func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	var (
+		wg    sync.WaitGroup
+		reads atomic.Int64
+		fails = make(chan error, 4)
+	)
+	for range 4 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				_, errOld := live.Get(ctx, oldID)
+				_, errNew := live.Get(ctx, newID)
+				if ctx.Err() != nil {
+					return
+				}
+				if errOld != nil && errNew != nil {
+					fails <- errors.Join(errOld, errNew)
+					return
+				}
+				reads.Add(1)
+			}
+		})
+	}
+	waitFor(t, visibilityTimeout, "readers running", func() (bool, error) { return reads.Load() > 0, nil })
+	err := swap()
+	cancel()
+	wg.Wait()
+	close(fails)
+	if err != nil {
+		t.Fatalf("swap: %v", err)
+	}
+	for err := range fails {
+		t.Fatalf("a reader saw neither table's row during the swap: %v", err)
+	}
+}
