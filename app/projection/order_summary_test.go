@@ -19,15 +19,15 @@ type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
 
-// fixture runs the projection on the real embedded stores.
-type fixture struct {
+// embedded runs the projection on the real embedded stores.
+type embedded struct {
 	events ports.EventStore
 	orders ports.OrderSummaryStore
 	repo   *repository.Orders
 	proj   *projection.OrderSummary
 }
 
-func newFixture(t *testing.T) fixture {
+func newEmbedded(t *testing.T) embedded {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "p.db"))
 	if err != nil {
@@ -40,13 +40,13 @@ func newFixture(t *testing.T) fixture {
 		t.Fatal(err)
 	}
 	orders := sqlite.NewOrderSummaryStore(db)
-	return fixture{events: events, orders: orders,
+	return embedded{events: events, orders: orders,
 		repo: repository.NewOrders(events, fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}),
 		proj: projection.NewOrderSummary(orders, events)}
 }
 
 // placeShipped stores an order with four events and returns them as stored.
-func (f fixture) placeShipped(t *testing.T) []ports.RecordedEvent {
+func (f embedded) placeShipped(t *testing.T) []ports.RecordedEvent {
 	t.Helper()
 	ctx := context.Background()
 	id := uuid.NewString()
@@ -77,7 +77,7 @@ func (f fixture) placeShipped(t *testing.T) []ports.RecordedEvent {
 	return stored
 }
 
-func (f fixture) row(t *testing.T, id string) ports.OrderSummary {
+func (f embedded) row(t *testing.T, id string) ports.OrderSummary {
 	t.Helper()
 	s, err := f.orders.Get(context.Background(), id)
 	if err != nil {
@@ -99,7 +99,7 @@ func TestProjectionAppliesEachEventOnceWhateverTheDelivery(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t)
+			f := newEmbedded(t)
 			stored := f.placeShipped(t)
 			for _, i := range tc.order {
 				if err := f.proj.Handle(context.Background(), stored[i]); err != nil {
@@ -115,7 +115,7 @@ func TestProjectionAppliesEachEventOnceWhateverTheDelivery(t *testing.T) {
 }
 
 func TestProjectionRefusesUndecodableEventsAsPermanent(t *testing.T) {
-	f := newFixture(t)
+	f := newEmbedded(t)
 	stored := f.placeShipped(t)
 	bad := stored[0]
 	bad.Type = "order.exploded.v1"
