@@ -198,8 +198,9 @@ func checkOrder(t *testing.T, base string, o *plannedOrder) orderCheck {
 	if n == 0 {
 		return c
 	}
-	last := events[n-1].Type // order.<status>.v1
-	wantStatus := strings.TrimSuffix(strings.TrimPrefix(last, "order."), ".v1")
+	last := events[n-1].Type // order.<status>.v<N>
+	wantStatus := strings.TrimPrefix(last, "order.")
+	wantStatus = wantStatus[:strings.LastIndex(wantStatus, ".v")]
 	if n == o.wantVersion() && wantStatus != o.wantStatus() {
 		fail("last event %s, want status %s", last, o.wantStatus())
 	}
