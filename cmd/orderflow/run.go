@@ -60,6 +60,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Logger: m.Logger, Metrics: useCases})
 
+	rel, closeRel, err := routerReliability(m.Config, st)
+	if err != nil {
+		return err
+	}
+	st.close = joinClose(closeRel, st.close)
 	m.router, err = router.New(router.Config{
 		Broker:       st.broker,
 		Outbox:       st.outbox,
@@ -67,6 +72,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Registry:     registry,
 		Logger:       m.Logger,
 		CloseTimeout: m.Config.ShutdownTimeout,
+		Reliability:  rel,
 	})
 	if err != nil {
 		return err

@@ -23,8 +23,12 @@ type stack struct {
 	orders ports.OrderSummaryStore
 	outbox message.Subscriber // the forwarder's subscriber on router.OutboxTopic
 	broker router.Broker
-	ping   func(ctx context.Context) error
-	close  func() error
+	// Reliability stores, in the event store's database.
+	poison      ports.PoisonStore
+	inbox       ports.DedupStore
+	idempotency ports.IdempotencyStore
+	ping        func(ctx context.Context) error
+	close       func() error
 }
 
 // sqlitePath is the embedded database file inside the data directory.
@@ -85,6 +89,7 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 		return st, err
 	}
 	st.orders = sqlite.NewOrderSummaryStore(db)
+	st.poison, st.inbox, st.idempotency = sqlite.NewPoisonStore(db), sqlite.NewInbox(db), sqlite.NewIdempotencyStore(db)
 	st.outbox, err = router.SQLiteSubscriber(db, router.ConsumerGroupForwarder, cfg.PollInterval, logger)
 	return st, err
 }
@@ -113,6 +118,7 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 		return st, err
 	}
 	st.orders = postgres.NewOrderSummaryStore(pool)
+	st.poison, st.inbox, st.idempotency = postgres.NewPoisonStore(pool), postgres.NewInbox(pool), postgres.NewIdempotencyStore(pool)
 	if st.broker, err = router.NewPostgresBroker(pool, cfg.PollInterval, wlog); err != nil {
 		return st, err
 	}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/orderflow/orderflow/adapters/redisinbox"
+	"github.com/orderflow/orderflow/router"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// routerReliability chooses the middleware stores of the router: the poison
+// queue always in the event store's database, deduplication as configured.
+// The returned close releases what it opened (a Redis client).
+func routerReliability(cfg Config, st *stack) (router.Reliability, func() error, error) {
+	rel := router.Reliability{Poison: st.poison, DedupRetention: cfg.Reliability.DedupRetention}
+	closer := func() error { return nil }
+	switch cfg.Reliability.Dedup {
+	case "store":
+		rel.Dedup = st.inbox
+	case "redis":
+		opts, err := goredis.ParseURL(cfg.Reliability.DedupRedisURL)
+		if err != nil {
+			return rel, closer, fmt.Errorf("--dedup-redis-url: %w", err)
+		}
+		client := goredis.NewClient(opts)
+		rel.Dedup = redisinbox.New(client, "")
+		closer = client.Close
+	}
+	return rel, closer, nil
+}
+
+// joinClose runs both closers, first a then b, and joins their errors.
+func joinClose(a, b func() error) func() error {
+	return func() error {
+		errA := a()
+		return errors.Join(errA, b())
+	}
+}
