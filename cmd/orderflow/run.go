@@ -106,6 +106,9 @@ func (m *Main) Run(ctx context.Context) error {
 			Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
 			Logger:   m.Logger,
 			ReadWait: m.Config.ReadWait,
+
+			Idempotency:    st.idempotency,
+			IdempotencyTTL: m.Config.Reliability.IdempotencyTTL,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,

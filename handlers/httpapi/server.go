@@ -15,6 +15,7 @@ import (
 
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/ports"
 )
 
 // Config configures the HTTP handler.
@@ -30,6 +31,11 @@ type Config struct {
 	// read model to reach version N before answering with what it has
 	// (Orderflow-Stale: true). Default 2s; the query caps it at query.MaxWait.
 	ReadWait time.Duration
+	// Idempotency stores the responses of POSTs made with an Idempotency-Key
+	// (idempotency.go). Nil: the header is ignored.
+	Idempotency ports.IdempotencyStore
+	// IdempotencyTTL is how long a key is kept. Default 24h.
+	IdempotencyTTL time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -38,6 +44,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ReadWait <= 0 {
 		c.ReadWait = 2 * time.Second
+	}
+	if c.IdempotencyTTL <= 0 {
+		c.IdempotencyTTL = 24 * time.Hour
 	}
 }
 
@@ -51,6 +60,9 @@ type server struct {
 	metrics  http.Handler
 	logger   *slog.Logger
 	readWait time.Duration
+
+	idempotency    ports.IdempotencyStore
+	idempotencyTTL time.Duration
 }
 
 // handler is the http.Handler NewHandler returns: the router inside the
@@ -66,7 +78,8 @@ type handler struct {
 // and a 500 problem if it panics.
 func NewHandler(application app.Application, cfg Config) http.Handler {
 	cfg.setDefaults()
-	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, logger: cfg.Logger, readWait: cfg.ReadWait}
+	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, logger: cfg.Logger, readWait: cfg.ReadWait,
+		idempotency: cfg.Idempotency, idempotencyTTL: cfg.IdempotencyTTL}
 	router := s.routes()
 	return handler{
 		Handler: correlate(s.logRequests(s.recoverPanics(router))),
@@ -85,7 +98,7 @@ func (s *server) routes() *mux.Router {
 		w.Header().Set("Allow", allowedMethods(r, req))
 		return newHTTPError(codeMethodNotAllowed, "this resource does not support "+req.Method)
 	})
-	r.Use(recordRoute)
+	r.Use(recordRoute, s.idempotent)
 
 	r.Handle("/v1/orders", s.api(s.placeOrder)).Methods(http.MethodPost)
 	r.Handle("/v1/orders", s.api(s.listOrders)).Methods(http.MethodGet)
