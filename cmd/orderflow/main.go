@@ -19,6 +19,8 @@ const usage = `orderflow — event-sourced order processing on Watermill
 Usage:
   orderflow serve   [flags]   run the service (embedded SQLite in --data-dir unless --postgres-url is set)
   orderflow migrate [flags]   apply database migrations and exit
+  orderflow poison list|show ID|requeue ID|purge [ID] [flags]
+                              the poison queue: messages no handler could process
   orderflow help [command]    show this help or a command's flags
 
 Every flag has an environment variable: --http-addr is ORDERFLOW_HTTP_ADDR, and so on.
@@ -47,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, rest, stderr)
 	case "migrate":
 		return migrate(ctx, rest, stdout, stderr)
+	case "poison":
+		return poisonCommand(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		if len(rest) > 0 {
 			return run(ctx, []string{rest[0], "--help"}, stdout, stderr)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/orderflow/orderflow/adapters/redisinbox"
+	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -36,4 +38,9 @@ func joinClose(a, b func() error) func() error {
 		errA := a()
 		return errors.Join(errA, b())
 	}
+}
+
+// requeue sends a poisoned message back through its route.
+func (st *stack) requeue(ctx context.Context, id string) (ports.PoisonedMessage, error) {
+	return router.Requeue(ctx, st.poison, st.broker.Publisher, id)
 }

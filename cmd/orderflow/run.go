@@ -109,6 +109,8 @@ func (m *Main) Run(ctx context.Context) error {
 
 			Idempotency:    st.idempotency,
 			IdempotencyTTL: m.Config.Reliability.IdempotencyTTL,
+			Poison:         st.poison,
+			PoisonRequeue:  st.requeue,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -36,6 +36,10 @@ type Config struct {
 	Idempotency ports.IdempotencyStore
 	// IdempotencyTTL is how long a key is kept. Default 24h.
 	IdempotencyTTL time.Duration
+	// Poison is the poison queue behind /v1/admin/poison; PoisonRequeue sends
+	// a parked message back through its route. Nil: those answer 503.
+	Poison        ports.PoisonStore
+	PoisonRequeue func(ctx context.Context, id string) (ports.PoisonedMessage, error)
 }
 
 func (c *Config) setDefaults() {
@@ -63,6 +67,8 @@ type server struct {
 
 	idempotency    ports.IdempotencyStore
 	idempotencyTTL time.Duration
+	poison         ports.PoisonStore
+	poisonRequeue  func(ctx context.Context, id string) (ports.PoisonedMessage, error)
 }
 
 // handler is the http.Handler NewHandler returns: the router inside the
@@ -79,7 +85,8 @@ type handler struct {
 func NewHandler(application app.Application, cfg Config) http.Handler {
 	cfg.setDefaults()
 	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, logger: cfg.Logger, readWait: cfg.ReadWait,
-		idempotency: cfg.Idempotency, idempotencyTTL: cfg.IdempotencyTTL}
+		idempotency: cfg.Idempotency, idempotencyTTL: cfg.IdempotencyTTL,
+		poison: cfg.Poison, poisonRequeue: cfg.PoisonRequeue}
 	router := s.routes()
 	return handler{
 		Handler: correlate(s.logRequests(s.recoverPanics(router))),
@@ -109,6 +116,11 @@ func (s *server) routes() *mux.Router {
 	r.Handle("/v1/orders/{id}/deliver", s.api(s.deliverOrder)).Methods(http.MethodPost)
 	r.Handle("/v1/orders/{id}/events", s.api(s.orderEvents)).Methods(http.MethodGet)
 	r.Handle("/v1/orders/{id}/history", s.api(s.orderHistory)).Methods(http.MethodGet)
+
+	r.Handle("/v1/admin/poison", s.api(s.listPoison)).Methods(http.MethodGet)
+	r.Handle("/v1/admin/poison/{id}", s.api(s.getPoison)).Methods(http.MethodGet)
+	r.Handle("/v1/admin/poison/{id}", s.api(s.deletePoison)).Methods(http.MethodDelete)
+	r.Handle("/v1/admin/poison/{id}/requeue", s.api(s.requeuePoison)).Methods(http.MethodPost)
 
 	r.Handle("/healthz", s.api(s.healthz)).Methods(http.MethodGet)
 	r.Handle("/readyz", s.api(s.readyz)).Methods(http.MethodGet)
