@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -51,10 +52,12 @@ func (c *Reliability) setDefaults() {
 	}
 	c.Retry.ResetContextOnRetry = true
 	if c.HandlerTimeout == 0 {
-		c.HandlerTimeout = 30 * time.Second
+		c.HandlerTimeout = 10 * time.Second
 	}
 	if c.DedupLease == 0 {
-		c.DedupLease = c.HandlerTimeout + 10*time.Second
+		// A claim outlives the attempt a little; after a crash, the killed
+		// process's claims stall their messages for at most this long.
+		c.DedupLease = c.HandlerTimeout + 2*time.Second
 	}
 	if c.DedupRetention == 0 {
 		c.DedupRetention = 7 * 24 * time.Hour
@@ -82,7 +85,7 @@ func IsPermanent(err error) bool {
 //  3. poison queue: a permanent error parks the message with its reason,
 //     handler, topic and first-failure time, and acks it, so the partition
 //     keeps flowing; any other error passes through and nacks;
-//  4. first-failure stamp;
+//  4. envelope check of the outbox forwarder's input, and first-failure stamp;
 //  5. retry: transient errors with exponential backoff and jitter, bounded
 //     in attempts and elapsed time; the context is reset on each attempt;
 //  6. timeout of one attempt (inside retry, so every attempt gets its own);
@@ -111,6 +114,7 @@ func middlewares(cfg Reliability, pub message.Publisher, reg prometheus.Register
 		middleware.CorrelationID,
 		middleware.Recoverer,
 		poison,
+		checkEnvelope,
 		stampFirstFailure,
 		retry.Middleware,
 		middleware.Timeout(cfg.HandlerTimeout),
@@ -119,6 +123,26 @@ func middlewares(cfg Reliability, pub message.Publisher, reg prometheus.Register
 		chain = append(chain, dedup(cfg.Dedup, cfg.DedupLease, cfg.DedupRetention, m.duplicates))
 	}
 	return chain, nil
+}
+
+// forwarderHandler is the name Watermill's forwarder gives its handler.
+const forwarderHandler = "events_forwarder"
+
+// checkEnvelope refuses, as permanent, an outbox message that is not a
+// forwarder envelope: the forwarder itself reports it with a plain error,
+// which would be retried and nacked forever and stall the outbox.
+func checkEnvelope(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		if message.HandlerNameFromCtx(msg.Context()) == forwarderHandler {
+			var env struct {
+				DestinationTopic string `json:"destination_topic"`
+			}
+			if err := json.Unmarshal(msg.Payload, &env); err != nil || env.DestinationTopic == "" {
+				return nil, apperr.New(apperr.Invalid, "outbox message %s is not a forwarder envelope", msg.UUID)
+			}
+		}
+		return h(msg)
+	}
 }
 
 // stampFirstFailure records when the message first failed, once.
