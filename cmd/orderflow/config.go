@@ -24,6 +24,7 @@ type Config struct {
 	PollInterval    time.Duration
 	AutoMigrate     bool
 	Reliability     ReliabilityConfig
+	HTTP            HTTPConfig
 }
 
 // Embedded reports whether the service runs on SQLite in DataDir.
@@ -52,6 +53,7 @@ func (c *Config) setDefaults() {
 		c.PollInterval = 50 * time.Millisecond
 	}
 	c.Reliability.setDefaults()
+	c.HTTP.setDefaults()
 }
 
 // Validate reports every bad setting at once.
@@ -71,7 +73,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))
 		}
 	}
-	errs = append(errs, c.Reliability.Validate())
+	errs = append(errs, c.Reliability.Validate(), c.HTTP.Validate())
 	return errors.Join(errs...)
 }
 
@@ -104,6 +106,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, serve bool) {
 	dur(&c.ReadWait, "read-wait", def.ReadWait, "how long GET ?min_version= waits for the read model")
 	dur(&c.PollInterval, "poll-interval", def.PollInterval, "how often SQL subscribers poll for new messages when idle")
 	c.Reliability.bindFlags(fs, dur)
+	c.HTTP.bindFlags(fs, dur)
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", envOr("auto-migrate", "true") == "true",
 		"apply database migrations at start (env "+envName("auto-migrate")+")")
 }

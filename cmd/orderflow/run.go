@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/orderflow/orderflow/adapters/prommetrics"
@@ -44,6 +43,10 @@ func NewMain(cfg Config) *Main {
 // once both accept work. Call Close even when Run fails.
 func (m *Main) Run(ctx context.Context) error {
 	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	apiKeys, err := m.Config.HTTP.requiredKeys(m.Config.HTTPAddr)
+	if err != nil {
 		return err
 	}
 	st, err := openStack(ctx, m.Config, m.Logger)
@@ -111,11 +114,13 @@ func (m *Main) Run(ctx context.Context) error {
 			IdempotencyTTL: m.Config.Reliability.IdempotencyTTL,
 			Poison:         st.poison,
 			PoisonRequeue:  st.requeue,
+			APIKeys:        apiKeys,
+			KeyReads:       m.Config.HTTP.AuthReads,
 		}),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: m.Config.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       m.Config.HTTP.ReadTimeout,
+		WriteTimeout:      m.Config.HTTP.WriteTimeout,
+		IdleTimeout:       m.Config.HTTP.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	go func() {

@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -40,6 +41,10 @@ type Config struct {
 	// a parked message back through its route. Nil: those answer 503.
 	Poison        ports.PoisonStore
 	PoisonRequeue func(ctx context.Context, id string) (ports.PoisonedMessage, error)
+	// APIKeys, when not empty, are required on writes and admin endpoints
+	// (auth.go); KeyReads requires them on reads too.
+	APIKeys  []string
+	KeyReads bool
 }
 
 func (c *Config) setDefaults() {
@@ -69,6 +74,8 @@ type server struct {
 	idempotencyTTL time.Duration
 	poison         ports.PoisonStore
 	poisonRequeue  func(ctx context.Context, id string) (ports.PoisonedMessage, error)
+	apiKeys        [][sha256.Size]byte
+	keyReads       bool
 }
 
 // handler is the http.Handler NewHandler returns: the router inside the
@@ -86,10 +93,11 @@ func NewHandler(application app.Application, cfg Config) http.Handler {
 	cfg.setDefaults()
 	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, logger: cfg.Logger, readWait: cfg.ReadWait,
 		idempotency: cfg.Idempotency, idempotencyTTL: cfg.IdempotencyTTL,
-		poison: cfg.Poison, poisonRequeue: cfg.PoisonRequeue}
+		poison: cfg.Poison, poisonRequeue: cfg.PoisonRequeue,
+		apiKeys: hashKeys(cfg.APIKeys), keyReads: cfg.KeyReads}
 	router := s.routes()
 	return handler{
-		Handler: correlate(s.logRequests(s.recoverPanics(router))),
+		Handler: correlate(s.logRequests(s.recoverPanics(s.authenticate(router)))),
 		router:  router,
 	}
 }
