@@ -16,6 +16,9 @@ type ReliabilityConfig struct {
 	DedupRetention time.Duration
 	// IdempotencyTTL is how long an Idempotency-Key is remembered.
 	IdempotencyTTL time.Duration
+	// BrokerPostgresURL, when set, connects the Postgres broker separately
+	// from the event store (another server, or the same through a proxy).
+	BrokerPostgresURL string
 }
 
 func (c *ReliabilityConfig) setDefaults() {
@@ -55,6 +58,8 @@ func (c *ReliabilityConfig) bindFlags(fs *flag.FlagSet, dur func(*time.Duration,
 		"consumers' deduplication store: store (inbox table in the event store's database), redis or off (env "+envName("dedup")+")")
 	fs.StringVar(&c.DedupRedisURL, "dedup-redis-url", envOr("dedup-redis-url", ""),
 		"Redis URL (redis://host:6379/0) of the deduplication store when --dedup=redis (env "+envName("dedup-redis-url")+")")
+	fs.StringVar(&c.BrokerPostgresURL, "broker-postgres-url", envOr("broker-postgres-url", ""),
+		"PostgreSQL URL of the broker when it is not the event store's database (env "+envName("broker-postgres-url")+")")
 	dur(&c.DedupRetention, "dedup-retention", def.DedupRetention, "how long a handled message id is remembered")
 	dur(&c.IdempotencyTTL, "idempotency-ttl", def.IdempotencyTTL, "how long an Idempotency-Key and its response are kept")
 }

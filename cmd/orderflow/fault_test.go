@@ -95,6 +95,8 @@ type loadGen struct {
 	accepted       map[string]bool // order id -> confirm accepted
 	unanswered     atomic.Int64
 	count          atomic.Int64
+	// pace is the pause between one worker's orders (0: none), to bound the load.
+	pace time.Duration
 }
 
 func (g *loadGen) run(workers int, stop <-chan struct{}) *sync.WaitGroup {
@@ -106,7 +108,7 @@ func (g *loadGen) run(workers int, stop <-chan struct{}) *sync.WaitGroup {
 				select {
 				case <-stop:
 					return
-				default:
+				case <-time.After(g.pace):
 				}
 				b, _ := json.Marshal(newOrder(g.customer))
 				res, err := client.Post(g.base+"/v1/orders", "application/json", bytes.NewReader(b))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderflow/orderflow/adapters/redisinbox"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
@@ -43,4 +44,19 @@ func joinClose(a, b func() error) func() error {
 // requeue sends a poisoned message back through its route.
 func (st *stack) requeue(ctx context.Context, id string) (ports.PoisonedMessage, error) {
 	return router.Requeue(ctx, st.poison, st.broker.Publisher, id)
+}
+
+// brokerPool is the pool of the Postgres broker: the store's own, or a
+// second one on --broker-postgres-url, closed with the stack. The broker's
+// tables are created lazily, so it may be down when the service starts.
+func brokerPool(ctx context.Context, cfg Config, store *pgxpool.Pool, st *stack) (*pgxpool.Pool, error) {
+	if cfg.Reliability.BrokerPostgresURL == "" {
+		return store, nil
+	}
+	pool, err := pgxpool.New(ctx, cfg.Reliability.BrokerPostgresURL)
+	if err != nil {
+		return nil, fmt.Errorf("--broker-postgres-url: %w", err)
+	}
+	st.close = joinClose(func() error { pool.Close(); return nil }, st.close)
+	return pool, nil
 }

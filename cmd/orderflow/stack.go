@@ -119,7 +119,11 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 	}
 	st.orders = postgres.NewOrderSummaryStore(pool)
 	st.poison, st.inbox, st.idempotency = postgres.NewPoisonStore(pool), postgres.NewInbox(pool), postgres.NewIdempotencyStore(pool)
-	if st.broker, err = router.NewPostgresBroker(pool, cfg.PollInterval, wlog); err != nil {
+	brokerPool, err := brokerPool(ctx, cfg, pool, st)
+	if err != nil {
+		return st, err
+	}
+	if st.broker, err = router.NewPostgresBroker(brokerPool, cfg.PollInterval, wlog); err != nil {
 		return st, err
 	}
 	st.outbox, err = router.PostgresSubscriber(pool, router.ConsumerGroupForwarder, cfg.PollInterval, wlog)
