@@ -18,7 +18,7 @@ func TestFaultBrokerOutage(t *testing.T) {
 	proxy := startProxy(t, proxyTarget(t, cfg.PostgresURL))
 	cfg.Reliability.BrokerPostgresURL = viaProxy(t, cfg.PostgresURL, proxy)
 	_, base := startMain(t, cfg)
-	g := &loadGen{base: base, customer: "fault-broker-" + uuid.NewString(), accepted: map[string]bool{}, pace: 50 * time.Millisecond}
+	g := &loadGen{base: base, customer: "fault-broker-" + uuid.NewString(), accepted: map[string]bool{}, maybeConfirmed: map[string]bool{}, pace: 50 * time.Millisecond}
 	stop := make(chan struct{})
 	wg := g.run(2, stop)
 	waitFor(t, 30*time.Second, "load before the outage", func() bool { return g.count.Load() >= 20 })
@@ -33,7 +33,7 @@ func TestFaultBrokerOutage(t *testing.T) {
 	if during == 0 {
 		t.Fatalf("no command was accepted while the broker was down")
 	}
-	lost, twice, caughtUp := checkOrders(t, base, g.customer, g.accepted)
+	lost, twice, caughtUp := checkOrders(t, base, g.customer, g.accepted, g.maybeConfirmed)
 	faultReport{name: "broker down 10s (postgres broker)", accepted: len(g.accepted), lost: lost, twice: twice,
 		recover: caughtUp, extra: fmt.Sprintf(" (%d commands accepted during the outage; all drained after it)", during)}.log(t)
 }
@@ -46,7 +46,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 	direct := postgresURLFor(t)
 	proxy := startProxy(t, proxyTarget(t, direct))
 	_, base := startMain(t, Config{PostgresURL: viaProxy(t, direct, proxy)})
-	g := &loadGen{base: base, customer: "fault-pg-" + uuid.NewString(), accepted: map[string]bool{}, pace: 20 * time.Millisecond}
+	g := &loadGen{base: base, customer: "fault-pg-" + uuid.NewString(), accepted: map[string]bool{}, maybeConfirmed: map[string]bool{}, pace: 20 * time.Millisecond}
 	stop := make(chan struct{})
 	wg := g.run(4, stop)
 	waitFor(t, 30*time.Second, "load before the restart", func() bool { return g.count.Load() >= 20 })
@@ -60,7 +60,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 	writesBack := time.Since(restored)
 	close(stop)
 	wg.Wait()
-	lost, twice, caughtUp := checkOrders(t, base, g.customer, g.accepted)
+	lost, twice, caughtUp := checkOrders(t, base, g.customer, g.accepted, g.maybeConfirmed)
 	faultReport{name: "postgres restarted (3s cut)", accepted: len(g.accepted), lost: lost, twice: twice,
 		recover: writesBack, extra: fmt.Sprintf(" to accept writes; read model caught up %s after the load", caughtUp.Round(time.Millisecond))}.log(t)
 }
