@@ -3,7 +3,7 @@ GO        ?= go
 BIN       ?= bin/orderflow
 PG_URL    ?= postgres://root@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: build run run-postgres test test-unit migrate lint fmt bench ci
+.PHONY: build run run-postgres test test-unit test-fault migrate lint fmt bench ci
 
 build:
 	$(GO) build -o $(BIN) ./cmd/orderflow
@@ -16,6 +16,9 @@ run-postgres: ## the service on Postgres (store, read model and broker)
 
 test: ## the whole suite, as CI runs it (needs the local PostgreSQL)
 	$(GO) test -race -count=1 -timeout 18m ./...
+
+test-fault: ## the fault tests only (SIGKILL, bad messages, conflicting commands); figures in README.md
+	$(GO) test -race -count=1 -timeout 10m -run '^TestFault' -v ./cmd/orderflow/ | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|FAULT '
 
 test-unit: ## domain and application tests only: no servers needed
 	$(GO) test -race -count=1 ./app/... ./internal/archtest/ ./handlers/httpapi/

@@ -12,8 +12,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/components/metrics"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
-	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/projection"
 	msghandlers "github.com/orderflow/orderflow/handlers/message"
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,8 +30,8 @@ type Config struct {
 	Logger   *slog.Logger
 	// CloseTimeout bounds how long Close waits for handlers in flight.
 	CloseTimeout time.Duration
-	// Retry is the handler retry policy for transient errors.
-	Retry middleware.Retry
+	// Reliability is the middleware policy of every route (middleware.go).
+	Reliability Reliability
 	// Roles chooses the handlers: the forwarder with RoleForwarder, the
 	// projections with RoleProjections. Empty: all. Outbox and OrderSummary
 	// are needed only by the roles that use them.
@@ -47,17 +45,7 @@ func (c *Config) setDefaults() {
 	if c.CloseTimeout == 0 {
 		c.CloseTimeout = 30 * time.Second
 	}
-	if c.Retry.MaxRetries == 0 {
-		c.Retry = middleware.Retry{
-			MaxRetries:          5,
-			InitialInterval:     100 * time.Millisecond,
-			MaxInterval:         5 * time.Second,
-			Multiplier:          2,
-			MaxElapsedTime:      30 * time.Second,
-			RandomizationFactor: 0.3,
-			ResetContextOnRetry: true,
-		}
-	}
+	c.Reliability.setDefaults()
 }
 
 // Validate reports missing parts.
@@ -81,12 +69,7 @@ func (c *Config) Validate() error {
 // New builds the router. Run it with Run(ctx); Close drains handlers in
 // flight (up to CloseTimeout) and closes every subscriber it was given.
 //
-// Middleware, outermost first (Watermill runs the first added outermost):
-// recoverer (a panic becomes an error), correlation (the correlation id is
-// copied onto produced messages), poison queue (permanent errors, i.e.
-// apperr.Invalid, are parked on PoisonTopic with the reason and acked),
-// retry (transient errors are retried with exponential backoff and jitter;
-// when retries run out the message is nacked and redelivered by the broker).
+// Every route gets the middleware chain of middlewares (middleware.go).
 func New(cfg Config) (*message.Router, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -144,17 +127,5 @@ func routes(cfg Config) []route {
 
 // handlerMiddleware is the middleware of every handler, outermost first.
 func handlerMiddleware(cfg Config, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
-	poison, err := middleware.PoisonQueueWithFilter(cfg.Broker.Publisher, PoisonTopic, isPermanent)
-	if err != nil {
-		return nil, fmt.Errorf("router: poison queue: %w", err)
-	}
-	retry := cfg.Retry
-	retry.Logger = logger
-	retry.ShouldRetry = func(p middleware.RetryParams) bool { return !isPermanent(p.Err) }
-	return []message.HandlerMiddleware{middleware.Recoverer, middleware.CorrelationID, poison, retry.Middleware}, nil
-}
-
-// isPermanent reports errors that no retry can fix.
-func isPermanent(err error) bool {
-	return apperr.Is(err, apperr.Invalid)
+	return middlewares(cfg.Reliability, cfg.Broker.Publisher, cfg.Registry, logger)
 }

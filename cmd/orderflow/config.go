@@ -28,6 +28,8 @@ type Config struct {
 	// SnapshotEvery: an order gets a new snapshot once it is this many
 	// events past its last one.
 	SnapshotEvery int
+	Reliability   ReliabilityConfig
+	HTTP          HTTPConfig
 }
 
 // Embedded reports whether the service runs on SQLite in DataDir.
@@ -59,6 +61,8 @@ func (c *Config) setDefaults() {
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 100
 	}
+	c.Reliability.setDefaults()
+	c.HTTP.setDefaults()
 }
 
 // Validate reports every bad setting at once.
@@ -82,6 +86,7 @@ func (c Config) Validate() error {
 	if c.SnapshotEvery < 1 {
 		errs = append(errs, errors.New("--snapshot-every must be at least 1"))
 	}
+	errs = append(errs, c.Reliability.Validate(), c.HTTP.Validate())
 	return errors.Join(errs...)
 }
 
@@ -119,6 +124,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet, serve bool) {
 	}
 	fs.IntVar(&c.SnapshotEvery, "snapshot-every", snapEvery,
 		"take an order snapshot every this many events (env "+envName("snapshot-every")+")")
+	c.Reliability.bindFlags(fs, dur)
+	c.HTTP.bindFlags(fs, dur)
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", envOr("auto-migrate", "true") == "true",
 		"apply database migrations at start (env "+envName("auto-migrate")+")")
 	c.TopologyConfig.bindFlags(fs)

@@ -23,6 +23,8 @@ Usage:
                               rebuild a read model beside the live one, then swap it in
   orderflow replay-topic --topic T --handler H [--from-offset N | --since RFC3339] [--dry-run]
                               feed a broker topic through one handler's route and middleware
+  orderflow poison list|show ID|requeue ID|purge [ID] [flags]
+                              the poison queue: messages no handler could process
   orderflow help [command]    show this help or a command's flags
 
 Every flag has an environment variable: --http-addr is ORDERFLOW_HTTP_ADDR, and so on.
@@ -55,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return replay(ctx, rest, stdout, stderr)
 	case "replay-topic":
 		return replayTopic(ctx, rest, stdout, stderr)
+	case "poison":
+		return poisonCommand(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		if len(rest) > 0 {
 			return run(ctx, []string{rest[0], "--help"}, stdout, stderr)

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/orderflow/orderflow/adapters/prommetrics"
@@ -47,6 +46,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Config.Validate(); err != nil {
 		return err
 	}
+	apiKeys, err := m.Config.HTTP.requiredKeys(m.Config.HTTPAddr)
+	if err != nil {
+		return err
+	}
 	st, err := openStack(ctx, m.Config, m.Logger)
 	if err != nil {
 		return err
@@ -76,6 +79,11 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("close unused outbox subscriber: %w", err)
 		}
 	}
+	rel, closeRel, err := routerReliability(m.Config, st)
+	if err != nil {
+		return err
+	}
+	st.close = joinClose(closeRel, st.close)
 	m.router, err = router.New(router.Config{
 		Broker:       st.broker,
 		Outbox:       st.outbox,
@@ -84,6 +92,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:       m.Logger,
 		CloseTimeout: m.Config.ShutdownTimeout,
 		Roles:        roles,
+		Reliability:  rel,
 	})
 	if err != nil {
 		return err
@@ -113,16 +122,22 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.server = &http.Server{
 		Handler: httpapi.NewHandler(application, httpapi.Config{
-			Ready:    m.ready,
-			Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
-			Logger:   m.Logger,
-			ReadWait: m.Config.ReadWait,
-			OpsOnly:  !roles.Has(router.RoleAPI),
+			Ready:          m.ready,
+			Metrics:        promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
+			Logger:         m.Logger,
+			ReadWait:       m.Config.ReadWait,
+			OpsOnly:        !roles.Has(router.RoleAPI),
+			Idempotency:    st.idempotency,
+			IdempotencyTTL: m.Config.Reliability.IdempotencyTTL,
+			Poison:         st.poison,
+			PoisonRequeue:  st.requeue,
+			APIKeys:        apiKeys,
+			KeyReads:       m.Config.HTTP.AuthReads,
 		}),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: m.Config.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       m.Config.HTTP.ReadTimeout,
+		WriteTimeout:      m.Config.HTTP.WriteTimeout,
+		IdleTimeout:       m.Config.HTTP.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	go func() {

@@ -26,8 +26,12 @@ type stack struct {
 	shadow ports.ShadowOrderSummary
 	outbox message.Subscriber // the forwarder's subscriber on router.OutboxTopic
 	broker router.Broker
-	ping   func(ctx context.Context) error
-	close  func() error
+	// Reliability stores, in the event store's database.
+	poison      ports.PoisonStore
+	inbox       ports.DedupStore
+	idempotency ports.IdempotencyStore
+	ping        func(ctx context.Context) error
+	close       func() error
 }
 
 // sqlitePath is the embedded database file inside the data directory.
@@ -91,6 +95,7 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 	st.snaps = sqlite.NewSnapshotStore(db)
 	st.cps = sqlite.NewCheckpointStore(db)
 	st.shadow = sqlite.NewShadowOrderSummary(db)
+	st.poison, st.inbox, st.idempotency = sqlite.NewPoisonStore(db), sqlite.NewInbox(db), sqlite.NewIdempotencyStore(db)
 	st.outbox, err = router.SQLiteSubscriber(db, router.ConsumerGroupForwarder, cfg.PollInterval, logger)
 	return st, err
 }
@@ -122,7 +127,12 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 	st.snaps = postgres.NewSnapshotStore(pool)
 	st.cps = postgres.NewCheckpointStore(pool)
 	st.shadow = postgres.NewShadowOrderSummary(pool)
-	if st.broker, err = router.NewPostgresBroker(pool, cfg.PollInterval, wlog); err != nil {
+	st.poison, st.inbox, st.idempotency = postgres.NewPoisonStore(pool), postgres.NewInbox(pool), postgres.NewIdempotencyStore(pool)
+	brokerPool, err := brokerPool(ctx, cfg, pool, st)
+	if err != nil {
+		return st, err
+	}
+	if st.broker, err = router.NewPostgresBroker(brokerPool, cfg.PollInterval, wlog); err != nil {
 		return st, err
 	}
 	st.outbox, err = router.PostgresSubscriber(pool, router.ConsumerGroupForwarder, cfg.PollInterval, wlog)

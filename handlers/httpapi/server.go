@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/ports"
 )
 
 // Config configures the HTTP handler.
@@ -34,6 +36,19 @@ type Config struct {
 	// /metrics, /openapi.*): for a process that runs no API role but must
 	// still be probed and scraped. /v1/... is then 404.
 	OpsOnly bool
+	// Idempotency stores the responses of POSTs made with an Idempotency-Key
+	// (idempotency.go). Nil: the header is ignored.
+	Idempotency ports.IdempotencyStore
+	// IdempotencyTTL is how long a key is kept. Default 24h.
+	IdempotencyTTL time.Duration
+	// Poison is the poison queue behind /v1/admin/poison; PoisonRequeue sends
+	// a parked message back through its route. Nil: those answer 503.
+	Poison        ports.PoisonStore
+	PoisonRequeue func(ctx context.Context, id string) (ports.PoisonedMessage, error)
+	// APIKeys, when not empty, are required on writes and admin endpoints
+	// (auth.go); KeyReads requires them on reads too.
+	APIKeys  []string
+	KeyReads bool
 }
 
 func (c *Config) setDefaults() {
@@ -43,6 +58,9 @@ func (c *Config) setDefaults() {
 	if c.ReadWait <= 0 {
 		c.ReadWait = 2 * time.Second
 	}
+	if c.IdempotencyTTL <= 0 {
+		c.IdempotencyTTL = 24 * time.Hour
+	}
 }
 
 // readyTimeout bounds one readiness check.
@@ -50,12 +68,18 @@ const readyTimeout = 5 * time.Second
 
 // server holds what the endpoints need.
 type server struct {
-	app      app.Application
-	ready    func(ctx context.Context) error
-	metrics  http.Handler
-	logger   *slog.Logger
-	readWait time.Duration
-	opsOnly  bool
+	app            app.Application
+	ready          func(ctx context.Context) error
+	metrics        http.Handler
+	logger         *slog.Logger
+	readWait       time.Duration
+	opsOnly        bool
+	idempotency    ports.IdempotencyStore
+	idempotencyTTL time.Duration
+	poison         ports.PoisonStore
+	poisonRequeue  func(ctx context.Context, id string) (ports.PoisonedMessage, error)
+	apiKeys        [][sha256.Size]byte
+	keyReads       bool
 }
 
 // handler is the http.Handler NewHandler returns: the router inside the
@@ -71,10 +95,14 @@ type handler struct {
 // and a 500 problem if it panics.
 func NewHandler(application app.Application, cfg Config) http.Handler {
 	cfg.setDefaults()
-	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, logger: cfg.Logger, readWait: cfg.ReadWait, opsOnly: cfg.OpsOnly}
+	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, logger: cfg.Logger, readWait: cfg.ReadWait,
+		opsOnly:     cfg.OpsOnly,
+		idempotency: cfg.Idempotency, idempotencyTTL: cfg.IdempotencyTTL,
+		poison: cfg.Poison, poisonRequeue: cfg.PoisonRequeue,
+		apiKeys: hashKeys(cfg.APIKeys), keyReads: cfg.KeyReads}
 	router := s.routes()
 	return handler{
-		Handler: correlate(s.logRequests(s.recoverPanics(router))),
+		Handler: correlate(s.logRequests(s.recoverPanics(s.authenticate(router)))),
 		router:  router,
 	}
 }
@@ -94,6 +122,7 @@ func (s *server) routes() *mux.Router {
 	if s.opsOnly {
 		r.Use(s.onlyOps)
 	}
+	r.Use(s.idempotent)
 
 	r.Handle("/v1/orders", s.api(s.placeOrder)).Methods(http.MethodPost)
 	r.Handle("/v1/orders", s.api(s.listOrders)).Methods(http.MethodGet)
@@ -104,6 +133,11 @@ func (s *server) routes() *mux.Router {
 	r.Handle("/v1/orders/{id}/deliver", s.api(s.deliverOrder)).Methods(http.MethodPost)
 	r.Handle("/v1/orders/{id}/events", s.api(s.orderEvents)).Methods(http.MethodGet)
 	r.Handle("/v1/orders/{id}/history", s.api(s.orderHistory)).Methods(http.MethodGet)
+
+	r.Handle("/v1/admin/poison", s.api(s.listPoison)).Methods(http.MethodGet)
+	r.Handle("/v1/admin/poison/{id}", s.api(s.getPoison)).Methods(http.MethodGet)
+	r.Handle("/v1/admin/poison/{id}", s.api(s.deletePoison)).Methods(http.MethodDelete)
+	r.Handle("/v1/admin/poison/{id}/requeue", s.api(s.requeuePoison)).Methods(http.MethodPost)
 
 	r.Handle("/healthz", s.api(s.healthz)).Methods(http.MethodGet)
 	r.Handle("/readyz", s.api(s.readyz)).Methods(http.MethodGet)

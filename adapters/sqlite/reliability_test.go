@@ -1,0 +1,23 @@
+package sqlite_test
+
+import (
+	"testing"
+
+	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/ports"
+	"github.com/orderflow/orderflow/ports/porttest"
+)
+
+func TestInbox(t *testing.T) {
+	porttest.RunDedupStore(t, func(t *testing.T) ports.DedupStore { return sqlite.NewInbox(openDB(t)) })
+}
+
+func TestIdempotencyStore(t *testing.T) {
+	porttest.RunIdempotencyStore(t, func(t *testing.T) ports.IdempotencyStore {
+		return sqlite.NewIdempotencyStore(openDB(t))
+	})
+}
+
+func TestPoisonStore(t *testing.T) {
+	porttest.RunPoisonStore(t, func(t *testing.T) ports.PoisonStore { return sqlite.NewPoisonStore(openDB(t)) })
+}

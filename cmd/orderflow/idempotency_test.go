@@ -1,0 +1,97 @@
+package main
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// storedEvents counts every event in the service's (isolated) store. On
+// Postgres it counts the table itself: ReadAll hides events while older
+// transactions anywhere on the server are open, and other tests share it.
+func storedEvents(t *testing.T, m *Main) int {
+	t.Helper()
+	if !m.Config.Embedded() {
+		pool, err := pgxpool.New(t.Context(), m.Config.PostgresURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pool.Close()
+		var n int
+		if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM events`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	all, err := m.stack.events.ReadAll(t.Context(), ports.Position{}, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(all)
+}
+
+// Idempotency-Key on the real service: a retry replays the first response
+// and writes nothing; another body with the key is 422; a key in flight is
+// 409; concurrent retries produce one order.
+func TestIdempotencyKeyEndToEnd(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			m, base := startMain(t, s.config(t))
+			key := uuid.NewString()
+			body := newOrder("cust-" + uuid.NewString())
+
+			first := do(t, "POST", base+"/v1/orders", body, "Idempotency-Key", key)
+			expectStatus(t, first, http.StatusCreated)
+			events := storedEvents(t, m)
+
+			again := do(t, "POST", base+"/v1/orders", body, "Idempotency-Key", key)
+			expectStatus(t, again, http.StatusCreated)
+			if string(again.body) != string(first.body) || again.header.Get("Location") != first.header.Get("Location") ||
+				again.header.Get("Idempotent-Replayed") != "true" {
+				t.Fatalf("replay = %s (Location %q), want %s", again.body, again.header.Get("Location"), first.body)
+			}
+			if n := storedEvents(t, m); n != events {
+				t.Fatalf("the replay wrote %d events", n-events)
+			}
+
+			other := newOrder("cust-other")
+			expectStatus(t, do(t, "POST", base+"/v1/orders", other, "Idempotency-Key", key), http.StatusUnprocessableEntity)
+
+			// Another instance is still working on this key.
+			busy := uuid.NewString()
+			if _, ok, err := m.stack.idempotency.Reserve(t.Context(), busy, "elsewhere", time.Minute, time.Hour); err != nil || !ok {
+				t.Fatalf("reserve: %v %v", ok, err)
+			}
+			expectStatus(t, do(t, "POST", base+"/v1/orders", body, "Idempotency-Key", busy), http.StatusConflict)
+
+			// Concurrent retries of one request: one order, every answer
+			// either that order or 409.
+			key2 := uuid.NewString()
+			before := storedEvents(t, m)
+			var wg sync.WaitGroup
+			results := make([]response, 8)
+			for i := range results {
+				wg.Go(func() { results[i] = do(t, "POST", base+"/v1/orders", body, "Idempotency-Key", key2) })
+			}
+			wg.Wait()
+			locations := map[string]bool{}
+			for _, r := range results {
+				switch r.status {
+				case http.StatusCreated:
+					locations[r.header.Get("Location")] = true
+				case http.StatusConflict:
+				default:
+					t.Fatalf("concurrent retry answered %d: %s", r.status, r.body)
+				}
+			}
+			if len(locations) != 1 || storedEvents(t, m) != before+1 {
+				t.Fatalf("concurrent retries placed %d orders (%d events)", len(locations), storedEvents(t, m)-before)
+			}
+		})
+	}
+}

@@ -1,0 +1,111 @@
+package porttest
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// RunDedupStore runs the ports.DedupStore contract against the stores that
+// newStore returns: one fresh, empty store per subtest.
+func RunDedupStore(t *testing.T, newStore func(t *testing.T) ports.DedupStore) {
+	t.Run("ClaimCompleteThenDone", func(t *testing.T) { testDedupDone(t, newStore(t)) })
+	t.Run("ClaimWhileHeldIsInFlight", func(t *testing.T) { testDedupInFlight(t, newStore(t)) })
+	t.Run("ReleaseAllowsAnotherClaim", func(t *testing.T) { testDedupRelease(t, newStore(t)) })
+	t.Run("ExpiredLeaseCanBeTakenOver", func(t *testing.T) { testDedupLeaseExpiry(t, newStore(t)) })
+	t.Run("KeysAreScopedByHandler", func(t *testing.T) { testDedupHandlerScope(t, newStore(t)) })
+	t.Run("ConcurrentClaimsOneWins", func(t *testing.T) { testDedupConcurrent(t, newStore(t)) })
+}
+
+func newDedupKey(handler string) ports.DedupKey {
+	return ports.DedupKey{Handler: handler, MessageID: uuid.NewString()}
+}
+
+func mustClaim(t *testing.T, s ports.DedupStore, k ports.DedupKey, lease time.Duration, want ports.Claim) {
+	t.Helper()
+	got, err := s.Claim(testContext(t, 10*time.Second), k, lease)
+	if err != nil {
+		t.Fatalf("Claim(%v): %v", k, err)
+	}
+	if got != want {
+		t.Fatalf("Claim(%v) = %d, want %d", k, got, want)
+	}
+}
+
+func testDedupDone(t *testing.T, s ports.DedupStore) {
+	k := newDedupKey("h")
+	mustClaim(t, s, k, time.Minute, ports.ClaimAcquired)
+	if err := s.Complete(testContext(t, 10*time.Second), k, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	mustClaim(t, s, k, time.Minute, ports.ClaimDone)
+	// Releasing a key nobody holds is harmless; a done key stays done only
+	// until released, which handlers never do after Complete.
+	if err := s.Release(testContext(t, 10*time.Second), newDedupKey("h")); err != nil {
+		t.Fatalf("Release of an absent key: %v", err)
+	}
+}
+
+func testDedupInFlight(t *testing.T, s ports.DedupStore) {
+	k := newDedupKey("h")
+	mustClaim(t, s, k, time.Minute, ports.ClaimAcquired)
+	mustClaim(t, s, k, time.Minute, ports.ClaimInFlight)
+}
+
+func testDedupRelease(t *testing.T, s ports.DedupStore) {
+	k := newDedupKey("h")
+	mustClaim(t, s, k, time.Minute, ports.ClaimAcquired)
+	if err := s.Release(testContext(t, 10*time.Second), k); err != nil {
+		t.Fatal(err)
+	}
+	mustClaim(t, s, k, time.Minute, ports.ClaimAcquired)
+}
+
+func testDedupLeaseExpiry(t *testing.T, s ports.DedupStore) {
+	k := newDedupKey("h")
+	mustClaim(t, s, k, 50*time.Millisecond, ports.ClaimAcquired)
+	waitFor(t, 10*time.Second, "the lease to run out", func() (bool, error) {
+		got, err := s.Claim(testContext(t, 10*time.Second), k, time.Minute)
+		return got == ports.ClaimAcquired, err
+	})
+	mustClaim(t, s, k, time.Minute, ports.ClaimInFlight)
+}
+
+func testDedupHandlerScope(t *testing.T, s ports.DedupStore) {
+	a := newDedupKey("handler-a")
+	b := ports.DedupKey{Handler: "handler-b", MessageID: a.MessageID}
+	mustClaim(t, s, a, time.Minute, ports.ClaimAcquired)
+	if err := s.Complete(testContext(t, 10*time.Second), a, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	mustClaim(t, s, b, time.Minute, ports.ClaimAcquired)
+}
+
+func testDedupConcurrent(t *testing.T, s ports.DedupStore) {
+	k := newDedupKey("h")
+	const n = 16
+	results := make([]ports.Claim, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i], errs[i] = s.Claim(testContext(t, 20*time.Second), k, time.Minute) })
+	}
+	wg.Wait()
+	acquired := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("claim %d: %v", i, errs[i])
+		}
+		if results[i] == ports.ClaimAcquired {
+			acquired++
+		} else if results[i] != ports.ClaimInFlight {
+			t.Errorf("claim %d = %d, want acquired or in flight", i, results[i])
+		}
+	}
+	if acquired != 1 {
+		t.Fatalf("%d of %d concurrent claims acquired the key, want exactly 1", acquired, n)
+	}
+}

@@ -1,0 +1,128 @@
+package porttest
+
+import (
+	"bytes"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// RunIdempotencyStore runs the ports.IdempotencyStore contract against the
+// stores that newStore returns: one fresh, empty store per subtest.
+func RunIdempotencyStore(t *testing.T, newStore func(t *testing.T) ports.IdempotencyStore) {
+	t.Run("ReserveCompleteReplay", func(t *testing.T) { testIdemReplay(t, newStore(t)) })
+	t.Run("InFlightIsReported", func(t *testing.T) { testIdemInFlight(t, newStore(t)) })
+	t.Run("ReleaseForgets", func(t *testing.T) { testIdemRelease(t, newStore(t)) })
+	t.Run("ExpiredLockIsTakenOver", func(t *testing.T) { testIdemLockExpiry(t, newStore(t)) })
+	t.Run("ExpiredKeyIsNew", func(t *testing.T) { testIdemTTL(t, newStore(t)) })
+	t.Run("ConcurrentReserveOneWins", func(t *testing.T) { testIdemConcurrent(t, newStore(t)) })
+}
+
+func reserve(t *testing.T, s ports.IdempotencyStore, key, fp string, lock, ttl time.Duration) (ports.IdempotencyRecord, bool) {
+	t.Helper()
+	rec, ok, err := s.Reserve(testContext(t, 10*time.Second), key, fp, lock, ttl)
+	if err != nil {
+		t.Fatalf("Reserve(%s): %v", key, err)
+	}
+	return rec, ok
+}
+
+func testIdemReplay(t *testing.T, s ports.IdempotencyStore) {
+	key := uuid.NewString()
+	if _, ok := reserve(t, s, key, "fp-1", time.Minute, time.Hour); !ok {
+		t.Fatal("first Reserve did not reserve")
+	}
+	resp := ports.StoredResponse{Status: 201, Header: map[string]string{"Content-Type": "application/json", "Location": "/v1/orders/x"}, Body: []byte(`{"a":1}`)}
+	if err := s.Complete(testContext(t, 10*time.Second), key, resp); err != nil {
+		t.Fatal(err)
+	}
+	rec, ok := reserve(t, s, key, "fp-2", time.Minute, time.Hour)
+	if ok {
+		t.Fatal("Reserve of a completed key reserved it again")
+	}
+	if rec.Key != key || rec.Fingerprint != "fp-1" || rec.Response == nil {
+		t.Fatalf("record = %+v, want key %s, fingerprint fp-1 and a response", rec, key)
+	}
+	got := *rec.Response
+	if got.Status != resp.Status || !reflect.DeepEqual(got.Header, resp.Header) || !bytes.Equal(got.Body, resp.Body) {
+		t.Fatalf("stored response = %+v, want %+v", got, resp)
+	}
+}
+
+func testIdemInFlight(t *testing.T, s ports.IdempotencyStore) {
+	key := uuid.NewString()
+	reserve(t, s, key, "fp", time.Minute, time.Hour)
+	rec, ok := reserve(t, s, key, "fp", time.Minute, time.Hour)
+	if ok || rec.Response != nil || rec.Fingerprint != "fp" {
+		t.Fatalf("second Reserve = %+v, %v; want the in-flight record, not reserved", rec, ok)
+	}
+}
+
+func testIdemRelease(t *testing.T, s ports.IdempotencyStore) {
+	key := uuid.NewString()
+	reserve(t, s, key, "fp", time.Minute, time.Hour)
+	if err := s.Release(testContext(t, 10*time.Second), key); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := reserve(t, s, key, "fp-other", time.Minute, time.Hour); !ok {
+		t.Fatal("Reserve after Release did not reserve")
+	}
+	if err := s.Release(testContext(t, 10*time.Second), uuid.NewString()); err != nil {
+		t.Fatalf("Release of an absent key: %v", err)
+	}
+}
+
+func testIdemLockExpiry(t *testing.T, s ports.IdempotencyStore) {
+	key := uuid.NewString()
+	reserve(t, s, key, "fp", 50*time.Millisecond, time.Hour)
+	waitFor(t, 10*time.Second, "the lock to run out", func() (bool, error) {
+		_, ok, err := s.Reserve(testContext(t, 10*time.Second), key, "fp2", time.Minute, time.Hour)
+		return ok, err
+	})
+	rec, ok := reserve(t, s, key, "fp3", time.Minute, time.Hour)
+	if ok || rec.Fingerprint != "fp2" {
+		t.Fatalf("after takeover Reserve = %+v, %v; want held with fingerprint fp2", rec, ok)
+	}
+}
+
+func testIdemTTL(t *testing.T, s ports.IdempotencyStore) {
+	key := uuid.NewString()
+	reserve(t, s, key, "fp", 50*time.Millisecond, 50*time.Millisecond)
+	if err := s.Complete(testContext(t, 10*time.Second), key, ports.StoredResponse{Status: 200, Body: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the key to expire", func() (bool, error) {
+		_, ok, err := s.Reserve(testContext(t, 10*time.Second), key, "fp-new", time.Minute, time.Hour)
+		return ok, err
+	})
+}
+
+func testIdemConcurrent(t *testing.T, s ports.IdempotencyStore) {
+	key := uuid.NewString()
+	const n = 16
+	oks := make([]bool, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, oks[i], errs[i] = s.Reserve(testContext(t, 20*time.Second), key, "fp", time.Minute, time.Hour)
+		})
+	}
+	wg.Wait()
+	won := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("reserve %d: %v", i, errs[i])
+		}
+		if oks[i] {
+			won++
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of %d concurrent Reserves won, want exactly 1", won, n)
+	}
+}

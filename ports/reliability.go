@@ -1,0 +1,107 @@
+package ports
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// DedupKey names one message as seen by one handler: the message id (a UUID
+// chosen by the publisher, never a hash of the payload, since two different
+// orders may carry identical payloads) in the handler's own namespace.
+type DedupKey struct {
+	Handler   string
+	MessageID string
+}
+
+// Claim is the outcome of DedupStore.Claim.
+type Claim int
+
+const (
+	// ClaimAcquired: nobody has handled the message; the caller handles it
+	// and then calls Complete (success) or Release (failure).
+	ClaimAcquired Claim = iota + 1
+	// ClaimDone: the message was handled within the retention window; drop it.
+	ClaimDone
+	// ClaimInFlight: another consumer holds an unexpired claim; try later.
+	ClaimInFlight
+)
+
+// DedupStore is the durable, shared memory of which messages each handler
+// has already handled, so that a redelivery (after a nack, a crash, or a
+// broker's at-least-once duplicate) has no effect twice.
+//
+// Claim takes a lease on key for lease; a claim whose lease ran out (its
+// holder crashed) may be taken again. Complete turns the caller's claim into
+// a "done" mark kept for retention. Release drops the claim so the message
+// can be handled again; releasing an absent key is not an error. All methods
+// are safe for concurrent use by several processes.
+type DedupStore interface {
+	Claim(ctx context.Context, key DedupKey, lease time.Duration) (Claim, error)
+	Complete(ctx context.Context, key DedupKey, retention time.Duration) error
+	Release(ctx context.Context, key DedupKey) error
+}
+
+// StoredResponse is an HTTP response kept for an idempotency key.
+type StoredResponse struct {
+	Status int
+	Header map[string]string
+	Body   []byte
+}
+
+// IdempotencyRecord is what is stored under an idempotency key.
+// Response is nil while the first request is still in flight.
+type IdempotencyRecord struct {
+	Key         string
+	Fingerprint string
+	Response    *StoredResponse
+}
+
+// IdempotencyStore keeps the responses of requests made with an
+// Idempotency-Key, so that a retried request gets the original answer.
+//
+// Reserve records key with the request's fingerprint as in flight, held for
+// lock and kept for ttl, and returns reserved=true; when an unexpired record
+// exists it returns that record and reserved=false instead, unless the record
+// is in flight with its lock run out (the first request's process died), in
+// which case the caller takes it over (reserved=true, fingerprint replaced).
+// Complete stores the response of a reserved key; Release forgets the key
+// (the request failed in a way a retry may fix). Both are no-ops on a key
+// that is absent.
+type IdempotencyStore interface {
+	Reserve(ctx context.Context, key, fingerprint string, lock, ttl time.Duration) (IdempotencyRecord, bool, error)
+	Complete(ctx context.Context, key string, resp StoredResponse) error
+	Release(ctx context.Context, key string) error
+}
+
+// PoisonedMessage is a message a handler could never process, parked with
+// the reason.
+type PoisonedMessage struct {
+	// ID identifies the parked copy (a UUIDv7, so ids sort by time); the same
+	// message poisoned by two handlers is two entries.
+	ID            string
+	MessageID     string
+	Topic         string // the topic the handler consumed it from
+	Handler       string
+	Reason        string
+	Payload       []byte
+	Metadata      map[string]string
+	FirstFailedAt time.Time
+	PoisonedAt    time.Time
+}
+
+// ErrPoisonNotFound is wrapped by PoisonStore.Get and Delete for an unknown id.
+var ErrPoisonNotFound = errors.New("poisoned message not found")
+
+// PoisonStore is the durable poison queue.
+//
+// Add stores m; adding an id already stored changes nothing (publishers
+// retry). List returns up to limit entries with ID > afterID, in ID order
+// ("" starts at the beginning). Get and Delete of an unknown id return an
+// error wrapping ErrPoisonNotFound.
+type PoisonStore interface {
+	Add(ctx context.Context, m PoisonedMessage) error
+	List(ctx context.Context, afterID string, limit int) ([]PoisonedMessage, error)
+	Get(ctx context.Context, id string) (PoisonedMessage, error)
+	Delete(ctx context.Context, id string) error
+}

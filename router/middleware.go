@@ -1,0 +1,233 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/ports"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// KeyFirstFailedAt is the metadata key of the moment a message first failed
+// in the current delivery (RFC 3339, UTC); the poison queue keeps it.
+const KeyFirstFailedAt = "first_failed_at"
+
+// Reliability is the middleware policy of every route.
+type Reliability struct {
+	// Retry is the policy for transient errors. Its ShouldRetry and Logger
+	// are set by the router.
+	Retry middleware.Retry
+	// HandlerTimeout bounds one attempt; each retry gets a fresh one.
+	HandlerTimeout time.Duration
+	// Poison parks permanent failures. When nil they are published to
+	// PoisonTopic on the broker instead (not listable).
+	Poison ports.PoisonStore
+	// Dedup remembers handled messages per handler; nil turns deduplication
+	// off (every handler is idempotent anyway; the inbox saves the work).
+	Dedup ports.DedupStore
+	// DedupLease is how long a claim holds a message against other
+	// consumers; a crashed holder's claim frees itself after it.
+	DedupLease time.Duration
+	// DedupRetention is how long a handled message is remembered.
+	DedupRetention time.Duration
+}
+
+func (c *Reliability) setDefaults() {
+	if c.Retry.MaxRetries == 0 {
+		c.Retry = middleware.Retry{
+			MaxRetries:          5,
+			InitialInterval:     100 * time.Millisecond,
+			MaxInterval:         5 * time.Second,
+			Multiplier:          2,
+			MaxElapsedTime:      30 * time.Second,
+			RandomizationFactor: 0.3,
+		}
+	}
+	c.Retry.ResetContextOnRetry = true
+	if c.HandlerTimeout == 0 {
+		c.HandlerTimeout = 10 * time.Second
+	}
+	if c.DedupLease == 0 {
+		// A claim outlives the attempt a little; after a crash, the killed
+		// process's claims stall their messages for at most this long.
+		c.DedupLease = c.HandlerTimeout + 2*time.Second
+	}
+	if c.DedupRetention == 0 {
+		c.DedupRetention = 7 * 24 * time.Hour
+	}
+}
+
+// IsPermanent reports errors that no retry can fix: an undecodable payload
+// or unknown event type (apperr.Invalid), an unknown aggregate
+// (apperr.NotFound), a rule the input breaks, missing rights. Everything
+// else (apperr.Unavailable, apperr.Conflict, plain errors, timeouts) is
+// transient.
+func IsPermanent(err error) bool {
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid, apperr.NotFound, apperr.Unauthorized, apperr.PreconditionFailed:
+		return true
+	}
+	return false
+}
+
+// middlewares returns the chain of every route, outermost first (Watermill
+// runs the first added outermost):
+//
+//  1. correlation id: copied onto every message a handler produces;
+//  2. recoverer: a panic becomes an error (transient: retried, then nacked);
+//  3. poison queue: a permanent error parks the message with its reason,
+//     handler, topic and first-failure time, and acks it, so the partition
+//     keeps flowing; any other error passes through and nacks;
+//  4. envelope check of the outbox forwarder's input, and first-failure stamp;
+//  5. retry: transient errors with exponential backoff and jitter, bounded
+//     in attempts and elapsed time; the context is reset on each attempt;
+//  6. timeout of one attempt (inside retry, so every attempt gets its own);
+//  7. deduplication by (handler, message id) in a durable store; it sits
+//     inside the poison queue so that a poisoned message is released, not
+//     remembered, and a requeued copy is processed;
+//  8. (the Prometheus handler metrics, added last by New, innermost).
+func middlewares(cfg Reliability, pub message.Publisher, reg prometheus.Registerer, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
+	cfg.setDefaults()
+	m, err := newReliabilityMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	var poisonPub message.Publisher = &countingPublisher{Publisher: pub, poisoned: m.poisoned}
+	if cfg.Poison != nil {
+		poisonPub = &PoisonPublisher{Store: cfg.Poison, poisoned: m.poisoned}
+	}
+	poison, err := middleware.PoisonQueueWithFilter(poisonPub, PoisonTopic, IsPermanent)
+	if err != nil {
+		return nil, fmt.Errorf("router: poison queue: %w", err)
+	}
+	retry := cfg.Retry
+	retry.Logger = logger
+	retry.ShouldRetry = func(p middleware.RetryParams) bool { return !IsPermanent(p.Err) }
+	chain := []message.HandlerMiddleware{
+		middleware.CorrelationID,
+		middleware.Recoverer,
+		poison,
+		checkEnvelope,
+		stampFirstFailure,
+		retry.Middleware,
+		middleware.Timeout(cfg.HandlerTimeout),
+	}
+	if cfg.Dedup != nil {
+		chain = append(chain, dedup(cfg.Dedup, cfg.DedupLease, cfg.DedupRetention, m.duplicates))
+	}
+	return chain, nil
+}
+
+// forwarderHandler is the name Watermill's forwarder gives its handler.
+const forwarderHandler = "events_forwarder"
+
+// checkEnvelope refuses, as permanent, an outbox message that is not a
+// forwarder envelope: the forwarder itself reports it with a plain error,
+// which would be retried and nacked forever and stall the outbox.
+func checkEnvelope(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		if message.HandlerNameFromCtx(msg.Context()) == forwarderHandler {
+			var env struct {
+				DestinationTopic string `json:"destination_topic"`
+			}
+			if err := json.Unmarshal(msg.Payload, &env); err != nil || env.DestinationTopic == "" {
+				return nil, apperr.New(apperr.Invalid, "outbox message %s is not a forwarder envelope", msg.UUID)
+			}
+		}
+		return h(msg)
+	}
+}
+
+// stampFirstFailure records when the message first failed, once.
+func stampFirstFailure(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		out, err := h(msg)
+		if err != nil && msg.Metadata.Get(KeyFirstFailedAt) == "" {
+			msg.Metadata.Set(KeyFirstFailedAt, time.Now().UTC().Format(time.RFC3339Nano))
+		}
+		return out, err
+	}
+}
+
+// ErrInFlight is returned (as apperr.Unavailable, so retried) when another
+// consumer holds the message's claim.
+var ErrInFlight = errors.New("message is being handled by another consumer")
+
+// Dedup is the deduplication middleware on a durable store. Unlike
+// Watermill's Deduplicator, which marks a message as seen before handling
+// it, it claims the message, and marks it done only when the handler
+// succeeded; a failure releases the claim so the retry or redelivery runs,
+// and a claim held by a crashed process frees itself after lease. Keys are
+// (handler name, message UUID), never a hash of the payload.
+//
+// A handler that produces messages must publish them idempotently: if the
+// router fails to publish what it returned after the mark, the redelivery is
+// dropped as a duplicate.
+func Dedup(store ports.DedupStore, lease, retention time.Duration) message.HandlerMiddleware {
+	return dedup(store, lease, retention, nil)
+}
+
+func dedup(store ports.DedupStore, lease, retention time.Duration, duplicates *prometheus.CounterVec) message.HandlerMiddleware {
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			ctx := msg.Context()
+			key := ports.DedupKey{Handler: message.HandlerNameFromCtx(ctx), MessageID: msg.UUID}
+			claim, err := store.Claim(ctx, key, lease)
+			if err != nil {
+				return nil, err
+			}
+			switch claim {
+			case ports.ClaimDone:
+				if duplicates != nil {
+					duplicates.WithLabelValues(key.Handler).Inc()
+				}
+				return nil, nil
+			case ports.ClaimInFlight:
+				return nil, apperr.Wrap(apperr.Unavailable, ErrInFlight, "message %s", msg.UUID)
+			}
+			out, err := h(msg)
+			// The attempt's context may be spent (timeout); bookkeeping must
+			// still happen.
+			bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err != nil {
+				return out, errors.Join(err, store.Release(bg, key))
+			}
+			if err := store.Complete(bg, key, retention); err != nil {
+				return out, err
+			}
+			return out, nil
+		}
+	}
+}
+
+type reliabilityMetrics struct {
+	poisoned   *prometheus.CounterVec
+	duplicates *prometheus.CounterVec
+}
+
+func newReliabilityMetrics(reg prometheus.Registerer) (*reliabilityMetrics, error) {
+	m := &reliabilityMetrics{
+		poisoned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "orderflow", Subsystem: "router", Name: "poisoned_messages_total",
+			Help: "Messages parked in the poison queue, by handler.",
+		}, []string{"handler_name"}),
+		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "orderflow", Subsystem: "router", Name: "duplicate_messages_total",
+			Help: "Redelivered messages dropped by the deduplication store, by handler.",
+		}, []string{"handler_name"}),
+	}
+	for _, c := range []prometheus.Collector{m.poisoned, m.duplicates} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("router metrics: %w", err)
+		}
+	}
+	return m, nil
+}

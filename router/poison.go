@@ -1,0 +1,114 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/ports"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// PoisonPublisher is the publisher Watermill's PoisonQueue middleware
+// writes to: it stores each message in a ports.PoisonStore (whatever the
+// topic) with the reason, handler and topic the middleware put in its
+// metadata, so that the poison queue can be listed and requeued. A failed
+// Add is returned, which makes the router nack the message: nothing is lost.
+type PoisonPublisher struct {
+	Store    ports.PoisonStore
+	poisoned *prometheus.CounterVec
+}
+
+// Publish implements message.Publisher.
+func (p *PoisonPublisher) Publish(_ string, msgs ...*message.Message) error {
+	for _, msg := range msgs {
+		pm := ToPoisoned(msg, time.Now().UTC())
+		// The message's context is the last attempt's, likely spent by the
+		// timeout middleware; parking it must still happen.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(msg.Context()), 10*time.Second)
+		err := p.Store.Add(ctx, pm)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("poison queue: %w", err)
+		}
+		if p.poisoned != nil {
+			p.poisoned.WithLabelValues(pm.Handler).Inc()
+		}
+	}
+	return nil
+}
+
+// Close implements message.Publisher; the store belongs to the caller.
+func (p *PoisonPublisher) Close() error { return nil }
+
+// ToPoisoned converts a message marked by the PoisonQueue middleware.
+func ToPoisoned(msg *message.Message, now time.Time) ports.PoisonedMessage {
+	md := maps.Clone(map[string]string(msg.Metadata))
+	first, err := time.Parse(time.RFC3339Nano, md[KeyFirstFailedAt])
+	if err != nil {
+		first = now
+	}
+	return ports.PoisonedMessage{
+		ID:            uuid.Must(uuid.NewV7()).String(),
+		MessageID:     msg.UUID,
+		Topic:         md[middleware.PoisonedTopicKey],
+		Handler:       md[middleware.PoisonedHandlerKey],
+		Reason:        md[middleware.ReasonForPoisonedKey],
+		Payload:       msg.Payload,
+		Metadata:      md,
+		FirstFailedAt: first,
+		PoisonedAt:    now,
+	}
+}
+
+// countingPublisher counts what it publishes to the poison topic.
+type countingPublisher struct {
+	message.Publisher
+	poisoned *prometheus.CounterVec
+}
+
+func (p *countingPublisher) Publish(topic string, msgs ...*message.Message) error {
+	if err := p.Publisher.Publish(topic, msgs...); err != nil {
+		return err
+	}
+	for _, msg := range msgs {
+		p.poisoned.WithLabelValues(msg.Metadata.Get(middleware.PoisonedHandlerKey)).Inc()
+	}
+	return nil
+}
+
+// Close leaves the broker's publisher to its owner.
+func (p *countingPublisher) Close() error { return nil }
+
+// Requeue sends a poisoned message back to the topic it was consumed from,
+// with its original UUID, payload and metadata (minus the poison marks), and
+// then removes it from the store. The handler that poisoned it sees it again
+// (its deduplication claim was released); handlers that had processed it
+// drop it as a duplicate. If the delete fails after the publish, the message
+// is in both places: requeueing it again is harmless for the same reason.
+func Requeue(ctx context.Context, store ports.PoisonStore, pub message.Publisher, id string) (ports.PoisonedMessage, error) {
+	pm, err := store.Get(ctx, id)
+	if err != nil {
+		return pm, err
+	}
+	if pm.Topic == "" {
+		return pm, fmt.Errorf("poisoned message %s has no original topic", id)
+	}
+	msg := message.NewMessage(pm.MessageID, pm.Payload)
+	for k, v := range pm.Metadata {
+		switch k {
+		case middleware.ReasonForPoisonedKey, middleware.PoisonedTopicKey, middleware.PoisonedHandlerKey,
+			middleware.PoisonedSubscriberKey, KeyFirstFailedAt:
+		default:
+			msg.Metadata.Set(k, v)
+		}
+	}
+	if err := pub.Publish(pm.Topic, msg); err != nil {
+		return pm, fmt.Errorf("requeue %s to %s: %w", id, pm.Topic, err)
+	}
+	return pm, store.Delete(ctx, id)
+}
