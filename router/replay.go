@@ -65,7 +65,7 @@ type ReplayStats struct {
 // ReplayTopic feeds the messages of a topic through one handler of the
 // router, wrapped in the router's own middleware (recoverer, correlation id,
 // poison queue, retry), so a message is handled exactly as the live router
-// would handle it: a permanent failure is parked on PoisonTopic and the
+// would handle it: a permanent failure is parked in the poison queue and the
 // replay goes on; a failure that outlives the retries stops the replay with
 // an error naming the offset to resume after.
 //

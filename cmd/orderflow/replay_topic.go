@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"io"
 	"os"
 	"time"
@@ -73,7 +74,11 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	}
 	defer func() { err = errors.Join(err, st.close()) }()
 
-	cfg := router.Config{Broker: st.broker, OrderSummary: orderSummaryProjection(st), Logger: logger}
+	// The replay's middleware parks permanent failures in the same poison
+	// queue as the live router, and deduplicates nothing: re-handling what
+	// was handled is the point, and every handler is idempotent.
+	cfg := router.Config{Broker: st.broker, OrderSummary: orderSummaryProjection(st), Logger: logger,
+		Registry: prometheus.NewRegistry(), Reliability: router.Reliability{Poison: st.poison}}
 	stats, err := router.ReplayTopic(ctx, cfg, st.broker.Replay, router.ReplayRequest{
 		Topic: topic, Handler: handler, From: from, DryRun: dryRun,
 		Each: func(m router.StoredMessage, err error) {
