@@ -38,3 +38,10 @@ func newEventStore(t testing.TB) (*postgres.EventStore, *pgxpool.Pool) {
 	}
 	return store, pool
 }
+
+func TestCheckoutStoreContract(t *testing.T) {
+	porttest.RunCheckoutStore(t, func(t *testing.T) ports.CheckoutStore {
+		pool, _ := testenv.PostgresPool(t)
+		return postgres.NewCheckoutStore(pool)
+	})
+}

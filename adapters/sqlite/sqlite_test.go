@@ -109,3 +109,9 @@ func TestOpen(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckoutStore(t *testing.T) {
+	porttest.RunCheckoutStore(t, func(t *testing.T) ports.CheckoutStore {
+		return sqlite.NewCheckoutStore(openDB(t))
+	})
+}
