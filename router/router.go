@@ -34,6 +34,12 @@ type Config struct {
 	CloseTimeout time.Duration
 	// Retry is the handler retry policy for transient errors.
 	Retry middleware.Retry
+	// Checkout is the checkout saga; nil runs no saga handlers.
+	Checkout msghandlers.Advancer
+	// DuplicateForTests delivers every message to every handler twice
+	// (Watermill's middleware.Duplicator), to prove handlers idempotent.
+	// Test-only: never set it in production.
+	DuplicateForTests bool
 }
 
 func (c *Config) setDefaults() {
@@ -101,6 +107,9 @@ func New(cfg Config) (*message.Router, error) {
 	retry.Logger = logger
 	retry.ShouldRetry = func(p middleware.RetryParams) bool { return !isPermanent(p.Err) }
 	r.AddMiddleware(middleware.Recoverer, middleware.CorrelationID, poison, retry.Middleware)
+	if cfg.DuplicateForTests {
+		r.AddMiddleware(middleware.Duplicator)
+	}
 
 	if _, err := forwarder.NewForwarder(cfg.Outbox, cfg.Broker.Publisher, logger, forwarder.Config{
 		ForwarderTopic: OutboxTopic,
@@ -115,6 +124,11 @@ func New(cfg Config) (*message.Router, error) {
 		return nil, fmt.Errorf("router: subscriber for %s: %w", HandlerOrderSummary, err)
 	}
 	r.AddConsumerHandler(HandlerOrderSummary, EventTopic("order"), sub, msghandlers.Events(cfg.OrderSummary))
+	if cfg.Checkout != nil {
+		if err := addCheckout(r, cfg); err != nil {
+			return nil, err
+		}
+	}
 
 	metrics.NewPrometheusMetricsBuilder(cfg.Registry, "orderflow", "router").AddPrometheusRouterMetrics(r)
 	return r, nil

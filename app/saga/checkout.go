@@ -253,3 +253,20 @@ func lines(o *order.Order) []string {
 }
 
 func key(orderID, step string) string { return fmt.Sprintf("%s:%s", orderID, step) }
+
+// AdvanceDue advances up to limit checkouts whose deadline has passed and
+// that are not finished: the durable timer. It returns how many it found;
+// errors of single checkouts are joined (the next scan tries them again).
+func (s *Checkout) AdvanceDue(ctx context.Context, limit int) (int, error) {
+	ids, err := s.d.Checkouts.Due(ctx, s.d.Clock.Now(), DueStates, limit)
+	if err != nil {
+		return 0, apperr.Wrap(apperr.Unavailable, err, "scan due checkouts")
+	}
+	var errs []error
+	for _, id := range ids {
+		if err := s.Advance(ctx, id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return len(ids), errors.Join(errs...)
+}

@@ -23,6 +23,16 @@ type Config struct {
 	ReadWait        time.Duration
 	PollInterval    time.Duration
 	AutoMigrate     bool
+
+	// Checkout saga and payment provider (see checkout.go).
+	CheckoutDeadline     time.Duration
+	DeadlineScanInterval time.Duration
+	PaymentGateway       string
+	SandboxLatency       time.Duration
+	SandboxLateAfter     time.Duration
+	// DuplicateMessagesForTests delivers every message twice to every
+	// handler. Test-only: it has no flag, on purpose.
+	DuplicateMessagesForTests bool
 }
 
 // Embedded reports whether the service runs on SQLite in DataDir.
@@ -50,6 +60,7 @@ func (c *Config) setDefaults() {
 	if c.PollInterval == 0 {
 		c.PollInterval = 50 * time.Millisecond
 	}
+	c.setCheckoutDefaults()
 }
 
 // Validate reports every bad setting at once.
@@ -69,6 +80,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))
 		}
 	}
+	errs = append(errs, c.validateCheckout())
 	return errors.Join(errs...)
 }
 
@@ -100,6 +112,11 @@ func (c *Config) bindFlags(fs *flag.FlagSet, serve bool) {
 	dur(&c.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "how long SIGTERM waits for requests and handlers in flight")
 	dur(&c.ReadWait, "read-wait", def.ReadWait, "how long GET ?min_version= waits for the read model")
 	dur(&c.PollInterval, "poll-interval", def.PollInterval, "how often SQL subscribers poll for new messages when idle")
+	dur(&c.CheckoutDeadline, "checkout-deadline", def.CheckoutDeadline, "how long checkout waits for the payment provider before it cancels the order (payment_timeout)")
+	dur(&c.DeadlineScanInterval, "deadline-scan-interval", def.DeadlineScanInterval, "how often the persisted checkout deadlines are scanned")
+	str(&c.PaymentGateway, "payment-gateway", def.PaymentGateway, "payment provider: sandbox (the provider's test mode, in process: tok_visa approves, tok_chargeDeclined declines, tok_timeout answers after the checkout deadline)")
+	dur(&c.SandboxLatency, "payment-sandbox-latency", def.SandboxLatency, "latency of every sandbox provider call")
+	dur(&c.SandboxLateAfter, "payment-sandbox-late-after", def.SandboxLateAfter, "when the sandbox answers tok_timeout (0: twice the checkout deadline)")
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", envOr("auto-migrate", "true") == "true",
 		"apply database migrations at start (env "+envName("auto-migrate")+")")
 }

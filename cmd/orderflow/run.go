@@ -14,6 +14,7 @@ import (
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/handlers/httpapi"
+	msghandlers "github.com/orderflow/orderflow/handlers/message"
 	"github.com/orderflow/orderflow/router"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -32,6 +33,8 @@ type Main struct {
 	failed     chan error
 	server     *http.Server
 	listener   net.Listener
+	// stopScanner stops the checkout deadline scanner (nil before Run).
+	stopScanner func()
 }
 
 // NewMain returns a Main with cfg's defaults applied.
@@ -58,7 +61,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Logger: m.Logger, Metrics: useCases})
+	checkoutMetrics, err := prommetrics.NewCheckouts(registry)
+	if err != nil {
+		return err
+	}
+	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Logger: m.Logger, Metrics: useCases,
+		Checkouts: st.checkouts, Gateway: paymentGateway(m.Config), Saga: sagaConfig(m.Config, m.Logger),
+		SagaMetrics: checkoutMetrics})
 
 	m.router, err = router.New(router.Config{
 		Broker:       st.broker,
@@ -67,6 +76,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Registry:     registry,
 		Logger:       m.Logger,
 		CloseTimeout: m.Config.ShutdownTimeout,
+		Checkout:     application.Checkout,
+
+		DuplicateForTests: m.Config.DuplicateMessagesForTests,
 	})
 	if err != nil {
 		return err
@@ -89,6 +101,10 @@ func (m *Main) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+
+	m.runScanner(func(ctx context.Context) {
+		msghandlers.ScanDeadlines(ctx, application.Checkout, m.Config.DeadlineScanInterval, m.Logger)
+	})
 
 	m.listener, err = net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
@@ -175,6 +191,9 @@ func (m *Main) Close() error {
 				errs = append(errs, errors.New("router did not stop in time"))
 			}
 		}
+	}
+	if m.stopScanner != nil {
+		m.stopScanner()
 	}
 	if m.stack != nil {
 		if err := m.stack.close(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -21,10 +22,12 @@ import (
 type stack struct {
 	events ports.EventStore
 	orders ports.OrderSummaryStore
-	outbox message.Subscriber // the forwarder's subscriber on router.OutboxTopic
-	broker router.Broker
-	ping   func(ctx context.Context) error
-	close  func() error
+	// checkouts is the checkout saga's state, in the same database.
+	checkouts ports.CheckoutStore
+	outbox    message.Subscriber // the forwarder's subscriber on router.OutboxTopic
+	broker    router.Broker
+	ping      func(ctx context.Context) error
+	close     func() error
 }
 
 // sqlitePath is the embedded database file inside the data directory.
@@ -85,13 +88,14 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 		return st, err
 	}
 	st.orders = sqlite.NewOrderSummaryStore(db)
+	st.checkouts = sqlite.NewCheckoutStore(db)
 	st.outbox, err = router.SQLiteSubscriber(db, router.ConsumerGroupForwarder, cfg.PollInterval, logger)
 	return st, err
 }
 
 func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack, error) {
 	wlog := watermill.NewSlogLogger(logger)
-	pool, err := pgxpool.New(ctx, cfg.PostgresURL)
+	pool, err := newPool(ctx, cfg.PostgresURL)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -113,9 +117,27 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 		return st, err
 	}
 	st.orders = postgres.NewOrderSummaryStore(pool)
+	st.checkouts = postgres.NewCheckoutStore(pool)
 	if st.broker, err = router.NewPostgresBroker(pool, cfg.PollInterval, wlog); err != nil {
 		return st, err
 	}
 	st.outbox, err = router.PostgresSubscriber(pool, router.ConsumerGroupForwarder, cfg.PollInterval, wlog)
 	return st, err
+}
+
+// minPoolConns is the smallest pool the service runs with: every SQL
+// subscriber holds a connection (in a transaction) while its handler runs,
+// and the handlers need connections of their own; pgx's default (the number
+// of CPUs, at least 4) can starve them all. pool_max_conns in the URL wins.
+const minPoolConns = 24
+
+func newPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(url, "pool_max_conns") && pc.MaxConns < minPoolConns {
+		pc.MaxConns = minPoolConns
+	}
+	return pgxpool.NewWithConfig(ctx, pc)
 }
