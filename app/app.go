@@ -8,6 +8,7 @@ import (
 
 	"github.com/orderflow/orderflow/app/command"
 	"github.com/orderflow/orderflow/app/decorator"
+	"github.com/orderflow/orderflow/app/notification"
 	"github.com/orderflow/orderflow/app/query"
 	"github.com/orderflow/orderflow/app/repository"
 	"github.com/orderflow/orderflow/app/saga"
@@ -21,6 +22,8 @@ type Application struct {
 	// Checkout is the checkout saga, driven by the message handlers and the
 	// deadline scanner.
 	Checkout *saga.Checkout
+	// Notifications reacts to order events (nil without a store).
+	Notifications *notification.Handler
 }
 
 // Commands change orders.
@@ -41,6 +44,8 @@ type Queries struct {
 	OrderHistory decorator.Handler[query.OrderHistory, ports.OrderSummary]
 	GetStock     decorator.Handler[query.GetStock, command.StockLevels]
 	GetCheckout  decorator.Handler[query.GetCheckout, ports.Checkout]
+	// ListNotifications is nil when Deps.Notifications is.
+	ListNotifications decorator.Handler[query.ListNotifications, []ports.Notification]
 }
 
 // Deps are the ports the application needs.
@@ -55,6 +60,9 @@ type Deps struct {
 	Gateway     ports.PaymentGateway
 	Saga        saga.Config
 	SagaMetrics saga.Metrics
+	// Notifications stores notifications; Notifiers also send them (optional).
+	Notifications ports.NotificationStore
+	Notifiers     []ports.Notifier
 }
 
 // New wires the use cases. It panics on a missing dependency.
@@ -71,7 +79,7 @@ func New(d Deps) Application {
 	repo := repository.NewOrders(d.Events, d.Clock)
 	stocks := repository.NewStocks(d.Events, d.Clock)
 	payments := repository.NewPayments(d.Events, d.Clock)
-	return Application{
+	application := Application{
 		Checkout: saga.New(d.Saga, saga.Deps{Orders: repo, Stocks: stocks, Payments: payments,
 			Checkouts: d.Checkouts, Gateway: d.Gateway, Clock: d.Clock, Metrics: d.SagaMetrics}),
 		Commands: Commands{
@@ -91,4 +99,9 @@ func New(d Deps) Application {
 			GetCheckout:  decorator.Apply(query.NewGetCheckoutHandler(d.Checkouts), d.Logger, d.Metrics),
 		},
 	}
+	if d.Notifications != nil {
+		application.Notifications = notification.New(d.Notifications, d.Notifiers...)
+		application.Queries.ListNotifications = decorator.Apply(query.NewListNotificationsHandler(d.Notifications), d.Logger, d.Metrics)
+	}
+	return application
 }

@@ -36,6 +36,8 @@ type Config struct {
 	Retry middleware.Retry
 	// Checkout is the checkout saga; nil runs no saga handlers.
 	Checkout msghandlers.Advancer
+	// Notifications reacts to order events; nil runs no notifications.
+	Notifications msghandlers.EventHandler
 	// DuplicateForTests delivers every message to every handler twice
 	// (Watermill's middleware.Duplicator), to prove handlers idempotent.
 	// Test-only: never set it in production.
@@ -128,6 +130,13 @@ func New(cfg Config) (*message.Router, error) {
 		if err := addCheckout(r, cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.Notifications != nil {
+		sub, err := cfg.Broker.Subscriber(HandlerNotifications)
+		if err != nil {
+			return nil, fmt.Errorf("router: subscriber for %s: %w", HandlerNotifications, err)
+		}
+		r.AddConsumerHandler(HandlerNotifications, EventTopic("order"), sub, msghandlers.Events(cfg.Notifications))
 	}
 
 	metrics.NewPrometheusMetricsBuilder(cfg.Registry, "orderflow", "router").AddPrometheusRouterMetrics(r)

@@ -21,6 +21,10 @@ const (
 	HandlerCheckoutInventory = "orderflow.saga.checkout.inventory_events.v1"
 	HandlerCheckoutPayments  = "orderflow.saga.checkout.payment_events.v1"
 
+	// HandlerNotifications sends notifications of confirmed, cancelled and
+	// shipped orders.
+	HandlerNotifications = "orderflow.notifications.order_events.v1"
+
 	// ConsumerGroupForwarder is the forwarder's consumer group on the outbox.
 	ConsumerGroupForwarder = "orderflow.forwarder.v1"
 

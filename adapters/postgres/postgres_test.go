@@ -45,3 +45,10 @@ func TestCheckoutStoreContract(t *testing.T) {
 		return postgres.NewCheckoutStore(pool)
 	})
 }
+
+func TestNotificationStoreContract(t *testing.T) {
+	porttest.RunNotificationStore(t, func(t *testing.T) ports.NotificationStore {
+		pool, _ := testenv.PostgresPool(t)
+		return postgres.NewNotificationStore(pool)
+	})
+}

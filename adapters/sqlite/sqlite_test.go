@@ -115,3 +115,9 @@ func TestCheckoutStore(t *testing.T) {
 		return sqlite.NewCheckoutStore(openDB(t))
 	})
 }
+
+func TestNotificationStore(t *testing.T) {
+	porttest.RunNotificationStore(t, func(t *testing.T) ports.NotificationStore {
+		return sqlite.NewNotificationStore(openDB(t))
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/adapters/paymentsandbox"
+	"github.com/orderflow/orderflow/adapters/webhook"
 	"github.com/orderflow/orderflow/app/saga"
 	"github.com/orderflow/orderflow/ports"
 )
@@ -40,8 +41,22 @@ func (c Config) validateCheckout() error {
 		return fmt.Errorf("--checkout-deadline and --deadline-scan-interval must be positive")
 	case c.SandboxLatency < 0 || c.SandboxLateAfter < 0:
 		return fmt.Errorf("--payment-sandbox-latency and --payment-sandbox-late-after must not be negative")
+	case c.WebhookURL != "" && c.WebhookSecret == "":
+		return fmt.Errorf("--webhook-secret is required with --webhook-url")
 	}
 	return nil
+}
+
+// notifiers returns the configured notification senders (the webhook).
+func notifiers(c Config) ([]ports.Notifier, error) {
+	if c.WebhookURL == "" {
+		return nil, nil
+	}
+	n, err := webhook.New(webhook.Config{URL: c.WebhookURL, Secret: c.WebhookSecret})
+	if err != nil {
+		return nil, err
+	}
+	return []ports.Notifier{n}, nil
 }
 
 // paymentGateway returns the configured provider.

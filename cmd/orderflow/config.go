@@ -30,6 +30,8 @@ type Config struct {
 	PaymentGateway       string
 	SandboxLatency       time.Duration
 	SandboxLateAfter     time.Duration
+	WebhookURL           string
+	WebhookSecret        string
 	// DuplicateMessagesForTests delivers every message twice to every
 	// handler. Test-only: it has no flag, on purpose.
 	DuplicateMessagesForTests bool
@@ -117,6 +119,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet, serve bool) {
 	str(&c.PaymentGateway, "payment-gateway", def.PaymentGateway, "payment provider: sandbox (the provider's test mode, in process: tok_visa approves, tok_chargeDeclined declines, tok_timeout answers after the checkout deadline)")
 	dur(&c.SandboxLatency, "payment-sandbox-latency", def.SandboxLatency, "latency of every sandbox provider call")
 	dur(&c.SandboxLateAfter, "payment-sandbox-late-after", def.SandboxLateAfter, "when the sandbox answers tok_timeout (0: twice the checkout deadline)")
+	str(&c.WebhookURL, "webhook-url", "", "when set, every notification (order confirmed, cancelled, shipped) is also POSTed here, retried with backoff")
+	str(&c.WebhookSecret, "webhook-secret", "", "HMAC-SHA256 key of the webhook's Orderflow-Signature header; required with --webhook-url")
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", envOr("auto-migrate", "true") == "true",
 		"apply database migrations at start (env "+envName("auto-migrate")+")")
 }

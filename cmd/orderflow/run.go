@@ -65,18 +65,23 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	sinks, err := notifiers(m.Config)
+	if err != nil {
+		return err
+	}
 	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Logger: m.Logger, Metrics: useCases,
 		Checkouts: st.checkouts, Gateway: paymentGateway(m.Config), Saga: sagaConfig(m.Config, m.Logger),
-		SagaMetrics: checkoutMetrics})
+		SagaMetrics: checkoutMetrics, Notifications: st.notifications, Notifiers: sinks})
 
 	m.router, err = router.New(router.Config{
-		Broker:       st.broker,
-		Outbox:       st.outbox,
-		OrderSummary: projection.NewOrderSummary(st.orders, st.events),
-		Registry:     registry,
-		Logger:       m.Logger,
-		CloseTimeout: m.Config.ShutdownTimeout,
-		Checkout:     application.Checkout,
+		Broker:        st.broker,
+		Outbox:        st.outbox,
+		OrderSummary:  projection.NewOrderSummary(st.orders, st.events),
+		Registry:      registry,
+		Logger:        m.Logger,
+		CloseTimeout:  m.Config.ShutdownTimeout,
+		Checkout:      application.Checkout,
+		Notifications: application.Notifications,
 
 		DuplicateForTests: m.Config.DuplicateMessagesForTests,
 	})

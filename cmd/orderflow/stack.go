@@ -24,10 +24,12 @@ type stack struct {
 	orders ports.OrderSummaryStore
 	// checkouts is the checkout saga's state, in the same database.
 	checkouts ports.CheckoutStore
-	outbox    message.Subscriber // the forwarder's subscriber on router.OutboxTopic
-	broker    router.Broker
-	ping      func(ctx context.Context) error
-	close     func() error
+	// notifications keeps the notifications sent about orders.
+	notifications ports.NotificationStore
+	outbox        message.Subscriber // the forwarder's subscriber on router.OutboxTopic
+	broker        router.Broker
+	ping          func(ctx context.Context) error
+	close         func() error
 }
 
 // sqlitePath is the embedded database file inside the data directory.
@@ -89,6 +91,7 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 	}
 	st.orders = sqlite.NewOrderSummaryStore(db)
 	st.checkouts = sqlite.NewCheckoutStore(db)
+	st.notifications = sqlite.NewNotificationStore(db)
 	st.outbox, err = router.SQLiteSubscriber(db, router.ConsumerGroupForwarder, cfg.PollInterval, logger)
 	return st, err
 }
@@ -118,6 +121,7 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 	}
 	st.orders = postgres.NewOrderSummaryStore(pool)
 	st.checkouts = postgres.NewCheckoutStore(pool)
+	st.notifications = postgres.NewNotificationStore(pool)
 	if st.broker, err = router.NewPostgresBroker(pool, cfg.PollInterval, wlog); err != nil {
 		return st, err
 	}

@@ -63,6 +63,7 @@ type fakeApp struct {
 	setStock stub[command.SetStock, command.StockLevels]
 	getStock stub[query.GetStock, command.StockLevels]
 	checkout stub[query.GetCheckout, ports.Checkout]
+	notes    stub[query.ListNotifications, []ports.Notification]
 }
 
 func (f *fakeApp) application() app.Application {
@@ -70,7 +71,7 @@ func (f *fakeApp) application() app.Application {
 		Commands: app.Commands{PlaceOrder: &f.place, ConfirmOrder: &f.confirm, CancelOrder: &f.cancel, ShipOrder: &f.ship,
 			DeliverOrder: &f.deliver, SetStock: &f.setStock},
 		Queries: app.Queries{GetOrder: &f.get, ListOrders: &f.list, OrderEvents: &f.events, OrderHistory: &f.history,
-			GetStock: &f.getStock, GetCheckout: &f.checkout},
+			GetStock: &f.getStock, GetCheckout: &f.checkout, ListNotifications: &f.notes},
 	}
 }
 
@@ -78,5 +79,5 @@ func (f *fakeApp) application() app.Application {
 func (f *fakeApp) callCount() int {
 	return len(f.place.Calls()) + len(f.confirm.Calls()) + len(f.cancel.Calls()) + len(f.ship.Calls()) +
 		len(f.deliver.Calls()) + len(f.get.Calls()) + len(f.list.Calls()) + len(f.events.Calls()) + len(f.history.Calls()) +
-		len(f.setStock.Calls()) + len(f.getStock.Calls()) + len(f.checkout.Calls())
+		len(f.setStock.Calls()) + len(f.getStock.Calls()) + len(f.checkout.Calls()) + len(f.notes.Calls())
 }

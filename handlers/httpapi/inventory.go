@@ -98,3 +98,30 @@ func (s *server) getCheckout(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, checkoutOf(c))
 }
+
+type notificationJSON struct {
+	ID     string    `json:"id"`
+	Kind   string    `json:"kind"`
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// listNotifications answers the order's notifications, oldest first.
+func (s *server) listNotifications(w http.ResponseWriter, r *http.Request) error {
+	id, err := orderIDVar(r)
+	if err != nil {
+		return err
+	}
+	if s.app.Queries.ListNotifications == nil {
+		return apperr.New(apperr.NotFound, "notifications are not kept by this service")
+	}
+	ns, err := s.app.Queries.ListNotifications.Handle(r.Context(), query.ListNotifications{OrderID: id})
+	if err != nil {
+		return err
+	}
+	out := make([]notificationJSON, len(ns))
+	for i, n := range ns {
+		out[i] = notificationJSON{ID: n.ID, Kind: n.Kind, Reason: n.Reason, At: n.At.UTC()}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}

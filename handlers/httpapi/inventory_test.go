@@ -115,3 +115,14 @@ func TestConfirmIsRefusedBecauseCheckoutConfirms(t *testing.T) {
 		t.Fatalf("%d use-case calls", n)
 	}
 }
+
+func TestListNotifications(t *testing.T) {
+	e := newEnv(t)
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	e.app.notes.result = []ports.Notification{{ID: "e1", OrderID: orderID, Kind: "cancelled", Reason: "payment_timeout", At: at}}
+	rec := e.do(t, http.MethodGet, "/v1/orders/"+orderID+"/notifications", "")
+	want := []any{map[string]any{"id": "e1", "kind": "cancelled", "reason": "payment_timeout", "at": "2026-11-27T10:00:00Z"}}
+	if got := decodeJSON[[]any](t, rec); rec.Code != 200 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("status %d, body %v", rec.Code, got)
+	}
+}
