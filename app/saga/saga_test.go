@@ -324,3 +324,17 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond) // poll interval
 	}
 }
+
+func TestOutOfStockReasonFitsAnOrder(t *testing.T) {
+	e := newEnv(t, openSQLite(t), saga.Config{}, paymentsandbox.Config{})
+	var items []order.Item
+	for i := range 60 {
+		items = append(items, item(strings.Repeat("é", 20)+string(rune('A'+i%26))+string(rune('a'+i/26)), 1))
+	}
+	id := e.place(t, paymentsandbox.TokenApprove, items...)
+	e.advance(t, id)
+	c := e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "out_of_stock: ")
+	if n := len([]rune(c.Reason)); n != 500 || !strings.HasSuffix(c.Reason, "...") {
+		t.Fatalf("reason of %d characters: %q", n, c.Reason)
+	}
+}

@@ -65,7 +65,7 @@ func (s *Checkout) reserve(ctx context.Context, c ports.Checkout, o *order.Order
 	if len(short) > 0 {
 		detail := strings.Join(short, ", ")
 		c = logStep(c, StepReserveInventory, "failed", "out of stock: "+detail, now)
-		return compensateFor(c, ReasonOutOfStock+": "+detail), nil
+		return compensateFor(c, limitReason(ReasonOutOfStock+": "+detail)), nil
 	}
 	c = logStep(c, StepReserveInventory, "done", "", now)
 	c.State = StateAuthorizing
@@ -167,4 +167,16 @@ func (s *Checkout) settle(ctx context.Context, c ports.Checkout, o *order.Order)
 	c = logStep(c, StepCommitInventory, "done", "", now)
 	c.State = StateCompleted
 	return &transition{next: c, step: StepCommitInventory}, nil
+}
+
+// maxReason is the longest cancellation reason an order accepts.
+const maxReason = 500
+
+// limitReason shortens a reason naming many SKUs to what an order accepts.
+func limitReason(r string) string {
+	runes := []rune(r)
+	if len(runes) <= maxReason {
+		return r
+	}
+	return string(runes[:maxReason-3]) + "..."
 }
