@@ -180,3 +180,46 @@ func TestOutOfStockReasonFitsAnOrder(t *testing.T) {
 		t.Fatalf("reason of %d characters: %q", n, c.Reason)
 	}
 }
+
+// Two deliveries of one order's event advance its checkout concurrently:
+// an order that failed to reserve must never be confirmed by the other.
+func TestConcurrentAdvanceOfOneOrderNeverConfirmsAFailedReservation(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		e.stock(t, "ONE", 1)
+		ids := make([]string, 20)
+		for i := range ids {
+			ids[i] = e.place(t, paymentsandbox.TokenApprove, item("ONE", 1))
+		}
+		var wg sync.WaitGroup
+		for _, id := range ids {
+			for range 3 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for attempt := 0; attempt < 20; attempt++ {
+						if e.saga.Advance(context.Background(), id) == nil {
+							return
+						}
+					}
+					t.Errorf("advance %s kept failing", id)
+				}()
+			}
+		}
+		wg.Wait()
+		confirmed := 0
+		for _, id := range ids {
+			c, err := e.checkouts.Get(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.State == saga.StateConfirmed {
+				confirmed++
+			}
+		}
+		if confirmed != 1 {
+			t.Fatalf("%d confirmed, want 1", confirmed)
+		}
+		e.levels(t, "ONE", 1, 1)
+	})
+}

@@ -24,9 +24,13 @@ type Stock struct {
 	reserved int64
 	// holds are the open reservations by order id.
 	holds map[string]int64
-	// settled are orders whose reservation was released or committed, or
-	// that failed to reserve: a late, redelivered reserve for them is a no-op.
+	// settled are orders whose reservation was released or committed: a
+	// late, redelivered reserve for them is a no-op.
 	settled map[string]bool
+	// failed are orders that could not be reserved here: asking again gives
+	// the same answer, so that a redelivered reserve never turns a failed
+	// reservation into a successful one.
+	failed map[string]bool
 
 	version int64
 	changes []Event
@@ -34,7 +38,7 @@ type Stock struct {
 
 // New returns the stock of sku before any event: nothing on hand.
 func New(sku string) *Stock {
-	return &Stock{sku: sku, holds: map[string]int64{}, settled: map[string]bool{}}
+	return &Stock{sku: sku, holds: map[string]int64{}, settled: map[string]bool{}, failed: map[string]bool{}}
 }
 
 // FromHistory rebuilds sku's stock from its events, oldest first.
@@ -72,7 +76,7 @@ func (s *Stock) Apply(e Event) {
 		s.holds[e.OrderID] = e.Quantity
 		s.reserved += e.Quantity
 	case ReservationFailed:
-		s.settled[e.OrderID] = true
+		s.failed[e.OrderID] = true
 	case Released:
 		s.reserved -= s.holds[e.OrderID]
 		delete(s.holds, e.OrderID)
@@ -117,23 +121,27 @@ func (s *Stock) SetOnHand(onHand int64, now time.Time) error {
 }
 
 // CanReserve reports whether Reserve(orderID, quantity) would succeed or be
-// a no-op.
+// a no-op. An order that already failed here cannot.
 func (s *Stock) CanReserve(orderID string, quantity int64) bool {
 	if _, held := s.holds[orderID]; held || s.settled[orderID] {
 		return true
 	}
-	return quantity <= s.Available()
+	return !s.failed[orderID] && quantity <= s.Available()
 }
 
 // Reserve holds quantity units for orderID. It is a no-op if orderID already
-// holds a reservation here or was already settled (released, committed or
-// failed). Not enough stock is an apperr.Conflict and records nothing.
+// holds a reservation here or was already settled (released or committed).
+// Not enough stock, or an order that already failed here, is an
+// apperr.Conflict and records nothing.
 func (s *Stock) Reserve(orderID string, quantity int64, now time.Time) error {
 	if quantity <= 0 {
 		return apperr.New(apperr.Invalid, "reserve %s for %s: quantity %d", s.sku, orderID, quantity)
 	}
 	if _, held := s.holds[orderID]; held || s.settled[orderID] {
 		return nil
+	}
+	if s.failed[orderID] {
+		return apperr.New(apperr.Conflict, "%s: the reservation of order %s already failed", s.sku, orderID)
 	}
 	if quantity > s.Available() {
 		return apperr.New(apperr.Conflict, "%s: %d requested, %d available", s.sku, quantity, s.Available())
@@ -144,9 +152,9 @@ func (s *Stock) Reserve(orderID string, quantity int64, now time.Time) error {
 
 // Fail records that orderID could not be reserved for lack of this SKU
 // (shortSKUs names every short SKU of the order). A no-op if the order
-// already holds or settled a reservation here.
+// already holds, settled or failed a reservation here.
 func (s *Stock) Fail(orderID string, requested int64, shortSKUs []string, now time.Time) {
-	if _, held := s.holds[orderID]; held || s.settled[orderID] {
+	if _, held := s.holds[orderID]; held || s.settled[orderID] || s.failed[orderID] {
 		return
 	}
 	short := append([]string(nil), shortSKUs...)

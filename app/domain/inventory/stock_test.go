@@ -170,3 +170,19 @@ func TestEventsRoundTrip(t *testing.T) {
 		t.Fatalf("unknown type: %v", err)
 	}
 }
+
+// A redelivered reservation of an order that failed fails again, even once
+// stock is back: the first answer stands.
+func TestReserveAfterFailureStaysShort(t *testing.T) {
+	failed := inventory.ReservationFailed{SKU: sku, OrderID: "o1", Requested: 2, ShortSKUs: []string{sku}, FailedAt: now}
+	s := given(set(1), failed, set(10))
+	if err := s.Reserve("o1", 2, now); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("err = %v, want conflict", err)
+	}
+	stocks := map[string]*inventory.Stock{sku: s}
+	if short := inventory.ReserveOrder(stocks, "o1", []inventory.Line{{SKU: sku, Quantity: 2}}, now); !reflect.DeepEqual(short, []string{sku}) {
+		t.Fatalf("short = %v, want [%s]", short, sku)
+	}
+	thenEvents(t, s)
+	thenLevels(t, s, 10, 0, 10)
+}
