@@ -8,8 +8,10 @@ import (
 
 	"github.com/orderflow/orderflow/app/command"
 	"github.com/orderflow/orderflow/app/decorator"
+	"github.com/orderflow/orderflow/app/notification"
 	"github.com/orderflow/orderflow/app/query"
 	"github.com/orderflow/orderflow/app/repository"
+	"github.com/orderflow/orderflow/app/saga"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -17,6 +19,11 @@ import (
 type Application struct {
 	Commands Commands
 	Queries  Queries
+	// Checkout is the checkout saga, driven by the message handlers and the
+	// deadline scanner.
+	Checkout *saga.Checkout
+	// Notifications reacts to order events (nil without a store).
+	Notifications *notification.Handler
 }
 
 // Commands change orders.
@@ -26,6 +33,7 @@ type Commands struct {
 	CancelOrder  decorator.Handler[command.CancelOrder, command.Result]
 	ShipOrder    decorator.Handler[command.ShipOrder, command.Result]
 	DeliverOrder decorator.Handler[command.DeliverOrder, command.Result]
+	SetStock     decorator.Handler[command.SetStock, command.StockLevels]
 }
 
 // Queries read orders.
@@ -34,6 +42,10 @@ type Queries struct {
 	ListOrders   decorator.Handler[query.ListOrders, ports.OrderPage]
 	OrderEvents  decorator.Handler[query.OrderEvents, []ports.RecordedEvent]
 	OrderHistory decorator.Handler[query.OrderHistory, ports.OrderSummary]
+	GetStock     decorator.Handler[query.GetStock, command.StockLevels]
+	GetCheckout  decorator.Handler[query.GetCheckout, ports.Checkout]
+	// ListNotifications is nil when Deps.Notifications is.
+	ListNotifications decorator.Handler[query.ListNotifications, []ports.Notification]
 }
 
 // Deps are the ports the application needs.
@@ -50,6 +62,14 @@ type Deps struct {
 	// (repository.DefaultSnapshotEvery when 0).
 	Snapshots     ports.SnapshotStore
 	SnapshotEvery int
+	// Checkouts, Gateway, Saga and SagaMetrics are the checkout saga's.
+	Checkouts   ports.CheckoutStore
+	Gateway     ports.PaymentGateway
+	Saga        saga.Config
+	SagaMetrics saga.Metrics
+	// Notifications stores notifications; Notifiers also send them (optional).
+	Notifications ports.NotificationStore
+	Notifiers     []ports.Notifier
 }
 
 // New wires the use cases. It panics on a missing dependency.
@@ -70,19 +90,31 @@ func New(d Deps) Application {
 		}
 		repo.EnableSnapshots(d.Snapshots, d.SnapshotEvery, d.Logger)
 	}
-	return Application{
+	stocks := repository.NewStocks(d.Events, d.Clock)
+	payments := repository.NewPayments(d.Events, d.Clock)
+	application := Application{
+		Checkout: saga.New(d.Saga, saga.Deps{Orders: repo, Stocks: stocks, Payments: payments,
+			Checkouts: d.Checkouts, Gateway: d.Gateway, Clock: d.Clock, Metrics: d.SagaMetrics}),
 		Commands: Commands{
 			PlaceOrder:   decorator.Apply(command.NewPlaceOrderHandler(repo, d.Clock), d.Logger, d.Metrics),
 			ConfirmOrder: decorator.Apply(command.NewConfirmOrderHandler(repo, d.Clock), d.Logger, d.Metrics),
 			CancelOrder:  decorator.Apply(command.NewCancelOrderHandler(repo, d.Clock), d.Logger, d.Metrics),
 			ShipOrder:    decorator.Apply(command.NewShipOrderHandler(repo, d.Clock), d.Logger, d.Metrics),
 			DeliverOrder: decorator.Apply(command.NewDeliverOrderHandler(repo, d.Clock), d.Logger, d.Metrics),
+			SetStock:     decorator.Apply(command.NewSetStockHandler(stocks, d.Clock), d.Logger, d.Metrics),
 		},
 		Queries: Queries{
 			GetOrder:     decorator.Apply(query.NewGetOrderHandler(d.Orders, d.Cache), d.Logger, d.Metrics),
 			ListOrders:   decorator.Apply(query.NewListOrdersHandler(d.Orders), d.Logger, d.Metrics),
 			OrderEvents:  decorator.Apply(query.NewOrderEventsHandler(repo), d.Logger, d.Metrics),
 			OrderHistory: decorator.Apply(query.NewOrderHistoryHandler(repo), d.Logger, d.Metrics),
+			GetStock:     decorator.Apply(query.NewGetStockHandler(stocks), d.Logger, d.Metrics),
+			GetCheckout:  decorator.Apply(query.NewGetCheckoutHandler(d.Checkouts), d.Logger, d.Metrics),
 		},
 	}
+	if d.Notifications != nil {
+		application.Notifications = notification.New(d.Notifications, d.Notifiers...)
+		application.Queries.ListNotifications = decorator.Apply(query.NewListNotificationsHandler(d.Notifications), d.Logger, d.Metrics)
+	}
+	return application
 }

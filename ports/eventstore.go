@@ -76,6 +76,13 @@ type AppendResult struct {
 	NextExpectedVersion int64
 }
 
+// StreamAppend is one stream's part of an EventStore.AppendMany.
+type StreamAppend struct {
+	Stream          Stream
+	ExpectedVersion int64
+	Events          []NewEvent
+}
+
 // ErrConcurrency is matched (errors.Is) by every *ConcurrencyError.
 var ErrConcurrency = errors.New("concurrency conflict")
 
@@ -108,8 +115,15 @@ func (e *ConcurrencyError) Is(target error) bool { return target == ErrConcurren
 // once every event that could be ordered before it has committed, so a reader
 // that resumes from the last Position it saw reads every committed event
 // exactly once, whatever the concurrency of writers.
+//
+// AppendMany appends to several streams in one transaction, each with its own
+// expected version, together with all their outbox messages: either every
+// stream gets its events or none does. A version mismatch on any stream is a
+// *ConcurrencyError naming that stream, and nothing is written. Naming a
+// stream twice, or a part with no events, is an error.
 type EventStore interface {
 	Append(ctx context.Context, stream Stream, expectedVersion int64, events []NewEvent) (AppendResult, error)
+	AppendMany(ctx context.Context, appends []StreamAppend) error
 	Load(ctx context.Context, stream Stream, fromVersion int64) ([]RecordedEvent, error)
 	ReadAll(ctx context.Context, after Position, limit int) ([]RecordedEvent, error)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/components/metrics"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/orderflow/orderflow/app/projection"
 	msghandlers "github.com/orderflow/orderflow/handlers/message"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,14 @@ type Config struct {
 	// projections with RoleProjections. Empty: all. Outbox and OrderSummary
 	// are needed only by the roles that use them.
 	Roles Roles
+	// Checkout is the checkout saga; nil runs no saga handlers.
+	Checkout msghandlers.Advancer
+	// Notifications reacts to order events; nil runs no notifications.
+	Notifications msghandlers.EventHandler
+	// DuplicateForTests delivers every message to every handler twice
+	// (Watermill's middleware.Duplicator), to prove handlers idempotent.
+	// Test-only: never set it in production.
+	DuplicateForTests bool
 }
 
 func (c *Config) setDefaults() {
@@ -85,6 +94,9 @@ func New(cfg Config) (*message.Router, error) {
 		return nil, err
 	}
 	r.AddMiddleware(mw...)
+	if cfg.DuplicateForTests {
+		r.AddMiddleware(middleware.Duplicator)
+	}
 
 	if cfg.Roles.Has(RoleForwarder) {
 		if _, err := forwarder.NewForwarder(cfg.Outbox, cfg.Broker.Publisher, logger, forwarder.Config{
@@ -117,10 +129,26 @@ type route struct {
 
 // routes are the event handlers of the router; replay-topic uses them too.
 // Only the routes of the configured roles are returned.
+//
+// The checkout saga listens to the order, inventory and payment topics, each
+// in its own consumer group; it is idempotent, so the same order's events on
+// several topics (or redelivered) only ever move its checkout forward once.
+// Notifications are side effects of order events and run with the saga.
 func routes(cfg Config) []route {
 	var rs []route
 	if cfg.Roles.Has(RoleProjections) {
 		rs = append(rs, route{HandlerOrderSummary, EventTopic("order"), msghandlers.Events(cfg.OrderSummary)})
+	}
+	if cfg.Roles.Has(RoleSaga) && cfg.Checkout != nil {
+		checkout := msghandlers.Checkout(cfg.Checkout)
+		rs = append(rs,
+			route{HandlerCheckoutOrders, EventTopic("order"), checkout},
+			route{HandlerCheckoutInventory, EventTopic("inventory"), checkout},
+			route{HandlerCheckoutPayments, EventTopic("payment"), checkout},
+		)
+	}
+	if cfg.Roles.Has(RoleSaga) && cfg.Notifications != nil {
+		rs = append(rs, route{HandlerNotifications, EventTopic("order"), msghandlers.Events(cfg.Notifications)})
 	}
 	return rs
 }

@@ -14,6 +14,17 @@ const (
 	// consumer group.
 	HandlerOrderSummary = "orderflow.projection.order_summary.v1"
 
+	// HandlerCheckoutOrders, HandlerCheckoutInventory and
+	// HandlerCheckoutPayments are the checkout saga's handlers (and consumer
+	// groups) on the order, inventory and payment event topics.
+	HandlerCheckoutOrders    = "orderflow.saga.checkout.order_events.v1"
+	HandlerCheckoutInventory = "orderflow.saga.checkout.inventory_events.v1"
+	HandlerCheckoutPayments  = "orderflow.saga.checkout.payment_events.v1"
+
+	// HandlerNotifications sends notifications of confirmed, cancelled and
+	// shipped orders.
+	HandlerNotifications = "orderflow.notifications.order_events.v1"
+
 	// ConsumerGroupForwarder is the forwarder's consumer group on the outbox.
 	ConsumerGroupForwarder = "orderflow.forwarder.v1"
 

@@ -154,13 +154,34 @@ func validateAppend(stream ports.Stream, expected int64, events []ports.NewEvent
 // A lost race surfaces as a unique violation on the stream version, which
 // the caller turns into a ConcurrencyError.
 func (s *EventStore) tryAppend(ctx context.Context, stream ports.Stream, expected int64, events []ports.NewEvent) (int64, error) {
+	var next int64
+	err := s.inTx(ctx, stream.String(), func(tx pgx.Tx) (err error) {
+		next, err = s.appendInTx(ctx, tx, stream, expected, events)
+		return err
+	})
+	return next, err
+}
+
+// inTx runs fn in a transaction and commits it if fn succeeds.
+func (s *EventStore) inTx(ctx context.Context, what string, fn func(pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("append to %s: begin: %w", stream, err)
+		return fmt.Errorf("append to %s: begin: %w", what, err)
 	}
 	// After a successful Commit this is a no-op returning pgx.ErrTxClosed.
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("append to %s: commit: %w", what, err)
+	}
+	return nil
+}
 
+// appendInTx checks the stream version, inserts the events and writes their
+// outbox messages, all on tx.
+func (s *EventStore) appendInTx(ctx context.Context, tx pgx.Tx, stream ports.Stream, expected int64, events []ports.NewEvent) (int64, error) {
 	current, err := s.streamVersion(ctx, tx, stream)
 	if err != nil {
 		return 0, err
@@ -174,9 +195,6 @@ func (s *EventStore) tryAppend(ctx context.Context, stream ports.Stream, expecte
 	}
 	if err := s.publishOutbox(ctx, tx, stream, recorded); err != nil {
 		return 0, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("append to %s: commit: %w", stream, err)
 	}
 	return current + int64(len(events)), nil
 }

@@ -71,3 +71,17 @@ func TestShadowTableIsAnOrderSummaryStore(t *testing.T) {
 		return s
 	})
 }
+
+func TestCheckoutStoreContract(t *testing.T) {
+	porttest.RunCheckoutStore(t, func(t *testing.T) ports.CheckoutStore {
+		pool, _ := testenv.PostgresPool(t)
+		return postgres.NewCheckoutStore(pool)
+	})
+}
+
+func TestNotificationStoreContract(t *testing.T) {
+	porttest.RunNotificationStore(t, func(t *testing.T) ports.NotificationStore {
+		pool, _ := testenv.PostgresPool(t)
+		return postgres.NewNotificationStore(pool)
+	})
+}

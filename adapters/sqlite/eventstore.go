@@ -15,6 +15,7 @@ import (
 
 	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/internal/appendmany"
 	"github.com/orderflow/orderflow/internal/eventwire"
 	"github.com/orderflow/orderflow/ports"
 )
@@ -103,14 +104,26 @@ func (s *EventStore) Append(ctx context.Context, stream ports.Stream, expectedVe
 		}
 	}()
 
-	current, err := streamVersion(ctx, tx, stream)
+	next, err := s.appendInTx(ctx, tx, stream, expectedVersion, events)
 	if err != nil {
 		return ports.AppendResult{}, err
 	}
-	if expectedVersion != ports.AnyVersion && current != expectedVersion {
-		return ports.AppendResult{}, &ports.ConcurrencyError{Stream: stream, Expected: expectedVersion, Actual: current}
+	if err := tx.Commit(); err != nil {
+		return ports.AppendResult{}, fmt.Errorf("sqlite event store: commit append to %s: %w", stream, err)
 	}
+	return ports.AppendResult{NextExpectedVersion: next}, nil
+}
 
+// appendInTx checks the stream's version, inserts the events and publishes
+// them to the outbox, all on tx; it returns the new stream version.
+func (s *EventStore) appendInTx(ctx context.Context, tx *sql.Tx, stream ports.Stream, expectedVersion int64, events []ports.NewEvent) (int64, error) {
+	current, err := streamVersion(ctx, tx, stream)
+	if err != nil {
+		return 0, err
+	}
+	if expectedVersion != ports.AnyVersion && current != expectedVersion {
+		return 0, &ports.ConcurrencyError{Stream: stream, Expected: expectedVersion, Actual: current}
+	}
 	recordedAt := storedTime(time.Now())
 	messages := make([]*message.Message, 0, len(events))
 	for i, e := range events {
@@ -124,18 +137,47 @@ func (s *EventStore) Append(ctx context.Context, stream ports.Stream, expectedVe
 		}
 		recorded.Metadata.OccurredAt = storedTime(e.Metadata.OccurredAt)
 		if recorded.Position, err = insertEvent(ctx, tx, recorded); err != nil {
-			return ports.AppendResult{}, s.insertError(ctx, tx, stream, expectedVersion, err)
+			return 0, s.insertError(ctx, tx, stream, expectedVersion, err)
 		}
 		messages = append(messages, eventwire.ToMessage(recorded))
 	}
-
 	if err := s.publish(tx, stream, messages); err != nil {
-		return ports.AppendResult{}, err
+		return 0, err
+	}
+	return current + int64(len(events)), nil
+}
+
+// AppendMany implements ports.EventStore: every stream in one IMMEDIATE
+// transaction, so writers are serialised and the parts commit together or
+// not at all.
+func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppend) (err error) {
+	sorted, err := appendmany.Prepare(appends)
+	if err != nil {
+		return err
+	}
+	for _, a := range sorted {
+		if err := validateAppend(a.Stream, a.ExpectedVersion, a.Events); err != nil {
+			return err
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite event store: append to %d streams: %w", len(sorted), err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	for _, a := range sorted {
+		if _, err := s.appendInTx(ctx, tx, a.Stream, a.ExpectedVersion, a.Events); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return ports.AppendResult{}, fmt.Errorf("sqlite event store: commit append to %s: %w", stream, err)
+		return fmt.Errorf("sqlite event store: commit append to %d streams: %w", len(sorted), err)
 	}
-	return ports.AppendResult{NextExpectedVersion: current + int64(len(events))}, nil
+	return nil
 }
 
 // validateAppend rejects, as apperr.Invalid, what no store would accept; the

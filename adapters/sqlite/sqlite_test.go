@@ -140,3 +140,15 @@ func TestShadowTableIsAnOrderSummaryStore(t *testing.T) {
 		return s
 	})
 }
+
+func TestCheckoutStore(t *testing.T) {
+	porttest.RunCheckoutStore(t, func(t *testing.T) ports.CheckoutStore {
+		return sqlite.NewCheckoutStore(openDB(t))
+	})
+}
+
+func TestNotificationStore(t *testing.T) {
+	porttest.RunNotificationStore(t, func(t *testing.T) ports.NotificationStore {
+		return sqlite.NewNotificationStore(openDB(t))
+	})
+}

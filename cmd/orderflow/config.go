@@ -30,6 +30,18 @@ type Config struct {
 	SnapshotEvery int
 	Reliability   ReliabilityConfig
 	HTTP          HTTPConfig
+
+	// Checkout saga and payment provider (see checkout.go).
+	CheckoutDeadline     time.Duration
+	DeadlineScanInterval time.Duration
+	PaymentGateway       string
+	SandboxLatency       time.Duration
+	SandboxLateAfter     time.Duration
+	WebhookURL           string
+	WebhookSecret        string
+	// DuplicateMessagesForTests delivers every message twice to every
+	// handler. Test-only: it has no flag, on purpose.
+	DuplicateMessagesForTests bool
 }
 
 // Embedded reports whether the service runs on SQLite in DataDir.
@@ -63,6 +75,7 @@ func (c *Config) setDefaults() {
 	}
 	c.Reliability.setDefaults()
 	c.HTTP.setDefaults()
+	c.setCheckoutDefaults()
 }
 
 // Validate reports every bad setting at once.
@@ -87,6 +100,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("--snapshot-every must be at least 1"))
 	}
 	errs = append(errs, c.Reliability.Validate(), c.HTTP.Validate())
+	errs = append(errs, c.validateCheckout())
 	return errors.Join(errs...)
 }
 
@@ -126,6 +140,13 @@ func (c *Config) bindFlags(fs *flag.FlagSet, serve bool) {
 		"take an order snapshot every this many events (env "+envName("snapshot-every")+")")
 	c.Reliability.bindFlags(fs, dur)
 	c.HTTP.bindFlags(fs, dur)
+	dur(&c.CheckoutDeadline, "checkout-deadline", def.CheckoutDeadline, "how long checkout waits for the payment provider before it cancels the order (payment_timeout)")
+	dur(&c.DeadlineScanInterval, "deadline-scan-interval", def.DeadlineScanInterval, "how often the persisted checkout deadlines are scanned")
+	str(&c.PaymentGateway, "payment-gateway", def.PaymentGateway, "payment provider: sandbox (the provider's test mode, in process: tok_visa approves, tok_chargeDeclined declines, tok_timeout answers after the checkout deadline)")
+	dur(&c.SandboxLatency, "payment-sandbox-latency", def.SandboxLatency, "latency of every sandbox provider call")
+	dur(&c.SandboxLateAfter, "payment-sandbox-late-after", def.SandboxLateAfter, "when the sandbox answers tok_timeout (0: twice the checkout deadline)")
+	str(&c.WebhookURL, "webhook-url", "", "when set, every notification (order confirmed, cancelled, shipped) is also POSTed here, retried with backoff")
+	str(&c.WebhookSecret, "webhook-secret", "", "HMAC-SHA256 key of the webhook's Orderflow-Signature header; required with --webhook-url")
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", envOr("auto-migrate", "true") == "true",
 		"apply database migrations at start (env "+envName("auto-migrate")+")")
 	c.TopologyConfig.bindFlags(fs)

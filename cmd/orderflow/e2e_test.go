@@ -36,6 +36,8 @@ func TestOrderLifecycleEndToEnd(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			_, base := startMain(t, s.config(t))
 			customer := "cust-" + uuid.NewString()
+			setStock(t, base, "SKU-RED-MUG", 100)
+			setStock(t, base, "SKU-TEA", 100)
 
 			r := do(t, "POST", base+"/v1/orders", newOrder(customer))
 			expectStatus(t, r, http.StatusCreated)
@@ -53,18 +55,26 @@ func TestOrderLifecycleEndToEnd(t *testing.T) {
 			orderURL := base + "/v1/orders/" + placed.OrderID
 			placedAt := time.Now().UTC()
 
-			// Read your write through the projection.
+			// Read your write through the projection (checkout may already
+			// have confirmed it).
 			r = do(t, "GET", orderURL+"?min_version=1", nil)
 			expectStatus(t, r, http.StatusOK)
 			var got orderBody
 			r.json(t, &got)
-			if got.Status != "placed" || got.Version != 1 || got.CustomerID != customer || len(got.Items) != 2 || r.header.Get("Orderflow-Stale") != "" {
+			if (got.Status != "placed" && got.Status != "confirmed") || got.Version < 1 || got.CustomerID != customer || len(got.Items) != 2 || r.header.Get("Orderflow-Stale") != "" {
 				t.Fatalf("read model: %s (stale header %q)", r.body, r.header.Get("Orderflow-Stale"))
 			}
 
-			// Walk the state machine with optimistic concurrency.
-			expectStatus(t, do(t, "POST", orderURL+"/confirm", nil, "If-Match", `"1"`), http.StatusOK)
-			r = do(t, "POST", orderURL+"/confirm", nil, "If-Match", `"1"`)
+			// Checkout confirms the order (stock was set above); the public
+			// confirm endpoint explains that it does not.
+			waitCheckout(t, base, placed.OrderID, "confirmed")
+			expectStatus(t, do(t, "GET", orderURL+"?min_version=2", nil), http.StatusOK)
+			r = do(t, "POST", orderURL+"/confirm", nil, "If-Match", `"2"`)
+			expectStatus(t, r, http.StatusConflict)
+			if !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") || !strings.Contains(string(r.body), "checkout") {
+				t.Fatalf("409: %s %s", r.header.Get("Content-Type"), r.body)
+			}
+			r = do(t, "POST", orderURL+"/ship", map[string]string{"carrier": "DHL", "tracking_number": "JD0000"}, "If-Match", `"1"`)
 			expectStatus(t, r, http.StatusPreconditionFailed)
 			if !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") {
 				t.Fatalf("412 content type %q", r.header.Get("Content-Type"))
@@ -87,14 +97,20 @@ func TestOrderLifecycleEndToEnd(t *testing.T) {
 				t.Fatalf("read model after deliver: %s", r.body)
 			}
 			expectStatus(t, do(t, "GET", orderURL, nil, "If-None-Match", `"4"`), http.StatusNotModified)
+			// Shipping captured the payment and committed the reservation.
+			waitCheckout(t, base, placed.OrderID, "completed")
+			expectStock(t, base, "SKU-RED-MUG", 98, 0)
 
 			// A second order, cancelled, for listing and filters.
 			r = do(t, "POST", base+"/v1/orders", newOrder(customer))
 			expectStatus(t, r, http.StatusCreated)
 			var second orderBody
 			r.json(t, &second)
-			expectStatus(t, do(t, "POST", base+"/v1/orders/"+second.OrderID+"/cancel", map[string]string{"reason": "changed my mind"}), http.StatusOK)
-			expectStatus(t, do(t, "GET", base+"/v1/orders/"+second.OrderID+"?min_version=2", nil), http.StatusOK)
+			r = do(t, "POST", base+"/v1/orders/"+second.OrderID+"/cancel", map[string]string{"reason": "changed my mind"})
+			expectStatus(t, r, http.StatusOK)
+			var cancelled orderBody
+			r.json(t, &cancelled)
+			expectStatus(t, do(t, "GET", base+"/v1/orders/"+second.OrderID+fmt.Sprintf("?min_version=%d", cancelled.Version), nil), http.StatusOK)
 
 			var page struct {
 				Items      []orderBody `json:"items"`
@@ -167,6 +183,8 @@ func TestOrderLifecycleEndToEnd(t *testing.T) {
 			for _, metric := range []string{
 				"orderflow_router_handler_execution_time_seconds",
 				"orderflow_use_case_duration_seconds",
+				`orderflow_checkouts_total{outcome="confirmed",reason=""}`,
+				"orderflow_checkout_duration_seconds",
 			} {
 				if !strings.Contains(string(r.body), metric) {
 					t.Errorf("/metrics lacks %s", metric)
@@ -183,6 +201,8 @@ func TestConcurrentCommandsOnOneOrder(t *testing.T) {
 	for _, s := range stores {
 		t.Run(s.name, func(t *testing.T) {
 			_, base := startMain(t, s.config(t))
+			setStock(t, base, "SKU-RED-MUG", 10)
+			setStock(t, base, "SKU-TEA", 10)
 			var placed orderBody
 			do(t, "POST", base+"/v1/orders", newOrder("cust-race")).json(t, &placed)
 			url := base + "/v1/orders/" + placed.OrderID
@@ -207,11 +227,20 @@ func TestConcurrentCommandsOnOneOrder(t *testing.T) {
 			if counts[http.StatusOK] != 1 || counts[http.StatusConflict] != clients-1 {
 				t.Fatalf("want 1 x 200 and %d x 409, got %v", clients-1, counts)
 			}
+			// Checkout may have started (and even confirmed the order) before
+			// the cancel won, or never started; either way nothing stays
+			// reserved and the order ends cancelled once.
+			waitFor(t, 60*time.Second, "checkout to be compensated or never started", func() bool {
+				c, started := getCheckout(t, base, placed.OrderID)
+				return !started || c.State == "cancelled"
+			})
 			var events []struct{ Type string }
 			do(t, "GET", url+"/events", nil).json(t, &events)
-			if len(events) != 2 || events[1].Type != "order.cancelled.v1" {
+			last := events[len(events)-1]
+			if len(events) < 2 || len(events) > 3 || last.Type != "order.cancelled.v1" {
 				t.Fatalf("events: %+v", events)
 			}
+			expectStock(t, base, "SKU-RED-MUG", 10, 0)
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/handlers/httpapi"
+	msghandlers "github.com/orderflow/orderflow/handlers/message"
 	"github.com/orderflow/orderflow/router"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -32,6 +33,8 @@ type Main struct {
 	server     *http.Server
 	listener   net.Listener
 	closeCache func() error
+	// stopScanner stops the checkout deadline scanner (nil before Run).
+	stopScanner func()
 }
 
 // NewMain returns a Main with cfg's defaults applied.
@@ -70,8 +73,18 @@ func (m *Main) Run(ctx context.Context) error {
 	if _, err := prommetrics.NewProjectionLag(registry, st.cps, projection.OrderSummaryName); err != nil {
 		return err
 	}
+	checkoutMetrics, err := prommetrics.NewCheckouts(registry)
+	if err != nil {
+		return err
+	}
+	sinks, err := notifiers(m.Config)
+	if err != nil {
+		return err
+	}
 	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Cache: cache, Logger: m.Logger, Metrics: useCases,
-		Snapshots: st.snaps, SnapshotEvery: m.Config.SnapshotEvery})
+		Snapshots: st.snaps, SnapshotEvery: m.Config.SnapshotEvery,
+		Checkouts: st.checkouts, Gateway: paymentGateway(m.Config), Saga: sagaConfig(m.Config, m.Logger),
+		SagaMetrics: checkoutMetrics, Notifications: st.notifications, Notifiers: sinks})
 
 	roles := m.Config.roles()
 	if !roles.Has(router.RoleForwarder) {
@@ -85,14 +98,18 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	st.close = joinClose(closeRel, st.close)
 	m.router, err = router.New(router.Config{
-		Broker:       st.broker,
-		Outbox:       st.outbox,
-		OrderSummary: orderSummaryProjection(st).WithCache(cache),
-		Registry:     registry,
-		Logger:       m.Logger,
-		CloseTimeout: m.Config.ShutdownTimeout,
-		Roles:        roles,
-		Reliability:  rel,
+		Broker:        st.broker,
+		Outbox:        st.outbox,
+		OrderSummary:  orderSummaryProjection(st).WithCache(cache),
+		Registry:      registry,
+		Logger:        m.Logger,
+		CloseTimeout:  m.Config.ShutdownTimeout,
+		Roles:         roles,
+		Reliability:   rel,
+		Checkout:      application.Checkout,
+		Notifications: application.Notifications,
+
+		DuplicateForTests: m.Config.DuplicateMessagesForTests,
 	})
 	if err != nil {
 		return err
@@ -115,6 +132,10 @@ func (m *Main) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+
+	m.runScanner(func(ctx context.Context) {
+		msghandlers.ScanDeadlines(ctx, application.Checkout, m.Config.DeadlineScanInterval, m.Logger)
+	})
 
 	m.listener, err = net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
@@ -213,6 +234,9 @@ func (m *Main) Close() error {
 				errs = append(errs, errors.New("router did not stop in time"))
 			}
 		}
+	}
+	if m.stopScanner != nil {
+		m.stopScanner()
 	}
 	if m.closeCache != nil {
 		if err := m.closeCache(); err != nil {

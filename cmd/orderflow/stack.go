@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -24,8 +25,12 @@ type stack struct {
 	snaps  ports.SnapshotStore
 	cps    ports.CheckpointStore
 	shadow ports.ShadowOrderSummary
-	outbox message.Subscriber // the forwarder's subscriber on router.OutboxTopic
-	broker router.Broker
+	// checkouts is the checkout saga's state, in the same database.
+	checkouts ports.CheckoutStore
+	// notifications keeps the notifications sent about orders.
+	notifications ports.NotificationStore
+	outbox        message.Subscriber // the forwarder's subscriber on router.OutboxTopic
+	broker        router.Broker
 	// Reliability stores, in the event store's database.
 	poison      ports.PoisonStore
 	inbox       ports.DedupStore
@@ -96,13 +101,15 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 	st.cps = sqlite.NewCheckpointStore(db)
 	st.shadow = sqlite.NewShadowOrderSummary(db)
 	st.poison, st.inbox, st.idempotency = sqlite.NewPoisonStore(db), sqlite.NewInbox(db), sqlite.NewIdempotencyStore(db)
+	st.checkouts = sqlite.NewCheckoutStore(db)
+	st.notifications = sqlite.NewNotificationStore(db)
 	st.outbox, err = router.SQLiteSubscriber(db, router.ConsumerGroupForwarder, cfg.PollInterval, logger)
 	return st, err
 }
 
 func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack, error) {
 	wlog := watermill.NewSlogLogger(logger)
-	pool, err := pgxpool.New(ctx, cfg.PostgresURL)
+	pool, err := newPool(ctx, cfg.PostgresURL)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -124,6 +131,8 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 		return st, err
 	}
 	st.orders = postgres.NewOrderSummaryStore(pool)
+	st.checkouts = postgres.NewCheckoutStore(pool)
+	st.notifications = postgres.NewNotificationStore(pool)
 	st.snaps = postgres.NewSnapshotStore(pool)
 	st.cps = postgres.NewCheckpointStore(pool)
 	st.shadow = postgres.NewShadowOrderSummary(pool)
@@ -137,4 +146,21 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 	}
 	st.outbox, err = router.PostgresSubscriber(pool, router.ConsumerGroupForwarder, cfg.PollInterval, wlog)
 	return st, err
+}
+
+// minPoolConns is the smallest pool the service runs with: every SQL
+// subscriber holds a connection (in a transaction) while its handler runs,
+// and the handlers need connections of their own; pgx's default (the number
+// of CPUs, at least 4) can starve them all. pool_max_conns in the URL wins.
+const minPoolConns = 24
+
+func newPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(url, "pool_max_conns") && pc.MaxConns < minPoolConns {
+		pc.MaxConns = minPoolConns
+	}
+	return pgxpool.NewWithConfig(ctx, pc)
 }

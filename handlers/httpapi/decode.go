@@ -130,6 +130,8 @@ func (sc *shapeCheck) check(v any, t reflect.Type, path string) {
 		sc.wrongType = append(sc.wrongType, apperr.FieldError{Field: path, Message: msg})
 	}
 	switch t.Kind() {
+	case reflect.Pointer: // an optional field whose absence matters
+		sc.check(v, t.Elem(), path)
 	case reflect.String:
 		if _, ok := v.(string); !ok {
 			wrong("must be a string")

@@ -124,8 +124,8 @@ func TestBodiesAccepted(t *testing.T) {
 		header []string
 	}{
 		{name: "charset utf-8", path: "/v1/orders", body: validOrder, header: []string{"Content-Type", "application/json; charset=UTF-8"}},
-		{name: "confirm without body or Content-Type", path: "/v1/orders/" + orderID + "/confirm"},
-		{name: "confirm with {}", path: "/v1/orders/" + orderID + "/confirm", body: "{}"},
+		{name: "deliver without body or Content-Type", path: "/v1/orders/" + orderID + "/deliver"},
+		{name: "deliver with {}", path: "/v1/orders/" + orderID + "/deliver", body: "{}"},
 		{name: "deliver with {} and whitespace", path: "/v1/orders/" + orderID + "/deliver", body: " {}\n"},
 	}
 	for _, tt := range tests {

@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/orderflow/orderflow/app"
+	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/handlers/httpapi"
 )
 
@@ -51,6 +52,8 @@ type env struct {
 func newEnv(t *testing.T, configure ...func(*httpapi.Config)) *env {
 	t.Helper()
 	e := &env{app: &fakeApp{}, logs: &syncBuffer{}}
+	// Orders have no checkout unless a test says otherwise.
+	e.app.checkout.err = apperr.New(apperr.NotFound, "no checkout")
 	cfg := httpapi.Config{Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	for _, c := range configure {
 		c(&cfg)

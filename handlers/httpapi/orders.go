@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/command"
 	"github.com/orderflow/orderflow/app/domain/order"
 )
@@ -84,9 +85,14 @@ func (s *server) placeOrder(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, body)
 }
 
+// confirmOrder always refuses (409): checkout confirms an order once its
+// stock is reserved and its payment authorized. The request is still
+// checked, so a malformed one is told so first.
 func (s *server) confirmOrder(w http.ResponseWriter, r *http.Request) error {
-	return s.transition(w, r, &emptyRequest{}, false, func(id string, version int64) (command.Result, error) {
-		return s.app.Commands.ConfirmOrder.Handle(r.Context(), command.ConfirmOrder{OrderID: id, IfMatch: version})
+	return s.transition(w, r, &emptyRequest{}, false, func(id string, _ int64) (command.Result, error) {
+		return command.Result{}, apperr.New(apperr.Conflict,
+			"orders are confirmed by checkout, once stock is reserved and payment authorized; "+
+				"follow it at GET /v1/orders/%s/checkout", id)
 	})
 }
 

@@ -45,7 +45,29 @@ func (s *server) getOrder(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	return writeJSON(w, http.StatusOK, orderOf(view.OrderSummary))
+	body := orderOf(view.OrderSummary)
+	if body.Checkout, err = s.checkoutBrief(r, id); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, body)
+}
+
+// checkoutBrief is the order's checkout state and reason while it runs or
+// after it failed; nil once it confirmed the order, or before it started.
+func (s *server) checkoutBrief(r *http.Request, orderID string) (*checkoutBrief, error) {
+	if s.app.Queries.GetCheckout == nil {
+		return nil, nil
+	}
+	c, err := s.app.Queries.GetCheckout.Handle(r.Context(), query.GetCheckout{OrderID: orderID})
+	switch {
+	case apperr.Is(err, apperr.NotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case c.State == "confirmed" || c.State == "completed":
+		return nil, nil
+	}
+	return &checkoutBrief{State: c.State, Reason: c.Reason}, nil
 }
 
 // seenVersion is the newest version named by If-None-Match: the client holds

@@ -131,8 +131,6 @@ var transitions = []struct {
 	calls  func(*fakeApp) []any
 	want   any
 }{
-	{"confirm", "", func(f *fakeApp) []any { return anys(f.confirm.Calls()) },
-		command.ConfirmOrder{OrderID: orderID, IfMatch: 3}},
 	{"cancel", `{"reason": "changed my mind"}`, func(f *fakeApp) []any { return anys(f.cancel.Calls()) },
 		command.CancelOrder{OrderID: orderID, Reason: "changed my mind", IfMatch: 3}},
 	{"ship", `{"carrier": "DHL", "tracking_number": "JD0146"}`, func(f *fakeApp) []any { return anys(f.ship.Calls()) },
@@ -242,8 +240,8 @@ func TestIfMatch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.app.answer(command.Result{OrderID: orderID, Status: order.StatusConfirmed, Version: 2}, nil)
-			rec := e.do(t, http.MethodPost, "/v1/orders/"+orderID+"/confirm", "", tt.header...)
-			calls := e.app.confirm.Calls()
+			rec := e.do(t, http.MethodPost, "/v1/orders/"+orderID+"/deliver", "", tt.header...)
+			calls := e.app.deliver.Calls()
 			if tt.want < 0 {
 				p := problemOf(t, rec)
 				if rec.Code != 400 || p.Type != "urn:orderflow:problem:malformed_request" || len(p.Errors) != 1 || p.Errors[0].Field != "If-Match" {

@@ -133,6 +133,10 @@ func (s *server) routes() *mux.Router {
 	r.Handle("/v1/orders/{id}/deliver", s.api(s.deliverOrder)).Methods(http.MethodPost)
 	r.Handle("/v1/orders/{id}/events", s.api(s.orderEvents)).Methods(http.MethodGet)
 	r.Handle("/v1/orders/{id}/history", s.api(s.orderHistory)).Methods(http.MethodGet)
+	r.Handle("/v1/orders/{id}/checkout", s.api(s.getCheckout)).Methods(http.MethodGet)
+	r.Handle("/v1/orders/{id}/notifications", s.api(s.listNotifications)).Methods(http.MethodGet)
+	r.Handle("/v1/inventory/{sku}", s.api(s.putStock)).Methods(http.MethodPut)
+	r.Handle("/v1/inventory/{sku}", s.api(s.getStock)).Methods(http.MethodGet)
 
 	r.Handle("/v1/admin/poison", s.api(s.listPoison)).Methods(http.MethodGet)
 	r.Handle("/v1/admin/poison/{id}", s.api(s.getPoison)).Methods(http.MethodGet)

@@ -49,6 +49,14 @@ type orderJSON struct {
 	CancellationReason string     `json:"cancellation_reason,omitempty"`
 	Carrier            string     `json:"carrier,omitempty"`
 	TrackingNumber     string     `json:"tracking_number,omitempty"`
+	// Checkout is set while checkout runs and after it failed.
+	Checkout *checkoutBrief `json:"checkout,omitempty"`
+}
+
+// checkoutBrief is the checkout as shown on an order.
+type checkoutBrief struct {
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
 }
 
 func orderOf(s ports.OrderSummary) orderJSON {

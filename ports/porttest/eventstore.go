@@ -24,6 +24,7 @@ func RunEventStore(t *testing.T, newStore func(t *testing.T) ports.EventStore) {
 	t.Run("ConcurrentAppendsToOneStreamOneWins", func(t *testing.T) { testSameStreamRace(t, newStore(t)) })
 	t.Run("ConcurrentNoStreamOneWins", func(t *testing.T) { testNoStreamRace(t, newStore(t)) })
 	t.Run("CatchUpReaderNeverSkips", func(t *testing.T) { testCatchUp(t, newStore(t)) })
+	runAppendMany(t, newStore)
 }
 
 // newStream returns a stream no other test uses.

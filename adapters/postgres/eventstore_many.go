@@ -1,0 +1,52 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/orderflow/orderflow/internal/appendmany"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// AppendMany implements ports.EventStore: one transaction for every stream.
+// Streams are written in a fixed order (type, then id), so two AppendMany
+// calls over overlapping streams wait for each other instead of deadlocking.
+// A version clash on any stream is a *ports.ConcurrencyError for it, and the
+// whole transaction rolls back. AnyVersion parts retry a lost race a few
+// times, like Append.
+func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppend) error {
+	sorted, err := appendmany.Prepare(appends)
+	if err != nil {
+		return err
+	}
+	for _, a := range sorted {
+		if err := validateAppend(a.Stream, a.ExpectedVersion, a.Events); err != nil {
+			return err
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		var failed ports.StreamAppend
+		err := s.inTx(ctx, fmt.Sprintf("%d streams", len(sorted)), func(tx pgx.Tx) error {
+			for _, a := range sorted {
+				failed = a
+				if _, err := s.appendInTx(ctx, tx, a.Stream, a.ExpectedVersion, a.Events); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil || !isVersionClash(err) {
+			return err
+		}
+		if attempt < anyVersionAttempts && appendmany.AnyVersionOnly(sorted) {
+			continue
+		}
+		actual, verr := s.streamVersion(ctx, s.pool, failed.Stream)
+		if verr != nil {
+			return fmt.Errorf("append to %s: read version after conflict: %w", failed.Stream, errors.Join(err, verr))
+		}
+		return &ports.ConcurrencyError{Stream: failed.Stream, Expected: failed.ExpectedVersion, Actual: actual}
+	}
+}

@@ -1,0 +1,96 @@
+package payment
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/orderflow/orderflow/app/apperr"
+)
+
+// AggregateType is the stream type of payments; the stream id is the order id.
+const AggregateType = "payment"
+
+// Event type names, stored and published: never renamed.
+const (
+	// EventAuthorized: the provider authorized the amount; carries its id.
+	EventAuthorized = "payment.authorized.v1"
+	// EventDeclined: the provider declined, with its decline code.
+	EventDeclined = "payment.declined.v1"
+	// EventCaptured: the authorized amount was taken (the order shipped).
+	EventCaptured = "payment.captured.v1"
+	// EventVoided: the authorization was cancelled before capture.
+	EventVoided = "payment.voided.v1"
+)
+
+// Event is one fact about an order's payment.
+type Event interface{ EventType() string }
+
+// Authorized records a provider authorization.
+type Authorized struct {
+	OrderID         string    `json:"order_id"`
+	AuthorizationID string    `json:"authorization_id"`
+	Amount          int64     `json:"amount"`
+	Currency        string    `json:"currency"`
+	AuthorizedAt    time.Time `json:"authorized_at"`
+}
+
+// Declined records a provider decline.
+type Declined struct {
+	OrderID     string    `json:"order_id"`
+	DeclineCode string    `json:"decline_code"`
+	DeclinedAt  time.Time `json:"declined_at"`
+}
+
+// Captured records the capture of the authorization.
+type Captured struct {
+	OrderID         string    `json:"order_id"`
+	AuthorizationID string    `json:"authorization_id"`
+	CapturedAt      time.Time `json:"captured_at"`
+}
+
+// Voided records the void of the authorization.
+type Voided struct {
+	OrderID         string    `json:"order_id"`
+	AuthorizationID string    `json:"authorization_id"`
+	VoidedAt        time.Time `json:"voided_at"`
+}
+
+func (Authorized) EventType() string { return EventAuthorized }
+func (Declined) EventType() string   { return EventDeclined }
+func (Captured) EventType() string   { return EventCaptured }
+func (Voided) EventType() string     { return EventVoided }
+
+// EncodeEvent returns the stored form of e.
+func EncodeEvent(e Event) ([]byte, error) { return json.Marshal(e) }
+
+// DecodeEvent parses a stored event; an unknown type is apperr.Invalid.
+func DecodeEvent(eventType string, data []byte) (Event, error) {
+	var e Event
+	switch eventType {
+	case EventAuthorized:
+		e = &Authorized{}
+	case EventDeclined:
+		e = &Declined{}
+	case EventCaptured:
+		e = &Captured{}
+	case EventVoided:
+		e = &Voided{}
+	default:
+		return nil, apperr.New(apperr.Invalid, "unknown payment event type %q", eventType)
+	}
+	if err := json.Unmarshal(data, e); err != nil {
+		return nil, apperr.Wrap(apperr.Invalid, err, "cannot decode %s", eventType)
+	}
+	switch v := e.(type) {
+	case *Authorized:
+		return *v, nil
+	case *Declined:
+		return *v, nil
+	case *Captured:
+		return *v, nil
+	case *Voided:
+		return *v, nil
+	}
+	panic(fmt.Sprintf("payment: unexpected event %T", e))
+}

@@ -1,0 +1,35 @@
+package query
+
+import (
+	"context"
+	"errors"
+
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// GetCheckout reads an order's checkout: state, step log, compensations,
+// reason.
+type GetCheckout struct{ OrderID string }
+
+// GetCheckoutHandler answers GetCheckout.
+type GetCheckoutHandler struct{ store ports.CheckoutStore }
+
+func NewGetCheckoutHandler(store ports.CheckoutStore) GetCheckoutHandler {
+	if store == nil {
+		panic("query: nil checkout store")
+	}
+	return GetCheckoutHandler{store: store}
+}
+
+// Handle returns apperr.NotFound for an order whose checkout has not started.
+func (h GetCheckoutHandler) Handle(ctx context.Context, q GetCheckout) (ports.Checkout, error) {
+	c, err := h.store.Get(ctx, q.OrderID)
+	if errors.Is(err, ports.ErrCheckoutNotFound) {
+		return c, apperr.New(apperr.NotFound, "no checkout for order %s", q.OrderID)
+	}
+	if err != nil {
+		return c, apperr.Wrap(apperr.Unavailable, err, "cannot read checkout of %s", q.OrderID)
+	}
+	return c, nil
+}

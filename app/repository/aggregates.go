@@ -1,0 +1,146 @@
+package repository
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/meta"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// Aggregate is what the generic repository needs of an event-sourced
+// aggregate with events E.
+type Aggregate[E Typed] interface {
+	OriginalVersion() int64
+	Changes() []E
+}
+
+// Typed is an event with a stable, versioned type name.
+type Typed interface{ EventType() string }
+
+// Codec tells the generic repository how to store one aggregate type.
+type Codec[A Aggregate[E], E Typed] struct {
+	// StreamType is the aggregate type, the stream type of every stream.
+	StreamType string
+	// Fold rebuilds the aggregate with this id from its events; with no
+	// events it returns the aggregate's initial state.
+	Fold   func(id string, events []E) A
+	Encode func(E) ([]byte, error)
+	Decode func(eventType string, data []byte) (E, error)
+}
+
+// Aggregates is a repository for one aggregate type whose unknown streams
+// are a valid initial state (a SKU never stocked, an order not yet paid).
+type Aggregates[A Aggregate[E], E Typed] struct {
+	store ports.EventStore
+	clock ports.Clock
+	codec Codec[A, E]
+}
+
+// NewAggregates panics on nil dependencies.
+func NewAggregates[A Aggregate[E], E Typed](store ports.EventStore, clock ports.Clock, codec Codec[A, E]) *Aggregates[A, E] {
+	if store == nil || clock == nil || codec.Fold == nil || codec.Encode == nil || codec.Decode == nil || codec.StreamType == "" {
+		panic("repository: incomplete aggregate repository")
+	}
+	return &Aggregates[A, E]{store: store, clock: clock, codec: codec}
+}
+
+// Load returns the aggregate's current state (its initial state if its
+// stream is empty).
+func (r *Aggregates[A, E]) Load(ctx context.Context, id string) (A, error) {
+	var zero A
+	stream := ports.Stream{Type: r.codec.StreamType, ID: id}
+	recorded, err := r.store.Load(ctx, stream, 1)
+	if err != nil {
+		return zero, apperr.Wrap(apperr.Unavailable, err, "cannot load %s", stream)
+	}
+	events := make([]E, len(recorded))
+	for i, re := range recorded {
+		if events[i], err = r.codec.Decode(re.Type, re.Data); err != nil {
+			return zero, fmt.Errorf("%s version %d: %w", stream, re.Version, err)
+		}
+	}
+	return r.codec.Fold(id, events), nil
+}
+
+// Update loads the aggregate, runs fn and appends what fn recorded. A
+// concurrent writer's win reloads and re-runs fn, up to conflictRetries
+// times, then apperr.Conflict: fn must be an intent that is safe to re-run.
+func (r *Aggregates[A, E]) Update(ctx context.Context, id string, fn func(A) error) (A, error) {
+	results, err := r.UpdateMany(ctx, []string{id}, func(m map[string]A) error { return fn(m[id]) })
+	return results[id], err
+}
+
+// UpdateMany loads several aggregates, runs fn on all of them and appends
+// every one's changes atomically (EventStore.AppendMany): either all are
+// stored or none is. Conflicts re-run fn as Update does.
+func (r *Aggregates[A, E]) UpdateMany(ctx context.Context, ids []string, fn func(map[string]A) error) (map[string]A, error) {
+	for attempt := 0; ; attempt++ {
+		loaded := make(map[string]A, len(ids))
+		for _, id := range ids {
+			if _, dup := loaded[id]; dup {
+				continue
+			}
+			a, err := r.Load(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			loaded[id] = a
+		}
+		if err := fn(loaded); err != nil {
+			return nil, err
+		}
+		err := r.save(ctx, loaded)
+		if !errors.Is(err, ports.ErrConcurrency) {
+			return loaded, err
+		}
+		if attempt >= conflictRetries {
+			return nil, apperr.Wrap(apperr.Conflict, err, "%s is being changed concurrently; try again", r.codec.StreamType)
+		}
+	}
+}
+
+func (r *Aggregates[A, E]) save(ctx context.Context, aggregates map[string]A) error {
+	now := r.clock.Now()
+	var appends []ports.StreamAppend
+	for id, a := range aggregates {
+		changes := a.Changes()
+		if len(changes) == 0 {
+			continue
+		}
+		events := make([]ports.NewEvent, len(changes))
+		for i, c := range changes {
+			data, err := r.codec.Encode(c)
+			if err != nil {
+				return apperr.Wrap(apperr.Internal, err, "cannot encode %s", c.EventType())
+			}
+			eid, err := uuid.NewV7()
+			if err != nil {
+				return apperr.Wrap(apperr.Internal, err, "cannot generate event id")
+			}
+			events[i] = ports.NewEvent{Type: c.EventType(), Data: data, Metadata: ports.EventMetadata{
+				EventID: eid.String(), CorrelationID: meta.CorrelationID(ctx),
+				CausationID: meta.CausationID(ctx), OccurredAt: now,
+			}}
+		}
+		appends = append(appends, ports.StreamAppend{
+			Stream:          ports.Stream{Type: r.codec.StreamType, ID: id},
+			ExpectedVersion: a.OriginalVersion(),
+			Events:          events,
+		})
+	}
+	if len(appends) == 0 {
+		return nil
+	}
+	err := r.store.AppendMany(ctx, appends)
+	switch {
+	case errors.Is(err, ports.ErrConcurrency):
+		return err
+	case err != nil:
+		return apperr.Wrap(apperr.Unavailable, err, "cannot store %s", r.codec.StreamType)
+	}
+	return nil
+}

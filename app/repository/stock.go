@@ -1,0 +1,33 @@
+package repository
+
+import (
+	"github.com/orderflow/orderflow/app/domain/inventory"
+	"github.com/orderflow/orderflow/app/domain/payment"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// Stocks stores the stock of each SKU (stream "inventory-<sku>").
+type Stocks = Aggregates[*inventory.Stock, inventory.Event]
+
+// Payments stores each order's payment (stream "payment-<order id>").
+type Payments = Aggregates[*payment.Payment, payment.Event]
+
+// NewStocks returns the inventory repository.
+func NewStocks(store ports.EventStore, clock ports.Clock) *Stocks {
+	return NewAggregates(store, clock, Codec[*inventory.Stock, inventory.Event]{
+		StreamType: inventory.AggregateType,
+		Fold:       inventory.FromHistory,
+		Encode:     inventory.EncodeEvent,
+		Decode:     inventory.DecodeEvent,
+	})
+}
+
+// NewPayments returns the payment repository.
+func NewPayments(store ports.EventStore, clock ports.Clock) *Payments {
+	return NewAggregates(store, clock, Codec[*payment.Payment, payment.Event]{
+		StreamType: payment.AggregateType,
+		Fold:       payment.FromHistory,
+		Encode:     payment.EncodeEvent,
+		Decode:     payment.DecodeEvent,
+	})
+}

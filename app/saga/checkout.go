@@ -1,0 +1,272 @@
+// Package saga is the checkout process manager: order placed → reserve
+// inventory → authorize payment → confirm order, and on any failure the
+// compensations of what was done (void the authorization, release the
+// reservation, cancel the order). Shipping captures the payment and commits
+// the reservation.
+//
+// Its state is one persisted row per checkout (ports.CheckoutStore), saved
+// with a version check after every step, so a crash between steps resumes
+// from the last saved state. Every step is idempotent: reservations are
+// keyed by order id, gateway calls by "<order id>:<step>", aggregate intents
+// record nothing twice. Advance may therefore be called any number of times,
+// concurrently, from any event that concerns the order or from the deadline
+// scanner: it always moves the checkout forward, never twice.
+package saga
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/domain/order"
+	"github.com/orderflow/orderflow/app/repository"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// Checkout states.
+const (
+	StateReserving    = "reserving"
+	StateAuthorizing  = "authorizing"
+	StateConfirming   = "confirming"
+	StateConfirmed    = "confirmed"
+	StateCompensating = "compensating"
+	StateCancelled    = "cancelled"
+	StateCompleted    = "completed"
+)
+
+// Reason codes: the first word of a checkout's (and its order's) reason.
+const (
+	ReasonOutOfStock        = "out_of_stock"
+	ReasonPaymentDeclined   = "payment_declined"
+	ReasonPaymentTimeout    = "payment_timeout"
+	ReasonCustomerCancelled = "customer_cancelled"
+)
+
+// Step names, in the step log, the metrics and the fault hook.
+const (
+	StepStart            = "start"
+	StepReserveInventory = "reserve_inventory"
+	StepAuthorizePayment = "authorize_payment"
+	StepConfirmOrder     = "confirm_order"
+	StepVoidPayment      = "void_payment"
+	StepReleaseInventory = "release_inventory"
+	StepCancelOrder      = "cancel_order"
+	StepCapturePayment   = "capture_payment"
+	StepCommitInventory  = "commit_inventory"
+)
+
+// DueStates are the states whose deadline the scanner acts on.
+var DueStates = []string{StateReserving, StateAuthorizing, StateConfirming, StateCompensating}
+
+// Metrics records checkout outcomes.
+type Metrics interface {
+	// CheckoutFinished: outcome is "confirmed" or "cancelled" (with a reason code).
+	CheckoutFinished(outcome, reason string, elapsed time.Duration)
+	// Compensated counts a compensation step done.
+	Compensated(step string)
+}
+
+// NopMetrics records nothing.
+type NopMetrics struct{}
+
+func (NopMetrics) CheckoutFinished(string, string, time.Duration) {}
+func (NopMetrics) Compensated(string)                             {}
+
+// Config tunes the saga.
+type Config struct {
+	// Deadline is how long payment may take from the start of checkout.
+	// Default 30s.
+	Deadline time.Duration
+	// ReplayTimeout bounds the wait for a late authorization's outcome when
+	// compensating a timed-out payment. Default 30s.
+	ReplayTimeout time.Duration
+	// AfterStep, if set, is called after each step's state is saved. The
+	// binary uses it for its test-only crash injection.
+	AfterStep func(step string)
+}
+
+// Deps are the saga's collaborators.
+type Deps struct {
+	Orders    *repository.Orders
+	Stocks    *repository.Stocks
+	Payments  *repository.Payments
+	Checkouts ports.CheckoutStore
+	Gateway   ports.PaymentGateway
+	Clock     ports.Clock
+	Metrics   Metrics
+}
+
+// Checkout is the process manager.
+type Checkout struct {
+	cfg Config
+	d   Deps
+}
+
+// New panics on missing dependencies.
+func New(cfg Config, d Deps) *Checkout {
+	if d.Orders == nil || d.Stocks == nil || d.Payments == nil || d.Checkouts == nil || d.Gateway == nil || d.Clock == nil {
+		panic("saga: missing dependency")
+	}
+	if d.Metrics == nil {
+		d.Metrics = NopMetrics{}
+	}
+	if cfg.Deadline <= 0 {
+		cfg.Deadline = 30 * time.Second
+	}
+	if cfg.ReplayTimeout <= 0 {
+		cfg.ReplayTimeout = 30 * time.Second
+	}
+	return &Checkout{cfg: cfg, d: d}
+}
+
+// maxSteps bounds one Advance: a checkout has fewer transitions than this.
+const maxSteps = 32
+
+// Advance moves orderID's checkout forward as far as it can go now: it
+// starts the checkout of a placed order, runs the next steps, and returns
+// when the checkout waits for something outside (shipping) or is finished.
+// An error is transient (a store or the gateway unavailable): call again.
+func (s *Checkout) Advance(ctx context.Context, orderID string) error {
+	for range maxSteps {
+		c, err := s.d.Checkouts.Get(ctx, orderID)
+		if errors.Is(err, ports.ErrCheckoutNotFound) {
+			started, err := s.start(ctx, orderID)
+			if err != nil || !started {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return apperr.Wrap(apperr.Unavailable, err, "load checkout %s", orderID)
+		}
+		o, err := s.d.Orders.Load(ctx, orderID)
+		if err != nil {
+			return err
+		}
+		t, err := s.step(ctx, c, o)
+		if err != nil || t == nil {
+			return err
+		}
+		t.next.Version = c.Version + 1
+		t.next.UpdatedAt = s.d.Clock.Now()
+		err = s.d.Checkouts.Save(ctx, t.next)
+		if errors.Is(err, ports.ErrConcurrency) {
+			continue // another Advance moved it: reload and go on from there
+		}
+		if err != nil {
+			return apperr.Wrap(apperr.Unavailable, err, "save checkout %s", orderID)
+		}
+		s.saved(t)
+	}
+	return apperr.New(apperr.Unavailable, "checkout %s did not settle in %d steps", orderID, maxSteps)
+}
+
+// transition is one step's outcome, acted on once it is saved.
+type transition struct {
+	next         ports.Checkout
+	step         string
+	compensation bool
+	finished     string // "confirmed" or "cancelled" when this step ends checkout
+}
+
+func (s *Checkout) saved(t *transition) {
+	if t.compensation {
+		s.d.Metrics.Compensated(t.step)
+	}
+	if t.finished != "" {
+		s.d.Metrics.CheckoutFinished(t.finished, ReasonCode(t.next.Reason), t.next.UpdatedAt.Sub(t.next.StartedAt))
+	}
+	if s.cfg.AfterStep != nil {
+		s.cfg.AfterStep(t.step)
+	}
+}
+
+// start saves a new checkout for a placed order; an order that is not
+// placed (or unknown) never starts one.
+func (s *Checkout) start(ctx context.Context, orderID string) (bool, error) {
+	o, err := s.d.Orders.Load(ctx, orderID)
+	if apperr.Is(err, apperr.NotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if o.Status() != order.StatusPlaced {
+		return false, nil
+	}
+	now := s.d.Clock.Now()
+	c := ports.Checkout{OrderID: orderID, State: StateReserving, StartedAt: now,
+		DeadlineAt: now.Add(s.cfg.Deadline), UpdatedAt: now, Version: 1,
+		Steps: []ports.CheckoutStep{{Step: StepStart, Status: "done", At: now}}}
+	err = s.d.Checkouts.Save(ctx, c)
+	if err != nil && !errors.Is(err, ports.ErrConcurrency) {
+		return false, apperr.Wrap(apperr.Unavailable, err, "start checkout %s", orderID)
+	}
+	return true, nil
+}
+
+// ReasonCode is the code part of a reason ("out_of_stock: A, B" →
+// "out_of_stock").
+func ReasonCode(reason string) string {
+	code, _, _ := strings.Cut(reason, ":")
+	return code
+}
+
+func logStep(c ports.Checkout, step, status, detail string, at time.Time) ports.Checkout {
+	c.Steps = append(append([]ports.CheckoutStep(nil), c.Steps...), ports.CheckoutStep{Step: step, Status: status, At: at, Detail: detail})
+	return c
+}
+
+func logCompensation(c ports.Checkout, step, detail string, at time.Time) ports.Checkout {
+	c.Compensations = append(append([]ports.CheckoutStep(nil), c.Compensations...), ports.CheckoutStep{Step: step, Status: "done", At: at, Detail: detail})
+	return c
+}
+
+func hasStep(steps []ports.CheckoutStep, step, status string) bool {
+	for _, s := range steps {
+		if s.Step == step && (status == "" || s.Status == status) {
+			return true
+		}
+	}
+	return false
+}
+
+// compensateFor moves c to compensating with reason.
+func compensateFor(c ports.Checkout, reason string) *transition {
+	c.State, c.Reason = StateCompensating, reason
+	return &transition{next: c, step: "compensate"}
+}
+
+func lines(o *order.Order) []string {
+	skus := map[string]bool{}
+	var out []string
+	for _, it := range o.Items() {
+		if !skus[it.SKU] {
+			skus[it.SKU] = true
+			out = append(out, it.SKU)
+		}
+	}
+	return out
+}
+
+func key(orderID, step string) string { return fmt.Sprintf("%s:%s", orderID, step) }
+
+// AdvanceDue advances up to limit checkouts whose deadline has passed and
+// that are not finished: the durable timer. It returns how many it found;
+// errors of single checkouts are joined (the next scan tries them again).
+func (s *Checkout) AdvanceDue(ctx context.Context, limit int) (int, error) {
+	ids, err := s.d.Checkouts.Due(ctx, s.d.Clock.Now(), DueStates, limit)
+	if err != nil {
+		return 0, apperr.Wrap(apperr.Unavailable, err, "scan due checkouts")
+	}
+	var errs []error
+	for _, id := range ids {
+		if err := s.Advance(ctx, id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return len(ids), errors.Join(errs...)
+}

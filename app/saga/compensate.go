@@ -1,0 +1,108 @@
+package saga
+
+import (
+	"context"
+	"errors"
+
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/domain/inventory"
+	"github.com/orderflow/orderflow/app/domain/order"
+	"github.com/orderflow/orderflow/app/domain/payment"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// compensate undoes, one step per call, what the checkout did: void the
+// payment (including an authorization that arrived after the deadline),
+// release the reservation, cancel the order; then the checkout is cancelled.
+func (s *Checkout) compensate(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
+	now := s.d.Clock.Now()
+	reserved := hasStep(c.Steps, StepReserveInventory, "done")
+	requested := hasStep(c.Steps, StepAuthorizePayment, "requested")
+	declined := hasStep(c.Steps, StepAuthorizePayment, "failed")
+	if requested && !declined && !hasStep(c.Compensations, StepVoidPayment, "") {
+		authID, err := s.lateAuthorization(ctx, c, o)
+		if err != nil {
+			return nil, err
+		}
+		if authID == "" {
+			// Nothing was authorized: nothing to void.
+			return &transition{next: logCompensation(c, StepVoidPayment, "no authorization", now), step: StepVoidPayment}, nil
+		}
+		if err := s.d.Gateway.Void(ctx, key(c.OrderID, StepVoidPayment), authID); err != nil {
+			return nil, apperr.Wrap(apperr.Unavailable, err, "void payment of %s", c.OrderID)
+		}
+		if err := s.recordAuthorization(ctx, c.OrderID, authID, o); err != nil {
+			return nil, err
+		}
+		if _, err := s.d.Payments.Update(ctx, c.OrderID, func(p *payment.Payment) error { return p.Void(now) }); err != nil {
+			return nil, err
+		}
+		c.AuthorizationID = authID
+		return &transition{next: logCompensation(c, StepVoidPayment, authID, now), step: StepVoidPayment, compensation: true}, nil
+	}
+	if reserved && !hasStep(c.Compensations, StepReleaseInventory, "") {
+		if _, err := s.d.Stocks.UpdateMany(ctx, lines(o), func(stocks map[string]*inventory.Stock) error {
+			for _, st := range stocks {
+				st.Release(c.OrderID, now)
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		return &transition{next: logCompensation(c, StepReleaseInventory, "", now), step: StepReleaseInventory, compensation: true}, nil
+	}
+	if o.Status() != order.StatusCancelled {
+		_, err := s.d.Orders.Update(ctx, c.OrderID, 0, func(o *order.Order) error {
+			if o.Status() == order.StatusCancelled {
+				return nil
+			}
+			return o.Cancel(c.Reason, now)
+		})
+		if err != nil {
+			return nil, err
+		}
+		c = logStep(c, StepCancelOrder, "done", c.Reason, now)
+	}
+	c.State = StateCancelled
+	return &transition{next: c, step: StepCancelOrder, finished: "cancelled"}, nil
+}
+
+// lateAuthorization returns the id of the checkout's authorization, if one
+// exists at the provider: the one recorded, or the outcome of the original
+// request, replayed with its idempotency key (it may have completed after
+// the deadline).
+func (s *Checkout) lateAuthorization(ctx context.Context, c ports.Checkout, o *order.Order) (string, error) {
+	if c.AuthorizationID != "" {
+		return c.AuthorizationID, nil
+	}
+	p, err := s.d.Payments.Load(ctx, c.OrderID)
+	if err != nil {
+		return "", err
+	}
+	if p.AuthorizationID() != "" {
+		return p.AuthorizationID(), nil
+	}
+	if p.Status() == payment.StatusDeclined {
+		return "", nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.ReplayTimeout)
+	defer cancel()
+	auth, err := s.d.Gateway.Authorize(rctx, ports.AuthorizeRequest{
+		IdempotencyKey: key(c.OrderID, StepAuthorizePayment), Token: o.PaymentMethod(),
+		Amount: o.Total(), Currency: o.Currency()})
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return "", apperr.Wrap(apperr.Unavailable, err, "payment of %s still pending at the provider", c.OrderID)
+	}
+	if err != nil {
+		return "", apperr.Wrap(apperr.Unavailable, err, "look up payment of %s", c.OrderID)
+	}
+	if !auth.Approved {
+		if _, err := s.d.Payments.Update(ctx, c.OrderID, func(p *payment.Payment) error {
+			return p.Decline(auth.DeclineCode, s.d.Clock.Now())
+		}); err != nil {
+			return "", err
+		}
+		return "", nil
+	}
+	return auth.ID, nil
+}

@@ -1,0 +1,182 @@
+package saga
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/domain/inventory"
+	"github.com/orderflow/orderflow/app/domain/order"
+	"github.com/orderflow/orderflow/app/domain/payment"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// step runs the next step of c and returns the state to save, or nil when
+// there is nothing to do now.
+func (s *Checkout) step(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
+	cancelled := o.Status() == order.StatusCancelled
+	switch c.State {
+	case StateReserving:
+		if cancelled {
+			return compensateFor(c, ReasonCustomerCancelled), nil
+		}
+		return s.reserve(ctx, c, o)
+	case StateAuthorizing:
+		if cancelled {
+			return compensateFor(c, ReasonCustomerCancelled), nil
+		}
+		return s.authorize(ctx, c, o)
+	case StateConfirming:
+		if cancelled {
+			return compensateFor(c, ReasonCustomerCancelled), nil
+		}
+		return s.confirm(ctx, c)
+	case StateConfirmed:
+		switch o.Status() {
+		case order.StatusCancelled:
+			return compensateFor(c, ReasonCustomerCancelled), nil
+		case order.StatusShipped, order.StatusDelivered:
+			return s.settle(ctx, c, o)
+		}
+		return nil, nil
+	case StateCompensating:
+		return s.compensate(ctx, c, o)
+	}
+	return nil, nil // cancelled, completed
+}
+
+// reserve reserves every line of the order or none (one atomic append over
+// all its SKU streams).
+func (s *Checkout) reserve(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
+	now := s.d.Clock.Now()
+	var wanted []inventory.Line
+	for _, it := range o.Items() {
+		wanted = append(wanted, inventory.Line{SKU: it.SKU, Quantity: it.Quantity})
+	}
+	var short []string
+	_, err := s.d.Stocks.UpdateMany(ctx, lines(o), func(stocks map[string]*inventory.Stock) error {
+		short = inventory.ReserveOrder(stocks, o.ID(), wanted, now)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(short) > 0 {
+		detail := strings.Join(short, ", ")
+		c = logStep(c, StepReserveInventory, "failed", "out of stock: "+detail, now)
+		return compensateFor(c, limitReason(ReasonOutOfStock+": "+detail)), nil
+	}
+	c = logStep(c, StepReserveInventory, "done", "", now)
+	c.State = StateAuthorizing
+	return &transition{next: c, step: StepReserveInventory}, nil
+}
+
+// authorize asks the gateway, waiting no later than the checkout deadline.
+func (s *Checkout) authorize(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
+	timedOut := func() *transition {
+		c := logStep(c, StepAuthorizePayment, "timed_out", "no answer before the deadline", s.d.Clock.Now())
+		return compensateFor(c, ReasonPaymentTimeout)
+	}
+	if !s.d.Clock.Now().Before(c.DeadlineAt) {
+		return timedOut(), nil
+	}
+	if !hasStep(c.Steps, StepAuthorizePayment, "requested") {
+		// Saved before the request, so that compensation knows whether an
+		// authorization may exist at the provider.
+		c = logStep(c, StepAuthorizePayment, "requested", "", s.d.Clock.Now())
+		return &transition{next: c, step: StepAuthorizePayment + "_requested"}, nil
+	}
+	actx, cancel := context.WithDeadline(ctx, c.DeadlineAt)
+	defer cancel()
+	auth, err := s.d.Gateway.Authorize(actx, ports.AuthorizeRequest{
+		IdempotencyKey: key(c.OrderID, StepAuthorizePayment), Token: o.PaymentMethod(),
+		Amount: o.Total(), Currency: o.Currency()})
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return timedOut(), nil
+	case err != nil:
+		return nil, apperr.Wrap(apperr.Unavailable, err, "authorize payment of %s", c.OrderID)
+	}
+	now := s.d.Clock.Now()
+	if !auth.Approved {
+		if _, err := s.d.Payments.Update(ctx, c.OrderID, func(p *payment.Payment) error {
+			return p.Decline(auth.DeclineCode, now)
+		}); err != nil {
+			return nil, err
+		}
+		c = logStep(c, StepAuthorizePayment, "failed", "declined: "+auth.DeclineCode, now)
+		return compensateFor(c, ReasonPaymentDeclined+": "+auth.DeclineCode), nil
+	}
+	if err := s.recordAuthorization(ctx, c.OrderID, auth.ID, o); err != nil {
+		return nil, err
+	}
+	c = logStep(c, StepAuthorizePayment, "done", auth.ID, now)
+	c.State, c.AuthorizationID = StateConfirming, auth.ID
+	return &transition{next: c, step: StepAuthorizePayment}, nil
+}
+
+func (s *Checkout) recordAuthorization(ctx context.Context, orderID, authID string, o *order.Order) error {
+	_, err := s.d.Payments.Update(ctx, orderID, func(p *payment.Payment) error {
+		return p.Authorize(authID, o.Total(), o.Currency(), s.d.Clock.Now())
+	})
+	return err
+}
+
+// confirm confirms the order (a no-op if it already is).
+func (s *Checkout) confirm(ctx context.Context, c ports.Checkout) (*transition, error) {
+	now := s.d.Clock.Now()
+	_, err := s.d.Orders.Update(ctx, c.OrderID, 0, func(o *order.Order) error {
+		if o.Status() == order.StatusConfirmed {
+			return nil
+		}
+		return o.Confirm(now)
+	})
+	if apperr.Is(err, apperr.Conflict) {
+		return nil, nil // cancelled meanwhile: the next Advance compensates
+	}
+	if err != nil {
+		return nil, err
+	}
+	c = logStep(c, StepConfirmOrder, "done", "", now)
+	c.State = StateConfirmed
+	return &transition{next: c, step: StepConfirmOrder, finished: "confirmed"}, nil
+}
+
+// settle runs the shipping steps: capture the payment, then commit the
+// reservation.
+func (s *Checkout) settle(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
+	now := s.d.Clock.Now()
+	if !hasStep(c.Steps, StepCapturePayment, "done") {
+		if err := s.d.Gateway.Capture(ctx, key(c.OrderID, StepCapturePayment), c.AuthorizationID); err != nil {
+			return nil, apperr.Wrap(apperr.Unavailable, err, "capture payment of %s", c.OrderID)
+		}
+		if _, err := s.d.Payments.Update(ctx, c.OrderID, func(p *payment.Payment) error { return p.Capture(now) }); err != nil {
+			return nil, err
+		}
+		return &transition{next: logStep(c, StepCapturePayment, "done", c.AuthorizationID, now), step: StepCapturePayment}, nil
+	}
+	if _, err := s.d.Stocks.UpdateMany(ctx, lines(o), func(stocks map[string]*inventory.Stock) error {
+		for _, st := range stocks {
+			st.Commit(c.OrderID, now)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	c = logStep(c, StepCommitInventory, "done", "", now)
+	c.State = StateCompleted
+	return &transition{next: c, step: StepCommitInventory}, nil
+}
+
+// maxReason is the longest cancellation reason an order accepts.
+const maxReason = 500
+
+// limitReason shortens a reason naming many SKUs to what an order accepts.
+func limitReason(r string) string {
+	runes := []rune(r)
+	if len(runes) <= maxReason {
+		return r
+	}
+	return string(runes[:maxReason-3]) + "..."
+}

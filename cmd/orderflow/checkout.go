@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/orderflow/orderflow/adapters/paymentsandbox"
+	"github.com/orderflow/orderflow/adapters/webhook"
+	"github.com/orderflow/orderflow/app/saga"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// FaultKillAtEnv names the TEST-ONLY crash injection: when set to a saga
+// step name (e.g. "reserve_inventory", "authorize_payment", "void_payment"),
+// the process sends itself SIGKILL right after that step's state is saved.
+// The crash tests use it to prove that every checkout completes or
+// compensates after a restart. Never set it in production.
+const FaultKillAtEnv = "ORDERFLOW_FAULT_KILL_AT"
+
+func (c *Config) setCheckoutDefaults() {
+	if c.CheckoutDeadline == 0 {
+		c.CheckoutDeadline = 30 * time.Second
+	}
+	if c.DeadlineScanInterval == 0 {
+		c.DeadlineScanInterval = time.Second
+	}
+	if c.PaymentGateway == "" {
+		c.PaymentGateway = "sandbox"
+	}
+}
+
+func (c Config) validateCheckout() error {
+	switch {
+	case c.PaymentGateway != "sandbox":
+		return fmt.Errorf("--payment-gateway must be sandbox, not %q", c.PaymentGateway)
+	case c.CheckoutDeadline <= 0 || c.DeadlineScanInterval <= 0:
+		return fmt.Errorf("--checkout-deadline and --deadline-scan-interval must be positive")
+	case c.SandboxLatency < 0 || c.SandboxLateAfter < 0:
+		return fmt.Errorf("--payment-sandbox-latency and --payment-sandbox-late-after must not be negative")
+	case c.WebhookURL != "" && c.WebhookSecret == "":
+		return fmt.Errorf("--webhook-secret is required with --webhook-url")
+	}
+	return nil
+}
+
+// notifiers returns the configured notification senders (the webhook).
+func notifiers(c Config) ([]ports.Notifier, error) {
+	if c.WebhookURL == "" {
+		return nil, nil
+	}
+	n, err := webhook.New(webhook.Config{URL: c.WebhookURL, Secret: c.WebhookSecret})
+	if err != nil {
+		return nil, err
+	}
+	return []ports.Notifier{n}, nil
+}
+
+// paymentGateway returns the configured provider.
+func paymentGateway(c Config) ports.PaymentGateway {
+	late := c.SandboxLateAfter
+	if late == 0 {
+		late = 2 * c.CheckoutDeadline
+	}
+	return paymentsandbox.New(paymentsandbox.Config{Latency: c.SandboxLatency, LateAfter: late})
+}
+
+// sagaConfig is the saga's configuration, with the test-only crash
+// injection of FaultKillAtEnv when it is set.
+func sagaConfig(c Config, logger *slog.Logger) saga.Config {
+	cfg := saga.Config{Deadline: c.CheckoutDeadline}
+	if step := os.Getenv(FaultKillAtEnv); step != "" {
+		logger.Warn("TEST-ONLY crash injection is on", "env", FaultKillAtEnv, "step", step)
+		cfg.AfterStep = func(done string) {
+			if done == step {
+				_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			}
+		}
+	}
+	return cfg
+}
+
+// runScanner runs the saga's deadline scanner until Close.
+func (m *Main) runScanner(scan func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		scan(ctx)
+	}()
+	m.stopScanner = func() {
+		cancel()
+		<-done
+	}
+}

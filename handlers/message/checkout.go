@@ -1,0 +1,83 @@
+package message
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	wm "github.com/ThreeDotsLabs/watermill/message"
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/meta"
+	"github.com/orderflow/orderflow/internal/eventwire"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// Advancer moves an order's checkout forward; it is idempotent (see
+// app/saga).
+type Advancer interface {
+	Advance(ctx context.Context, orderID string) error
+}
+
+// Checkout adapts the checkout saga to a Watermill handler for order,
+// inventory and payment events: each event names an order (the stream id of
+// order and payment streams, the order_id of inventory events), whose
+// checkout is advanced. Events about no order (a restock) are acked as is.
+// A redelivered or duplicated message advances nothing twice.
+func Checkout(saga Advancer) wm.NoPublishHandlerFunc {
+	return func(msg *wm.Message) error {
+		e, err := eventwire.FromMessage(msg)
+		if err != nil {
+			return err
+		}
+		orderID, err := orderOf(e)
+		if err != nil || orderID == "" {
+			return err
+		}
+		ctx := meta.WithCorrelationID(msg.Context(), e.Metadata.CorrelationID)
+		ctx = meta.WithCausationID(ctx, e.Metadata.EventID)
+		return saga.Advance(ctx, orderID)
+	}
+}
+
+func orderOf(e ports.RecordedEvent) (string, error) {
+	if e.Stream.Type != "inventory" {
+		return e.Stream.ID, nil
+	}
+	var body struct {
+		OrderID string `json:"order_id"`
+	}
+	if err := json.Unmarshal(e.Data, &body); err != nil {
+		return "", apperr.Wrap(apperr.Invalid, err, "inventory event %s", e.Metadata.EventID)
+	}
+	return body.OrderID, nil
+}
+
+// DueScanner is the saga's durable timer: it polls the persisted deadlines.
+type DueScanner interface {
+	AdvanceDue(ctx context.Context, limit int) (int, error)
+}
+
+// ScanDeadlines calls AdvanceDue every interval until ctx ends. Deadlines
+// live in the database, so a restart loses none: the first scan after it
+// picks up every checkout that fell due meanwhile.
+func ScanDeadlines(ctx context.Context, s DueScanner, interval time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for {
+			n, err := s.AdvanceDue(ctx, 100)
+			if err != nil && ctx.Err() == nil {
+				logger.WarnContext(ctx, "deadline scan", "error", err)
+			}
+			if n < 100 || err != nil {
+				break
+			}
+		}
+	}
+}

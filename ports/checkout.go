@@ -1,0 +1,48 @@
+package ports
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrCheckoutNotFound is returned (wrapped) by CheckoutStore.Get for an
+// order without a checkout.
+var ErrCheckoutNotFound = errors.New("checkout not found")
+
+// CheckoutStep is one entry of a checkout's step log.
+type CheckoutStep struct {
+	Step   string    `json:"step"`
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// Checkout is the persisted state of one order's checkout saga: one row per
+// order, rewritten at each step with optimistic concurrency on Version.
+type Checkout struct {
+	OrderID         string
+	State           string
+	Reason          string
+	AuthorizationID string
+	Steps           []CheckoutStep
+	Compensations   []CheckoutStep
+	StartedAt       time.Time
+	DeadlineAt      time.Time
+	UpdatedAt       time.Time
+	Version         int64 // 1 when first saved
+}
+
+// CheckoutStore keeps checkouts.
+//
+// Save writes c if the stored version is c.Version-1 (0: no row yet), in one
+// conditional statement; otherwise nothing is written and the error matches
+// ErrConcurrency. Get returns ErrCheckoutNotFound (wrapped) for an unknown
+// order. Due returns up to limit order ids whose checkout is in one of
+// states with DeadlineAt at or before now, earliest deadline first: the
+// durable timer the saga's deadline scanner polls.
+type CheckoutStore interface {
+	Save(ctx context.Context, c Checkout) error
+	Get(ctx context.Context, orderID string) (Checkout, error)
+	Due(ctx context.Context, now time.Time, states []string, limit int) ([]string, error)
+}

@@ -1,0 +1,123 @@
+package porttest
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// RunCheckoutStore runs the ports.CheckoutStore contract: one fresh, empty
+// store per subtest.
+func RunCheckoutStore(t *testing.T, newStore func(t *testing.T) ports.CheckoutStore) {
+	t.Run("SaveGetRoundTrip", func(t *testing.T) { testCheckoutRoundTrip(t, newStore(t)) })
+	t.Run("StaleSaveConflicts", func(t *testing.T) { testCheckoutStale(t, newStore(t)) })
+	t.Run("ConcurrentFirstSaveOneWins", func(t *testing.T) { testCheckoutInsertRace(t, newStore(t)) })
+	t.Run("UnknownIsNotFound", func(t *testing.T) { testCheckoutNotFound(t, newStore(t)) })
+	t.Run("DueByDeadlineAndState", func(t *testing.T) { testCheckoutDue(t, newStore(t)) })
+}
+
+func newCheckout(deadline time.Time) ports.Checkout {
+	start := deadline.Add(-30 * time.Second)
+	return ports.Checkout{
+		OrderID: uuid.NewString(), State: "reserving",
+		Steps:     []ports.CheckoutStep{{Step: "start", Status: "done", At: start}},
+		StartedAt: start, DeadlineAt: deadline, UpdatedAt: start, Version: 1,
+	}
+}
+
+func testCheckoutRoundTrip(t *testing.T, s ports.CheckoutStore) {
+	ctx := testContext(t, visibilityTimeout)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	c := newCheckout(now)
+	if err := s.Save(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	c.State, c.Reason, c.AuthorizationID, c.Version = "cancelled", "payment_declined", "auth_1", 2
+	c.Steps = append(c.Steps, ports.CheckoutStep{Step: "authorize", Status: "failed", At: now, Detail: "card_declined"})
+	c.Compensations = []ports.CheckoutStep{{Step: "release_inventory", Status: "done", At: now}}
+	c.UpdatedAt = now
+	if err := s.Save(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, c.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, c) {
+		t.Fatalf("got  %+v\nwant %+v", got, c)
+	}
+}
+
+func testCheckoutStale(t *testing.T, s ports.CheckoutStore) {
+	ctx := testContext(t, visibilityTimeout)
+	c := newCheckout(time.Now())
+	if err := s.Save(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(ctx, c); !errors.Is(err, ports.ErrConcurrency) {
+		t.Fatalf("second insert: %v, want ErrConcurrency", err)
+	}
+	c.Version = 3 // skips 2
+	if err := s.Save(ctx, c); !errors.Is(err, ports.ErrConcurrency) {
+		t.Fatalf("save at 3 over 1: %v, want ErrConcurrency", err)
+	}
+	got, err := s.Get(ctx, c.OrderID)
+	if err != nil || got.Version != 1 {
+		t.Fatalf("after refused saves: version %d, %v", got.Version, err)
+	}
+}
+
+func testCheckoutInsertRace(t *testing.T, s ports.CheckoutStore) {
+	ctx := testContext(t, visibilityTimeout)
+	c := newCheckout(time.Now())
+	errs := race(8, func(i int) error {
+		cc := c
+		cc.Reason = uuid.NewString()
+		return s.Save(ctx, cc)
+	})
+	wins := 0
+	for _, err := range errs {
+		if err == nil {
+			wins++
+		} else if !errors.Is(err, ports.ErrConcurrency) {
+			t.Errorf("unexpected error %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d first saves won, want 1", wins)
+	}
+}
+
+func testCheckoutNotFound(t *testing.T, s ports.CheckoutStore) {
+	if _, err := s.Get(testContext(t, visibilityTimeout), uuid.NewString()); !errors.Is(err, ports.ErrCheckoutNotFound) {
+		t.Fatalf("err = %v, want ErrCheckoutNotFound", err)
+	}
+}
+
+func testCheckoutDue(t *testing.T, s ports.CheckoutStore) {
+	ctx := testContext(t, visibilityTimeout)
+	now := time.Now().UTC()
+	early, late, future, done := newCheckout(now.Add(-2*time.Minute)), newCheckout(now.Add(-time.Minute)),
+		newCheckout(now.Add(time.Minute)), newCheckout(now.Add(-3*time.Minute))
+	late.State = "authorizing"
+	done.State = "cancelled"
+	for _, c := range []ports.Checkout{late, future, done, early} {
+		if err := s.Save(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Due(ctx, now, []string{"reserving", "authorizing"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{early.OrderID, late.OrderID}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("due %v, want %v (earliest first, none in the future or finished)", got, want)
+	}
+	if got, err := s.Due(ctx, now, []string{"reserving", "authorizing"}, 1); err != nil || len(got) != 1 {
+		t.Fatalf("limit 1: %v, %v", got, err)
+	}
+}
