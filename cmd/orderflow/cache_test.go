@@ -86,6 +86,9 @@ func TestReadCache(t *testing.T) {
 	cfg := Config{PostgresURL: testenv.PostgresURL(t)}
 	cfg.CacheRedisURL, cfg.CacheKeyPrefix = redisVia(t, proxy.Addr()), prefix
 	_, base := startMain(t, cfg)
+	// Stock for the order's lines, so that checkout confirms it (version 2).
+	setStock(t, base, "SKU-RED-MUG", 100)
+	setStock(t, base, "SKU-TEA", 100)
 
 	direct, err := redis.NewOrderCache(redis.OrderCacheConfig{URL: testenv.RedisURL(), KeyPrefix: prefix})
 	if err != nil {
@@ -98,7 +101,10 @@ func TestReadCache(t *testing.T) {
 	var placed orderBody
 	r.json(t, &placed)
 	orderURL := base + "/v1/orders/" + placed.OrderID
-	expectStatus(t, do(t, "POST", orderURL+"/confirm", nil), http.StatusOK)
+	waitFor(t, 30*time.Second, "checkout to confirm the order", func() bool {
+		o, r := getOrder(t, orderURL+"?min_version=2")
+		return r.status == http.StatusOK && o.Status == "confirmed"
+	})
 	if o, r := getOrder(t, orderURL+"?min_version=2"); r.status != http.StatusOK || o.Version != 2 {
 		t.Fatalf("read your write: %d %s", r.status, r.body)
 	}
@@ -174,7 +180,7 @@ func TestReadCacheRefusingConnections(t *testing.T) {
 	l.Close()
 	cfg := Config{PostgresURL: testenv.PostgresURL(t)}
 	cfg.CacheRedisURL = redisVia(t, addr)
-	_, base := startMain(t, cfg)
+	_, base := startMain(t, withoutSaga(cfg))
 
 	expectStatus(t, do(t, "GET", base+"/readyz", nil), http.StatusOK)
 	for range 5 {

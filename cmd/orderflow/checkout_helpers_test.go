@@ -102,7 +102,8 @@ func orderEventTypes(t *testing.T, base, id string) string {
 	r.json(t, &events)
 	var types []string
 	for _, e := range events {
-		types = append(types, strings.TrimSuffix(strings.TrimPrefix(e.Type, "order."), ".v1"))
+		name := strings.TrimPrefix(e.Type, "order.")
+		types = append(types, name[:strings.LastIndex(name, ".v")])
 	}
 	return strings.Join(types, ",")
 }

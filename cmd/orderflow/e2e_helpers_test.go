@@ -23,6 +23,17 @@ var stores = []struct {
 	{"postgres", func(t testing.TB) Config { return Config{PostgresURL: testenv.PostgresURL(t)} }},
 }
 
+// rolesWithoutSaga runs everything but the checkout saga: for tests of other
+// parts that move orders through their states themselves (with no stock set,
+// checkout would cancel every order they place).
+const rolesWithoutSaga = "api,forwarder,projections"
+
+// withoutSaga is cfg without the checkout saga (see rolesWithoutSaga).
+func withoutSaga(cfg Config) Config {
+	cfg.Roles = rolesWithoutSaga
+	return cfg
+}
+
 // startMain runs the real service in-process on a free loopback port.
 func startMain(t testing.TB, cfg Config) (*Main, string) {
 	t.Helper()

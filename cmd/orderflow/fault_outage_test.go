@@ -17,7 +17,7 @@ func TestFaultBrokerOutage(t *testing.T) {
 	cfg := Config{PostgresURL: postgresURLFor(t)}
 	proxy := startProxy(t, proxyTarget(t, cfg.PostgresURL))
 	cfg.Reliability.BrokerPostgresURL = viaProxy(t, cfg.PostgresURL, proxy)
-	_, base := startMain(t, cfg)
+	_, base := startMain(t, withoutSaga(cfg))
 	g := &loadGen{base: base, customer: "fault-broker-" + uuid.NewString(), accepted: map[string]bool{}, maybeConfirmed: map[string]bool{}, pace: 50 * time.Millisecond}
 	stop := make(chan struct{})
 	wg := g.run(2, stop)
@@ -45,7 +45,7 @@ func TestFaultBrokerOutage(t *testing.T) {
 func TestFaultPostgresRestart(t *testing.T) {
 	direct := postgresURLFor(t)
 	proxy := startProxy(t, proxyTarget(t, direct))
-	_, base := startMain(t, Config{PostgresURL: viaProxy(t, direct, proxy)})
+	_, base := startMain(t, withoutSaga(Config{PostgresURL: viaProxy(t, direct, proxy)}))
 	g := &loadGen{base: base, customer: "fault-pg-" + uuid.NewString(), accepted: map[string]bool{}, maybeConfirmed: map[string]bool{}, pace: 20 * time.Millisecond}
 	stop := make(chan struct{})
 	wg := g.run(4, stop)

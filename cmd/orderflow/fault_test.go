@@ -137,7 +137,9 @@ func (g *loadGen) run(workers int, stop <-chan struct{}) *sync.WaitGroup {
 				if n%3 != 0 {
 					continue
 				}
-				req, _ := http.NewRequest("POST", g.base+"/v1/orders/"+created.OrderID+"/confirm", nil)
+				req, _ := http.NewRequest("POST", g.base+"/v1/orders/"+created.OrderID+"/cancel",
+					strings.NewReader(`{"reason":"fault test"}`))
+				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("If-Match", `"1"`)
 				res, err = client.Do(req)
 				if err != nil {
@@ -172,7 +174,7 @@ func TestFaultSIGKILLRepeated(t *testing.T) {
 			cfg := s.config(t)
 			addr := freeAddr(t)
 			base := "http://" + addr
-			env := []string{"ORDERFLOW_HTTP_ADDR=" + addr, "ORDERFLOW_DATA_DIR=" + cfg.DataDir, "ORDERFLOW_POSTGRES_URL=" + cfg.PostgresURL}
+			env := []string{"ORDERFLOW_ROLES=" + rolesWithoutSaga, "ORDERFLOW_HTTP_ADDR=" + addr, "ORDERFLOW_DATA_DIR=" + cfg.DataDir, "ORDERFLOW_POSTGRES_URL=" + cfg.PostgresURL}
 			g := &loadGen{base: base, customer: "fault-kill-" + uuid.NewString(), accepted: map[string]bool{}, maybeConfirmed: map[string]bool{}}
 			p := startProcess(t, bin, env)
 			waitReady(t, base, p)
@@ -212,7 +214,7 @@ func TestFaultSIGKILLRepeated(t *testing.T) {
 func TestFaultInjectedMessages(t *testing.T) {
 	for _, s := range stores {
 		t.Run(s.name, func(t *testing.T) {
-			m, base := startMain(t, s.config(t))
+			m, base := startMain(t, withoutSaga(s.config(t)))
 			customer := "fault-inject-" + uuid.NewString()
 			pub := m.stack.broker.Publisher
 			eventTopic := router.EventTopic("order")
@@ -281,7 +283,7 @@ func eventMessage(streamID, eventType, data string) *message.Message {
 func TestFaultConcurrentConflictingCommands(t *testing.T) {
 	for _, s := range stores {
 		t.Run(s.name, func(t *testing.T) {
-			_, base := startMain(t, s.config(t))
+			_, base := startMain(t, withoutSaga(s.config(t)))
 			customer := "fault-race-" + uuid.NewString()
 			r := do(t, "POST", base+"/v1/orders", newOrder(customer))
 			expectStatus(t, r, http.StatusCreated)
@@ -293,7 +295,7 @@ func TestFaultConcurrentConflictingCommands(t *testing.T) {
 			for i := range statuses {
 				wg.Go(func() {
 					if i%2 == 0 {
-						statuses[i] = do(t, "POST", base+"/v1/orders/"+o.OrderID+"/confirm", nil, "If-Match", `"1"`).status
+						statuses[i] = do(t, "POST", base+"/v1/orders/"+o.OrderID+"/cancel", map[string]string{"reason": "race"}, "If-Match", `"1"`).status
 					} else {
 						statuses[i] = do(t, "POST", base+"/v1/orders/"+o.OrderID+"/cancel", map[string]string{"reason": "race"}, "If-Match", `"1"`).status
 					}

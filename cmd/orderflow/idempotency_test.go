@@ -41,7 +41,7 @@ func storedEvents(t *testing.T, m *Main) int {
 func TestIdempotencyKeyEndToEnd(t *testing.T) {
 	for _, s := range stores {
 		t.Run(s.name, func(t *testing.T) {
-			m, base := startMain(t, s.config(t))
+			m, base := startMain(t, withoutSaga(s.config(t)))
 			key := uuid.NewString()
 			body := newOrder("cust-" + uuid.NewString())
 

@@ -48,7 +48,7 @@ func TestMultiProcessSurvivesSIGKILL(t *testing.T) {
 		"ORDERFLOW_CACHE_REDIS_URL=" + testenv.RedisURL(),
 		"ORDERFLOW_CACHE_KEY_PREFIX=" + testenv.RedisKeyPrefix(t),
 	}, brokerEnv(t)...)
-	roles := []string{"api,forwarder", "api,projections", "all"}
+	roles := []string{"api,forwarder", "api,projections", rolesWithoutSaga}
 	const victim = 2
 	envs := make([][]string, len(roles))
 	procs := make([]*process, len(roles))

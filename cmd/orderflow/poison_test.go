@@ -29,7 +29,7 @@ func TestPoisonQueueEndToEnd(t *testing.T) {
 	for _, s := range stores {
 		t.Run(s.name, func(t *testing.T) {
 			cfg := s.config(t)
-			m, base := startMain(t, cfg)
+			m, base := startMain(t, withoutSaga(cfg))
 			bad := message.NewMessage(uuid.NewString(), []byte(`{"not":"an event"}`))
 			if err := m.stack.broker.Publisher.Publish(router.EventTopic("order"), bad); err != nil {
 				t.Fatal(err)

@@ -32,7 +32,7 @@ func TestReplayTopicThroughHandler(t *testing.T) {
 	for _, s := range stores {
 		t.Run(s.name, func(t *testing.T) {
 			cfg := s.config(t)
-			m, base := startMain(t, cfg)
+			m, base := startMain(t, withoutSaga(cfg))
 			orders := placeOrders(t, base, "replay-topic", 8)
 			waitProjected(t, base, orders)
 			before := allRows(t, m.stack.orders)
