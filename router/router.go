@@ -114,6 +114,9 @@ func New(cfg Config) (*message.Router, error) {
 	if err != nil {
 		return nil, fmt.Errorf("router: subscriber for %s: %w", HandlerOrderSummary, err)
 	}
+	if err := initializeSubscription(sub, EventTopic("order")); err != nil {
+		return nil, fmt.Errorf("router: initialize subscription of %s: %w", HandlerOrderSummary, err)
+	}
 	r.AddConsumerHandler(HandlerOrderSummary, EventTopic("order"), sub, msghandlers.Events(cfg.OrderSummary))
 
 	metrics.NewPrometheusMetricsBuilder(cfg.Registry, "orderflow", "router").AddPrometheusRouterMetrics(r)

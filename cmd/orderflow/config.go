@@ -23,6 +23,7 @@ type Config struct {
 	ReadWait        time.Duration
 	PollInterval    time.Duration
 	AutoMigrate     bool
+	BrokerConfig
 }
 
 // Embedded reports whether the service runs on SQLite in DataDir.
@@ -50,6 +51,7 @@ func (c *Config) setDefaults() {
 	if c.PollInterval == 0 {
 		c.PollInterval = 50 * time.Millisecond
 	}
+	c.BrokerConfig.setDefaults(c.Embedded())
 }
 
 // Validate reports every bad setting at once.
@@ -69,6 +71,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))
 		}
 	}
+	errs = append(errs, c.BrokerConfig.validate(c.Embedded()))
 	return errors.Join(errs...)
 }
 
@@ -100,6 +103,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, serve bool) {
 	dur(&c.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "how long SIGTERM waits for requests and handlers in flight")
 	dur(&c.ReadWait, "read-wait", def.ReadWait, "how long GET ?min_version= waits for the read model")
 	dur(&c.PollInterval, "poll-interval", def.PollInterval, "how often SQL subscribers poll for new messages when idle")
+	c.bindBrokerFlags(fs, str)
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", envOr("auto-migrate", "true") == "true",
 		"apply database migrations at start (env "+envName("auto-migrate")+")")
 }

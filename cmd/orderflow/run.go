@@ -51,6 +51,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.stack = st
+	if st.broker.Name == router.BrokerMemory {
+		m.Logger.Warn("the memory broker is for development only: one process, and messages the outbox already handed over exist only in this process")
+	}
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -97,6 +100,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.server = &http.Server{
 		Handler: httpapi.NewHandler(application, httpapi.Config{
 			Ready:    m.ready,
+			Store:    storeName(m.Config),
+			Broker:   st.broker.Name,
 			Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
 			Logger:   m.Logger,
 			ReadWait: m.Config.ReadWait,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -77,7 +78,9 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 		return nil, fmt.Errorf("embedded store in %s: %w", cfg.DataDir, err)
 	}
 	st := &stack{ping: db.PingContext, close: db.Close}
-	if st.broker, err = router.NewSQLiteBroker(ctx, db, cfg.PollInterval, logger); err != nil {
+	if err := st.openBroker(cfg, func() (router.Broker, error) {
+		return router.NewSQLiteBroker(ctx, db, cfg.PollInterval, logger)
+	}, logger); err != nil {
 		return st, err
 	}
 	outboxTopic, topic := eventStoreTopics()
@@ -113,9 +116,23 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 		return st, err
 	}
 	st.orders = postgres.NewOrderSummaryStore(pool)
-	if st.broker, err = router.NewPostgresBroker(pool, cfg.PollInterval, wlog); err != nil {
+	if err := st.openBroker(cfg, func() (router.Broker, error) {
+		return router.NewPostgresBroker(pool, cfg.PollInterval, wlog)
+	}, wlog); err != nil {
 		return st, err
 	}
 	st.outbox, err = router.PostgresSubscriber(pool, router.ConsumerGroupForwarder, cfg.PollInterval, wlog)
 	return st, err
+}
+
+// openBroker opens cfg's broker and makes close release it before the store.
+func (st *stack) openBroker(cfg Config, builtin func() (router.Broker, error), logger watermill.LoggerAdapter) error {
+	b, err := openBroker(cfg.BrokerConfig, builtin, logger)
+	if err != nil {
+		return fmt.Errorf("broker %s: %w", cfg.Broker, err)
+	}
+	st.broker = b
+	closeStore := st.close
+	st.close = func() error { return errors.Join(b.Shutdown(), closeStore()) }
+	return nil
 }

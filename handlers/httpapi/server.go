@@ -22,6 +22,9 @@ type Config struct {
 	// Ready reports whether the service can take traffic; /readyz answers
 	// 503 with the error's message when it fails. Nil: always ready.
 	Ready func(ctx context.Context) error
+	// Store and Broker name the event store and the broker in /readyz's
+	// answer (e.g. "postgres", "kafka"). Optional.
+	Store, Broker string
 	// Metrics is served at /metrics. Nil: /metrics is 404.
 	Metrics http.Handler
 	// Logger receives one line per request and every 5xx cause. Default slog.Default().
@@ -51,6 +54,8 @@ type server struct {
 	metrics  http.Handler
 	logger   *slog.Logger
 	readWait time.Duration
+	store    string
+	broker   string
 }
 
 // handler is the http.Handler NewHandler returns: the router inside the
@@ -66,7 +71,7 @@ type handler struct {
 // and a 500 problem if it panics.
 func NewHandler(application app.Application, cfg Config) http.Handler {
 	cfg.setDefaults()
-	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, logger: cfg.Logger, readWait: cfg.ReadWait}
+	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, logger: cfg.Logger, readWait: cfg.ReadWait, store: cfg.Store, broker: cfg.Broker}
 	router := s.routes()
 	return handler{
 		Handler: correlate(s.logRequests(s.recoverPanics(router))),
