@@ -24,6 +24,7 @@ type Config struct {
 	PollInterval    time.Duration
 	AutoMigrate     bool
 	BrokerConfig
+	OutboxCleanupConfig
 }
 
 // Embedded reports whether the service runs on SQLite in DataDir.
@@ -52,6 +53,7 @@ func (c *Config) setDefaults() {
 		c.PollInterval = 50 * time.Millisecond
 	}
 	c.BrokerConfig.setDefaults(c.Embedded())
+	c.OutboxCleanupConfig.setDefaults()
 }
 
 // Validate reports every bad setting at once.
@@ -66,7 +68,8 @@ func (c Config) Validate() error {
 	if c.PostgresURL != "" && !strings.HasPrefix(c.PostgresURL, "postgres://") && !strings.HasPrefix(c.PostgresURL, "postgresql://") {
 		errs = append(errs, errors.New("--postgres-url must be a postgres:// URL"))
 	}
-	for name, d := range map[string]time.Duration{"--shutdown-timeout": c.ShutdownTimeout, "--read-wait": c.ReadWait, "--poll-interval": c.PollInterval} {
+	for name, d := range map[string]time.Duration{"--shutdown-timeout": c.ShutdownTimeout, "--read-wait": c.ReadWait, "--poll-interval": c.PollInterval,
+		"--outbox-retention": c.OutboxRetention, "--outbox-cleanup-interval": c.OutboxCleanupInterval} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))
 		}
@@ -104,6 +107,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, serve bool) {
 	dur(&c.ReadWait, "read-wait", def.ReadWait, "how long GET ?min_version= waits for the read model")
 	dur(&c.PollInterval, "poll-interval", def.PollInterval, "how often SQL subscribers poll for new messages when idle")
 	c.bindBrokerFlags(fs, str)
+	c.OutboxCleanupConfig.bindFlags(fs)
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", envOr("auto-migrate", "true") == "true",
 		"apply database migrations at start (env "+envName("auto-migrate")+")")
 }

@@ -32,6 +32,8 @@ type Main struct {
 	failed     chan error
 	server     *http.Server
 	listener   net.Listener
+	// stopCleanup stops the outbox cleaner (outbox_cleanup.go).
+	stopCleanup func()
 }
 
 // NewMain returns a Main with cfg's defaults applied.
@@ -91,6 +93,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("router did not start: %w", err)
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+
+	if err := m.startOutboxCleanup(); err != nil {
+		return err
 	}
 
 	m.listener, err = net.Listen("tcp", m.Config.HTTPAddr)
@@ -180,6 +186,9 @@ func (m *Main) Close() error {
 				errs = append(errs, errors.New("router did not stop in time"))
 			}
 		}
+	}
+	if m.stopCleanup != nil {
+		m.stopCleanup()
 	}
 	if m.stack != nil {
 		if err := m.stack.close(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/orderflow/orderflow/adapters/postgres"
 	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
 	pgmigrations "github.com/orderflow/orderflow/migrations/postgres"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
@@ -24,8 +26,11 @@ type stack struct {
 	orders ports.OrderSummaryStore
 	outbox message.Subscriber // the forwarder's subscriber on router.OutboxTopic
 	broker router.Broker
-	ping   func(ctx context.Context) error
-	close  func() error
+	// cleanOutbox deletes outbox rows the forwarder has acked (see
+	// router.OutboxCleanupConfig.Delete).
+	cleanOutbox func(ctx context.Context, retention time.Duration, limit int) (int64, error)
+	ping        func(ctx context.Context) error
+	close       func() error
 }
 
 // sqlitePath is the embedded database file inside the data directory.
@@ -88,6 +93,9 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 		return st, err
 	}
 	st.orders = sqlite.NewOrderSummaryStore(db)
+	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
+		return sqlitepubsub.DeleteAcked(ctx, db, outboxTopic, router.ConsumerGroupForwarder, retention, limit)
+	}
 	st.outbox, err = router.SQLiteSubscriber(db, router.ConsumerGroupForwarder, cfg.PollInterval, logger)
 	return st, err
 }
@@ -116,6 +124,9 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 		return st, err
 	}
 	st.orders = postgres.NewOrderSummaryStore(pool)
+	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
+		return postgres.DeleteForwardedOutbox(ctx, pool, outboxTopic, router.ConsumerGroupForwarder, retention, limit)
+	}
 	if err := st.openBroker(cfg, func() (router.Broker, error) {
 		return router.NewPostgresBroker(pool, cfg.PollInterval, wlog)
 	}, wlog); err != nil {
