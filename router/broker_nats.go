@@ -72,8 +72,8 @@ func NewNATSBroker(cfg NATSConfig, logger watermill.LoggerAdapter) (Broker, erro
 	if cfg.AckWait == 0 {
 		cfg.AckWait = 30 * time.Second
 	}
-	connect := func(name string) (*nats.Conn, error) {
-		nc, err := nats.Connect(cfg.URL, nats.Name(name), nats.MaxReconnects(-1))
+	connect := func(name string, opts ...nats.Option) (*nats.Conn, error) {
+		nc, err := nats.Connect(cfg.URL, append(opts, nats.Name(name), nats.MaxReconnects(-1))...)
 		if err != nil {
 			return nil, fmt.Errorf("nats: connect to %s: %w", cfg.URL, err)
 		}
@@ -113,7 +113,8 @@ func NewNATSBroker(cfg NATSConfig, logger watermill.LoggerAdapter) (Broker, erro
 		Name:      BrokerNATS,
 		Publisher: ensuringPublisher{Publisher: pub, ensurer: ensurer},
 		Subscriber: func(group string) (message.Subscriber, error) {
-			nc, err := connect("orderflow-" + group)
+			closed := make(chan struct{})
+			nc, err := connect("orderflow-"+group, nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
 			if err != nil {
 				return nil, err
 			}
@@ -129,7 +130,7 @@ func NewNATSBroker(cfg NATSConfig, logger watermill.LoggerAdapter) (Broker, erro
 				nc.Close()
 				return nil, fmt.Errorf("nats: subscriber for %s: %w", group, err)
 			}
-			return ensuringSubscriber{Subscriber: sub, ensurer: ensurer}, nil
+			return ensuringSubscriber{Subscriber: natsSubscriber{sub, closed}, ensurer: ensurer}, nil
 		},
 		Ping: func(ctx context.Context) error {
 			_, err := js.AccountInfo(ctx)
@@ -173,4 +174,28 @@ func (l quietLogger) Info(msg string, fields watermill.LogFields) { l.Debug(msg,
 
 func (l quietLogger) With(fields watermill.LogFields) watermill.LoggerAdapter {
 	return quietLogger{l.LoggerAdapter.With(fields)}
+}
+
+// natsCloseWait bounds how long Close waits for the connection to close.
+const natsCloseWait = 10 * time.Second
+
+// natsSubscriber waits in Close until its connection is closed. The
+// watermill subscriber only starts draining it, so the server could still
+// hand new messages to the old pull request; those the closing subscriber
+// discards unacked come back only after AckWait. Waiting for the close
+// makes a restart resume promptly and in order. (Messages the server had
+// already handed over while draining still wait for AckWait.)
+type natsSubscriber struct {
+	*wmjs.Subscriber
+	closed <-chan struct{}
+}
+
+func (s natsSubscriber) Close() error {
+	err := s.Subscriber.Close()
+	select {
+	case <-s.closed:
+	case <-time.After(natsCloseWait):
+		err = errors.Join(err, errors.New("nats: connection did not close in time"))
+	}
+	return err
 }
