@@ -2,7 +2,6 @@ package router_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -30,9 +29,6 @@ type brokerCase struct {
 	newGroupReplays bool
 }
 
-// namespace isolates one test on the shared NATS, RabbitMQ and Redis.
-func namespace() string { return "test-" + strings.ToLower(rand.Text()[:10]) + "." }
-
 func opened(t *testing.T, b router.Broker, err error) router.Broker {
 	t.Helper()
 	if err != nil {
@@ -43,7 +39,7 @@ func opened(t *testing.T, b router.Broker, err error) router.Broker {
 			t.Errorf("close broker: %v", err)
 		}
 	})
-	return b.WithNamespace(namespace())
+	return b.WithNamespace(testenv.BrokerNamespace(t))
 }
 
 // durableBrokers are the brokers whose consumer groups outlive their

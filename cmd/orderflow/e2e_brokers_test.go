@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,11 +10,6 @@ import (
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/router"
 )
-
-// testNamespace is a broker namespace of its own for one test, so parallel
-// runs sharing the machine's NATS, RabbitMQ and Redis never see each
-// other's messages or consumer groups.
-func testNamespace() string { return "test-" + strings.ToLower(rand.Text()[:10]) + "." }
 
 // brokers are the brokers the end-to-end checkout runs on: every one this
 // machine runs. The outside brokers run with the Postgres store, as in
@@ -30,15 +24,15 @@ var brokers = []struct {
 	}},
 	{router.BrokerNATS, func(t testing.TB) Config {
 		return Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: BrokerConfig{
-			Broker: router.BrokerNATS, NATSURL: testenv.NATSURL(), Namespace: testNamespace()}}
+			Broker: router.BrokerNATS, NATSURL: testenv.NATSURL(), Namespace: testenv.BrokerNamespace(t)}}
 	}},
 	{router.BrokerAMQP, func(t testing.TB) Config {
 		return Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: BrokerConfig{
-			Broker: router.BrokerAMQP, AMQPURL: testenv.AMQPURL(), Namespace: testNamespace()}}
+			Broker: router.BrokerAMQP, AMQPURL: testenv.AMQPURL(), Namespace: testenv.BrokerNamespace(t)}}
 	}},
 	{router.BrokerRedis, func(t testing.TB) Config {
 		return Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: BrokerConfig{
-			Broker: router.BrokerRedis, RedisURL: testenv.RedisURL(), Namespace: testNamespace()}}
+			Broker: router.BrokerRedis, RedisURL: testenv.RedisURL(), Namespace: testenv.BrokerNamespace(t)}}
 	}},
 	{router.BrokerPostgres, func(t testing.TB) Config {
 		return Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: BrokerConfig{Broker: router.BrokerPostgres}}
@@ -74,7 +68,11 @@ func TestCheckoutOnEveryBroker(t *testing.T) {
 				{confirmed.OrderID, "confirmed"}, {cancelled.OrderID, "cancelled"},
 			} {
 				var got orderBody
-				waitFor(t, 20*time.Second, want.id+" "+want.status+" in the read model", func() bool {
+				// Generous: watermill-sql's Postgres subscriber (the outbox)
+				// only reads rows older than the server-wide oldest running
+				// transaction, so another test holding a transaction on the
+				// shared server stalls it meanwhile.
+				waitFor(t, 60*time.Second, want.id+" "+want.status+" in the read model", func() bool {
 					r := do(t, "GET", base+"/v1/orders/"+want.id+"?min_version=2", nil)
 					if r.status != http.StatusOK || r.header.Get("Orderflow-Stale") != "" {
 						return false
