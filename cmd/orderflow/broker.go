@@ -76,8 +76,12 @@ func (c BrokerConfig) validate(embedded bool) error {
 	} {
 		p, err := url.Parse(u.value)
 		if err != nil || !slices.Contains(strings.Fields(u.schemes), p.Scheme) {
-			errs = append(errs, fmt.Errorf("%s must be a %s:// URL", flag, strings.Fields(u.schemes)[0]))
+			errs = append(errs, fmt.Errorf("%s must be a URL with scheme %s", flag, strings.Join(strings.Fields(u.schemes), " or ")))
 		}
+	}
+	// Kafka topic names allow only these; the namespace prefixes them.
+	if strings.Trim(c.Namespace, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" {
+		errs = append(errs, errors.New("--broker-namespace may contain only letters, digits, '.', '_' and '-'"))
 	}
 	return errors.Join(errs...)
 }
