@@ -63,9 +63,13 @@ func (s ensuringSubscriber) Subscribe(ctx context.Context, topic string) (<-chan
 	return s.Subscriber.Subscribe(ctx, topic)
 }
 
-// SubscribeInitialize creates the topic's resource ahead of Subscribe.
+// SubscribeInitialize creates the topic's resource, and whatever the inner
+// subscriber initializes, ahead of Subscribe.
 func (s ensuringSubscriber) SubscribeInitialize(topic string) error {
-	return s.ensurer.ensure(topic)
+	if err := s.ensurer.ensure(topic); err != nil {
+		return err
+	}
+	return initializeSubscription(s.Subscriber, topic)
 }
 
 // initializeSubscription creates what sub needs on the broker to receive

@@ -112,10 +112,9 @@ func NewKafkaBroker(cfg KafkaConfig, logger watermill.LoggerAdapter) (Broker, er
 		_ = client.Close()
 		return Broker{}, fmt.Errorf("kafka: admin client: %w", err)
 	}
+	topicDetail := &sarama.TopicDetail{NumPartitions: cfg.Partitions, ReplicationFactor: cfg.ReplicationFactor}
 	ensurer := newTopicEnsurer(func(topic string) error {
-		err := admin.CreateTopic(topic, &sarama.TopicDetail{
-			NumPartitions: cfg.Partitions, ReplicationFactor: cfg.ReplicationFactor,
-		}, false)
+		err := admin.CreateTopic(topic, topicDetail, false)
 		if errors.Is(err, sarama.ErrTopicAlreadyExists) {
 			return nil
 		}
@@ -139,6 +138,8 @@ func NewKafkaBroker(cfg KafkaConfig, logger watermill.LoggerAdapter) (Broker, er
 				Unmarshaler:           kafkaMarshaler,
 				OverwriteSaramaConfig: sc,
 				ConsumerGroup:         group,
+				// Its SubscribeInitialize creates the topic like the ensurer.
+				InitializeTopicDetails: topicDetail,
 			}, logger)
 			if err != nil {
 				return nil, fmt.Errorf("kafka: subscriber for %s: %w", group, err)

@@ -48,8 +48,9 @@ func natsStream(topic string) jetstream.StreamConfig {
 	}
 }
 
-// NewNATSBroker connects to NATS JetStream through watermill-nats/v2's
-// jetstream package.
+// NewNATSBroker connects to NATS JetStream: watermill-nats/v2's jetstream
+// Publisher, and this package's subscriber on durable pull consumers
+// (natsSubscriber; watermill-nats' own can panic when a subscription ends).
 //
 // Traps, and how they are avoided:
 //   - A JetStream publish to a subject no stream captures fails ("no
@@ -61,10 +62,9 @@ func natsStream(topic string) jetstream.StreamConfig {
 //     restarted process would start over (redeliver everything, or miss what
 //     was published while it was down). Here every (consumer group, topic)
 //     gets a durable pull consumer created up front with
-//     CreateOrUpdateConsumer and no closer, so nothing deletes it; processes
-//     of the same group share it, and a restart resumes at its ack floor.
-//   - A subscriber drains and closes its NATS connection on Close: each one
-//     gets its own connection.
+//     CreateOrUpdateConsumer, which nothing deletes; processes of the same
+//     group share it, and a restart resumes at its ack floor.
+//   - Each subscriber has its own connection and closes it on Close.
 func NewNATSBroker(cfg NATSConfig, logger watermill.LoggerAdapter) (Broker, error) {
 	if cfg.URL == "" {
 		return Broker{}, errors.New("nats: URL is required")
@@ -108,7 +108,6 @@ func NewNATSBroker(cfg NATSConfig, logger watermill.LoggerAdapter) (Broker, erro
 		admin.Close()
 		return Broker{}, fmt.Errorf("nats: publisher: %w", err)
 	}
-	quiet := quietLogger{logger} // the jetstream subscriber logs every message at info
 	return Broker{
 		Name:      BrokerNATS,
 		Publisher: ensuringPublisher{Publisher: pub, ensurer: ensurer},
@@ -118,19 +117,14 @@ func NewNATSBroker(cfg NATSConfig, logger watermill.LoggerAdapter) (Broker, erro
 			if err != nil {
 				return nil, err
 			}
-			sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
-				Conn:                nc,
-				Logger:              quiet,
-				AckWaitTimeout:      cfg.AckWait,
-				ConfigureStream:     natsStream,
-				ResourceInitializer: natsDurableConsumer(group, cfg.AckWait),
-				ConsumeOptions:      []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(16)},
-			})
+			js, err := jetstream.New(nc)
 			if err != nil {
 				nc.Close()
-				return nil, fmt.Errorf("nats: subscriber for %s: %w", group, err)
+				return nil, fmt.Errorf("nats: jetstream for %s: %w", group, err)
 			}
-			return ensuringSubscriber{Subscriber: natsSubscriber{sub, closed}, ensurer: ensurer}, nil
+			sub := &natsSubscriber{nc: nc, js: js, group: group, ackWait: cfg.AckWait, logger: logger,
+				closing: make(chan struct{}), connDone: closed}
+			return ensuringSubscriber{Subscriber: sub, ensurer: ensurer}, nil
 		},
 		Ping: func(ctx context.Context) error {
 			_, err := js.AccountInfo(ctx)
@@ -145,57 +139,23 @@ func NewNATSBroker(cfg NATSConfig, logger watermill.LoggerAdapter) (Broker, erro
 }
 
 // natsDurableConsumer creates (or updates) the durable pull consumer of one
-// consumer group on one topic's stream, and returns no closer: the consumer
-// and its ack floor survive the subscriber.
-func natsDurableConsumer(group string, ackWait time.Duration) wmjs.ResourceInitializer {
-	return func(ctx context.Context, js jetstream.JetStream, topic string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
-		stream, err := js.Stream(ctx, natsStream(topic).Name)
-		if err != nil {
-			return nil, nil, fmt.Errorf("stream of topic %s: %w", topic, err)
-		}
-		consumer, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-			Durable:       natsName(group),
-			AckPolicy:     jetstream.AckExplicitPolicy,
-			DeliverPolicy: jetstream.DeliverAllPolicy,
-			AckWait:       ackWait,
-			MaxDeliver:    -1,
-		})
-		if err != nil {
-			return nil, nil, fmt.Errorf("durable consumer %s on %s: %w", group, topic, err)
-		}
-		return consumer, nil, nil
+// consumer group on one topic's stream. Nothing ever deletes it: the
+// consumer and its ack floor survive the subscriber, and the processes of
+// the group share it.
+func natsDurableConsumer(ctx context.Context, js jetstream.JetStream, topic, group string, ackWait time.Duration) (jetstream.Consumer, error) {
+	stream, err := js.Stream(ctx, natsStream(topic).Name)
+	if err != nil {
+		return nil, fmt.Errorf("nats: stream of topic %s: %w", topic, err)
 	}
-}
-
-// quietLogger turns Info into Debug, for libraries that log per message.
-type quietLogger struct{ watermill.LoggerAdapter }
-
-func (l quietLogger) Info(msg string, fields watermill.LogFields) { l.Debug(msg, fields) }
-
-func (l quietLogger) With(fields watermill.LogFields) watermill.LoggerAdapter {
-	return quietLogger{l.LoggerAdapter.With(fields)}
-}
-
-// natsCloseWait bounds how long Close waits for the connection to close.
-const natsCloseWait = 10 * time.Second
-
-// natsSubscriber waits in Close until its connection is closed. The
-// watermill subscriber only starts draining it, so the server could still
-// hand new messages to the old pull request; those the closing subscriber
-// discards unacked come back only after AckWait. Waiting for the close
-// makes a restart resume promptly and in order. (Messages the server had
-// already handed over while draining still wait for AckWait.)
-type natsSubscriber struct {
-	*wmjs.Subscriber
-	closed <-chan struct{}
-}
-
-func (s natsSubscriber) Close() error {
-	err := s.Subscriber.Close()
-	select {
-	case <-s.closed:
-	case <-time.After(natsCloseWait):
-		err = errors.Join(err, errors.New("nats: connection did not close in time"))
+	consumer, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       natsName(group),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckWait:       ackWait,
+		MaxDeliver:    -1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nats: durable consumer %s on %s: %w", group, topic, err)
 	}
-	return err
+	return consumer, nil
 }
