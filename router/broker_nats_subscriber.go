@@ -58,6 +58,7 @@ func (s *natsSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *m
 	out := make(chan *message.Message)
 	stop := make(chan struct{})
 	s.wg.Add(2)
+	ending := make(chan struct{})
 	go func() { // ends the iterator when the subscription ends
 		defer s.wg.Done()
 		select {
@@ -65,7 +66,11 @@ func (s *natsSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *m
 		case <-s.closing:
 		case <-stop:
 		}
-		it.Stop()
+		close(ending)
+		// Drain, not Stop: the messages already pulled into the buffer
+		// come out of Next and are nacked below, so they are redelivered
+		// at once instead of after AckWait.
+		it.Drain()
 	}()
 	go func() {
 		defer s.wg.Done()
@@ -81,22 +86,28 @@ func (s *natsSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *m
 				s.logger.Error("Cannot read from JetStream; retrying", err, fields)
 				continue
 			}
-			if !s.deliver(ctx, jm, out, fields) {
-				return
+			select {
+			case <-ending:
+				_ = jm.Nak() // buffered, never handed over
+				continue
+			default:
 			}
+			// When the subscription ends, deliver nacks its message and
+			// the iterator, drained by then, ends the loop.
+			s.deliver(ctx, jm, out, fields)
 		}
 	}()
 	return out, nil
 }
 
-// deliver hands one message over and settles it; false means the
-// subscription ended.
-func (s *natsSubscriber) deliver(ctx context.Context, jm jetstream.Msg, out chan<- *message.Message, fields watermill.LogFields) bool {
+// deliver hands one message over and settles it: acked or nacked as the
+// handler says, nacked if the subscription ends first.
+func (s *natsSubscriber) deliver(ctx context.Context, jm jetstream.Msg, out chan<- *message.Message, fields watermill.LogFields) {
 	msg, err := unmarshalJS.Unmarshal(jm)
 	if err != nil {
 		s.logger.Error("Undecodable JetStream message, terminated", err, fields)
 		_ = jm.Term() // can never be processed: do not redeliver
-		return true
+		return
 	}
 	msgCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -105,10 +116,10 @@ func (s *natsSubscriber) deliver(ctx context.Context, jm jetstream.Msg, out chan
 	case out <- msg:
 	case <-ctx.Done():
 		_ = jm.Nak()
-		return false
+		return
 	case <-s.closing:
 		_ = jm.Nak()
-		return false
+		return
 	}
 	select {
 	case <-msg.Acked():
@@ -119,12 +130,9 @@ func (s *natsSubscriber) deliver(ctx context.Context, jm jetstream.Msg, out chan
 		_ = jm.Nak()
 	case <-ctx.Done():
 		_ = jm.Nak()
-		return false
 	case <-s.closing:
 		_ = jm.Nak()
-		return false
 	}
-	return true
 }
 
 // Close ends every subscription, then closes the connection and waits for
