@@ -50,7 +50,9 @@ var durableBrokers = []brokerCase{
 		return opened(t, b, err)
 	}, true},
 	{"nats", func(t *testing.T) router.Broker {
-		b, err := router.NewNATSBroker(router.NATSConfig{URL: testenv.NATSURL()}, logger)
+		// A short AckWait: messages the server had sent to a subscription
+		// that ended come back after it (handlers here take milliseconds).
+		b, err := router.NewNATSBroker(router.NATSConfig{URL: testenv.NATSURL(), AckWait: 5 * time.Second}, logger)
 		return opened(t, b, err)
 	}, true},
 	{"amqp", func(t *testing.T) router.Broker {
