@@ -113,6 +113,11 @@ func New(cfg Config) (*message.Router, error) {
 		if err != nil {
 			return nil, fmt.Errorf("router: subscriber for %s: %w", rt.name, err)
 		}
+		// Before the forwarder can publish: on AMQP a message published
+		// before the group's queue is bound is dropped.
+		if err := initializeSubscription(sub, rt.topic); err != nil {
+			return nil, fmt.Errorf("router: initialize subscription of %s: %w", rt.name, err)
+		}
 		r.AddConsumerHandler(rt.name, rt.topic, sub, rt.handler)
 	}
 

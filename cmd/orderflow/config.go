@@ -42,6 +42,8 @@ type Config struct {
 	// DuplicateMessagesForTests delivers every message twice to every
 	// handler. Test-only: it has no flag, on purpose.
 	DuplicateMessagesForTests bool
+	BrokerConfig
+	OutboxCleanupConfig
 }
 
 // Embedded reports whether the service runs on SQLite in DataDir.
@@ -76,6 +78,8 @@ func (c *Config) setDefaults() {
 	c.Reliability.setDefaults()
 	c.HTTP.setDefaults()
 	c.setCheckoutDefaults()
+	c.BrokerConfig.setDefaults(c.Embedded())
+	c.OutboxCleanupConfig.setDefaults()
 }
 
 // Validate reports every bad setting at once.
@@ -90,7 +94,8 @@ func (c Config) Validate() error {
 	if c.PostgresURL != "" && !strings.HasPrefix(c.PostgresURL, "postgres://") && !strings.HasPrefix(c.PostgresURL, "postgresql://") {
 		errs = append(errs, errors.New("--postgres-url must be a postgres:// URL"))
 	}
-	for name, d := range map[string]time.Duration{"--shutdown-timeout": c.ShutdownTimeout, "--read-wait": c.ReadWait, "--poll-interval": c.PollInterval} {
+	for name, d := range map[string]time.Duration{"--shutdown-timeout": c.ShutdownTimeout, "--read-wait": c.ReadWait, "--poll-interval": c.PollInterval,
+		"--outbox-retention": c.OutboxRetention, "--outbox-cleanup-interval": c.OutboxCleanupInterval} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))
 		}
@@ -101,6 +106,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.Reliability.Validate(), c.HTTP.Validate())
 	errs = append(errs, c.validateCheckout())
+	errs = append(errs, c.BrokerConfig.validate(c.Embedded()))
 	return errors.Join(errs...)
 }
 
@@ -147,6 +153,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet, serve bool) {
 	dur(&c.SandboxLateAfter, "payment-sandbox-late-after", def.SandboxLateAfter, "when the sandbox answers tok_timeout (0: twice the checkout deadline)")
 	str(&c.WebhookURL, "webhook-url", "", "when set, every notification (order confirmed, cancelled, shipped) is also POSTed here, retried with backoff")
 	str(&c.WebhookSecret, "webhook-secret", "", "HMAC-SHA256 key of the webhook's Orderflow-Signature header; required with --webhook-url")
+	c.bindBrokerFlags(fs, str)
+	c.OutboxCleanupConfig.bindFlags(fs)
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", envOr("auto-migrate", "true") == "true",
 		"apply database migrations at start (env "+envName("auto-migrate")+")")
 	c.TopologyConfig.bindFlags(fs)

@@ -42,8 +42,11 @@ func startMain(t testing.TB, cfg Config) (*Main, string) {
 	cfg.PollInterval = 20 * time.Millisecond
 	cfg.ShutdownTimeout = 10 * time.Second
 	m := NewMain(cfg)
-	if os.Getenv("ORDERFLOW_TEST_LOG") == "" {
+	switch os.Getenv("ORDERFLOW_TEST_LOG") {
+	case "":
 		m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	case "debug":
+		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

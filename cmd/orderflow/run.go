@@ -35,6 +35,8 @@ type Main struct {
 	closeCache func() error
 	// stopScanner stops the checkout deadline scanner (nil before Run).
 	stopScanner func()
+	// stopCleanup stops the outbox cleaner (outbox_cleanup.go).
+	stopCleanup func()
 }
 
 // NewMain returns a Main with cfg's defaults applied.
@@ -58,6 +60,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.stack = st
+	if st.broker.Name == router.BrokerMemory {
+		m.Logger.Warn("the memory broker is for development only: one process, and messages the outbox already handed over exist only in this process")
+	}
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -136,6 +141,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.runScanner(func(ctx context.Context) {
 		msghandlers.ScanDeadlines(ctx, application.Checkout, m.Config.DeadlineScanInterval, m.Logger)
 	})
+	if err := m.startOutboxCleanup(); err != nil {
+		return err
+	}
 
 	m.listener, err = net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
@@ -154,6 +162,8 @@ func (m *Main) Run(ctx context.Context) error {
 			PoisonRequeue:  st.requeue,
 			APIKeys:        apiKeys,
 			KeyReads:       m.Config.HTTP.AuthReads,
+			Store:          storeName(m.Config),
+			Broker:         st.broker.Name,
 		}),
 		ReadHeaderTimeout: m.Config.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       m.Config.HTTP.ReadTimeout,
@@ -234,6 +244,9 @@ func (m *Main) Close() error {
 				errs = append(errs, errors.New("router did not stop in time"))
 			}
 		}
+	}
+	if m.stopCleanup != nil {
+		m.stopCleanup()
 	}
 	if m.stopScanner != nil {
 		m.stopScanner()

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -13,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/orderflow/orderflow/adapters/postgres"
 	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
 	pgmigrations "github.com/orderflow/orderflow/migrations/postgres"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
@@ -35,6 +38,9 @@ type stack struct {
 	poison      ports.PoisonStore
 	inbox       ports.DedupStore
 	idempotency ports.IdempotencyStore
+	// cleanOutbox deletes outbox rows the forwarder has acked (see
+	// router.OutboxCleanupConfig.Delete).
+	cleanOutbox func(ctx context.Context, retention time.Duration, limit int) (int64, error)
 	ping        func(ctx context.Context) error
 	close       func() error
 }
@@ -89,7 +95,9 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 		return nil, fmt.Errorf("embedded store in %s: %w", cfg.DataDir, err)
 	}
 	st := &stack{ping: db.PingContext, close: db.Close}
-	if st.broker, err = router.NewSQLiteBroker(ctx, db, cfg.PollInterval, logger); err != nil {
+	if err := st.openBroker(cfg, func() (router.Broker, error) {
+		return router.NewSQLiteBroker(ctx, db, cfg.PollInterval, logger)
+	}, logger); err != nil {
 		return st, err
 	}
 	outboxTopic, topic := eventStoreTopics()
@@ -103,6 +111,9 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 	st.poison, st.inbox, st.idempotency = sqlite.NewPoisonStore(db), sqlite.NewInbox(db), sqlite.NewIdempotencyStore(db)
 	st.checkouts = sqlite.NewCheckoutStore(db)
 	st.notifications = sqlite.NewNotificationStore(db)
+	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
+		return sqlitepubsub.DeleteAcked(ctx, db, outboxTopic, router.ConsumerGroupForwarder, retention, limit)
+	}
 	st.outbox, err = router.SQLiteSubscriber(db, router.ConsumerGroupForwarder, cfg.PollInterval, logger)
 	return st, err
 }
@@ -141,7 +152,12 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 	if err != nil {
 		return st, err
 	}
-	if st.broker, err = router.NewPostgresBroker(brokerPool, cfg.PollInterval, wlog); err != nil {
+	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
+		return postgres.DeleteForwardedOutbox(ctx, pool, outboxTopic, router.ConsumerGroupForwarder, retention, limit)
+	}
+	if err := st.openBroker(cfg, func() (router.Broker, error) {
+		return router.NewPostgresBroker(brokerPool, cfg.PollInterval, wlog)
+	}, wlog); err != nil {
 		return st, err
 	}
 	st.outbox, err = router.PostgresSubscriber(pool, router.ConsumerGroupForwarder, cfg.PollInterval, wlog)
@@ -163,4 +179,16 @@ func newPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 		pc.MaxConns = minPoolConns
 	}
 	return pgxpool.NewWithConfig(ctx, pc)
+}
+
+// openBroker opens cfg's broker and makes close release it before the store.
+func (st *stack) openBroker(cfg Config, builtin func() (router.Broker, error), logger watermill.LoggerAdapter) error {
+	b, err := openBroker(cfg.BrokerConfig, builtin, logger)
+	if err != nil {
+		return fmt.Errorf("broker %s: %w", cfg.Broker, err)
+	}
+	st.broker = b
+	closeStore := st.close
+	st.close = func() error { return errors.Join(b.Shutdown(), closeStore()) }
+	return nil
 }

@@ -26,7 +26,7 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) error {
 			return apperr.Wrap(apperr.Unavailable, err, "not ready: %s", msg)
 		}
 	}
-	return writeJSON(w, http.StatusOK, status{Status: "ready"})
+	return writeJSON(w, http.StatusOK, status{Status: "ready", Store: s.store, Broker: s.broker})
 }
 
 // serveMetrics serves Config.Metrics, or 404 when there is none.

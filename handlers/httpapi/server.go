@@ -24,6 +24,9 @@ type Config struct {
 	// Ready reports whether the service can take traffic; /readyz answers
 	// 503 with the error's message when it fails. Nil: always ready.
 	Ready func(ctx context.Context) error
+	// Store and Broker name the event store and the broker in /readyz's
+	// answer (e.g. "postgres", "kafka"). Optional.
+	Store, Broker string
 	// Metrics is served at /metrics. Nil: /metrics is 404.
 	Metrics http.Handler
 	// Logger receives one line per request and every 5xx cause. Default slog.Default().
@@ -80,6 +83,8 @@ type server struct {
 	poisonRequeue  func(ctx context.Context, id string) (ports.PoisonedMessage, error)
 	apiKeys        [][sha256.Size]byte
 	keyReads       bool
+	store          string
+	broker         string
 }
 
 // handler is the http.Handler NewHandler returns: the router inside the
@@ -99,7 +104,8 @@ func NewHandler(application app.Application, cfg Config) http.Handler {
 		opsOnly:     cfg.OpsOnly,
 		idempotency: cfg.Idempotency, idempotencyTTL: cfg.IdempotencyTTL,
 		poison: cfg.Poison, poisonRequeue: cfg.PoisonRequeue,
-		apiKeys: hashKeys(cfg.APIKeys), keyReads: cfg.KeyReads}
+		apiKeys: hashKeys(cfg.APIKeys), keyReads: cfg.KeyReads,
+		store: cfg.Store, broker: cfg.Broker}
 	router := s.routes()
 	return handler{
 		Handler: correlate(s.logRequests(s.recoverPanics(s.authenticate(router)))),

@@ -131,4 +131,7 @@ func eventsOf(events []ports.RecordedEvent) []eventJSON {
 // status is the body of /healthz and /readyz.
 type status struct {
 	Status string `json:"status"`
+	// Store and Broker name the backends on /readyz.
+	Store  string `json:"store,omitempty"`
+	Broker string `json:"broker,omitempty"`
 }

@@ -3,26 +3,11 @@ package testenv
 import (
 	"context"
 	"crypto/rand"
-	"os"
 	"strings"
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
 )
-
-// EnvRedisURL names the variable holding the URL of the test Redis.
-const EnvRedisURL = "ORDERFLOW_TEST_REDIS_URL"
-
-// DefaultRedisURL is used when EnvRedisURL is unset.
-const DefaultRedisURL = "redis://127.0.0.1:6379/0"
-
-// RedisURL returns the test Redis URL from EnvRedisURL or the default.
-func RedisURL() string {
-	if u := os.Getenv(EnvRedisURL); u != "" {
-		return u
-	}
-	return DefaultRedisURL
-}
 
 // RedisKeyPrefix returns a key prefix no other test uses, after checking
 // that the test Redis answers (an unreachable server fails the test). Every

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/orderflow/orderflow/adapters/postgres"
+	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/router"
+)
+
+// TestOutboxIsCleanedUpAfterForwarding: with a tiny retention, the outbox
+// empties once its rows reached the read model through the broker.
+func TestOutboxIsCleanedUpAfterForwarding(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			cfg := s.config(t)
+			cfg.OutboxRetention = time.Nanosecond
+			cfg.OutboxCleanupInterval = 20 * time.Millisecond
+			_, base := startMain(t, cfg)
+			outboxRows := outboxCounter(t, cfg)
+
+			var placed orderBody
+			do(t, "POST", base+"/v1/orders", newOrder("cust-cleanup")).json(t, &placed)
+			expectStatus(t, do(t, "POST", base+"/v1/orders/"+placed.OrderID+"/confirm", nil), http.StatusOK)
+			r := do(t, "GET", base+"/v1/orders/"+placed.OrderID+"?min_version=2", nil)
+			expectStatus(t, r, http.StatusOK)
+			if r.header.Get("Orderflow-Stale") != "" {
+				t.Fatalf("read model did not reach version 2: %s", r.body)
+			}
+			waitFor(t, 10*time.Second, "the outbox to be cleaned up", func() bool { return outboxRows() == 0 })
+		})
+	}
+}
+
+// outboxCounter counts the outbox rows in cfg's store.
+func outboxCounter(t *testing.T, cfg Config) func() int {
+	var query func(dst *int) error
+	if cfg.Embedded() {
+		db, err := sqlite.Open(t.Context(), sqlitePath(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		query = func(dst *int) error {
+			return db.QueryRowContext(t.Context(), `SELECT count(*) FROM pubsub_messages WHERE topic = ?`, router.OutboxTopic).Scan(dst)
+		}
+	} else {
+		conn, err := pgx.Connect(t.Context(), cfg.PostgresURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close(t.Context()) })
+		query = func(dst *int) error {
+			return conn.QueryRow(t.Context(), `SELECT count(*) FROM `+postgres.OutboxSchema.MessagesTable(router.OutboxTopic)).Scan(dst)
+		}
+	}
+	return func() int {
+		var n int
+		if err := query(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+}
