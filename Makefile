@@ -20,8 +20,8 @@ test: ## the whole suite, as CI runs it (needs the local PostgreSQL)
 test-fault: ## the fault tests only (SIGKILL, bad messages, conflicting commands); figures in README.md
 	$(GO) test -race -count=1 -timeout 10m -run '^TestFault' -v ./cmd/orderflow/ | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|FAULT '
 
-test-unit: ## domain and application tests only: no servers needed
-	$(GO) test -race -count=1 ./app/... ./internal/archtest/ ./handlers/httpapi/
+test-unit: ## domain, HTTP-mapping and layering tests: no servers needed (app/ use cases run against the stores in `make test`)
+	$(GO) test -race -count=1 ./app/domain/... ./app/upcast/ ./internal/archtest/ ./handlers/httpapi/
 
 migrate: ## apply migrations (embedded store, or Postgres with PG_URL=...)
 	$(GO) run ./cmd/orderflow migrate $(if $(POSTGRES),--postgres-url '$(PG_URL)')
