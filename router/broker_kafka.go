@@ -149,7 +149,8 @@ func NewKafkaBroker(cfg KafkaConfig, logger watermill.LoggerAdapter) (Broker, er
 		Ping: func(ctx context.Context) error {
 			return withContext(ctx, func() error { _, _, err := admin.DescribeCluster(); return err })
 		},
-		Close: func() error { return errors.Join(pub.Close(), admin.Close()) },
+		Replay: KafkaReplaySource{Config: cfg},
+		Close:  func() error { return errors.Join(pub.Close(), admin.Close()) },
 	}, nil
 }
 

@@ -28,7 +28,21 @@ func (b Broker) WithNamespace(namespace string) Broker {
 		}
 		return namespacedSubscriber{sub: s, prefix: namespace}, nil
 	}
+	if b.Replay != nil {
+		b.Replay = namespacedReplay{src: b.Replay, prefix: namespace}
+	}
 	return b
+}
+
+// namespacedReplay reads the prefixed topic, so replay-topic takes the
+// documented topic names whatever the namespace.
+type namespacedReplay struct {
+	src    ReplaySource
+	prefix string
+}
+
+func (r namespacedReplay) Read(ctx context.Context, topic string, from ReplayFrom, fn func(StoredMessage) error) error {
+	return r.src.Read(ctx, r.prefix+topic, from, fn)
 }
 
 type namespacedPublisher struct {
