@@ -33,12 +33,9 @@ type StoredMessage struct {
 // error and returns it.
 //
 // The SQL brokers read their message tables directly (PostgresReplaySource,
-// SQLiteReplaySource). A partitioned broker plugs in the same way: Kafka's
-// source would join a fresh, uniquely named consumer group, seek every
-// partition to the offset (or, with Since, to the first offset at that
-// timestamp, kadm ListOffsetsAfterMilli), read up to the high watermarks it
-// saw at the start, and leave the group; offsets are then per partition, so
-// Offset applies to each.
+// SQLiteReplaySource). KafkaReplaySource reads partitions one after another
+// with no consumer group; its offsets are per partition, so Offset applies
+// to each (and is where each partition starts, Kafka counting from 0).
 type ReplaySource interface {
 	Read(ctx context.Context, topic string, from ReplayFrom, fn func(StoredMessage) error) error
 }

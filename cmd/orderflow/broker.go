@@ -126,7 +126,7 @@ func openBroker(cfg BrokerConfig, builtin func() (router.Broker, error), logger 
 	return b.WithNamespace(cfg.Namespace), nil
 }
 
-// bindBrokerFlags declares the broker flags (serve only).
+// bindBrokerFlags declares the broker flags (serve and replay-topic).
 func (c *BrokerConfig) bindBrokerFlags(fs *flag.FlagSet, str func(p *string, name, value, usage string)) {
 	var def BrokerConfig
 	def.setDefaults(false)

@@ -33,9 +33,13 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	fs := flag.NewFlagSet("orderflow replay-topic", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.bindFlags(fs, false)
+	// The broker to read: the same flags (and environment) as serve.
+	c.bindBrokerFlags(fs, func(p *string, name, value, usage string) {
+		fs.StringVar(p, name, envOr(name, value), usage+" (env "+envName(name)+")")
+	})
 	fs.StringVar(&topic, "topic", "", "the broker topic to replay, e.g. "+router.EventTopic("order")+" or "+router.PoisonTopic)
 	fs.StringVar(&handler, "handler", "", "the handler to replay it through, e.g. "+router.HandlerOrderSummary)
-	fs.Int64Var(&fromOffset, "from-offset", 0, "replay the messages after this offset (0: from the first)")
+	fs.Int64Var(&fromOffset, "from-offset", 0, "replay the messages after this offset (0: from the first); on Kafka, from this offset of every partition")
 	fs.StringVar(&since, "since", "", "replay the messages created at or after this RFC 3339 time")
 	fs.BoolVar(&dryRun, "dry-run", false, "print what would be replayed, handle nothing")
 	if err := fs.Parse(args); err != nil {
