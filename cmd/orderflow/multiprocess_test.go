@@ -17,8 +17,7 @@ import (
 )
 
 // EnvTestBroker chooses the broker of the multi-process test (default
-// postgres; kafka runs one devkafka broker, but the load stalls after the
-// SIGKILL there: to be fixed, then made the default). Each name maps to the environment that points the processes at
+// kafka: one devkafka broker shared by the processes). Each name maps to the environment that points the processes at
 // it; a broker that needs a server of its own starts it here.
 const EnvTestBroker = "ORDERFLOW_TEST_BROKER"
 
@@ -101,7 +100,7 @@ func startDevKafka(t *testing.T) string {
 func TestMultiProcessSurvivesSIGKILL(t *testing.T) {
 	broker := os.Getenv(EnvTestBroker)
 	if broker == "" {
-		broker = "postgres"
+		broker = "kafka"
 	}
 	brokerEnv, ok := multiProcessBrokers[broker]
 	if !ok {
