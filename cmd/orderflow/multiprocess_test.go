@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
-	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,26 +17,90 @@ import (
 )
 
 // EnvTestBroker chooses the broker of the multi-process test (default
-// postgres). Each name maps to the environment that points the processes
-// at it; a broker that needs a server of its own starts it here.
+// kafka: one devkafka broker shared by the processes). Each name maps to the environment that points the processes at
+// it; a broker that needs a server of its own starts it here.
 const EnvTestBroker = "ORDERFLOW_TEST_BROKER"
 
+// EnvTestRoles overrides the role mixes of the multi-process test,
+// separated by ";" (for example "api,forwarder,saga;api,projections,saga;all").
+// The last process is the one killed.
+const EnvTestRoles = "ORDERFLOW_TEST_ROLES"
+
 var multiProcessBrokers = map[string]func(t *testing.T) []string{
+	"kafka": func(t *testing.T) []string {
+		return []string{"ORDERFLOW_BROKER=kafka", "ORDERFLOW_KAFKA_BROKERS=" + startDevKafka(t), "ORDERFLOW_KAFKA_PARTITIONS=3"}
+	},
 	"postgres": func(*testing.T) []string { return []string{"ORDERFLOW_BROKER=postgres"} },
 }
 
-// TestMultiProcessSurvivesSIGKILL runs three orderflow processes on one
-// Postgres schema, with the Redis read cache, each with a different mix of
-// roles. Under a bounded load spread over their APIs, the process that runs
-// every role is killed with SIGKILL; the others take over its forwarding and
-// projecting; later it is restarted. Then every accepted order must be in
-// the read model exactly once, at the state its acknowledged commands made,
-// with an event stream free of duplicates whose length is the read model's
-// version, through every process's API and cache.
+// buildDevKafka builds the cmd/devkafka binary once per test run.
+var buildDevKafka = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "devkafka-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "devkafka")
+	out, err := exec.Command("go", "build", "-o", bin, "../devkafka").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build devkafka: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// startDevKafka runs the devkafka binary on a free loopback port until the
+// test ends (after the processes started later, cleanups being LIFO) and
+// returns the address it printed.
+func startDevKafka(t *testing.T) string {
+	t.Helper()
+	bin, err := buildDevKafka()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--partitions", "3")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("devkafka: %v", err)
+		}
+	})
+	addr := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		addr <- strings.TrimSpace(line)
+	}()
+	select {
+	case a := <-addr:
+		if a == "" {
+			t.Fatal("devkafka printed no address")
+		}
+		return a
+	case <-time.After(30 * time.Second):
+		t.Fatal("devkafka printed no address within 30s")
+		return ""
+	}
+}
+
+// TestMultiProcessSurvivesSIGKILL runs one devkafka broker, Postgres, the
+// Redis read cache and three orderflow processes, with role mixes that run
+// the checkout saga in one of them and every other role in two. Under a
+// bounded load spread over their APIs (orders only placed, cancelled by the
+// client, or shipped and delivered once checkout confirmed them) the process
+// that runs no saga is killed with SIGKILL and restarted while the load
+// goes on. Then every accepted order must be in the read model exactly once
+// in its final state, no effect may have happened twice (events, payment
+// authorizations, stock), and the stock must add up.
 func TestMultiProcessSurvivesSIGKILL(t *testing.T) {
 	broker := os.Getenv(EnvTestBroker)
 	if broker == "" {
-		broker = "postgres"
+		broker = "kafka"
 	}
 	brokerEnv, ok := multiProcessBrokers[broker]
 	if !ok {
@@ -48,167 +115,99 @@ func TestMultiProcessSurvivesSIGKILL(t *testing.T) {
 		"ORDERFLOW_CACHE_REDIS_URL=" + testenv.RedisURL(),
 		"ORDERFLOW_CACHE_KEY_PREFIX=" + testenv.RedisKeyPrefix(t),
 	}, brokerEnv(t)...)
-	roles := []string{"api,forwarder", "api,projections", rolesWithoutSaga}
-	const victim = 2
+	// The checkout saga runs in one process, which stays up: the payment
+	// sandbox keeps authorizations in the memory of the process that made
+	// them, and the saga's topics have a consumer group each, so with the
+	// saga in several processes one checkout's capture or void can run where
+	// its authorization is unknown (ports.ErrUnknownAuthorization). Until the
+	// provider is shared, EnvTestRoles runs other mixes (the victim is last).
+	roles := []string{"api,forwarder,saga", "api,projections", rolesWithoutSaga}
+	if r := os.Getenv(EnvTestRoles); r != "" {
+		roles = strings.Split(r, ";")
+	}
+	victim := len(roles) - 1
 	envs := make([][]string, len(roles))
 	procs := make([]*process, len(roles))
 	c := &cluster{bases: make([]string, len(roles)), up: make([]bool, len(roles))}
+	// Registered before the processes start, so it runs after they stopped.
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, p := range procs {
+				if p == nil {
+					continue
+				}
+				out := p.out.String()
+				t.Logf("process %d (%s) output, last 3000 bytes:\n%s", i, roles[i], out[max(0, len(out)-3000):])
+			}
+		}
+	})
 	for i, r := range roles {
 		addr := freeAddr(t)
 		envs[i] = append([]string{"ORDERFLOW_HTTP_ADDR=" + addr, "ORDERFLOW_ROLES=" + r}, shared...)
 		c.bases[i] = "http://" + addr
-		// One at a time: the first creates the broker's tables.
+		// One at a time: the first creates the tables.
 		procs[i] = startProcess(t, bin, envs[i])
 		waitReady(t, c.bases[i], procs[i])
 		c.setUp(i, true)
 	}
+	for _, sku := range skus {
+		setStock(t, c.bases[0], sku.name, initialStock)
+	}
 
-	const total, workers, killAt = 300, 6, 100
+	const total, workers, killAt, restartAt = 240, 8, 60, 150
 	customer := "multi-" + uuid.NewString()
-	var killed time.Time
+	killedCh := make(chan time.Time, 1)
 	start := time.Now()
-	res := runLoad(c, customer, total, workers, func(n int) {
-		if n == killAt {
-			c.setUp(victim, false)
-			killed = time.Now()
-			_ = procs[victim].cmd.Process.Signal(syscall.SIGKILL)
+	res := &loadResult{}
+	loadDone := make(chan struct{})
+	go func() {
+		defer close(loadDone)
+		runLoad(c, res, customer, total, workers, func(n int) {
+			if n == killAt {
+				c.setUp(victim, false)
+				_ = procs[victim].cmd.Process.Signal(syscall.SIGKILL)
+				killedCh <- time.Now()
+			}
+		})
+	}()
+	var killed, restarted time.Time
+	select {
+	case killed = <-killedCh:
+	case <-loadDone:
+		t.Fatalf("only %d orders accepted, the kill never happened", res.count())
+	}
+	<-procs[victim].done
+	// Restart while the load goes on, once it is well past the kill.
+	waitFor(t, 90*time.Second, fmt.Sprintf("%d accepted orders, the load to go on after the kill", restartAt), func() bool {
+		select {
+		case <-loadDone:
+			return true
+		default:
+			if n := res.count(); n >= restartAt {
+				return true
+			}
+			return false
 		}
 	})
-	if killed.IsZero() {
-		t.Fatalf("only %d orders accepted, the kill never happened", len(res.accepted))
-	}
-	loadEnded := time.Now()
-	<-procs[victim].done
-
-	// The survivors finish the victim's work.
-	for i, o := range res.accepted {
-		if o.refused != "" {
-			t.Fatalf("order %s: unexpected answer %s", o.id, o.refused)
-		}
-		converge(t, c.pick(i), o)
-	}
-	recovered := time.Since(loadEnded)
-
-	restarted := time.Now()
+	restarted = time.Now()
 	procs[victim] = startProcess(t, bin, envs[victim])
 	waitReady(t, c.bases[victim], procs[victim])
 	c.setUp(victim, true)
 	restartReady := time.Since(restarted)
+	<-loadDone
+	loadEnded := time.Now()
 
-	// Every process's API, the restarted one's included, answers the same.
-	lost, dups := 0, 0
-	for _, o := range res.accepted {
-		var isLost, isDup bool
-		for _, base := range c.bases {
-			ck := checkOrder(t, base, o)
-			isLost, isDup = isLost || ck.lost > 0, isDup || ck.dups > 0
-		}
-		lost, dups = lost+btoi(isLost), dups+btoi(isDup)
-	}
-	seen := listAll(t, c.bases[victim], customer)
-	for _, o := range res.accepted {
-		switch seen[o.id] {
-		case 0:
-			lost++
-		case 1:
-		default:
-			dups++
-		}
-	}
-	committedWithoutReply := len(seen) - len(res.accepted)
-	uncertain := 0
-	for _, o := range res.accepted {
-		if o.uncertain {
-			uncertain++
-		}
-	}
-	t.Logf("broker %s, roles %q, killed %q after %d accepted orders: accepted %d, lost %d, duplicates %d; "+
-		"commands acknowledged %d, replies lost %d (orders in doubt %d); places without reply %d (committed %d); "+
-		"load %s, kill at %s; read model complete %s after the load ended; restarted process ready in %s",
-		broker, roles, roles[victim], killAt, len(res.accepted), lost, dups,
-		res.commandsOK, res.commandsUnknown, uncertain, res.placeLost, committedWithoutReply,
-		loadEnded.Sub(start).Round(time.Millisecond), killed.Sub(start).Round(time.Millisecond), recovered.Round(time.Millisecond), restartReady.Round(time.Millisecond))
-	if lost != 0 || dups != 0 || committedWithoutReply < 0 || int64(committedWithoutReply) > res.placeLost {
+	f := verifyCluster(t, c, customer, res)
+	t.Logf("broker %s, roles %q, %q SIGKILLed after %d accepted orders (at %s), restarted at %s (ready in %s); load of %d orders took %s",
+		broker, roles, roles[victim], killAt, killed.Sub(start).Round(time.Millisecond),
+		restarted.Sub(start).Round(time.Millisecond), restartReady.Round(time.Millisecond),
+		total, loadEnded.Sub(start).Round(time.Millisecond))
+	t.Logf("accepted %d (%v); commands acknowledged %d, in doubt %d, requests retried %d, places without reply %d (committed anyway %d)",
+		len(res.accepted), f.plans, res.commandsOK.Load(), res.commandsUnknown.Load(), res.retried.Load(), res.placeLost.Load(), f.unreplied)
+	t.Logf("final states %v; lost %d, duplicated %d, wrong state %d, effects twice %d; read model and checkouts settled %s after the load",
+		f.states, f.lost, f.dups, f.wrong, f.twice, f.settled.Round(time.Millisecond))
+	t.Logf("stock %s", f.stock)
+	if f.lost != 0 || f.dups != 0 || f.wrong != 0 || f.twice != 0 || f.unreplied < 0 || int64(f.unreplied) > res.placeLost.Load() {
 		t.Fatal("the kill broke the guarantees")
 	}
-}
-
-// converge waits until the read model behind base holds o at the version of
-// its event stream.
-func converge(t *testing.T, base string, o *plannedOrder) {
-	t.Helper()
-	waitFor(t, 60*time.Second, "order "+o.id+" in the read model", func() bool {
-		events := orderEvents(t, base, o.id)
-		got, r := getOrder(t, fmt.Sprintf("%s/v1/orders/%s?min_version=%d", base, o.id, len(events)))
-		return r.status == http.StatusOK && got.Version == int64(len(events)) && len(events) >= int(o.wantVersion())
-	})
-}
-
-type eventRow struct {
-	EventID string `json:"event_id"`
-	Type    string `json:"type"`
-	Version int64  `json:"version"`
-}
-
-func orderEvents(t *testing.T, base, id string) []eventRow {
-	t.Helper()
-	var events []eventRow
-	r := do(t, "GET", base+"/v1/orders/"+id+"/events", nil)
-	expectStatus(t, r, http.StatusOK)
-	r.json(t, &events)
-	return events
-}
-
-type orderCheck struct{ lost, dups int }
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// checkOrder compares o's stream, read model row and cached row through
-// base, reporting each discrepancy and counting what was lost or happened
-// twice.
-func checkOrder(t *testing.T, base string, o *plannedOrder) orderCheck {
-	t.Helper()
-	var c orderCheck
-	fail := func(format string, args ...any) {
-		t.Errorf("order %s via %s: "+format, append([]any{o.id, base}, args...)...)
-	}
-	events := orderEvents(t, base, o.id)
-	ids := map[string]bool{}
-	for i, e := range events {
-		if ids[e.EventID] || e.Version != int64(i+1) {
-			c.dups++
-			fail("event %d is %+v (duplicate or out of sequence)", i+1, e)
-		}
-		ids[e.EventID] = true
-	}
-	n := int64(len(events))
-	switch {
-	case n < o.wantVersion():
-		c.lost++
-		fail("%d events, but %d commands were acknowledged", n, o.wantVersion())
-	case n > o.wantVersion()+1 || (n > o.wantVersion() && !o.uncertain):
-		c.dups++
-		fail("%d events for %d acknowledged commands (in doubt: %v)", n, o.wantVersion(), o.uncertain)
-	}
-	if n == 0 {
-		return c
-	}
-	last := events[n-1].Type // order.<status>.v<N>
-	wantStatus := strings.TrimPrefix(last, "order.")
-	wantStatus = wantStatus[:strings.LastIndex(wantStatus, ".v")]
-	if n == o.wantVersion() && wantStatus != o.wantStatus() {
-		fail("last event %s, want status %s", last, o.wantStatus())
-	}
-	// The plain read may come from the cache: it must be as new as the store.
-	got, r := getOrder(t, base+"/v1/orders/"+o.id)
-	if r.status != http.StatusOK || got.Version != n || got.Status != wantStatus {
-		c.lost++
-		fail("read model/cache answers %d v%d %q, stream is at v%d %q", r.status, got.Version, got.Status, n, wantStatus)
-	}
-	return c
 }
