@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/orderflow/orderflow/adapters/paymentbreaker"
 	"github.com/orderflow/orderflow/adapters/paymentsandbox"
 	"github.com/orderflow/orderflow/adapters/webhook"
 	"github.com/orderflow/orderflow/app/saga"
 	"github.com/orderflow/orderflow/ports"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // FaultKillAtEnv names the TEST-ONLY crash injection: when set to a saga
@@ -31,6 +35,12 @@ func (c *Config) setCheckoutDefaults() {
 	if c.PaymentGateway == "" {
 		c.PaymentGateway = "sandbox"
 	}
+	if c.PaymentBreakerFailures == 0 {
+		c.PaymentBreakerFailures = 5
+	}
+	if c.PaymentBreakerOpenFor == 0 {
+		c.PaymentBreakerOpenFor = 30 * time.Second
+	}
 }
 
 func (c Config) validateCheckout() error {
@@ -41,6 +51,8 @@ func (c Config) validateCheckout() error {
 		return fmt.Errorf("--checkout-deadline and --deadline-scan-interval must be positive")
 	case c.SandboxLatency < 0 || c.SandboxLateAfter < 0:
 		return fmt.Errorf("--payment-sandbox-latency and --payment-sandbox-late-after must not be negative")
+	case c.PaymentBreakerFailures < 1 || c.PaymentBreakerOpenFor <= 0:
+		return fmt.Errorf("--payment-breaker-failures must be at least 1 and --payment-breaker-open-for positive")
 	case c.WebhookURL != "" && c.WebhookSecret == "":
 		return fmt.Errorf("--webhook-secret is required with --webhook-url")
 	}
@@ -59,13 +71,30 @@ func notifiers(c Config) ([]ports.Notifier, error) {
 	return []ports.Notifier{n}, nil
 }
 
-// paymentGateway returns the configured provider.
-func paymentGateway(c Config) ports.PaymentGateway {
+// paymentGateway returns the configured provider behind its circuit
+// breaker, whose metrics go to reg.
+func paymentGateway(c Config, reg prometheus.Registerer) (ports.PaymentGateway, error) {
 	late := c.SandboxLateAfter
 	if late == 0 {
 		late = 2 * c.CheckoutDeadline
 	}
-	return paymentsandbox.New(paymentsandbox.Config{Latency: c.SandboxLatency, LateAfter: late})
+	provider := paymentsandbox.New(paymentsandbox.Config{Latency: c.SandboxLatency, LateAfter: late})
+	return paymentbreaker.New(paymentbreaker.Config{Name: c.PaymentGateway, Failures: c.PaymentBreakerFailures,
+		OpenFor: c.PaymentBreakerOpenFor, Registerer: reg}, provider)
+}
+
+// bindBreakerFlags binds the payment circuit breaker's flags.
+func (c *Config) bindBreakerFlags(fs *flag.FlagSet, dur func(*time.Duration, string, time.Duration, string)) {
+	def := Config{}
+	def.setCheckoutDefaults()
+	failures := def.PaymentBreakerFailures
+	if v, err := strconv.Atoi(envOr("payment-breaker-failures", "")); err == nil {
+		failures = v
+	}
+	fs.IntVar(&c.PaymentBreakerFailures, "payment-breaker-failures", failures,
+		"consecutive payment provider failures (timeouts, provider unavailable; never declines) that open its circuit breaker (env "+envName("payment-breaker-failures")+")")
+	dur(&c.PaymentBreakerOpenFor, "payment-breaker-open-for", def.PaymentBreakerOpenFor,
+		"how long the open payment circuit breaker fails calls fast before it lets one probe through")
 }
 
 // sagaConfig is the saga's configuration, with the test-only crash

@@ -39,6 +39,10 @@ type Config struct {
 	SandboxLateAfter     time.Duration
 	WebhookURL           string
 	WebhookSecret        string
+
+	// The payment circuit breaker (see checkout.go).
+	PaymentBreakerFailures int
+	PaymentBreakerOpenFor  time.Duration
 	// DuplicateMessagesForTests delivers every message twice to every
 	// handler. Test-only: it has no flag, on purpose.
 	DuplicateMessagesForTests bool
@@ -150,6 +154,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, serve bool) {
 	dur(&c.DeadlineScanInterval, "deadline-scan-interval", def.DeadlineScanInterval, "how often the persisted checkout deadlines are scanned")
 	str(&c.PaymentGateway, "payment-gateway", def.PaymentGateway, "payment provider: sandbox (the provider's test mode, in process: tok_visa approves, tok_chargeDeclined declines, tok_timeout answers after the checkout deadline)")
 	dur(&c.SandboxLatency, "payment-sandbox-latency", def.SandboxLatency, "latency of every sandbox provider call")
+	c.bindBreakerFlags(fs, dur)
 	dur(&c.SandboxLateAfter, "payment-sandbox-late-after", def.SandboxLateAfter, "when the sandbox answers tok_timeout (0: twice the checkout deadline)")
 	str(&c.WebhookURL, "webhook-url", "", "when set, every notification (order confirmed, cancelled, shipped) is also POSTed here, retried with backoff")
 	str(&c.WebhookSecret, "webhook-secret", "", "HMAC-SHA256 key of the webhook's Orderflow-Signature header; required with --webhook-url")

@@ -82,13 +82,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	gateway, err := paymentGateway(m.Config, registry)
+	if err != nil {
+		return err
+	}
 	sinks, err := notifiers(m.Config)
 	if err != nil {
 		return err
 	}
 	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Cache: cache, Logger: m.Logger, Metrics: useCases,
 		Snapshots: st.snaps, SnapshotEvery: m.Config.SnapshotEvery,
-		Checkouts: st.checkouts, Gateway: paymentGateway(m.Config), Saga: sagaConfig(m.Config, m.Logger),
+		Checkouts: st.checkouts, Gateway: gateway, Saga: sagaConfig(m.Config, m.Logger),
 		SagaMetrics: checkoutMetrics, Notifications: st.notifications, Notifiers: sinks})
 
 	roles := m.Config.roles()
