@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/orderflow/orderflow/adapters/sqlite"
 	"net/http"
 	"sync"
 	"testing"
@@ -33,6 +34,33 @@ func storedEvents(t *testing.T, m *Main) int {
 		t.Fatal(err)
 	}
 	return len(all)
+}
+
+// forgetKey deletes an idempotency key's record, as if the process had died
+// after the command committed and before the response was stored (the lock
+// of such a record expires and the key is reserved again).
+func forgetKey(t *testing.T, m *Main, key string) {
+	t.Helper()
+	const q = `DELETE FROM idempotency_keys WHERE key = `
+	if m.Config.Embedded() {
+		db, err := sqlite.Open(t.Context(), sqlitePath(m.Config))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.ExecContext(t.Context(), q+`?`, key); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	pool, err := pgxpool.New(t.Context(), m.Config.PostgresURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(t.Context(), q+`$1`, key); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Idempotency-Key on the real service: a retry replays the first response
@@ -91,6 +119,25 @@ func TestIdempotencyKeyEndToEnd(t *testing.T) {
 			}
 			if len(locations) != 1 || storedEvents(t, m) != before+1 {
 				t.Fatalf("concurrent retries placed %d orders (%d events)", len(locations), storedEvents(t, m)-before)
+			}
+
+			// The process died after the order was stored but before its
+			// response was: the key's record is gone (a crash, or its lock
+			// expired). The retry runs the command again and must find the
+			// same order, not place a second one.
+			key3 := uuid.NewString()
+			placed := do(t, "POST", base+"/v1/orders", body, "Idempotency-Key", key3)
+			expectStatus(t, placed, http.StatusCreated)
+			forgetKey(t, m, key3)
+			before = storedEvents(t, m)
+			again = do(t, "POST", base+"/v1/orders", body, "Idempotency-Key", key3)
+			expectStatus(t, again, http.StatusCreated)
+			if again.header.Get("Location") != placed.header.Get("Location") || string(again.body) != string(placed.body) {
+				t.Fatalf("retry after a lost response: %s %s, first %s %s",
+					again.header.Get("Location"), again.body, placed.header.Get("Location"), placed.body)
+			}
+			if n := storedEvents(t, m); n != before {
+				t.Fatalf("retry after a lost response wrote %d events", n-before)
 			}
 		})
 	}
