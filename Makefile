@@ -15,7 +15,7 @@ run-postgres: ## the service on Postgres (store, read model and broker)
 	$(GO) run ./cmd/orderflow serve --postgres-url '$(PG_URL)'
 
 test: ## the whole suite, as CI runs it (needs the local PostgreSQL)
-	$(GO) test -race -count=1 -timeout 18m ./...
+	$(GO) test -race -count=1 -p 1 -timeout 18m ./...
 
 test-fault: ## the fault tests only (SIGKILL, bad messages, conflicting commands); figures in README.md
 	$(GO) test -race -count=1 -timeout 10m -run '^TestFault' -v ./cmd/orderflow/ | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|FAULT '
