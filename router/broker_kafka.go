@@ -81,6 +81,19 @@ func saramaConfig(cfg KafkaConfig) *sarama.Config {
 	// idempotent. Sarama also commits the marked offsets on a clean close.
 	c.Consumer.Offsets.AutoCommit.Enable = true
 	c.Consumer.Offsets.AutoCommit.Interval = time.Second
+
+	// A JoinGroup request is answered only when the rebalance completes,
+	// which the coordinator may hold for up to the rebalance timeout (while
+	// it waits for the other members). Sarama reads every response within
+	// Net.ReadTimeout, so with its defaults (30 s read, 60 s rebalance) a
+	// rebalance that waits for a killed member outlasts the read: the client
+	// drops the connection, joins again and restarts the wait, and the group
+	// can loop like that for as long as members keep timing out
+	// (IBM/sarama#2820). The rebalance timeout therefore stays below the
+	// read timeout. It also bounds how long a revoked partition's handler
+	// may take to finish, and ours take milliseconds.
+	c.Net.ReadTimeout = 30 * time.Second
+	c.Consumer.Group.Rebalance.Timeout = 20 * time.Second
 	return c
 }
 
