@@ -123,7 +123,13 @@ func (s *natsSubscriber) deliver(ctx context.Context, jm jetstream.Msg, out chan
 	}
 	select {
 	case <-msg.Acked():
-		if err := jm.DoubleAck(context.WithoutCancel(ctx)); err != nil {
+		// A plain ack, not DoubleAck: waiting for the server's confirmation
+		// of every ack costs a round trip per message and halves a
+		// subscription's throughput. An ack lost on the way is a
+		// redelivery after AckWait, which handlers dedupe (the same
+		// at-least-once contract as Kafka's periodic offset commits); Close
+		// drains the connection, so acks sent before it reach the server.
+		if err := jm.Ack(); err != nil {
 			s.logger.Error("Cannot ack; the message will be redelivered", err, fields)
 		}
 	case <-msg.Nacked():
