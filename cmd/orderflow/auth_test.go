@@ -45,3 +45,37 @@ func TestAPIKeys(t *testing.T) {
 		expectStatus(t, do(t, "GET", base+"/v1/orders?customer_id=cust-auth", nil, "X-API-Key", "env-key-2"), http.StatusOK)
 	}
 }
+
+// An Idempotency-Key belongs to the API key that sent it: two clients that
+// happen to choose the same Idempotency-Key each get their own order, and
+// each client's retry replays its own response.
+func TestIdempotencyKeysAreScopedToAPIKeys(t *testing.T) {
+	cfg := withoutSaga(Config{DataDir: t.TempDir()})
+	cfg.HTTP.APIKeys = "client-a-key, client-b-key"
+	_, base := startMain(t, cfg)
+	const idem = "order-attempt-1"
+	place := func(apiKey, customer string) response {
+		t.Helper()
+		r := do(t, "POST", base+"/v1/orders", newOrder(customer), "X-API-Key", apiKey, "Idempotency-Key", idem)
+		expectStatus(t, r, http.StatusCreated)
+		return r
+	}
+	a := place("client-a-key", "cust-a")
+	b := place("client-b-key", "cust-b")
+	if a.header.Get("Location") == b.header.Get("Location") {
+		t.Fatalf("two API keys with one Idempotency-Key share order %s", a.header.Get("Location"))
+	}
+	if b.header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("client b got client a's stored response: %s", b.body)
+	}
+	for _, c := range []struct {
+		apiKey, customer string
+		first            response
+	}{{"client-a-key", "cust-a", a}, {"client-b-key", "cust-b", b}} {
+		again := place(c.apiKey, c.customer)
+		if again.header.Get("Idempotent-Replayed") != "true" || again.header.Get("Location") != c.first.header.Get("Location") {
+			t.Fatalf("retry with %s: replayed %q, Location %s, want %s", c.apiKey,
+				again.header.Get("Idempotent-Replayed"), again.header.Get("Location"), c.first.header.Get("Location"))
+		}
+	}
+}

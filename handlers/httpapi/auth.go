@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"net/http"
 	"strings"
 
@@ -24,13 +26,27 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.needsKey(r) || s.validKey(presentedKey(r)) {
+		if scope, ok := s.keyScope(presentedKey(r)); ok {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyScopeCtx{}, scope)))
+			return
+		}
+		if !s.needsKey(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="orderflow"`)
 		s.writeError(w, r, errUnauthorized)
 	})
+}
+
+// keyScopeCtx carries the scope of the request's API key (see keyScope).
+type keyScopeCtx struct{}
+
+// requestScope is the scope of the API key the request was authenticated
+// with; "" without API keys.
+func requestScope(r *http.Request) string {
+	scope, _ := r.Context().Value(keyScopeCtx{}).(string)
+	return scope
 }
 
 func (s *server) needsKey(r *http.Request) bool {
@@ -58,16 +74,23 @@ func presentedKey(r *http.Request) string {
 	return ""
 }
 
-func (s *server) validKey(k string) bool {
-	if k == "" {
-		return false
+// keyScope reports whether k is one of the API keys, and the key's scope:
+// the first 8 bytes of its SHA-256 digest in hex, which names the key in
+// stored records (Idempotency-Keys belong to the API key that used them)
+// without storing the key.
+func (s *server) keyScope(k string) (string, bool) {
+	if k == "" || len(s.apiKeys) == 0 {
+		return "", false
 	}
 	d := sha256.Sum256([]byte(k))
 	ok := 0
 	for _, want := range s.apiKeys {
 		ok |= subtle.ConstantTimeCompare(d[:], want[:])
 	}
-	return ok == 1
+	if ok != 1 {
+		return "", false
+	}
+	return hex.EncodeToString(d[:8]), true
 }
 
 func hashKeys(keys []string) [][sha256.Size]byte {

@@ -62,6 +62,7 @@ func (s *server) idempotent(next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		fp := fingerprint(r, body)
+		key = scopedIdempotencyKey(r, key)
 		rec, reserved, err := s.idempotency.Reserve(r.Context(), key, fp, idempotencyLock, s.idempotencyTTL)
 		if err != nil {
 			s.writeError(w, r, err)
@@ -85,6 +86,18 @@ func (s *server) idempotent(next http.Handler) http.Handler {
 			s.logger.ErrorContext(ctx, "idempotency key not stored", "key", key, "error", err)
 		}
 	})
+}
+
+// scopedIdempotencyKey is the key as stored: with API keys configured,
+// prefixed by the scope of the API key that sent it, so that two clients
+// choosing the same Idempotency-Key neither replay each other's responses
+// nor collide on the order id derived from it. Without API keys it is the
+// key itself.
+func scopedIdempotencyKey(r *http.Request, key string) string {
+	if scope := requestScope(r); scope != "" {
+		return scope + ":" + key
+	}
+	return key
 }
 
 func (s *server) answerKnownKey(w http.ResponseWriter, r *http.Request, rec ports.IdempotencyRecord, fp string) {

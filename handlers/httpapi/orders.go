@@ -153,7 +153,7 @@ var idempotentOrderIDs = uuid.MustParse("6f0d3c1e-2b7a-5c43-9e8d-4a1f0b6c2d75")
 // order already there instead of placing a second one.
 func (s *server) newOrderID(r *http.Request) (uuid.UUID, error) {
 	if key := r.Header.Get(headerIdempotencyKey); key != "" && s.idempotency != nil {
-		return uuid.NewSHA1(idempotentOrderIDs, []byte(key)), nil
+		return uuid.NewSHA1(idempotentOrderIDs, []byte(scopedIdempotencyKey(r, key))), nil
 	}
 	return uuid.NewV7()
 }
