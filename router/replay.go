@@ -16,10 +16,19 @@ import (
 type ReplayFrom struct {
 	Offset int64
 	Since  time.Time
+	// FromPartition resumes a replay of a partitioned source (Kafka)
+	// exactly where it stopped: the partitions before Partition are
+	// skipped, Partition starts at Offset, and the later ones at their
+	// first message. Without it, Offset applies to every partition.
+	FromPartition bool
+	Partition     int32
 }
 
 // StoredMessage is one message of a topic as the broker keeps it.
 type StoredMessage struct {
+	// Partition is the Kafka partition of the message; -1 on a source
+	// without partitions, where Offset alone places it.
+	Partition int32
 	Offset    int64
 	CreatedAt time.Time
 	Message   *message.Message
@@ -35,7 +44,8 @@ type StoredMessage struct {
 // The SQL brokers read their message tables directly (PostgresReplaySource,
 // SQLiteReplaySource). KafkaReplaySource reads partitions one after another
 // with no consumer group; its offsets are per partition, so Offset applies
-// to each (and is where each partition starts, Kafka counting from 0).
+// to each (and is where each partition starts, Kafka counting from 0),
+// unless FromPartition names the one partition it applies to.
 type ReplaySource interface {
 	Read(ctx context.Context, topic string, from ReplayFrom, fn func(StoredMessage) error) error
 }
@@ -105,6 +115,12 @@ func ReplayTopic(ctx context.Context, cfg Config, source ReplaySource, req Repla
 			req.Each(m, err)
 		}
 		if err != nil {
+			if m.Partition >= 0 {
+				// A Kafka partition starts at its offset itself: this resumes
+				// with the message that failed.
+				return fmt.Errorf("replay %s: message %s at partition %d offset %d: %w (resume with --from-partition %d --from-offset %d)",
+					req.Topic, m.Message.UUID, m.Partition, m.Offset, err, m.Partition, m.Offset)
+			}
 			return fmt.Errorf("replay %s: message %s at offset %d: %w (resume with --from-offset %d)",
 				req.Topic, m.Message.UUID, m.Offset, err, st.LastOffset)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/IBM/sarama"
 )
@@ -21,11 +22,12 @@ import (
 //
 // Partitions are read one after another, in partition order; within a
 // partition messages come in offset order, up to the high watermark seen
-// when that partition's read began. StoredMessage.Offset is the Kafka
-// offset in its partition and CreatedAt the record timestamp. Because
-// offsets repeat across partitions, the "resume with --from-offset" hint of
-// ReplayTopic is only exact on a single-partition topic; re-reading more is
-// safe, as every handler is idempotent.
+// when that partition's read began. StoredMessage.Partition and Offset
+// place the message and CreatedAt is the record timestamp. Because the
+// order is fixed, a replay that stopped at partition P offset N resumes
+// exactly with ReplayFrom{FromPartition: true, Partition: P, Offset: N}:
+// the partitions before P are skipped, P starts at N and the later ones at
+// their first message.
 type KafkaReplaySource struct{ Config KafkaConfig }
 
 // Read implements ReplaySource.
@@ -52,8 +54,21 @@ func (s KafkaReplaySource) Read(ctx context.Context, topic string, from ReplayFr
 		return fmt.Errorf("replay %s: consumer: %w", topic, err)
 	}
 	defer consumer.Close()
+	if from.FromPartition && !slices.Contains(partitions, from.Partition) {
+		return fmt.Errorf("replay %s: no partition %d (the topic has %d)", topic, from.Partition, len(partitions))
+	}
+	slices.Sort(partitions)
 	for _, p := range partitions {
-		if err := s.readPartition(ctx, client, consumer, topic, p, from, fn); err != nil {
+		pfrom := from
+		if from.FromPartition {
+			if p < from.Partition {
+				continue
+			}
+			if p > from.Partition {
+				pfrom.Offset = 0
+			}
+		}
+		if err := s.readPartition(ctx, client, consumer, topic, p, pfrom, fn); err != nil {
 			return err
 		}
 	}
@@ -95,7 +110,7 @@ func (s KafkaReplaySource) readPartition(ctx context.Context, client sarama.Clie
 				if err != nil {
 					return fmt.Errorf("replay %s partition %d offset %d: %w", topic, p, rec.Offset, err)
 				}
-				if err := fn(StoredMessage{Offset: rec.Offset, CreatedAt: rec.Timestamp, Message: msg}); err != nil {
+				if err := fn(StoredMessage{Partition: p, Offset: rec.Offset, CreatedAt: rec.Timestamp, Message: msg}); err != nil {
 					return err
 				}
 			}

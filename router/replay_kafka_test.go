@@ -72,6 +72,22 @@ func TestKafkaReplaySource(t *testing.T) {
 		t.Fatalf("12 aggregates read from %d partition(s)", len(perPartition))
 	}
 
+	// Resuming at a partition and offset reads exactly the rest of a full
+	// read: what it stopped at, and everything after it.
+	resumeAt := perPartition[0] + min(1, perPartition[1]-1) // within the second partition
+	rest := read(router.ReplayFrom{FromPartition: true, Partition: all[resumeAt].Partition, Offset: all[resumeAt].Offset})
+	if len(rest) != len(all)-resumeAt {
+		t.Fatalf("resume at partition %d offset %d read %d messages, want %d", all[resumeAt].Partition, all[resumeAt].Offset, len(rest), len(all)-resumeAt)
+	}
+	for i, m := range rest {
+		if w := all[resumeAt+i]; m.Message.UUID != w.Message.UUID || m.Partition != w.Partition || m.Offset != w.Offset {
+			t.Fatalf("resumed message %d: %s at %d/%d, want %s at %d/%d", i, m.Message.UUID, m.Partition, m.Offset, w.Message.UUID, w.Partition, w.Offset)
+		}
+	}
+	if err := b.Replay.Read(t.Context(), topic, router.ReplayFrom{FromPartition: true, Partition: 7}, func(router.StoredMessage) error { return nil }); err == nil {
+		t.Fatal("resume at partition 7 of a 3-partition topic: no error")
+	}
+
 	wantFrom2 := 0
 	for _, n := range perPartition {
 		wantFrom2 += max(0, n-2)

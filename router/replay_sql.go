@@ -90,7 +90,7 @@ func (s SQLiteReplaySource) Read(ctx context.Context, topic string, from ReplayF
 		if err != nil {
 			return fmt.Errorf("replay %s offset %d: %w", topic, r.Offset, err)
 		}
-		return fn(StoredMessage{Offset: r.Offset, CreatedAt: r.CreatedAt, Message: msg})
+		return fn(StoredMessage{Partition: -1, Offset: r.Offset, CreatedAt: r.CreatedAt, Message: msg})
 	})
 }
 

@@ -28,6 +28,7 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 		c                     Config
 		topic, handler, since string
 		fromOffset            int64
+		fromPartition         int
 		dryRun                bool
 	)
 	fs := flag.NewFlagSet("orderflow replay-topic", flag.ContinueOnError)
@@ -39,7 +40,8 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	})
 	fs.StringVar(&topic, "topic", "", "the broker topic to replay, e.g. "+router.EventTopic("order")+" or "+router.PoisonTopic)
 	fs.StringVar(&handler, "handler", "", "the handler to replay it through, e.g. "+router.HandlerOrderSummary)
-	fs.Int64Var(&fromOffset, "from-offset", 0, "replay the messages after this offset (0: from the first); on Kafka, from this offset of every partition")
+	fs.Int64Var(&fromOffset, "from-offset", 0, "replay the messages after this offset (0: from the first); on Kafka, from this offset of every partition, or of --from-partition")
+	fs.IntVar(&fromPartition, "from-partition", -1, "Kafka: resume where a replay stopped: skip the partitions before this one, start it at --from-offset, the later ones at their first message")
 	fs.StringVar(&since, "since", "", "replay the messages created at or after this RFC 3339 time")
 	fs.BoolVar(&dryRun, "dry-run", false, "print what would be replayed, handle nothing")
 	if err := fs.Parse(args); err != nil {
@@ -57,6 +59,12 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 		errs = append(errs, errors.New("--from-offset must be 0 or more"))
 	}
 	from := router.ReplayFrom{Offset: fromOffset}
+	if fromPartition >= 0 {
+		if c.Broker != router.BrokerKafka {
+			errs = append(errs, fmt.Errorf("--from-partition: only Kafka topics have partitions, not %s ones", c.Broker))
+		}
+		from.FromPartition, from.Partition = true, int32(fromPartition)
+	}
 	if since != "" {
 		t, err := time.Parse(time.RFC3339Nano, since)
 		if err != nil {
@@ -88,6 +96,9 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 		Each: func(m router.StoredMessage, err error) {
 			md := m.Message.Metadata
 			if dryRun {
+				if m.Partition >= 0 {
+					fmt.Fprintf(stdout, "partition=%d ", m.Partition)
+				}
 				fmt.Fprintf(stdout, "offset=%d created_at=%s uuid=%s event_type=%s stream=%s-%s version=%s\n",
 					m.Offset, m.CreatedAt.UTC().Format(time.RFC3339Nano), m.Message.UUID, md.Get(eventwire.KeyEventType),
 					md.Get(eventwire.KeyStreamType), md.Get(eventwire.KeyStreamID), md.Get(eventwire.KeyVersion))

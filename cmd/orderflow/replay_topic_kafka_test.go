@@ -53,6 +53,21 @@ func TestReplayTopicKafka(t *testing.T) {
 	if rows := allRows(t, m.stack.orders); len(rows) != 0 {
 		t.Fatal("the dry run handled messages")
 	}
+	// Resuming at partition 1 lists exactly what the full listing has
+	// from partition 1 on, in the same order.
+	var fromP1 []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.HasPrefix(line, "partition=") && !strings.HasPrefix(line, "partition=0 ") {
+			fromP1 = append(fromP1, line)
+		}
+	}
+	if len(fromP1) == 0 || len(fromP1) == total {
+		t.Fatalf("%d of %d messages on partitions 1 and 2: the orders did not spread", len(fromP1), total)
+	}
+	resumed := runOut("--dry-run", "--from-partition", "1", "--from-offset", "0")
+	if got := strings.Split(strings.TrimSpace(resumed), "\n"); !reflect.DeepEqual(got[:len(got)-1], fromP1) {
+		t.Fatalf("--from-partition 1 listed:\n%s\nwant the full listing's partitions 1 and 2:\n%s", resumed, strings.Join(fromP1, "\n"))
+	}
 	out = runOut()
 	if !strings.Contains(out, fmt.Sprintf("replayed %d messages", total)) || !strings.Contains(out, fmt.Sprintf("(handled %d)", total)) {
 		t.Fatalf("replay: %s", out)

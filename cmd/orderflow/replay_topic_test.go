@@ -122,6 +122,7 @@ func TestReplayTopicFlags(t *testing.T) {
 		{[]string{"replay-topic", "--data-dir", dir}, "--topic and --handler are required"},
 		{[]string{"replay-topic", "--data-dir", dir, "--topic", "t", "--handler", "h", "--since", "yesterday"}, "want an RFC 3339 time"},
 		{[]string{"replay-topic", "--data-dir", dir, "--topic", "t", "--handler", "nope"}, `unknown handler "nope"`},
+		{[]string{"replay-topic", "--data-dir", dir, "--topic", "t", "--handler", "h", "--from-partition", "1"}, "only Kafka topics have partitions, not sqlite ones"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(t.Context(), tc.args, &stdout, &stderr)
