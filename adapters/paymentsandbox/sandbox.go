@@ -93,9 +93,10 @@ type store interface {
 	// before, returns the operation stored under it; otherwise locks the
 	// authorization op.authorizationID if it is ready at op.at
 	// (ports.ErrUnknownAuthorization if not), asks decide for its next
-	// state and the refusal ("": success), stores both, the outcome under
-	// op.key if set, and returns op with the outcome (see withOutcome). A key taken
-	// meanwhile for another authorization is ErrIdempotencyKeyReused.
+	// state and the refusal ("": success), stores both (the outcome under
+	// op.key if set), and returns op with the outcome (see withOutcome).
+	// A key taken meanwhile for another authorization is
+	// ErrIdempotencyKeyReused.
 	transition(ctx context.Context, op opRecord, decide func(state string) (next, refusal string)) (opRecord, error)
 	// state returns the state of the authorization id if it is ready at
 	// now (ports.ErrUnknownAuthorization if not).
