@@ -20,8 +20,9 @@ const (
 	RoleForwarder Role = "forwarder"
 	// RoleProjections runs the read model handlers.
 	RoleProjections Role = "projections"
-	// RoleSaga runs the process managers (checkout). Reserved: nothing is
-	// wired to it yet, so a process may name it already.
+	// RoleSaga runs the process managers' handlers (checkout) and the
+	// notifications. Any number of processes may run it: the saga's state
+	// and the payment sandbox's live in the database.
 	RoleSaga Role = "saga"
 )
 

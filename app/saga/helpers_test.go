@@ -36,6 +36,8 @@ type env struct {
 type stores struct {
 	events    ports.EventStore
 	checkouts ports.CheckoutStore
+	// gateway builds the sandbox provider on the same database.
+	gateway func(paymentsandbox.Config) *paymentsandbox.Gateway
 }
 
 func openSQLite(t *testing.T) stores {
@@ -53,7 +55,8 @@ func sqliteStores(t *testing.T, db *sql.DB) stores {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return stores{events: es, checkouts: sqlite.NewCheckoutStore(db)}
+	return stores{events: es, checkouts: sqlite.NewCheckoutStore(db),
+		gateway: func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewSQLite(db, c) }}
 }
 
 func openPostgres(t *testing.T) stores {
@@ -66,7 +69,8 @@ func openPostgres(t *testing.T) stores {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return stores{events: es, checkouts: postgres.NewCheckoutStore(pool)}
+	return stores{events: es, checkouts: postgres.NewCheckoutStore(pool),
+		gateway: func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewPostgres(pool, c) }}
 }
 
 func newEnv(t *testing.T, st stores, cfg saga.Config, gw paymentsandbox.Config) *env {
@@ -76,7 +80,7 @@ func newEnv(t *testing.T, st stores, cfg saga.Config, gw paymentsandbox.Config) 
 		stocks:    repository.NewStocks(st.events, clock),
 		payments:  repository.NewPayments(st.events, clock),
 		checkouts: st.checkouts,
-		gateway:   paymentsandbox.New(gw),
+		gateway:   st.gateway(gw),
 	}
 	e.saga = saga.New(cfg, saga.Deps{Orders: e.orders, Stocks: e.stocks, Payments: e.payments,
 		Checkouts: e.checkouts, Gateway: e.gateway, Clock: clock})

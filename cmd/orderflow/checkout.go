@@ -72,13 +72,14 @@ func notifiers(c Config) ([]ports.Notifier, error) {
 }
 
 // paymentGateway returns the configured provider behind its circuit
-// breaker, whose metrics go to reg.
-func paymentGateway(c Config, reg prometheus.Registerer) (ports.PaymentGateway, error) {
+// breaker, whose metrics go to reg. The sandbox keeps its state in st's
+// database.
+func paymentGateway(c Config, st *stack, reg prometheus.Registerer) (ports.PaymentGateway, error) {
 	late := c.SandboxLateAfter
 	if late == 0 {
 		late = 2 * c.CheckoutDeadline
 	}
-	provider := paymentsandbox.New(paymentsandbox.Config{Latency: c.SandboxLatency, LateAfter: late})
+	provider := st.paymentSandbox(paymentsandbox.Config{Latency: c.SandboxLatency, LateAfter: late})
 	return paymentbreaker.New(paymentbreaker.Config{Name: c.PaymentGateway, Failures: c.PaymentBreakerFailures,
 		OpenFor: c.PaymentBreakerOpenFor, Registerer: reg}, provider)
 }

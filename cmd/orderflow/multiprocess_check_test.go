@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orderflow/orderflow/adapters/paymentsandbox"
 )
 
 // skus are the lines of every order of the load (see newOrder).
@@ -32,10 +34,12 @@ type clusterFigures struct {
 	// dups: orders listed twice or with an event type twice.
 	// wrong: orders in a state their plan does not allow (or refused).
 	// twice: checkout effects (authorization, capture, ...) done twice.
-	lost, dups, wrong, twice int
-	unreplied                int // orders committed whose place reply was lost
-	settled                  time.Duration
-	stock                    string
+	// provider: checkouts whose authorization the payment provider shows
+	// in another state than the checkout left it.
+	lost, dups, wrong, twice, provider int
+	unreplied                          int // orders committed whose place reply was lost
+	settled                            time.Duration
+	stock                              string
 }
 
 // verifyCluster waits until every accepted order has settled (read model at
@@ -152,6 +156,32 @@ func checkSettled(t *testing.T, c *cluster, o *plannedOrder, f *clusterFigures) 
 	if auth := done["authorize_payment done"]; (types["confirmed"] == 1 && auth != 1) || auth > 1 {
 		f.twice++
 		t.Errorf("order %s (events %v): %d authorizations: %+v", o.id, types, auth, ck)
+	}
+	checkProvider(t, c, o.id, ck, f)
+}
+
+// checkProvider compares the checkout's authorization with the provider's
+// record of it: held while the order is confirmed, captured once shipped,
+// voided once cancelled.
+func checkProvider(t *testing.T, c *cluster, orderID string, ck checkoutBody, f *clusterFigures) {
+	t.Helper()
+	if c.provider == nil {
+		return
+	}
+	auth, want := "", map[string]string{"confirmed": paymentsandbox.StateAuthorized,
+		"completed": paymentsandbox.StateCaptured, "cancelled": paymentsandbox.StateVoided}[ck.State]
+	for _, s := range append(slices.Clone(ck.Steps), ck.Compensations...) {
+		if (s.Step == "authorize_payment" || s.Step == "void_payment") && s.Status == "done" && strings.HasPrefix(s.Detail, "auth_") {
+			auth = s.Detail
+		}
+	}
+	if auth == "" {
+		return // never authorized (declined, out of stock, cancelled first)
+	}
+	got, err := c.provider.State(t.Context(), auth)
+	if err != nil || got != want {
+		f.provider++
+		t.Errorf("order %s: checkout %s, provider has authorization %s %q (%v), want %q", orderID, ck.State, auth, got, err, want)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/adapters/paymentsandbox"
 )
 
 // The lifecycles of the load. Every order is paid with tok_visa against
@@ -61,6 +62,9 @@ type cluster struct {
 	mu    sync.Mutex
 	bases []string
 	up    []bool
+	// provider is the payment sandbox on the cluster's database, to check
+	// checkouts against (nil: not checked).
+	provider *paymentsandbox.Gateway
 }
 
 func (c *cluster) pick(n int) string {

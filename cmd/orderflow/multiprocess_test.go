@@ -90,13 +90,15 @@ func startDevKafka(t *testing.T) string {
 
 // TestMultiProcessSurvivesSIGKILL runs one devkafka broker, Postgres, the
 // Redis read cache and three orderflow processes, with role mixes that run
-// the checkout saga in one of them and every other role in two. Under a
+// the checkout saga in all three and every other role in two. Under a
 // bounded load spread over their APIs (orders only placed, cancelled by the
-// client, or shipped and delivered once checkout confirmed them) the process
-// that runs no saga is killed with SIGKILL and restarted while the load
-// goes on. Then every accepted order must be in the read model exactly once
-// in its final state, no effect may have happened twice (events, payment
-// authorizations, stock), and the stock must add up.
+// client, or shipped and delivered once checkout confirmed them) one of
+// them, running every role, is killed with SIGKILL and restarted while the
+// load goes on. Then every accepted order must be in the read model exactly
+// once in its final state, no effect may have happened twice (events,
+// payment authorizations, stock), the payment provider must show each
+// checkout's authorization in the state the checkout left it, and the
+// stock must add up.
 func TestMultiProcessSurvivesSIGKILL(t *testing.T) {
 	broker := os.Getenv(EnvTestBroker)
 	if broker == "" {
@@ -110,25 +112,28 @@ func TestMultiProcessSurvivesSIGKILL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	postgresURL := testenv.PostgresURL(t)
 	shared := append([]string{
-		"ORDERFLOW_POSTGRES_URL=" + testenv.PostgresURL(t),
+		"ORDERFLOW_POSTGRES_URL=" + postgresURL,
 		"ORDERFLOW_CACHE_REDIS_URL=" + testenv.RedisURL(),
 		"ORDERFLOW_CACHE_KEY_PREFIX=" + testenv.RedisKeyPrefix(t),
 	}, brokerEnv(t)...)
-	// The checkout saga runs in one process, which stays up: the payment
-	// sandbox keeps authorizations in the memory of the process that made
-	// them, and the saga's topics have a consumer group each, so with the
-	// saga in several processes one checkout's capture or void can run where
-	// its authorization is unknown (ports.ErrUnknownAuthorization). Until the
-	// provider is shared, EnvTestRoles runs other mixes (the victim is last).
-	roles := []string{"api,forwarder,saga", "api,projections", rolesWithoutSaga}
+	// The checkout saga runs in every process, the killed one included: the
+	// saga's topics have a consumer group each, so one checkout's steps are
+	// spread over the processes (and move to the others while the victim is
+	// down). That works because the saga's state and the payment sandbox's
+	// authorizations both live in Postgres, shared by all processes: a
+	// capture or void finds the authorization whichever process made it.
+	// EnvTestRoles runs other mixes (the victim is last).
+	roles := []string{"api,forwarder,saga", "api,projections,saga", "all"}
 	if r := os.Getenv(EnvTestRoles); r != "" {
 		roles = strings.Split(r, ";")
 	}
 	victim := len(roles) - 1
 	envs := make([][]string, len(roles))
 	procs := make([]*process, len(roles))
-	c := &cluster{bases: make([]string, len(roles)), up: make([]bool, len(roles))}
+	c := &cluster{bases: make([]string, len(roles)), up: make([]bool, len(roles)),
+		provider: openSandbox(t, Config{PostgresURL: postgresURL})}
 	// Registered before the processes start, so it runs after they stopped.
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -204,10 +209,10 @@ func TestMultiProcessSurvivesSIGKILL(t *testing.T) {
 		total, loadEnded.Sub(start).Round(time.Millisecond))
 	t.Logf("accepted %d (%v); commands acknowledged %d, in doubt %d, requests retried %d, places without reply %d (committed anyway %d)",
 		len(res.accepted), f.plans, res.commandsOK.Load(), res.commandsUnknown.Load(), res.retried.Load(), res.placeLost.Load(), f.unreplied)
-	t.Logf("final states %v; lost %d, duplicated %d, wrong state %d, effects twice %d; read model and checkouts settled %s after the load",
-		f.states, f.lost, f.dups, f.wrong, f.twice, f.settled.Round(time.Millisecond))
+	t.Logf("final states %v; lost %d, duplicated %d, wrong state %d, effects twice %d, provider disagrees %d; read model and checkouts settled %s after the load",
+		f.states, f.lost, f.dups, f.wrong, f.twice, f.provider, f.settled.Round(time.Millisecond))
 	t.Logf("stock %s", f.stock)
-	if f.lost != 0 || f.dups != 0 || f.wrong != 0 || f.twice != 0 || f.unreplied < 0 || int64(f.unreplied) > res.placeLost.Load() {
+	if f.lost != 0 || f.dups != 0 || f.wrong != 0 || f.twice != 0 || f.provider != 0 || f.unreplied < 0 || int64(f.unreplied) > res.placeLost.Load() {
 		t.Fatal("the kill broke the guarantees")
 	}
 }

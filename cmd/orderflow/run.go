@@ -82,7 +82,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	gateway, err := paymentGateway(m.Config, registry)
+	gateway, err := paymentGateway(m.Config, st, registry)
 	if err != nil {
 		return err
 	}

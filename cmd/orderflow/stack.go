@@ -13,6 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/orderflow/orderflow/adapters/paymentsandbox"
 	"github.com/orderflow/orderflow/adapters/postgres"
 	"github.com/orderflow/orderflow/adapters/sqlite"
 	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
@@ -32,8 +33,12 @@ type stack struct {
 	checkouts ports.CheckoutStore
 	// notifications keeps the notifications sent about orders.
 	notifications ports.NotificationStore
-	outbox        message.Subscriber // the forwarder's subscriber on router.OutboxTopic
-	broker        router.Broker
+	// paymentSandbox builds the sandbox payment provider on the same
+	// database, where its authorizations outlive the process and are shared
+	// by every process of the service.
+	paymentSandbox func(paymentsandbox.Config) *paymentsandbox.Gateway
+	outbox         message.Subscriber // the forwarder's subscriber on router.OutboxTopic
+	broker         router.Broker
 	// Reliability stores, in the event store's database.
 	poison      ports.PoisonStore
 	inbox       ports.DedupStore
@@ -110,6 +115,7 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 	st.shadow = sqlite.NewShadowOrderSummary(db)
 	st.poison, st.inbox, st.idempotency = sqlite.NewPoisonStore(db), sqlite.NewInbox(db), sqlite.NewIdempotencyStore(db)
 	st.checkouts = sqlite.NewCheckoutStore(db)
+	st.paymentSandbox = func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewSQLite(db, c) }
 	st.notifications = sqlite.NewNotificationStore(db)
 	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
 		return sqlitepubsub.DeleteAcked(ctx, db, outboxTopic, router.ConsumerGroupForwarder, retention, limit)
@@ -143,6 +149,7 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 	}
 	st.orders = postgres.NewOrderSummaryStore(pool)
 	st.checkouts = postgres.NewCheckoutStore(pool)
+	st.paymentSandbox = func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewPostgres(pool, c) }
 	st.notifications = postgres.NewNotificationStore(pool)
 	st.snaps = postgres.NewSnapshotStore(pool)
 	st.cps = postgres.NewCheckpointStore(pool)

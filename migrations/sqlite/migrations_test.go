@@ -21,7 +21,8 @@ func TestUpIsIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, name := range []string{"events", "events_no_update", "events_no_delete", "order_summary", "checkouts"} {
+	for _, name := range []string{"events", "events_no_update", "events_no_delete", "order_summary", "checkouts",
+		"payment_sandbox_authorizations", "payment_sandbox_operations"} {
 		var n int
 		if err := db.QueryRowContext(t.Context(),
 			`SELECT count(*) FROM sqlite_schema WHERE name = ?`, name).Scan(&n); err != nil {
