@@ -51,7 +51,11 @@ type process struct {
 
 func startProcess(t *testing.T, bin string, env []string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--poll-interval", "20ms", "--log-level", "warn")
+	level := "warn"
+	if l := os.Getenv(EnvTestLogLevel); l != "" {
+		level = l
+	}
+	cmd := exec.Command(bin, "serve", "--poll-interval", "20ms", "--log-level", level)
 	cmd.Env = append(os.Environ(), env...)
 	p := &process{cmd: cmd, out: &bytes.Buffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.out, p.out

@@ -3,15 +3,18 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/google/uuid"
 	"github.com/orderflow/orderflow/internal/testenv"
 )
@@ -20,6 +23,28 @@ import (
 // kafka: one devkafka broker shared by the processes). Each name maps to the environment that points the processes at
 // it; a broker that needs a server of its own starts it here.
 const EnvTestBroker = "ORDERFLOW_TEST_BROKER"
+
+// EnvTestLogDir, when set, is a directory where the multi-process test
+// writes each process's whole output (the killed incarnation's too).
+const EnvTestLogDir = "ORDERFLOW_TEST_LOG_DIR"
+
+// EnvTestLogLevel sets the --log-level of the processes the tests start
+// (default warn), e.g. info or debug with EnvTestLogDir to follow a run.
+const EnvTestLogLevel = "ORDERFLOW_TEST_LOG_LEVEL"
+
+// keepLog writes p's output to EnvTestLogDir, if set.
+func keepLog(t *testing.T, name string, p *process) {
+	dir := os.Getenv(EnvTestLogDir)
+	if dir == "" {
+		return
+	}
+	path := filepath.Join(dir, name+".log")
+	if err := os.WriteFile(path, []byte(p.out.String()), 0o644); err != nil {
+		t.Errorf("keep the log of %s: %v", name, err)
+		return
+	}
+	t.Logf("output of %s kept in %s", name, path)
+}
 
 // EnvTestRoles overrides the role mixes of the multi-process test,
 // separated by ";" (for example "api,forwarder,saga;api,projections,saga;all").
@@ -136,11 +161,12 @@ func TestMultiProcessSurvivesSIGKILL(t *testing.T) {
 		provider: openSandbox(t, Config{PostgresURL: postgresURL})}
 	// Registered before the processes start, so it runs after they stopped.
 	t.Cleanup(func() {
-		if t.Failed() {
-			for i, p := range procs {
-				if p == nil {
-					continue
-				}
+		for i, p := range procs {
+			if p == nil {
+				continue
+			}
+			keepLog(t, fmt.Sprintf("process-%d", i), p)
+			if t.Failed() {
 				out := p.out.String()
 				t.Logf("process %d (%s) output, last 3000 bytes:\n%s", i, roles[i], out[max(0, len(out)-3000):])
 			}
@@ -157,6 +183,9 @@ func TestMultiProcessSurvivesSIGKILL(t *testing.T) {
 	}
 	for _, sku := range skus {
 		setStock(t, c.bases[0], sku.name, initialStock)
+	}
+	if broker == "kafka" {
+		waitKafkaGroupsStable(t, brokerEnvValue(shared, "ORDERFLOW_KAFKA_BROKERS"))
 	}
 
 	const total, workers, killAt, restartAt = 240, 8, 60, 150
@@ -195,6 +224,7 @@ func TestMultiProcessSurvivesSIGKILL(t *testing.T) {
 		}
 	})
 	restarted = time.Now()
+	keepLog(t, fmt.Sprintf("process-%d-killed", victim), procs[victim])
 	procs[victim] = startProcess(t, bin, envs[victim])
 	waitReady(t, c.bases[victim], procs[victim])
 	c.setUp(victim, true)
@@ -215,4 +245,62 @@ func TestMultiProcessSurvivesSIGKILL(t *testing.T) {
 	if f.lost != 0 || f.dups != 0 || f.wrong != 0 || f.twice != 0 || f.provider != 0 || f.unreplied < 0 || int64(f.unreplied) > res.placeLost.Load() {
 		t.Fatal("the kill broke the guarantees")
 	}
+}
+
+// brokerEnvValue is the value of name in env ("NAME=value" entries).
+func brokerEnvValue(env []string, name string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// waitKafkaGroupsStable waits until every consumer group on the broker has
+// been Stable for two seconds, so that the kill lands in steady state. The
+// dev broker (kfake) never expires a member that died while its JoinGroup
+// was in flight (it arms the member's session timer only once a reply was
+// delivered), so a kill during the start-up rebalances leaves a dead member
+// holding partitions until the next rebalance; Kafka drops such a member
+// after the session timeout. A kill in steady state is what both handle alike.
+func waitKafkaGroupsStable(t *testing.T, brokers string) {
+	t.Helper()
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V3_6_0_0
+	admin, err := sarama.NewClusterAdmin(strings.Split(brokers, ","), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var stableSince time.Time
+	var last string
+	waitFor(t, 90*time.Second, "every Kafka consumer group stable for 2s", func() bool {
+		groups, err := admin.ListConsumerGroups()
+		if err != nil || len(groups) == 0 {
+			stableSince = time.Time{}
+			return false
+		}
+		descs, err := admin.DescribeConsumerGroups(slices.Collect(maps.Keys(groups)))
+		if err != nil {
+			stableSince = time.Time{}
+			return false
+		}
+		var states []string
+		stable := true
+		for _, d := range descs {
+			states = append(states, fmt.Sprintf("%s=%s/%d", d.GroupId, d.State, len(d.Members)))
+			stable = stable && d.State == "Stable"
+		}
+		last = strings.Join(states, " ")
+		if !stable {
+			stableSince = time.Time{}
+			return false
+		}
+		if stableSince.IsZero() {
+			stableSince = time.Now()
+		}
+		return time.Since(stableSince) >= 2*time.Second
+	})
+	t.Logf("Kafka consumer groups stable: %s", last)
 }
