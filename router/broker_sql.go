@@ -63,6 +63,21 @@ func SQLiteSubscriber(db *stdsql.DB, group string, poll time.Duration, logger wa
 	}, logger)
 }
 
+// SQLiteOutbox returns the forwarder's batch reader of the outbox in the
+// embedded SQLite file (group ConsumerGroupForwarder), with the lease
+// timeout of every SQLite subscriber. Close it after the forwarder stopped,
+// to release the group's lease at once.
+func SQLiteOutbox(db *stdsql.DB, logger watermill.LoggerAdapter) (*sqlitepubsub.BatchReader, error) {
+	sub, err := sqlitepubsub.NewSubscriber(db, sqlitepubsub.SubscriberConfig{
+		ConsumerGroup: ConsumerGroupForwarder,
+		LeaseTimeout:  sqliteLeaseTimeout,
+	}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite outbox: %w", err)
+	}
+	return sub.BatchReader(OutboxTopic)
+}
+
 // NewSQLiteBroker uses the embedded SQLite file as the broker: the default
 // with no servers at all.
 func NewSQLiteBroker(ctx context.Context, db *stdsql.DB, poll time.Duration, logger watermill.LoggerAdapter) (Broker, error) {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/orderflow/orderflow/adapters/postgres"
@@ -32,7 +31,7 @@ type stack struct {
 	checkouts ports.CheckoutStore
 	// notifications keeps the notifications sent about orders.
 	notifications ports.NotificationStore
-	outbox        message.Subscriber // the forwarder's subscriber on router.OutboxTopic
+	outbox        router.OutboxSource // the forwarder's reader of router.OutboxTopic
 	broker        router.Broker
 	// Reliability stores, in the event store's database.
 	poison      ports.PoisonStore
@@ -114,8 +113,13 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
 		return sqlitepubsub.DeleteAcked(ctx, db, outboxTopic, router.ConsumerGroupForwarder, retention, limit)
 	}
-	st.outbox, err = router.SQLiteSubscriber(db, router.ConsumerGroupForwarder, cfg.PollInterval, logger)
-	return st, err
+	outbox, err := router.SQLiteOutbox(db, logger)
+	if err != nil {
+		return st, err
+	}
+	st.outbox = outbox
+	st.close = joinClose(outbox.Close, st.close)
+	return st, nil
 }
 
 func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack, error) {
@@ -160,7 +164,7 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 	}, wlog); err != nil {
 		return st, err
 	}
-	st.outbox, err = router.PostgresSubscriber(pool, router.ConsumerGroupForwarder, cfg.PollInterval, wlog)
+	st.outbox, err = postgres.NewOutboxReader(ctx, pool, outboxTopic, router.ConsumerGroupForwarder)
 	return st, err
 }
 
