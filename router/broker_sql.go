@@ -14,8 +14,9 @@ import (
 )
 
 // PostgresSubscriber subscribes to topics stored in Postgres by watermill-sql
-// (the outbox always; every topic when Postgres is the broker). Offsets are
-// kept per consumer group; delivery is in order and at least once.
+// (every topic when Postgres is the broker; the forwarder reads the outbox
+// with postgres.OutboxReader instead). Offsets are kept per consumer group;
+// delivery is in order and at least once.
 func PostgresSubscriber(pool *pgxpool.Pool, group string, poll time.Duration, logger watermill.LoggerAdapter) (message.Subscriber, error) {
 	return wsql.NewSubscriber(wsql.BeginnerFromPgx(pool), wsql.SubscriberConfig{
 		ConsumerGroup:    group,

@@ -146,9 +146,14 @@ func (r *OutboxReader) read(ctx context.Context, tx pgx.Tx, max int) ([]wsql.Row
 	defer rs.Close()
 	var rows []wsql.Row
 	for rs.Next() {
-		row, err := schema.UnmarshalMessage(wsql.UnmarshalMessageParams{Row: rs})
+		keep := &scanKeeper{Rows: rs}
+		row, err := schema.UnmarshalMessage(wsql.UnmarshalMessageParams{Row: keep})
 		if err != nil {
-			return nil, fmt.Errorf("outbox reader: read %s: %w", r.topic, err)
+			bare, ok := keep.withoutMetadata()
+			if !ok {
+				return nil, fmt.Errorf("outbox reader: read %s: %w", r.topic, err)
+			}
+			row = bare
 		}
 		rows = append(rows, row)
 	}
@@ -156,6 +161,45 @@ func (r *OutboxReader) read(ctx context.Context, tx pgx.Tx, max int) ([]wsql.Row
 		return nil, fmt.Errorf("outbox reader: read %s: %w", r.topic, err)
 	}
 	return rows, nil
+}
+
+// scanKeeper remembers what UnmarshalMessage scanned. A row whose metadata
+// column is JSON but not an object of strings (written by hand: the outbox
+// publisher cannot) fails UnmarshalMessage after a successful scan; it is
+// then delivered without its row metadata, which the forwarder never
+// forwards (the event's metadata is in the envelope), rather than stopping
+// the outbox for good on every read.
+type scanKeeper struct {
+	pgx.Rows
+	dest []any
+	err  error
+}
+
+func (s *scanKeeper) Scan(dest ...any) error {
+	s.dest = dest
+	s.err = s.Rows.Scan(dest...)
+	return s.err
+}
+
+// withoutMetadata rebuilds the row from the scanned columns (offset,
+// transaction id, uuid, payload, metadata: DefaultPostgreSQLSchema's order),
+// if the scan succeeded and had that shape.
+func (s *scanKeeper) withoutMetadata() (wsql.Row, bool) {
+	if s.err != nil || len(s.dest) != 5 {
+		return wsql.Row{}, false
+	}
+	offset, ok1 := s.dest[0].(*int64)
+	txID, ok2 := s.dest[1].(*wsql.XID8)
+	id, ok3 := s.dest[2].(*[]byte)
+	payload, ok4 := s.dest[3].(*[]byte)
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return wsql.Row{}, false
+	}
+	return wsql.Row{
+		Offset: *offset, UUID: *id, Payload: *payload,
+		Msg:       message.NewMessage(string(*id), *payload),
+		ExtraData: map[string]any{"transaction_id": *txID},
+	}, true
 }
 
 // isSerializationFailure reports SQLSTATE 40001: under REPEATABLE READ, the
