@@ -188,7 +188,9 @@ func (f *Forwarder) ForwardOnce(ctx context.Context) (int, error) {
 		if stage == "" {
 			stage = "store"
 		}
-		f.m.errors.WithLabelValues(stage).Inc()
+		if stage != "store" || ctx.Err() == nil { // not a read cut short by shutdown
+			f.m.errors.WithLabelValues(stage).Inc()
+		}
 		if firstRow != "" {
 			return n, fmt.Errorf("outbox rows %s..%s (%s): %w", firstRow, lastRow, stage, err)
 		}
