@@ -74,17 +74,16 @@ func BenchmarkForwardOutboxToKafka(b *testing.B) {
 			b.StopTimer()
 			last := fillOutbox(b, pool)
 			b.StartTimer()
+			// An empty batch is not the end: rows stay invisible while an
+			// older transaction runs on the server (pg_snapshot_xmin).
 			for {
 				n, err := f.ForwardOnce(context.Background())
 				if err != nil {
 					b.Fatal(err)
 				}
-				if n == 0 {
+				if n == 0 && ackedOffset(b, pool) >= last {
 					break
 				}
-			}
-			if got := ackedOffset(b, pool); got != last {
-				b.Fatalf("acked up to %d, want %d", got, last)
 			}
 		}
 		b.ReportMetric(float64(benchRows*b.N)/b.Elapsed().Seconds(), "msgs/s")
