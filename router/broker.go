@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 )
@@ -10,9 +11,17 @@ import (
 type Broker struct {
 	// Name is the --broker value that chose it.
 	Name string
-	// Publisher publishes to broker topics; the forwarder and the poison
-	// queue use it.
+	// Publisher publishes to broker topics; the poison queue and requeue
+	// use it, and the forwarder when PublishBatch is nil.
 	Publisher message.Publisher
+	// PublishBatch, when set, publishes messages bound for several topics in
+	// as few broker round trips as the broker allows, and returns nil only
+	// once the broker acknowledged every one of them. On error any of them
+	// may or may not have been published. Messages of one topic and one key
+	// go out in slice order. The outbox forwarder uses it (Kafka: one
+	// Sarama SendMessages per batch); nil means Publisher.Publish, once per
+	// run of consecutive messages of one topic.
+	PublishBatch func(msgs []TopicMessage) error
 	// Subscriber returns a new subscriber in the given consumer group: every
 	// handler gets its own group so each sees every event once.
 	Subscriber func(consumerGroup string) (message.Subscriber, error)
@@ -24,6 +33,35 @@ type Broker struct {
 	// Close releases the publisher and the broker's connections; call it
 	// after the router has stopped. Nil when there is nothing to release.
 	Close func() error
+}
+
+// TopicMessage is a message and the broker topic it is bound for.
+type TopicMessage struct {
+	Topic string
+	Msg   *message.Message
+}
+
+// publishBatch publishes msgs with PublishBatch, or with Publisher in runs of
+// one topic, keeping their order.
+func (b Broker) publishBatch(msgs []TopicMessage) error {
+	if b.PublishBatch != nil {
+		return b.PublishBatch(msgs)
+	}
+	for start := 0; start < len(msgs); {
+		end := start + 1
+		for end < len(msgs) && msgs[end].Topic == msgs[start].Topic {
+			end++
+		}
+		run := make([]*message.Message, 0, end-start)
+		for _, m := range msgs[start:end] {
+			run = append(run, m.Msg)
+		}
+		if err := b.Publisher.Publish(msgs[start].Topic, run...); err != nil {
+			return fmt.Errorf("publish %d messages to %s: %w", len(run), msgs[start].Topic, err)
+		}
+		start = end
+	}
+	return nil
 }
 
 // Shutdown calls b.Close if there is one.

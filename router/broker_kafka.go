@@ -142,9 +142,16 @@ func NewKafkaBroker(cfg KafkaConfig, logger watermill.LoggerAdapter) (Broker, er
 		_ = admin.Close()
 		return Broker{}, fmt.Errorf("kafka: publisher: %w", err)
 	}
+	batch, err := newKafkaBatchProducer(cfg, ensurer)
+	if err != nil {
+		_ = pub.Close()
+		_ = admin.Close()
+		return Broker{}, err
+	}
 	return Broker{
-		Name:      BrokerKafka,
-		Publisher: ensuringPublisher{Publisher: pub, ensurer: ensurer},
+		Name:         BrokerKafka,
+		Publisher:    ensuringPublisher{Publisher: pub, ensurer: ensurer},
+		PublishBatch: batch.publish,
 		Subscriber: func(group string) (message.Subscriber, error) {
 			sub, err := kafka.NewSubscriber(kafka.SubscriberConfig{
 				Brokers:               cfg.Brokers,
@@ -163,7 +170,7 @@ func NewKafkaBroker(cfg KafkaConfig, logger watermill.LoggerAdapter) (Broker, er
 			return withContext(ctx, func() error { _, _, err := admin.DescribeCluster(); return err })
 		},
 		Replay: KafkaReplaySource{Config: cfg},
-		Close:  func() error { return errors.Join(pub.Close(), admin.Close()) },
+		Close:  func() error { return errors.Join(batch.close(), pub.Close(), admin.Close()) },
 	}, nil
 }
 

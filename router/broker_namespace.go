@@ -21,6 +21,15 @@ func (b Broker) WithNamespace(namespace string) Broker {
 	pub := b.Publisher
 	sub := b.Subscriber
 	b.Publisher = namespacedPublisher{pub: pub, prefix: namespace}
+	if batch := b.PublishBatch; batch != nil {
+		b.PublishBatch = func(msgs []TopicMessage) error {
+			prefixed := make([]TopicMessage, len(msgs))
+			for i, m := range msgs {
+				prefixed[i] = TopicMessage{Topic: namespace + m.Topic, Msg: m.Msg}
+			}
+			return batch(prefixed)
+		}
+	}
 	b.Subscriber = func(group string) (message.Subscriber, error) {
 		s, err := sub(namespace + group)
 		if err != nil {

@@ -14,8 +14,9 @@ import (
 )
 
 // PostgresSubscriber subscribes to topics stored in Postgres by watermill-sql
-// (the outbox always; every topic when Postgres is the broker). Offsets are
-// kept per consumer group; delivery is in order and at least once.
+// (every topic when Postgres is the broker; the forwarder reads the outbox
+// with postgres.OutboxReader instead). Offsets are kept per consumer group;
+// delivery is in order and at least once.
 func PostgresSubscriber(pool *pgxpool.Pool, group string, poll time.Duration, logger watermill.LoggerAdapter) (message.Subscriber, error) {
 	return wsql.NewSubscriber(wsql.BeginnerFromPgx(pool), wsql.SubscriberConfig{
 		ConsumerGroup:    group,
@@ -61,6 +62,21 @@ func SQLiteSubscriber(db *stdsql.DB, group string, poll time.Duration, logger wa
 		PollInterval:  poll,
 		LeaseTimeout:  sqliteLeaseTimeout,
 	}, logger)
+}
+
+// SQLiteOutbox returns the forwarder's batch reader of the outbox in the
+// embedded SQLite file (group ConsumerGroupForwarder), with the lease
+// timeout of every SQLite subscriber. Close it after the forwarder stopped,
+// to release the group's lease at once.
+func SQLiteOutbox(db *stdsql.DB, logger watermill.LoggerAdapter) (*sqlitepubsub.BatchReader, error) {
+	sub, err := sqlitepubsub.NewSubscriber(db, sqlitepubsub.SubscriberConfig{
+		ConsumerGroup: ConsumerGroupForwarder,
+		LeaseTimeout:  sqliteLeaseTimeout,
+	}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite outbox: %w", err)
+	}
+	return sub.BatchReader(OutboxTopic)
 }
 
 // NewSQLiteBroker uses the embedded SQLite file as the broker: the default

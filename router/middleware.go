@@ -2,7 +2,6 @@ package router
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -85,7 +84,7 @@ func IsPermanent(err error) bool {
 //  3. poison queue: a permanent error parks the message with its reason,
 //     handler, topic and first-failure time, and acks it, so the partition
 //     keeps flowing; any other error passes through and nacks;
-//  4. envelope check of the outbox forwarder's input, and first-failure stamp;
+//  4. first-failure stamp;
 //  5. retry: transient errors with exponential backoff and jitter, bounded
 //     in attempts and elapsed time; the context is reset on each attempt;
 //  6. timeout of one attempt (inside retry, so every attempt gets its own);
@@ -94,15 +93,25 @@ func IsPermanent(err error) bool {
 //     remembered, and a requeued copy is processed;
 //  8. (the Prometheus handler metrics, added last by New, innermost).
 func middlewares(cfg Reliability, pub message.Publisher, reg prometheus.Registerer, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
-	cfg.setDefaults()
 	m, err := newReliabilityMetrics(reg)
 	if err != nil {
 		return nil, err
 	}
-	var poisonPub message.Publisher = &countingPublisher{Publisher: pub, poisoned: m.poisoned}
+	return m.middlewares(cfg, pub, logger)
+}
+
+// poisonPublisher is where permanent failures go: the PoisonStore, or
+// PoisonTopic on the broker when there is none; both count them.
+func (m *reliabilityMetrics) poisonPublisher(cfg Reliability, pub message.Publisher) message.Publisher {
 	if cfg.Poison != nil {
-		poisonPub = &PoisonPublisher{Store: cfg.Poison, poisoned: m.poisoned}
+		return &PoisonPublisher{Store: cfg.Poison, poisoned: m.poisoned}
 	}
+	return &countingPublisher{Publisher: pub, poisoned: m.poisoned}
+}
+
+func (m *reliabilityMetrics) middlewares(cfg Reliability, pub message.Publisher, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
+	cfg.setDefaults()
+	poisonPub := m.poisonPublisher(cfg, pub)
 	poison, err := middleware.PoisonQueueWithFilter(poisonPub, PoisonTopic, IsPermanent)
 	if err != nil {
 		return nil, fmt.Errorf("router: poison queue: %w", err)
@@ -114,7 +123,6 @@ func middlewares(cfg Reliability, pub message.Publisher, reg prometheus.Register
 		middleware.CorrelationID,
 		middleware.Recoverer,
 		poison,
-		checkEnvelope,
 		stampFirstFailure,
 		retry.Middleware,
 		middleware.Timeout(cfg.HandlerTimeout),
@@ -123,26 +131,6 @@ func middlewares(cfg Reliability, pub message.Publisher, reg prometheus.Register
 		chain = append(chain, dedup(cfg.Dedup, cfg.DedupLease, cfg.DedupRetention, m.duplicates))
 	}
 	return chain, nil
-}
-
-// forwarderHandler is the name Watermill's forwarder gives its handler.
-const forwarderHandler = "events_forwarder"
-
-// checkEnvelope refuses, as permanent, an outbox message that is not a
-// forwarder envelope: the forwarder itself reports it with a plain error,
-// which would be retried and nacked forever and stall the outbox.
-func checkEnvelope(h message.HandlerFunc) message.HandlerFunc {
-	return func(msg *message.Message) ([]*message.Message, error) {
-		if message.HandlerNameFromCtx(msg.Context()) == forwarderHandler {
-			var env struct {
-				DestinationTopic string `json:"destination_topic"`
-			}
-			if err := json.Unmarshal(msg.Payload, &env); err != nil || env.DestinationTopic == "" {
-				return nil, apperr.New(apperr.Invalid, "outbox message %s is not a forwarder envelope", msg.UUID)
-			}
-		}
-		return h(msg)
-	}
 }
 
 // stampFirstFailure records when the message first failed, once.

@@ -93,7 +93,7 @@ func ReplayTopic(ctx context.Context, cfg Config, source ReplaySource, req Repla
 		return ReplayStats{}, fmt.Errorf("replay: unknown handler %q (known: %s)", req.Handler, HandlerNames(cfg))
 	}
 	if !req.DryRun {
-		mw, err := handlerMiddleware(cfg, watermill.NewSlogLogger(cfg.Logger))
+		mw, err := middlewares(cfg.Reliability, cfg.Broker.Publisher, cfg.Registry, watermill.NewSlogLogger(cfg.Logger))
 		if err != nil {
 			return ReplayStats{}, err
 		}

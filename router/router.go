@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/components/metrics"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
@@ -22,8 +21,15 @@ import (
 type Config struct {
 	// Broker carries events between the forwarder and the handlers.
 	Broker Broker
-	// Outbox subscribes to OutboxTopic in the event store's database.
-	Outbox message.Subscriber
+	// Outbox reads OutboxTopic in the event store's database for the
+	// forwarder's consumer group.
+	Outbox OutboxSource
+	// ForwardBatchSize is the most outbox rows the forwarder publishes in
+	// one broker call. Default 100.
+	ForwardBatchSize int
+	// PollInterval is how long the forwarder waits when the outbox is
+	// drained. Default 100ms.
+	PollInterval time.Duration
 	// OrderSummary is the order_summary projection.
 	OrderSummary *projection.OrderSummary
 	// Registry receives the router's Prometheus metrics.
@@ -64,7 +70,10 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("router: broker publisher and subscriber factory are required"))
 	}
 	if c.Outbox == nil && c.Roles.Has(RoleForwarder) {
-		errs = append(errs, errors.New("router: outbox subscriber is required"))
+		errs = append(errs, errors.New("router: outbox source is required"))
+	}
+	if c.ForwardBatchSize < 0 || c.PollInterval < 0 {
+		errs = append(errs, errors.New("router: forward batch size and poll interval must not be negative"))
 	}
 	if c.OrderSummary == nil && c.Roles.Has(RoleProjections) {
 		errs = append(errs, errors.New("router: order summary projection is required"))
@@ -75,11 +84,12 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// New builds the router. Run it with Run(ctx); Close drains handlers in
-// flight (up to CloseTimeout) and closes every subscriber it was given.
+// New builds the router. Run it with Run(ctx); Close stops the forwarder
+// after the batch in hand, drains handlers in flight (each up to
+// CloseTimeout) and closes every subscriber it was given.
 //
 // Every route gets the middleware chain of middlewares (middleware.go).
-func New(cfg Config) (*message.Router, error) {
+func New(cfg Config) (*Router, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -89,7 +99,11 @@ func New(cfg Config) (*message.Router, error) {
 	if err != nil {
 		return nil, fmt.Errorf("router: %w", err)
 	}
-	mw, err := handlerMiddleware(cfg, logger)
+	rm, err := newReliabilityMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	mw, err := rm.middlewares(cfg.Reliability, cfg.Broker.Publisher, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -98,13 +112,19 @@ func New(cfg Config) (*message.Router, error) {
 		r.AddMiddleware(middleware.Duplicator)
 	}
 
+	out := &Router{Router: r, closeTimeout: cfg.CloseTimeout}
 	if cfg.Roles.Has(RoleForwarder) {
-		if _, err := forwarder.NewForwarder(cfg.Outbox, cfg.Broker.Publisher, logger, forwarder.Config{
-			ForwarderTopic: OutboxTopic,
-			Router:         r,
-			CloseTimeout:   cfg.CloseTimeout,
-		}); err != nil {
-			return nil, fmt.Errorf("router: forwarder: %w", err)
+		out.forwarder, err = NewForwarder(ForwarderConfig{
+			Outbox:       cfg.Outbox,
+			Broker:       cfg.Broker,
+			Poison:       rm.poisonPublisher(cfg.Reliability, cfg.Broker.Publisher),
+			BatchSize:    cfg.ForwardBatchSize,
+			PollInterval: cfg.PollInterval,
+			Registry:     cfg.Registry,
+			Logger:       cfg.Logger.With("component", "outbox_forwarder"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("router: %w", err)
 		}
 	}
 
@@ -122,7 +142,7 @@ func New(cfg Config) (*message.Router, error) {
 	}
 
 	metrics.NewPrometheusMetricsBuilder(cfg.Registry, "orderflow", "router").AddPrometheusRouterMetrics(r)
-	return r, nil
+	return out, nil
 }
 
 // route is one event handler: its name (also its consumer group), the topic
@@ -156,9 +176,4 @@ func routes(cfg Config) []route {
 		rs = append(rs, route{HandlerNotifications, EventTopic("order"), msghandlers.Events(cfg.Notifications)})
 	}
 	return rs
-}
-
-// handlerMiddleware is the middleware of every handler, outermost first.
-func handlerMiddleware(cfg Config, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
-	return middlewares(cfg.Reliability, cfg.Broker.Publisher, cfg.Registry, logger)
 }

@@ -33,10 +33,10 @@ func DefaultEventTopic(streamType string) string { return streamType + ".events"
 // EventStoreConfig configures an EventStore.
 type EventStoreConfig struct {
 	// OutboxTopic is the Watermill topic, a table in the same database, that
-	// Append writes enveloped events to. A forwarder (Watermill's
-	// components/forwarder, subscribed to this topic with watermill-sql's
-	// DefaultPostgreSQLSchema and DefaultPostgreSQLOffsetsAdapter) moves them
-	// to EventTopic on the broker. Defaults to DefaultOutboxTopic.
+	// Append writes enveloped events to (Watermill's forwarder envelope). The
+	// forwarder reads it in batches with an OutboxReader (watermill-sql's
+	// DefaultPostgreSQLSchema and DefaultPostgreSQLOffsetsAdapter) and moves
+	// the events to EventTopic on the broker. Defaults to DefaultOutboxTopic.
 	OutboxTopic string
 	// EventTopic names the destination topic of a stream type's events.
 	// Defaults to DefaultEventTopic.

@@ -23,8 +23,9 @@ import (
 // EventStoreConfig configures an EventStore.
 type EventStoreConfig struct {
 	// OutboxTopic is the sqlitepubsub topic the outbox writes to: each event
-	// is wrapped in a forwarder envelope naming its destination topic, for
-	// Watermill's forwarder to publish to the real broker. Required.
+	// is wrapped in a forwarder envelope (Watermill's format) naming its
+	// destination topic, for the outbox forwarder to publish to the real
+	// broker. Required.
 	OutboxTopic string
 	// EventTopic names the destination topic of a stream type's events.
 	// Required.

@@ -47,7 +47,7 @@ type Config struct {
 	// handler. Test-only: it has no flag, on purpose.
 	DuplicateMessagesForTests bool
 	BrokerConfig
-	OutboxCleanupConfig
+	OutboxConfig
 }
 
 // Embedded reports whether the service runs on SQLite in DataDir.
@@ -83,7 +83,7 @@ func (c *Config) setDefaults() {
 	c.HTTP.setDefaults()
 	c.setCheckoutDefaults()
 	c.BrokerConfig.setDefaults(c.Embedded())
-	c.OutboxCleanupConfig.setDefaults()
+	c.OutboxConfig.setDefaults()
 }
 
 // Validate reports every bad setting at once.
@@ -105,6 +105,9 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.TopologyConfig.validate()...)
+	if c.ForwardBatchSize < 1 || c.ForwardBatchSize > 10000 {
+		errs = append(errs, errors.New("--forward-batch-size must be between 1 and 10000"))
+	}
 	if c.SnapshotEvery < 1 {
 		errs = append(errs, errors.New("--snapshot-every must be at least 1"))
 	}
@@ -159,7 +162,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, serve bool) {
 	str(&c.WebhookURL, "webhook-url", "", "when set, every notification (order confirmed, cancelled, shipped) is also POSTed here, retried with backoff")
 	str(&c.WebhookSecret, "webhook-secret", "", "HMAC-SHA256 key of the webhook's Orderflow-Signature header; required with --webhook-url")
 	c.bindBrokerFlags(fs, str)
-	c.OutboxCleanupConfig.bindFlags(fs)
+	c.OutboxConfig.bindFlags(fs)
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", envOr("auto-migrate", "true") == "true",
 		"apply database migrations at start (env "+envName("auto-migrate")+")")
 	c.TopologyConfig.bindFlags(fs)

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/orderflow/orderflow/adapters/prommetrics"
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/projection"
@@ -27,7 +26,7 @@ type Main struct {
 	Logger *slog.Logger
 
 	stack      *stack
-	router     *message.Router
+	router     *router.Router
 	routerDone chan error
 	failed     chan error
 	server     *http.Server
@@ -35,7 +34,7 @@ type Main struct {
 	closeCache func() error
 	// stopScanner stops the checkout deadline scanner (nil before Run).
 	stopScanner func()
-	// stopCleanup stops the outbox cleaner (outbox_cleanup.go).
+	// stopCleanup stops the outbox cleaner (outbox.go).
 	stopCleanup func()
 }
 
@@ -96,27 +95,24 @@ func (m *Main) Run(ctx context.Context) error {
 		SagaMetrics: checkoutMetrics, Notifications: st.notifications, Notifiers: sinks})
 
 	roles := m.Config.roles()
-	if !roles.Has(router.RoleForwarder) {
-		if err := st.outbox.Close(); err != nil {
-			return fmt.Errorf("close unused outbox subscriber: %w", err)
-		}
-	}
 	rel, closeRel, err := routerReliability(m.Config, st)
 	if err != nil {
 		return err
 	}
 	st.close = joinClose(closeRel, st.close)
 	m.router, err = router.New(router.Config{
-		Broker:        st.broker,
-		Outbox:        st.outbox,
-		OrderSummary:  orderSummaryProjection(st).WithCache(cache),
-		Registry:      registry,
-		Logger:        m.Logger,
-		CloseTimeout:  m.Config.ShutdownTimeout,
-		Roles:         roles,
-		Reliability:   rel,
-		Checkout:      application.Checkout,
-		Notifications: application.Notifications,
+		Broker:           st.broker,
+		Outbox:           st.outbox,
+		ForwardBatchSize: m.Config.ForwardBatchSize,
+		PollInterval:     m.Config.PollInterval,
+		OrderSummary:     orderSummaryProjection(st).WithCache(cache),
+		Registry:         registry,
+		Logger:           m.Logger,
+		CloseTimeout:     m.Config.ShutdownTimeout,
+		Roles:            roles,
+		Reliability:      rel,
+		Checkout:         application.Checkout,
+		Notifications:    application.Notifications,
 
 		DuplicateForTests: m.Config.DuplicateMessagesForTests,
 	})

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/orderflow/orderflow/adapters/paymentsandbox"
@@ -37,7 +36,7 @@ type stack struct {
 	// database, where its authorizations outlive the process and are shared
 	// by every process of the service.
 	paymentSandbox func(paymentsandbox.Config) *paymentsandbox.Gateway
-	outbox         message.Subscriber // the forwarder's subscriber on router.OutboxTopic
+	outbox         router.OutboxSource // the forwarder's reader of router.OutboxTopic
 	broker         router.Broker
 	// Reliability stores, in the event store's database.
 	poison      ports.PoisonStore
@@ -120,8 +119,13 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
 		return sqlitepubsub.DeleteAcked(ctx, db, outboxTopic, router.ConsumerGroupForwarder, retention, limit)
 	}
-	st.outbox, err = router.SQLiteSubscriber(db, router.ConsumerGroupForwarder, cfg.PollInterval, logger)
-	return st, err
+	outbox, err := router.SQLiteOutbox(db, logger)
+	if err != nil {
+		return st, err
+	}
+	st.outbox = outbox
+	st.close = joinClose(outbox.Close, st.close)
+	return st, nil
 }
 
 func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack, error) {
@@ -167,7 +171,7 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 	}, wlog); err != nil {
 		return st, err
 	}
-	st.outbox, err = router.PostgresSubscriber(pool, router.ConsumerGroupForwarder, cfg.PollInterval, wlog)
+	st.outbox, err = postgres.NewOutboxReader(ctx, pool, outboxTopic, router.ConsumerGroupForwarder)
 	return st, err
 }
 

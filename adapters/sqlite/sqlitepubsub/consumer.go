@@ -2,7 +2,6 @@ package sqlitepubsub
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -77,7 +76,7 @@ func (c *consumer) step(ctx context.Context) (busy bool, err error) {
 	if err != nil || !ok {
 		return false, err
 	}
-	batch, err := c.readBatch(ctx)
+	batch, err := c.readBatchOf(ctx, c.sub.cfg.BatchSize)
 	if err != nil || len(batch) == 0 {
 		return false, err
 	}
@@ -102,12 +101,13 @@ func (c *consumer) step(ctx context.Context) (busy bool, err error) {
 	return true, nil
 }
 
-func (c *consumer) readBatch(ctx context.Context) ([]storedMessage, error) {
+// readBatchOf reads up to n messages after the group's acknowledged offset.
+func (c *consumer) readBatchOf(ctx context.Context, n int) ([]storedMessage, error) {
 	rows, err := c.sub.db.QueryContext(ctx, `
 		SELECT "offset", uuid, payload, metadata FROM `+messagesTable+`
 		WHERE topic = ? AND "offset" > ?
 		ORDER BY "offset" LIMIT ?`,
-		c.topic, c.acked, c.sub.cfg.BatchSize)
+		c.topic, c.acked, n)
 	if err != nil {
 		return nil, fmt.Errorf("read messages: %w", err)
 	}
@@ -129,14 +129,7 @@ func (c *consumer) readBatch(ctx context.Context) ([]storedMessage, error) {
 // deliver hands m to the subscriber's channel and waits for its Ack or Nack,
 // renewing the lease meanwhile. No transaction is open while it waits.
 func (c *consumer) deliver(ctx context.Context, m storedMessage) outcome {
-	msg := message.NewMessage(m.uuid, m.payload)
-	if err := json.Unmarshal([]byte(m.metadata), &msg.Metadata); err != nil {
-		c.logger.Error("Undecodable message metadata, delivering without it", err,
-			watermill.LogFields{"offset": m.offset, "message_uuid": m.uuid})
-	}
-	if msg.Metadata == nil {
-		msg.Metadata = message.Metadata{}
-	}
+	msg := c.toMessage(m)
 	msgCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	msg.SetContext(msgCtx)
