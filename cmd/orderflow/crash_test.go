@@ -230,6 +230,14 @@ func TestCrashMidBurstLosesNothing(t *testing.T) {
 func listAll(t *testing.T, base, customer string) map[string]int {
 	t.Helper()
 	seen := map[string]int{}
+	eachListed(t, base, customer, func(o orderBody) { seen[o.OrderID]++ })
+	return seen
+}
+
+// eachListed pages through a customer's orders, calling fn with each order
+// listed, in the order the API lists them.
+func eachListed(t *testing.T, base, customer string, fn func(orderBody)) {
+	t.Helper()
 	cursor := ""
 	for {
 		var page struct {
@@ -240,10 +248,10 @@ func listAll(t *testing.T, base, customer string) map[string]int {
 		expectStatus(t, r, http.StatusOK)
 		r.json(t, &page)
 		for _, it := range page.Items {
-			seen[it.OrderID]++
+			fn(it)
 		}
 		if page.NextCursor == nil || *page.NextCursor == "" {
-			return seen
+			return
 		}
 		cursor = *page.NextCursor
 	}

@@ -190,26 +190,13 @@ func checkProvider(t *testing.T, c *cluster, orderID string, ck checkoutBody, f 
 func listStatuses(t *testing.T, base, customer string) map[string]string {
 	t.Helper()
 	seen := map[string]string{}
-	cursor := ""
-	for {
-		var page struct {
-			Items      []orderBody `json:"items"`
-			NextCursor *string     `json:"next_cursor"`
+	eachListed(t, base, customer, func(o orderBody) {
+		if seen[o.OrderID] != "" {
+			seen[o.OrderID] += ","
 		}
-		r := do(t, "GET", base+"/v1/orders?limit=100&customer_id="+customer+"&cursor="+cursor, nil)
-		expectStatus(t, r, http.StatusOK)
-		r.json(t, &page)
-		for _, it := range page.Items {
-			if seen[it.OrderID] != "" {
-				seen[it.OrderID] += ","
-			}
-			seen[it.OrderID] += it.Status
-		}
-		if page.NextCursor == nil || *page.NextCursor == "" {
-			return seen
-		}
-		cursor = *page.NextCursor
-	}
+		seen[o.OrderID] += o.Status
+	})
+	return seen
 }
 
 // checkStock compares each SKU with what the orders' final states make:
