@@ -13,7 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/orderflow/orderflow/app/projection"
-	msghandlers "github.com/orderflow/orderflow/handlers/message"
+	"github.com/orderflow/orderflow/handlers/eventhandler"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -44,9 +44,9 @@ type Config struct {
 	// are needed only by the roles that use them.
 	Roles Roles
 	// Checkout is the checkout saga; nil runs no saga handlers.
-	Checkout msghandlers.Advancer
+	Checkout eventhandler.Advancer
 	// Notifications reacts to order events; nil runs no notifications.
-	Notifications msghandlers.EventHandler
+	Notifications eventhandler.EventHandler
 	// DuplicateForTests delivers every message to every handler twice
 	// (Watermill's middleware.Duplicator), to prove handlers idempotent.
 	// Test-only: never set it in production.
@@ -162,10 +162,10 @@ type route struct {
 func routes(cfg Config) []route {
 	var rs []route
 	if cfg.Roles.Has(RoleProjections) {
-		rs = append(rs, route{HandlerOrderSummary, EventTopic("order"), msghandlers.Events(cfg.OrderSummary)})
+		rs = append(rs, route{HandlerOrderSummary, EventTopic("order"), eventhandler.Events(cfg.OrderSummary)})
 	}
 	if cfg.Roles.Has(RoleSaga) && cfg.Checkout != nil {
-		checkout := msghandlers.Checkout(cfg.Checkout)
+		checkout := eventhandler.Checkout(cfg.Checkout)
 		rs = append(rs,
 			route{HandlerCheckoutOrders, EventTopic("order"), checkout},
 			route{HandlerCheckoutInventory, EventTopic("inventory"), checkout},
@@ -173,7 +173,7 @@ func routes(cfg Config) []route {
 		)
 	}
 	if cfg.Roles.Has(RoleSaga) && cfg.Notifications != nil {
-		rs = append(rs, route{HandlerNotifications, EventTopic("order"), msghandlers.Events(cfg.Notifications)})
+		rs = append(rs, route{HandlerNotifications, EventTopic("order"), eventhandler.Events(cfg.Notifications)})
 	}
 	return rs
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/handlers/httpapi"
-	msghandlers "github.com/orderflow/orderflow/handlers/message"
+	"github.com/orderflow/orderflow/handlers/eventhandler"
 	"github.com/orderflow/orderflow/router"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -139,7 +139,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	m.runScanner(func(ctx context.Context) {
-		msghandlers.ScanDeadlines(ctx, application.Checkout, m.Config.DeadlineScanInterval, m.Logger)
+		eventhandler.ScanDeadlines(ctx, application.Checkout, m.Config.DeadlineScanInterval, m.Logger)
 	})
 	if err := m.startOutboxCleanup(); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package message_test
+package eventhandler_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/order"
-	msghandlers "github.com/orderflow/orderflow/handlers/message"
+	"github.com/orderflow/orderflow/handlers/eventhandler"
 	"github.com/orderflow/orderflow/internal/eventwire"
 	"github.com/orderflow/orderflow/ports"
 )
@@ -33,7 +33,7 @@ func wireEvent(eventType, data string) ports.RecordedEvent {
 func TestEventsUpcastsOldMessages(t *testing.T) {
 	rec := &recorder{}
 	msg := eventwire.ToMessage(wireEvent(order.EventPlacedV1, `{"items":[{"sku":"A","quantity":2,"unit_price":7}]}`))
-	if err := msghandlers.Events(rec)(msg); err != nil {
+	if err := eventhandler.Events(rec)(msg); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.got) != 1 || rec.got[0].Type != order.EventPlaced {
@@ -50,7 +50,7 @@ func TestEventsUpcastsOldMessages(t *testing.T) {
 
 func TestEventsRejectsFutureVersions(t *testing.T) {
 	rec := &recorder{}
-	err := msghandlers.Events(rec)(eventwire.ToMessage(wireEvent("order.placed.v9", `{}`)))
+	err := eventhandler.Events(rec)(eventwire.ToMessage(wireEvent("order.placed.v9", `{}`)))
 	if apperr.CodeOf(err) != apperr.Invalid || len(rec.got) != 0 {
 		t.Fatalf("err %v, handler got %d events; want invalid and none", err, len(rec.got))
 	}

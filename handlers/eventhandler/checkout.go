@@ -1,4 +1,4 @@
-package message
+package eventhandler
 
 import (
 	"context"

@@ -1,6 +1,6 @@
-// Package message holds the Watermill message handlers: inbound adapters that
+// Package eventhandler holds the Watermill message handlers: inbound adapters that
 // decode a message and call the application.
-package message
+package eventhandler
 
 import (
 	"context"
