@@ -2,12 +2,12 @@ package ports
 
 import (
 	"context"
-	"errors"
+	"github.com/orderflow/orderflow/app/apperr"
 )
 
 // ErrCacheMiss is returned by OrderCache.Get when it has no entry for the
 // order at the version asked for.
-var ErrCacheMiss = errors.New("cache miss")
+var ErrCacheMiss = apperr.New(apperr.NotFound, "cache miss")
 
 // OrderCache is a look-aside cache of order summaries, shared by every
 // process of a deployment. It is never the source of truth: a caller treats

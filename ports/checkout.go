@@ -2,13 +2,13 @@ package ports
 
 import (
 	"context"
-	"errors"
+	"github.com/orderflow/orderflow/app/apperr"
 	"time"
 )
 
 // ErrCheckoutNotFound is returned (wrapped) by CheckoutStore.Get for an
 // order without a checkout.
-var ErrCheckoutNotFound = errors.New("checkout not found")
+var ErrCheckoutNotFound = apperr.New(apperr.NotFound, "checkout not found")
 
 // CheckoutStep is one entry of a checkout's step log.
 type CheckoutStep struct {

@@ -5,8 +5,8 @@ package ports
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/orderflow/orderflow/app/apperr"
 	"time"
 )
 
@@ -83,8 +83,9 @@ type StreamAppend struct {
 	Events          []NewEvent
 }
 
-// ErrConcurrency is matched (errors.Is) by every *ConcurrencyError.
-var ErrConcurrency = errors.New("concurrency conflict")
+// ErrConcurrency is matched (errors.Is) by every *ConcurrencyError, which
+// carries its code (apperr.Conflict).
+var ErrConcurrency = apperr.New(apperr.Conflict, "concurrency conflict")
 
 // ConcurrencyError reports that a stream's version was not the expected one:
 // another writer appended first. Nothing of the failed append was written.
@@ -98,7 +99,9 @@ func (e *ConcurrencyError) Error() string {
 	return fmt.Sprintf("stream %s: expected version %d, actual %d", e.Stream, e.Expected, e.Actual)
 }
 
-func (e *ConcurrencyError) Is(target error) bool { return target == ErrConcurrency }
+// Unwrap makes errors.Is(err, ErrConcurrency) and apperr.CodeOf (Conflict)
+// see every *ConcurrencyError.
+func (e *ConcurrencyError) Unwrap() error { return ErrConcurrency }
 
 // EventStore is the write model's storage.
 //

@@ -2,16 +2,19 @@ package ports
 
 import (
 	"context"
-	"errors"
+	"github.com/orderflow/orderflow/app/apperr"
 )
 
-// Errors of a PaymentGateway, matched with errors.Is.
+// Errors of a PaymentGateway, matched with errors.Is. Both are Conflict (a
+// state the request cannot apply to), not NotFound: an authorization the
+// provider has not recorded yet may exist on a later attempt, so a message
+// handler retries them instead of parking the message.
 var (
 	// ErrUnknownAuthorization: the provider has no authorization with that id.
-	ErrUnknownAuthorization = errors.New("unknown authorization")
+	ErrUnknownAuthorization = apperr.New(apperr.Conflict, "unknown authorization")
 	// ErrAuthorizationState: the authorization cannot be captured or voided
 	// in its state (e.g. capture after void).
-	ErrAuthorizationState = errors.New("authorization state does not allow this")
+	ErrAuthorizationState = apperr.New(apperr.Conflict, "authorization state does not allow this")
 )
 
 // AuthorizeRequest asks the provider to hold Amount on a payment method.

@@ -2,16 +2,16 @@ package ports
 
 import (
 	"context"
-	"errors"
+	"github.com/orderflow/orderflow/app/apperr"
 	"time"
 )
 
 // ErrNotFound is returned by read models for an unknown id.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = apperr.New(apperr.NotFound, "not found")
 
 // ErrStaleWrite is returned by OrderSummaryStore.Save when the stored row is
 // not at the version the caller read: another projector got there first.
-var ErrStaleWrite = errors.New("read model row changed concurrently")
+var ErrStaleWrite = apperr.New(apperr.Conflict, "read model row changed concurrently")
 
 // OrderLine is one line of an order summary. Amounts are minor units.
 type OrderLine struct {
@@ -63,7 +63,7 @@ type OrderSummaryReader interface {
 }
 
 // ErrInvalidCursor is wrapped by List for a malformed cursor.
-var ErrInvalidCursor = errors.New("invalid cursor")
+var ErrInvalidCursor = apperr.New(apperr.Invalid, "invalid cursor")
 
 // OrderSummaryStore is the projection's side of the read model.
 //

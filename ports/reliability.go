@@ -2,7 +2,7 @@ package ports
 
 import (
 	"context"
-	"errors"
+	"github.com/orderflow/orderflow/app/apperr"
 	"time"
 )
 
@@ -91,7 +91,7 @@ type PoisonedMessage struct {
 }
 
 // ErrPoisonNotFound is wrapped by PoisonStore.Get and Delete for an unknown id.
-var ErrPoisonNotFound = errors.New("poisoned message not found")
+var ErrPoisonNotFound = apperr.New(apperr.NotFound, "no such poisoned message")
 
 // PoisonStore is the durable poison queue.
 //

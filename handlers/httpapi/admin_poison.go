@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -43,13 +42,6 @@ func viewPoisoned(m ports.PoisonedMessage) poisonedView {
 
 var errNoPoisonQueue = apperr.New(apperr.Unavailable, "the poison queue is not configured")
 
-func poisonError(err error) error {
-	if errors.Is(err, ports.ErrPoisonNotFound) {
-		return apperr.Wrap(apperr.NotFound, err, "no such poisoned message")
-	}
-	return err
-}
-
 func (s *server) listPoison(w http.ResponseWriter, r *http.Request) error {
 	if s.poison == nil {
 		return errNoPoisonQueue
@@ -82,7 +74,7 @@ func (s *server) getPoison(w http.ResponseWriter, r *http.Request) error {
 	}
 	m, err := s.poison.Get(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
-		return poisonError(err)
+		return err
 	}
 	return writeJSON(w, http.StatusOK, viewPoisoned(m))
 }
@@ -93,7 +85,7 @@ func (s *server) requeuePoison(w http.ResponseWriter, r *http.Request) error {
 	}
 	m, err := s.poisonRequeue(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
-		return poisonError(err)
+		return err
 	}
 	return writeJSON(w, http.StatusOK, viewPoisoned(m))
 }
@@ -103,7 +95,7 @@ func (s *server) deletePoison(w http.ResponseWriter, r *http.Request) error {
 		return errNoPoisonQueue
 	}
 	if err := s.poison.Delete(r.Context(), mux.Vars(r)["id"]); err != nil {
-		return poisonError(err)
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -25,10 +25,12 @@ type rule struct {
 }
 
 var rules = []rule{
+	// apperr is the one error vocabulary: a leaf every layer may import.
+	{prefix: "app/apperr", allowLocal: []string{}, allowThird: []string{}},
 	{prefix: "app/domain/", allowLocal: []string{"app/apperr"}, allowThird: []string{"github.com/google/uuid", "golang.org/x/text/"}},
 	{prefix: "app/", allowLocal: []string{"app/", "ports"}, allowThird: []string{"github.com/google/uuid"}},
-	{prefix: "ports/porttest", allowLocal: []string{"ports"}, allowThird: []string{"github.com/google/uuid"}},
-	{prefix: "ports", allowLocal: []string{}, allowThird: []string{}},
+	{prefix: "ports/porttest", allowLocal: []string{"ports", "app/apperr"}, allowThird: []string{"github.com/google/uuid"}},
+	{prefix: "ports", allowLocal: []string{"app/apperr"}, allowThird: []string{}},
 	{prefix: "internal/eventwire", allowLocal: []string{"ports", "app/apperr"}, allowThird: []string{"github.com/ThreeDotsLabs/watermill"}},
 	{prefix: "migrations/", allowLocal: []string{}},
 	{prefix: "adapters/", allowLocal: []string{"adapters/", "ports", "app/apperr", "app/decorator", "internal/", "migrations/"}, noSiblingOf: "adapters/"},
