@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,7 +12,7 @@ import (
 // Listening beyond loopback without keys refuses to start; with keys,
 // writes and admin endpoints need one, reads are open unless --auth-reads.
 func TestAPIKeys(t *testing.T) {
-	refused := NewMain(Config{DataDir: t.TempDir(), HTTPAddr: "0.0.0.0:0"})
+	refused := service.NewMain(service.Config{DataDir: t.TempDir(), HTTPAddr: "0.0.0.0:0"})
 	if err := refused.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "requires API keys") {
 		t.Fatalf("Run on 0.0.0.0 without keys: %v", err)
 	}
@@ -22,7 +23,7 @@ func TestAPIKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, reads := range []bool{false, true} {
-		cfg := Config{DataDir: t.TempDir()}
+		cfg := service.Config{DataDir: t.TempDir()}
 		cfg.HTTP.APIKeysFile, cfg.HTTP.APIKeys, cfg.HTTP.AuthReads = keysFile, "env-key-2, env-key-3", reads
 		_, base := startMain(t, cfg)
 
@@ -50,7 +51,7 @@ func TestAPIKeys(t *testing.T) {
 // happen to choose the same Idempotency-Key each get their own order, and
 // each client's retry replays its own response.
 func TestIdempotencyKeysAreScopedToAPIKeys(t *testing.T) {
-	cfg := withoutSaga(Config{DataDir: t.TempDir()})
+	cfg := withoutSaga(service.Config{DataDir: t.TempDir()})
 	cfg.HTTP.APIKeys = "client-a-key, client-b-key"
 	_, base := startMain(t, cfg)
 	const idem = "order-attempt-1"

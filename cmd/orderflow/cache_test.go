@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"github.com/orderflow/orderflow/service"
 	"net"
 	"net/http"
 	"net/url"
@@ -83,7 +84,7 @@ func getOrder(t *testing.T, u string, headers ...string) (orderBody, response) {
 func TestReadCache(t *testing.T) {
 	prefix := testenv.RedisKeyPrefix(t)
 	proxy := testenv.StartTCPProxy(t, redisHostPort(t))
-	cfg := Config{PostgresURL: testenv.PostgresURL(t)}
+	cfg := service.Config{PostgresURL: testenv.PostgresURL(t)}
 	cfg.CacheRedisURL, cfg.CacheKeyPrefix = redisVia(t, proxy.Addr()), prefix
 	_, base := startMain(t, cfg)
 	// Stock for the order's lines, so that checkout confirms it (version 2).
@@ -178,7 +179,7 @@ func TestReadCacheRefusingConnections(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cfg := Config{PostgresURL: testenv.PostgresURL(t)}
+	cfg := service.Config{PostgresURL: testenv.PostgresURL(t)}
 	cfg.CacheRedisURL = redisVia(t, addr)
 	_, base := startMain(t, withoutSaga(cfg))
 

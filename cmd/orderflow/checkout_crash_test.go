@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/orderflow/orderflow/service"
 	"testing"
 	"time"
 )
@@ -44,7 +45,7 @@ func TestCheckoutSurvivesSIGKILLAtEveryStep(t *testing.T) {
 				env := []string{"ORDERFLOW_HTTP_ADDR=" + addr, "ORDERFLOW_DATA_DIR=" + cfg.DataDir,
 					"ORDERFLOW_POSTGRES_URL=" + cfg.PostgresURL, "ORDERFLOW_CHECKOUT_DEADLINE=" + deadline,
 					"ORDERFLOW_PAYMENT_SANDBOX_LATE_AFTER=1500ms", "ORDERFLOW_DEADLINE_SCAN_INTERVAL=100ms"}
-				p := startProcess(t, bin, append(env, FaultKillAtEnv+"="+tc.step))
+				p := startProcess(t, bin, append(env, service.FaultKillAtEnv+"="+tc.step))
 				waitReady(t, base, p)
 				setStock(t, base, "A", 5)
 				id := placeWith(t, base, tc.token, "A")

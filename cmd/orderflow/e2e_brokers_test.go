@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,32 +17,32 @@ import (
 // production; memory runs with the embedded store, as in development.
 var brokers = []struct {
 	name   string
-	config func(t testing.TB) Config
+	config func(t testing.TB) service.Config
 }{
-	{router.BrokerKafka, func(t testing.TB) Config {
-		return Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: BrokerConfig{
+	{router.BrokerKafka, func(t testing.TB) service.Config {
+		return service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{
 			Broker: router.BrokerKafka, KafkaBrokers: strings.Join(testenv.Kafka(t), ","), KafkaPartitions: 3}}
 	}},
-	{router.BrokerNATS, func(t testing.TB) Config {
-		return Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: BrokerConfig{
+	{router.BrokerNATS, func(t testing.TB) service.Config {
+		return service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{
 			Broker: router.BrokerNATS, NATSURL: testenv.NATSURL(), Namespace: testenv.BrokerNamespace(t)}}
 	}},
-	{router.BrokerAMQP, func(t testing.TB) Config {
-		return Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: BrokerConfig{
+	{router.BrokerAMQP, func(t testing.TB) service.Config {
+		return service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{
 			Broker: router.BrokerAMQP, AMQPURL: testenv.AMQPURL(), Namespace: testenv.BrokerNamespace(t)}}
 	}},
-	{router.BrokerRedis, func(t testing.TB) Config {
-		return Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: BrokerConfig{
+	{router.BrokerRedis, func(t testing.TB) service.Config {
+		return service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{
 			Broker: router.BrokerRedis, RedisURL: testenv.RedisURL(), Namespace: testenv.BrokerNamespace(t)}}
 	}},
-	{router.BrokerPostgres, func(t testing.TB) Config {
-		return Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: BrokerConfig{Broker: router.BrokerPostgres}}
+	{router.BrokerPostgres, func(t testing.TB) service.Config {
+		return service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{Broker: router.BrokerPostgres}}
 	}},
-	{router.BrokerSQLite, func(t testing.TB) Config {
-		return Config{DataDir: t.TempDir(), BrokerConfig: BrokerConfig{Broker: router.BrokerSQLite}}
+	{router.BrokerSQLite, func(t testing.TB) service.Config {
+		return service.Config{DataDir: t.TempDir(), BrokerConfig: service.BrokerConfig{Broker: router.BrokerSQLite}}
 	}},
-	{router.BrokerMemory, func(t testing.TB) Config {
-		return Config{DataDir: t.TempDir(), BrokerConfig: BrokerConfig{Broker: router.BrokerMemory}}
+	{router.BrokerMemory, func(t testing.TB) service.Config {
+		return service.Config{DataDir: t.TempDir(), BrokerConfig: service.BrokerConfig{Broker: router.BrokerMemory}}
 	}},
 }
 

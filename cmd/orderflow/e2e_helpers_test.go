@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/orderflow/orderflow/service"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,10 +18,10 @@ import (
 // stores are the two stores every end-to-end test runs on.
 var stores = []struct {
 	name   string
-	config func(t testing.TB) Config
+	config func(t testing.TB) service.Config
 }{
-	{"sqlite", func(t testing.TB) Config { return Config{DataDir: t.TempDir()} }},
-	{"postgres", func(t testing.TB) Config { return Config{PostgresURL: testenv.PostgresURL(t)} }},
+	{"sqlite", func(t testing.TB) service.Config { return service.Config{DataDir: t.TempDir()} }},
+	{"postgres", func(t testing.TB) service.Config { return service.Config{PostgresURL: testenv.PostgresURL(t)} }},
 }
 
 // rolesWithoutSaga runs everything but the checkout saga: for tests of other
@@ -29,19 +30,19 @@ var stores = []struct {
 const rolesWithoutSaga = "api,forwarder,projections"
 
 // withoutSaga is cfg without the checkout saga (see rolesWithoutSaga).
-func withoutSaga(cfg Config) Config {
+func withoutSaga(cfg service.Config) service.Config {
 	cfg.Roles = rolesWithoutSaga
 	return cfg
 }
 
 // startMain runs the real service in-process on a free loopback port.
-func startMain(t testing.TB, cfg Config) (*Main, string) {
+func startMain(t testing.TB, cfg service.Config) (*service.Main, string) {
 	t.Helper()
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.AutoMigrate = true
 	cfg.PollInterval = 20 * time.Millisecond
 	cfg.ShutdownTimeout = 10 * time.Second
-	m := NewMain(cfg)
+	m := service.NewMain(cfg)
 	switch os.Getenv("ORDERFLOW_TEST_LOG") {
 	case "":
 		m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/orderflow/orderflow/service"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 // load: commands are still accepted (the outbox is in the store), and
 // everything drains once the broker is back.
 func TestFaultBrokerOutage(t *testing.T) {
-	cfg := Config{PostgresURL: postgresURLFor(t)}
+	cfg := service.Config{PostgresURL: postgresURLFor(t)}
 	proxy := startProxy(t, proxyTarget(t, cfg.PostgresURL))
 	cfg.Reliability.BrokerPostgresURL = viaProxy(t, cfg.PostgresURL, proxy)
 	_, base := startMain(t, withoutSaga(cfg))
@@ -45,7 +46,7 @@ func TestFaultBrokerOutage(t *testing.T) {
 func TestFaultPostgresRestart(t *testing.T) {
 	direct := postgresURLFor(t)
 	proxy := startProxy(t, proxyTarget(t, direct))
-	_, base := startMain(t, withoutSaga(Config{PostgresURL: viaProxy(t, direct, proxy)}))
+	_, base := startMain(t, withoutSaga(service.Config{PostgresURL: viaProxy(t, direct, proxy)}))
 	g := &loadGen{base: base, customer: "fault-pg-" + uuid.NewString(), accepted: map[string]bool{}, maybeConfirmed: map[string]bool{}, pace: 20 * time.Millisecond}
 	stop := make(chan struct{})
 	wg := g.run(4, stop)

@@ -216,7 +216,7 @@ func TestFaultInjectedMessages(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			m, base := startMain(t, withoutSaga(s.config(t)))
 			customer := "fault-inject-" + uuid.NewString()
-			pub := m.stack.broker.Publisher
+			pub := m.Adapters().Broker.Publisher
 			eventTopic := router.EventTopic("order")
 			streamID := uuid.NewString()
 			bad := []struct {

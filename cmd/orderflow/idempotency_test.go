@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"sync"
 	"testing"
@@ -15,7 +16,7 @@ import (
 // storedEvents counts every event in the service's (isolated) store. On
 // Postgres it counts the table itself: ReadAll hides events while older
 // transactions anywhere on the server are open, and other tests share it.
-func storedEvents(t *testing.T, m *Main) int {
+func storedEvents(t *testing.T, m *service.Main) int {
 	t.Helper()
 	if !m.Config.Embedded() {
 		pool, err := pgxpool.New(t.Context(), m.Config.PostgresURL)
@@ -29,7 +30,7 @@ func storedEvents(t *testing.T, m *Main) int {
 		}
 		return n
 	}
-	all, err := m.stack.events.ReadAll(t.Context(), ports.Position{}, 100000)
+	all, err := m.Adapters().Events.ReadAll(t.Context(), ports.Position{}, 100000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,11 +40,11 @@ func storedEvents(t *testing.T, m *Main) int {
 // forgetKey deletes an idempotency key's record, as if the process had died
 // after the command committed and before the response was stored (the lock
 // of such a record expires and the key is reserved again).
-func forgetKey(t *testing.T, m *Main, key string) {
+func forgetKey(t *testing.T, m *service.Main, key string) {
 	t.Helper()
 	const q = `DELETE FROM idempotency_keys WHERE key = `
 	if m.Config.Embedded() {
-		db, err := sqlite.Open(t.Context(), sqlitePath(m.Config))
+		db, err := sqlite.Open(t.Context(), m.Config.SQLitePath())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +93,7 @@ func TestIdempotencyKeyEndToEnd(t *testing.T) {
 
 			// Another instance is still working on this key.
 			busy := uuid.NewString()
-			if _, ok, err := m.stack.idempotency.Reserve(t.Context(), busy, "elsewhere", time.Minute, time.Hour); err != nil || !ok {
+			if _, ok, err := m.Adapters().Idempotency.Reserve(t.Context(), busy, "elsewhere", time.Minute, time.Hour); err != nil || !ok {
 				t.Fatalf("reserve: %v %v", ok, err)
 			}
 			expectStatus(t, do(t, "POST", base+"/v1/orders", body, "Idempotency-Key", busy), http.StatusConflict)

@@ -9,9 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/orderflow/orderflow/service"
 )
 
 const usage = `orderflow — event-sourced order processing on Watermill
@@ -71,19 +74,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 }
 
-func parseConfig(name string, args []string, serve bool, stderr io.Writer) (Config, error) {
-	var c Config
+// parseConfig parses the flags of a subcommand that needs only the store's
+// (serve: every setting) and returns the configuration with its defaults,
+// validated.
+func parseConfig(name string, args []string, serve bool, stderr io.Writer) (service.Config, error) {
+	var c service.Config
 	fs := flag.NewFlagSet("orderflow "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	c.bindFlags(fs, serve)
+	f := flags{fs}
+	f.storeFlags(&c)
+	if serve {
+		f.serveFlags(&c)
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	c.setDefaults()
+	c = c.WithDefaults()
 	return c, c.Validate()
+}
+
+// newLogger is the process's logger, as c's --log-level and --log-format
+// (validated) ask.
+func newLogger(c service.Config, w *os.File) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // serve runs until ctx is cancelled (SIGINT, SIGTERM), then drains.
@@ -92,7 +114,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m := NewMain(cfg)
+	m := service.NewMain(cfg)
 	m.Logger = newLogger(cfg, os.Stderr)
 	if err := m.Run(ctx); err != nil {
 		_ = m.Close()
@@ -115,16 +137,9 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if err := applyMigrations(ctx, cfg, newLogger(cfg, os.Stderr)); err != nil {
+	if err := service.Migrate(ctx, cfg, newLogger(cfg, os.Stderr)); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s schema is up to date\n", storeName(cfg))
+	fmt.Fprintf(stdout, "%s schema is up to date\n", cfg.StoreName())
 	return nil
-}
-
-func storeName(cfg Config) string {
-	if cfg.Embedded() {
-		return "sqlite"
-	}
-	return "postgres"
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"github.com/orderflow/orderflow/service"
 	"maps"
 	"os"
 	"os/exec"
@@ -158,7 +159,7 @@ func TestMultiProcessSurvivesSIGKILL(t *testing.T) {
 	envs := make([][]string, len(roles))
 	procs := make([]*process, len(roles))
 	c := &cluster{bases: make([]string, len(roles)), up: make([]bool, len(roles)),
-		provider: openSandbox(t, Config{PostgresURL: postgresURL})}
+		provider: openSandbox(t, service.Config{PostgresURL: postgresURL})}
 	// Registered before the processes start, so it runs after they stopped.
 	t.Cleanup(func() {
 		for i, p := range procs {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"testing"
 	"time"
@@ -36,10 +37,10 @@ func TestOutboxIsCleanedUpAfterForwarding(t *testing.T) {
 }
 
 // outboxCounter counts the outbox rows in cfg's store.
-func outboxCounter(t *testing.T, cfg Config) func() int {
+func outboxCounter(t *testing.T, cfg service.Config) func() int {
 	var query func(dst *int) error
 	if cfg.Embedded() {
-		db, err := sqlite.Open(t.Context(), sqlitePath(cfg))
+		db, err := sqlite.Open(t.Context(), cfg.SQLitePath())
 		if err != nil {
 			t.Fatal(err)
 		}

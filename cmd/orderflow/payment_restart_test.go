@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"reflect"
 	"strings"
@@ -110,12 +111,12 @@ func hasStepDetail(steps []stepBody, step, detail string) bool {
 
 // openSandbox opens the sandbox provider on cfg's store, as the provider's
 // dashboard would show it.
-func openSandbox(t *testing.T, cfg Config) *paymentsandbox.Gateway {
+func openSandbox(t *testing.T, cfg service.Config) *paymentsandbox.Gateway {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	if cfg.Embedded() {
-		db, err := sqlite.Open(ctx, sqlitePath(cfg))
+		db, err := sqlite.Open(ctx, cfg.SQLitePath())
 		if err != nil {
 			t.Fatal(err)
 		}

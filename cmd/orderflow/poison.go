@@ -9,6 +9,8 @@ import (
 	"os"
 	"text/tabwriter"
 	"time"
+
+	"github.com/orderflow/orderflow/service"
 )
 
 const poisonUsage = `usage: orderflow poison list              list parked messages, oldest first
@@ -37,20 +39,18 @@ func poisonCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	cfg.AutoMigrate = true
-	st, err := openStack(ctx, cfg, newLogger(cfg, os.Stderr))
-	if st != nil {
-		defer st.close()
-	}
+	st, err := service.Open(ctx, cfg, newLogger(cfg, os.Stderr))
 	if err != nil {
 		return err
 	}
+	defer st.Close()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	switch sub {
 	case "list":
 		return poisonList(ctx, st, stdout)
 	case "show":
-		m, err := st.poison.Get(ctx, id)
+		m, err := st.Poison.Get(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func poisonCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			Payload                               string
 		}{m.ID, m.MessageID, m.Topic, m.Handler, m.Reason, m.FirstFailedAt, m.PoisonedAt, m.Metadata, string(m.Payload)})
 	case "requeue":
-		m, err := st.requeue(ctx, id)
+		m, err := st.Requeue(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -77,12 +77,12 @@ func poisonCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 }
 
-func poisonList(ctx context.Context, st *stack, stdout io.Writer) error {
+func poisonList(ctx context.Context, st *service.Adapters, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPOISONED AT\tHANDLER\tTOPIC\tREASON")
 	after := ""
 	for {
-		page, err := st.poison.List(ctx, after, 500)
+		page, err := st.Poison.List(ctx, after, 500)
 		if err != nil {
 			return err
 		}
@@ -96,9 +96,9 @@ func poisonList(ctx context.Context, st *stack, stdout io.Writer) error {
 	}
 }
 
-func poisonPurge(ctx context.Context, st *stack, id string, stdout io.Writer) error {
+func poisonPurge(ctx context.Context, st *service.Adapters, id string, stdout io.Writer) error {
 	if id != "" {
-		if err := st.poison.Delete(ctx, id); err != nil {
+		if err := st.Poison.Delete(ctx, id); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "purged %s\n", id)
@@ -106,7 +106,7 @@ func poisonPurge(ctx context.Context, st *stack, id string, stdout io.Writer) er
 	}
 	n := 0
 	for {
-		page, err := st.poison.List(ctx, "", 500)
+		page, err := st.Poison.List(ctx, "", 500)
 		if err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func poisonPurge(ctx context.Context, st *stack, id string, stdout io.Writer) er
 			return nil
 		}
 		for _, m := range page {
-			if err := st.poison.Delete(ctx, m.ID); err != nil {
+			if err := st.Poison.Delete(ctx, m.ID); err != nil {
 				return err
 			}
 			n++

@@ -31,7 +31,7 @@ func TestPoisonQueueEndToEnd(t *testing.T) {
 			cfg := s.config(t)
 			m, base := startMain(t, withoutSaga(cfg))
 			bad := message.NewMessage(uuid.NewString(), []byte(`{"not":"an event"}`))
-			if err := m.stack.broker.Publisher.Publish(router.EventTopic("order"), bad); err != nil {
+			if err := m.Adapters().Broker.Publisher.Publish(router.EventTopic("order"), bad); err != nil {
 				t.Fatal(err)
 			}
 			// An order placed after the bad message still reaches the read model.

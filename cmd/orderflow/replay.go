@@ -15,6 +15,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/ports"
+	"github.com/orderflow/orderflow/service"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -22,14 +23,14 @@ import (
 // live one and swaps it in (see projection.OrderSummaryRebuild).
 func replay(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	var (
-		c         Config
+		c         service.Config
 		name      string
 		fromFlag  string
 		batchSize int
 	)
 	fs := flag.NewFlagSet("orderflow replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	c.bindFlags(fs, false)
+	flags{fs}.storeFlags(&c)
 	fs.StringVar(&name, "projection", "", "the projection to rebuild: "+projection.OrderSummaryName)
 	fs.StringVar(&fromFlag, "from-position", "",
 		"resume an interrupted rebuild after this position (as its last progress line printed: N or COMMIT/PREPARE); empty starts afresh")
@@ -40,7 +41,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	c.setDefaults()
+	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -52,19 +53,16 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 		return err
 	}
 	logger := newLogger(c, os.Stderr)
-	st, err := openStack(ctx, c, logger)
+	st, err := service.Open(ctx, c, logger)
 	if err != nil {
-		if st != nil {
-			_ = st.close()
-		}
 		return err
 	}
-	defer func() { err = errors.Join(err, st.close()) }()
+	defer func() { err = errors.Join(err, st.Close()) }()
 
 	progress, finish := replayProgress(stderr, logger, from)
 	res, err := projection.OrderSummaryRebuild{
-		Events: st.events, Live: st.orders, Shadow: st.shadow, BatchSize: batchSize, Progress: progress,
-		Count: func(ctx context.Context) (int64, error) { return countEvents(ctx, st.cps) },
+		Events: st.Events, Live: st.Orders, Shadow: st.Shadow, BatchSize: batchSize, Progress: progress,
+		Count: func(ctx context.Context) (int64, error) { return countEvents(ctx, st.Checkpoints) },
 	}.Run(ctx, from)
 	finish()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"reflect"
 	"strings"
@@ -17,7 +18,7 @@ import (
 	"github.com/orderflow/orderflow/ports"
 )
 
-func storeArgs(cfg Config) []string {
+func storeArgs(cfg service.Config) []string {
 	if cfg.Embedded() {
 		return []string{"--data-dir", cfg.DataDir}
 	}
@@ -87,13 +88,13 @@ func TestReplayRebuildsWithoutDowntime(t *testing.T) {
 				victim = id
 				break
 			}
-			row, err := m.stack.orders.Get(t.Context(), victim)
+			row, err := m.Adapters().Orders.Get(t.Context(), victim)
 			if err != nil {
 				t.Fatal(err)
 			}
 			good := row.Status
 			row.Status = "corrupted"
-			if err := m.stack.orders.Save(t.Context(), row, row.Version); err != nil {
+			if err := m.Adapters().Orders.Save(t.Context(), row, row.Version); err != nil {
 				t.Fatal(err)
 			}
 
@@ -163,20 +164,20 @@ func TestReplayRebuildsWithoutDowntime(t *testing.T) {
 			}
 			t.Logf("%s; %d reads and %d writes during it", strings.TrimSpace(stdout.String()), reads.Load(), len(written))
 
-			if got, err := m.stack.orders.Get(t.Context(), victim); err != nil || got.Status != good {
+			if got, err := m.Adapters().Orders.Get(t.Context(), victim); err != nil || got.Status != good {
 				t.Fatalf("corrupted row after replay: %+v, %v; want status %s", got, err, good)
 			}
 			waitProjected(t, base, written)
 
 			// A fresh projection of every event, in a new shadow table.
-			fresh, err := m.stack.shadow.Shadow(t.Context(), true)
+			fresh, err := m.Adapters().Shadow.Shadow(t.Context(), true)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := projection.NewOrderSummary(fresh, m.stack.events)
+			p := projection.NewOrderSummary(fresh, m.Adapters().Events)
 			var pos ports.Position
 			for {
-				batch, err := m.stack.events.ReadAll(t.Context(), pos, 500)
+				batch, err := m.Adapters().Events.ReadAll(t.Context(), pos, 500)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -190,7 +191,7 @@ func TestReplayRebuildsWithoutDowntime(t *testing.T) {
 					pos = e.Position
 				}
 			}
-			live, want := allRows(t, m.stack.orders), allRows(t, fresh)
+			live, want := allRows(t, m.Adapters().Orders), allRows(t, fresh)
 			if len(live) != len(orders)+len(written) || !reflect.DeepEqual(live, want) {
 				t.Fatalf("live table after replay (%d rows) differs from a fresh projection (%d rows)", len(live), len(want))
 			}
@@ -239,7 +240,7 @@ func TestProjectionLagMetrics(t *testing.T) {
 				return strings.Contains(body, `orderflow_projection_lag_events{projection="order_summary"} 0`) &&
 					strings.Contains(body, `orderflow_projection_lag_seconds{projection="order_summary"} 0`)
 			})
-			pos, err := m.stack.cps.Checkpoint(t.Context(), projection.OrderSummaryName)
+			pos, err := m.Adapters().Checkpoints.Checkpoint(t.Context(), projection.OrderSummaryName)
 			if err != nil || pos == (ports.Position{}) {
 				t.Fatalf("checkpoint %v, %v", pos, err)
 			}

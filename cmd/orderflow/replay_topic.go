@@ -5,27 +5,21 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
 	"io"
 	"os"
 	"time"
 
-	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/internal/eventwire"
 	"github.com/orderflow/orderflow/router"
+	"github.com/orderflow/orderflow/service"
+	"github.com/prometheus/client_golang/prometheus"
 )
-
-// orderSummaryProjection is the order_summary projection as the router runs
-// it, checkpointing included.
-func orderSummaryProjection(st *stack) *projection.OrderSummary {
-	return projection.NewOrderSummary(st.orders, st.events).WithCheckpoints(st.cps)
-}
 
 // replayTopic feeds a broker topic through one handler's route and
 // middleware (router.ReplayTopic).
 func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	var (
-		c                     Config
+		c                     service.Config
 		topic, handler, since string
 		fromOffset            int64
 		fromPartition         int
@@ -33,11 +27,9 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	)
 	fs := flag.NewFlagSet("orderflow replay-topic", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	c.bindFlags(fs, false)
+	flags{fs}.storeFlags(&c)
 	// The broker to read: the same flags (and environment) as serve.
-	c.bindBrokerFlags(fs, func(p *string, name, value, usage string) {
-		fs.StringVar(p, name, envOr(name, value), usage+" (env "+envName(name)+")")
-	})
+	flags{fs}.brokerFlags(&c.BrokerConfig)
 	fs.StringVar(&topic, "topic", "", "the broker topic to replay, e.g. "+router.EventTopic("order")+" or "+router.PoisonTopic)
 	fs.StringVar(&handler, "handler", "", "the handler to replay it through, e.g. "+router.HandlerOrderSummary)
 	fs.Int64Var(&fromOffset, "from-offset", 0, "replay the messages after this offset (0: from the first); on Kafka, from this offset of every partition, or of --from-partition")
@@ -50,7 +42,7 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	c.setDefaults()
+	c = c.WithDefaults()
 	errs := []error{c.Validate()}
 	if topic == "" || handler == "" {
 		errs = append(errs, errors.New("--topic and --handler are required"))
@@ -77,21 +69,18 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	}
 
 	logger := newLogger(c, os.Stderr)
-	st, err := openStack(ctx, c, logger)
+	st, err := service.Open(ctx, c, logger)
 	if err != nil {
-		if st != nil {
-			_ = st.close()
-		}
 		return err
 	}
-	defer func() { err = errors.Join(err, st.close()) }()
+	defer func() { err = errors.Join(err, st.Close()) }()
 
 	// The replay's middleware parks permanent failures in the same poison
 	// queue as the live router, and deduplicates nothing: re-handling what
 	// was handled is the point, and every handler is idempotent.
-	cfg := router.Config{Broker: st.broker, OrderSummary: orderSummaryProjection(st), Logger: logger,
-		Registry: prometheus.NewRegistry(), Reliability: router.Reliability{Poison: st.poison}}
-	stats, err := router.ReplayTopic(ctx, cfg, st.broker.Replay, router.ReplayRequest{
+	cfg := router.Config{Broker: st.Broker, OrderSummary: st.OrderSummaryProjection(), Logger: logger,
+		Registry: prometheus.NewRegistry(), Reliability: router.Reliability{Poison: st.Poison}}
+	stats, err := router.ReplayTopic(ctx, cfg, st.Broker.Replay, router.ReplayRequest{
 		Topic: topic, Handler: handler, From: from, DryRun: dryRun,
 		Each: func(m router.StoredMessage, err error) {
 			md := m.Message.Metadata

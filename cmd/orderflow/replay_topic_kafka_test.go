@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/orderflow/orderflow/service"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,23 +16,23 @@ import (
 // of the partitioned topic, and a replay through the projection's route
 // restores a lost read model.
 func TestReplayTopicKafka(t *testing.T) {
-	cfg := withoutSaga(Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: BrokerConfig{
+	cfg := withoutSaga(service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{
 		Broker: router.BrokerKafka, KafkaBrokers: strings.Join(testenv.Kafka(t), ","), KafkaPartitions: 3,
 		Namespace: testenv.BrokerNamespace(t)}})
 	m, base := startMain(t, cfg)
 	orders := placeOrders(t, base, "replay-topic-kafka", 8)
 	waitProjected(t, base, orders)
-	before := allRows(t, m.stack.orders)
+	before := allRows(t, m.Adapters().Orders)
 	topic := router.EventTopic("order")
 	total := countOn(t, m, topic)
 	if total < len(orders) {
 		t.Fatalf("%d messages on %s for %d orders", total, topic, len(orders))
 	}
 
-	if _, err := m.stack.shadow.Shadow(t.Context(), true); err != nil {
+	if _, err := m.Adapters().Shadow.Shadow(t.Context(), true); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.stack.shadow.Swap(t.Context()); err != nil {
+	if err := m.Adapters().Shadow.Swap(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	runOut := func(extra ...string) string {
@@ -50,7 +51,7 @@ func TestReplayTopicKafka(t *testing.T) {
 	if lines := strings.Count(out, "offset="); lines != total || !strings.Contains(out, "event_type=order.placed.v2") {
 		t.Fatalf("dry run printed %d message lines for %d messages:\n%s", lines, total, out)
 	}
-	if rows := allRows(t, m.stack.orders); len(rows) != 0 {
+	if rows := allRows(t, m.Adapters().Orders); len(rows) != 0 {
 		t.Fatal("the dry run handled messages")
 	}
 	// Resuming at partition 1 lists exactly what the full listing has
@@ -72,7 +73,7 @@ func TestReplayTopicKafka(t *testing.T) {
 	if !strings.Contains(out, fmt.Sprintf("replayed %d messages", total)) || !strings.Contains(out, fmt.Sprintf("(handled %d)", total)) {
 		t.Fatalf("replay: %s", out)
 	}
-	if after := allRows(t, m.stack.orders); !reflect.DeepEqual(after, before) {
+	if after := allRows(t, m.Adapters().Orders); !reflect.DeepEqual(after, before) {
 		t.Fatalf("read model after replay (%d rows) differs from before (%d rows)", len(after), len(before))
 	}
 }

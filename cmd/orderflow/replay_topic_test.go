@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/orderflow/orderflow/service"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,10 +16,10 @@ import (
 
 // countOn counts the messages of a topic (a dry run through the replay
 // source).
-func countOn(t *testing.T, m *Main, topic string) int {
+func countOn(t *testing.T, m *service.Main, topic string) int {
 	t.Helper()
 	n := 0
-	err := m.stack.broker.Replay.Read(t.Context(), topic, router.ReplayFrom{}, func(router.StoredMessage) error { n++; return nil })
+	err := m.Adapters().Broker.Replay.Read(t.Context(), topic, router.ReplayFrom{}, func(router.StoredMessage) error { n++; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func TestReplayTopicThroughHandler(t *testing.T) {
 			m, base := startMain(t, withoutSaga(cfg))
 			orders := placeOrders(t, base, "replay-topic", 8)
 			waitProjected(t, base, orders)
-			before := allRows(t, m.stack.orders)
+			before := allRows(t, m.Adapters().Orders)
 			topic := router.EventTopic("order")
 			total := countOn(t, m, topic)
 			if total < len(orders) {
@@ -44,7 +45,7 @@ func TestReplayTopicThroughHandler(t *testing.T) {
 
 			// A message that is not an event: the poison queue must take it.
 			bad := message.NewMessage("0193a1b2-0000-7000-8000-0000000bad01", []byte(`{}`))
-			if err := m.stack.broker.Publisher.Publish(topic, bad); err != nil {
+			if err := m.Adapters().Broker.Publisher.Publish(topic, bad); err != nil {
 				t.Fatal(err)
 			}
 			poisonBefore := countPoisoned(t, m)
@@ -54,13 +55,13 @@ func TestReplayTopicThroughHandler(t *testing.T) {
 			poisonBefore = countPoisoned(t, m)
 
 			// Lose the read model: swap in an empty table.
-			if _, err := m.stack.shadow.Shadow(t.Context(), true); err != nil {
+			if _, err := m.Adapters().Shadow.Shadow(t.Context(), true); err != nil {
 				t.Fatal(err)
 			}
-			if err := m.stack.shadow.Swap(t.Context()); err != nil {
+			if err := m.Adapters().Shadow.Swap(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			if rows := allRows(t, m.stack.orders); len(rows) != 0 {
+			if rows := allRows(t, m.Adapters().Orders); len(rows) != 0 {
 				t.Fatalf("%d rows after the swap to an empty table", len(rows))
 			}
 			args := func(extra ...string) []string {
@@ -80,7 +81,7 @@ func TestReplayTopicThroughHandler(t *testing.T) {
 				!strings.Contains(out, fmt.Sprintf("would replay %d messages", total+1)) {
 				t.Fatalf("dry run printed %d message lines for %d messages:\n%s", lines, total+1, out)
 			}
-			if rows := allRows(t, m.stack.orders); len(rows) != 0 {
+			if rows := allRows(t, m.Adapters().Orders); len(rows) != 0 {
 				t.Fatal("the dry run handled messages")
 			}
 			if out := runOut(args("--since", time.Now().Add(time.Hour).Format(time.RFC3339))); !strings.Contains(out, "replayed 0 messages") {
@@ -91,7 +92,7 @@ func TestReplayTopicThroughHandler(t *testing.T) {
 			if !strings.Contains(out, fmt.Sprintf("replayed %d messages", total+1)) || !strings.Contains(out, fmt.Sprintf("(handled %d)", total+1)) {
 				t.Fatalf("replay: %s", out)
 			}
-			if after := allRows(t, m.stack.orders); !reflect.DeepEqual(after, before) {
+			if after := allRows(t, m.Adapters().Orders); !reflect.DeepEqual(after, before) {
 				t.Fatalf("read model after replay (%d rows) differs from before (%d rows)", len(after), len(before))
 			}
 			if got := countPoisoned(t, m); got != poisonBefore+1 {
@@ -99,7 +100,7 @@ func TestReplayTopicThroughHandler(t *testing.T) {
 			}
 
 			var lastOffset int64
-			if err := m.stack.broker.Replay.Read(t.Context(), topic, router.ReplayFrom{}, func(sm router.StoredMessage) error {
+			if err := m.Adapters().Broker.Replay.Read(t.Context(), topic, router.ReplayFrom{}, func(sm router.StoredMessage) error {
 				lastOffset = sm.Offset
 				return nil
 			}); err != nil {
@@ -133,9 +134,9 @@ func TestReplayTopicFlags(t *testing.T) {
 }
 
 // countPoisoned counts the messages parked in the poison queue.
-func countPoisoned(t *testing.T, m *Main) int {
+func countPoisoned(t *testing.T, m *service.Main) int {
 	t.Helper()
-	parked, err := m.stack.poison.List(t.Context(), "", 10_000)
+	parked, err := m.Adapters().Poison.List(t.Context(), "", 10_000)
 	if err != nil {
 		t.Fatal(err)
 	}

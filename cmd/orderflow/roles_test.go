@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"testing"
 	"time"
@@ -15,10 +16,10 @@ import (
 // the second; the second answers probes and metrics but no API call.
 func TestRolesSplitTheWork(t *testing.T) {
 	pg := testenv.PostgresURL(t)
-	api := Config{PostgresURL: pg}
+	api := service.Config{PostgresURL: pg}
 	api.Roles = "api"
 	_, apiBase := startMain(t, api)
-	workers := Config{PostgresURL: pg}
+	workers := service.Config{PostgresURL: pg}
 	workers.Roles = "forwarder,projections,saga"
 	_, workerBase := startMain(t, workers)
 

@@ -1,8 +1,7 @@
-package main
+package service
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"time"
 )
@@ -49,17 +48,4 @@ func (c ReliabilityConfig) Validate() error {
 		errs = append(errs, errors.New("--dedup-retention and --idempotency-ttl must be positive"))
 	}
 	return errors.Join(errs...)
-}
-
-func (c *ReliabilityConfig) bindFlags(fs *flag.FlagSet, dur func(*time.Duration, string, time.Duration, string)) {
-	def := ReliabilityConfig{}
-	def.setDefaults()
-	fs.StringVar(&c.Dedup, "dedup", envOr("dedup", def.Dedup),
-		"consumers' deduplication store: store (inbox table in the event store's database), redis or off (env "+envName("dedup")+")")
-	fs.StringVar(&c.DedupRedisURL, "dedup-redis-url", envOr("dedup-redis-url", ""),
-		"Redis URL (redis://host:6379/0) of the deduplication store when --dedup=redis (env "+envName("dedup-redis-url")+")")
-	fs.StringVar(&c.BrokerPostgresURL, "broker-postgres-url", envOr("broker-postgres-url", ""),
-		"PostgreSQL URL of the broker when it is not the event store's database (env "+envName("broker-postgres-url")+")")
-	dur(&c.DedupRetention, "dedup-retention", def.DedupRetention, "how long a handled message id is remembered")
-	dur(&c.IdempotencyTTL, "idempotency-ttl", def.IdempotencyTTL, "how long an Idempotency-Key and its response are kept")
 }

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -16,32 +16,35 @@ import (
 	"github.com/orderflow/orderflow/adapters/postgres"
 	"github.com/orderflow/orderflow/adapters/sqlite"
 	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
+	"github.com/orderflow/orderflow/app/projection"
 	pgmigrations "github.com/orderflow/orderflow/migrations/postgres"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
 )
 
-// stack is the set of outbound adapters one process runs on.
-type stack struct {
-	events ports.EventStore
-	orders ports.OrderSummaryStore
-	snaps  ports.SnapshotStore
-	cps    ports.CheckpointStore
-	shadow ports.ShadowOrderSummary
+// Adapters are the outbound adapters one process runs on: the stores, in
+// one database, and the broker. Open builds them; Close releases them, the
+// broker before the store.
+type Adapters struct {
+	Events      ports.EventStore
+	Orders      ports.OrderSummaryStore
+	Snapshots   ports.SnapshotStore
+	Checkpoints ports.CheckpointStore
+	Shadow      ports.ShadowOrderSummary
 	// checkouts is the checkout saga's state, in the same database.
-	checkouts ports.CheckoutStore
+	Checkouts ports.CheckoutStore
 	// notifications keeps the notifications sent about orders.
-	notifications ports.NotificationStore
+	Notifications ports.NotificationStore
 	// paymentSandbox builds the sandbox payment provider on the same
 	// database, where its authorizations outlive the process and are shared
 	// by every process of the service.
 	paymentSandbox func(paymentsandbox.Config) *paymentsandbox.Gateway
 	outbox         router.OutboxSource // the forwarder's reader of router.OutboxTopic
-	broker         router.Broker
+	Broker         router.Broker
 	// Reliability stores, in the event store's database.
-	poison      ports.PoisonStore
-	inbox       ports.DedupStore
-	idempotency ports.IdempotencyStore
+	Poison      ports.PoisonStore
+	Inbox       ports.DedupStore
+	Idempotency ports.IdempotencyStore
 	// cleanOutbox deletes outbox rows the forwarder has acked (see
 	// router.OutboxCleanupConfig.Delete).
 	cleanOutbox func(ctx context.Context, retention time.Duration, limit int) (int64, error)
@@ -49,21 +52,40 @@ type stack struct {
 	close       func() error
 }
 
-// sqlitePath is the embedded database file inside the data directory.
-func sqlitePath(cfg Config) string { return filepath.Join(cfg.DataDir, "orderflow.db") }
+// SQLitePath is the embedded database file inside the data directory.
+func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "orderflow.db") }
 
-func openStack(ctx context.Context, cfg Config, logger *slog.Logger) (*stack, error) {
+// Open opens the store and the broker cfg names (with cfg's defaults
+// applied), migrating a Postgres store when cfg.AutoMigrate is set. On error
+// it releases what it opened.
+func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Adapters, error) {
+	cfg.setDefaults()
+	var (
+		st  *Adapters
+		err error
+	)
 	if cfg.Embedded() {
-		return openEmbedded(ctx, cfg, watermill.NewSlogLogger(logger))
+		st, err = openEmbedded(ctx, cfg, watermill.NewSlogLogger(logger))
+	} else {
+		st, err = openPostgres(ctx, cfg, logger)
 	}
-	return openPostgres(ctx, cfg, logger)
+	if err != nil && st != nil {
+		_ = st.close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
-// applyMigrations brings the store's schema up to date, logging what it
-// applied.
-func applyMigrations(ctx context.Context, cfg Config, logger *slog.Logger) error {
+// Close releases the broker, then the store.
+func (st *Adapters) Close() error { return st.close() }
+
+// Migrate brings the store's schema up to date, logging what it applied.
+func Migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	cfg.setDefaults()
 	if cfg.Embedded() {
-		db, err := sqlite.Open(ctx, sqlitePath(cfg)) // Open migrates
+		db, err := sqlite.Open(ctx, cfg.SQLitePath()) // Open migrates
 		if err != nil {
 			return err
 		}
@@ -93,29 +115,29 @@ func eventStoreTopics() (outbox string, topic func(string) string) {
 	return router.OutboxTopic, router.EventTopic
 }
 
-func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapter) (*stack, error) {
-	db, err := sqlite.Open(ctx, sqlitePath(cfg))
+func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapter) (*Adapters, error) {
+	db, err := sqlite.Open(ctx, cfg.SQLitePath())
 	if err != nil {
 		return nil, fmt.Errorf("embedded store in %s: %w", cfg.DataDir, err)
 	}
-	st := &stack{ping: db.PingContext, close: db.Close}
+	st := &Adapters{ping: db.PingContext, close: db.Close}
 	if err := st.openBroker(cfg, func() (router.Broker, error) {
 		return router.NewSQLiteBroker(ctx, db, cfg.PollInterval, logger)
 	}, logger); err != nil {
 		return st, err
 	}
 	outboxTopic, topic := eventStoreTopics()
-	if st.events, err = sqlite.NewEventStore(db, sqlite.EventStoreConfig{OutboxTopic: outboxTopic, EventTopic: topic, Logger: logger}); err != nil {
+	if st.Events, err = sqlite.NewEventStore(db, sqlite.EventStoreConfig{OutboxTopic: outboxTopic, EventTopic: topic, Logger: logger}); err != nil {
 		return st, err
 	}
-	st.orders = sqlite.NewOrderSummaryStore(db)
-	st.snaps = sqlite.NewSnapshotStore(db)
-	st.cps = sqlite.NewCheckpointStore(db)
-	st.shadow = sqlite.NewShadowOrderSummary(db)
-	st.poison, st.inbox, st.idempotency = sqlite.NewPoisonStore(db), sqlite.NewInbox(db), sqlite.NewIdempotencyStore(db)
-	st.checkouts = sqlite.NewCheckoutStore(db)
+	st.Orders = sqlite.NewOrderSummaryStore(db)
+	st.Snapshots = sqlite.NewSnapshotStore(db)
+	st.Checkpoints = sqlite.NewCheckpointStore(db)
+	st.Shadow = sqlite.NewShadowOrderSummary(db)
+	st.Poison, st.Inbox, st.Idempotency = sqlite.NewPoisonStore(db), sqlite.NewInbox(db), sqlite.NewIdempotencyStore(db)
+	st.Checkouts = sqlite.NewCheckoutStore(db)
 	st.paymentSandbox = func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewSQLite(db, c) }
-	st.notifications = sqlite.NewNotificationStore(db)
+	st.Notifications = sqlite.NewNotificationStore(db)
 	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
 		return sqlitepubsub.DeleteAcked(ctx, db, outboxTopic, router.ConsumerGroupForwarder, retention, limit)
 	}
@@ -128,13 +150,13 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 	return st, nil
 }
 
-func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack, error) {
+func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*Adapters, error) {
 	wlog := watermill.NewSlogLogger(logger)
 	pool, err := newPool(ctx, cfg.PostgresURL)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	st := &stack{ping: pool.Ping, close: func() error { pool.Close(); return nil }}
+	st := &Adapters{ping: pool.Ping, close: func() error { pool.Close(); return nil }}
 	if err := pool.Ping(ctx); err != nil {
 		return st, fmt.Errorf("postgres: %w", err)
 	}
@@ -148,17 +170,17 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 	if err := postgres.InitializeOutbox(ctx, pool, esCfg); err != nil {
 		return st, err
 	}
-	if st.events, err = postgres.NewEventStore(pool, esCfg); err != nil {
+	if st.Events, err = postgres.NewEventStore(pool, esCfg); err != nil {
 		return st, err
 	}
-	st.orders = postgres.NewOrderSummaryStore(pool)
-	st.checkouts = postgres.NewCheckoutStore(pool)
+	st.Orders = postgres.NewOrderSummaryStore(pool)
+	st.Checkouts = postgres.NewCheckoutStore(pool)
 	st.paymentSandbox = func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewPostgres(pool, c) }
-	st.notifications = postgres.NewNotificationStore(pool)
-	st.snaps = postgres.NewSnapshotStore(pool)
-	st.cps = postgres.NewCheckpointStore(pool)
-	st.shadow = postgres.NewShadowOrderSummary(pool)
-	st.poison, st.inbox, st.idempotency = postgres.NewPoisonStore(pool), postgres.NewInbox(pool), postgres.NewIdempotencyStore(pool)
+	st.Notifications = postgres.NewNotificationStore(pool)
+	st.Snapshots = postgres.NewSnapshotStore(pool)
+	st.Checkpoints = postgres.NewCheckpointStore(pool)
+	st.Shadow = postgres.NewShadowOrderSummary(pool)
+	st.Poison, st.Inbox, st.Idempotency = postgres.NewPoisonStore(pool), postgres.NewInbox(pool), postgres.NewIdempotencyStore(pool)
 	brokerPool, err := brokerPool(ctx, cfg, pool, st)
 	if err != nil {
 		return st, err
@@ -193,13 +215,19 @@ func newPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 }
 
 // openBroker opens cfg's broker and makes close release it before the store.
-func (st *stack) openBroker(cfg Config, builtin func() (router.Broker, error), logger watermill.LoggerAdapter) error {
+func (st *Adapters) openBroker(cfg Config, builtin func() (router.Broker, error), logger watermill.LoggerAdapter) error {
 	b, err := openBroker(cfg.BrokerConfig, builtin, logger)
 	if err != nil {
 		return fmt.Errorf("broker %s: %w", cfg.Broker, err)
 	}
-	st.broker = b
+	st.Broker = b
 	closeStore := st.close
 	st.close = func() error { return errors.Join(b.Shutdown(), closeStore()) }
 	return nil
+}
+
+// OrderSummaryProjection is the order_summary projection as the router runs
+// it, checkpointing included.
+func (st *Adapters) OrderSummaryProjection() *projection.OrderSummary {
+	return projection.NewOrderSummary(st.Orders, st.Events).WithCheckpoints(st.Checkpoints)
 }

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -15,12 +15,12 @@ import (
 // routerReliability chooses the middleware stores of the router: the poison
 // queue always in the event store's database, deduplication as configured.
 // The returned close releases what it opened (a Redis client).
-func routerReliability(cfg Config, st *stack) (router.Reliability, func() error, error) {
-	rel := router.Reliability{Poison: st.poison, DedupRetention: cfg.Reliability.DedupRetention}
+func routerReliability(cfg Config, st *Adapters) (router.Reliability, func() error, error) {
+	rel := router.Reliability{Poison: st.Poison, DedupRetention: cfg.Reliability.DedupRetention}
 	closer := func() error { return nil }
 	switch cfg.Reliability.Dedup {
 	case "store":
-		rel.Dedup = st.inbox
+		rel.Dedup = st.Inbox
 	case "redis":
 		opts, err := goredis.ParseURL(cfg.Reliability.DedupRedisURL)
 		if err != nil {
@@ -41,15 +41,15 @@ func joinClose(a, b func() error) func() error {
 	}
 }
 
-// requeue sends a poisoned message back through its route.
-func (st *stack) requeue(ctx context.Context, id string) (ports.PoisonedMessage, error) {
-	return router.Requeue(ctx, st.poison, st.broker.Publisher, id)
+// Requeue sends a poisoned message back through its route.
+func (st *Adapters) Requeue(ctx context.Context, id string) (ports.PoisonedMessage, error) {
+	return router.Requeue(ctx, st.Poison, st.Broker.Publisher, id)
 }
 
 // brokerPool is the pool of the Postgres broker: the store's own, or a
 // second one on --broker-postgres-url, closed with the stack. The broker's
 // tables are created lazily, so it may be down when the service starts.
-func brokerPool(ctx context.Context, cfg Config, store *pgxpool.Pool, st *stack) (*pgxpool.Pool, error) {
+func brokerPool(ctx context.Context, cfg Config, store *pgxpool.Pool, st *Adapters) (*pgxpool.Pool, error) {
 	if cfg.Reliability.BrokerPostgresURL == "" {
 		return store, nil
 	}

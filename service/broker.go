@@ -1,12 +1,10 @@
-package main
+package service
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -124,26 +122,4 @@ func openBroker(cfg BrokerConfig, builtin func() (router.Broker, error), logger 
 		return b, err
 	}
 	return b.WithNamespace(cfg.Namespace), nil
-}
-
-// bindBrokerFlags declares the broker flags (serve and replay-topic).
-func (c *BrokerConfig) bindBrokerFlags(fs *flag.FlagSet, str func(p *string, name, value, usage string)) {
-	var def BrokerConfig
-	def.setDefaults(false)
-	str(&c.Broker, "broker", "", "event broker: "+strings.Join(router.BrokerNames, ", ")+
-		" (default sqlite on the embedded store, postgres with --postgres-url; memory is for development only)")
-	str(&c.KafkaBrokers, "kafka-brokers", def.KafkaBrokers, "comma-separated Kafka bootstrap addresses (--broker kafka)")
-	fs.IntVar(&c.KafkaPartitions, "kafka-partitions", envInt("kafka-partitions", def.KafkaPartitions),
-		"partitions of the Kafka topics orderflow creates (env "+envName("kafka-partitions")+")")
-	str(&c.NATSURL, "nats-url", def.NATSURL, "NATS server URL, JetStream enabled (--broker nats)")
-	str(&c.AMQPURL, "amqp-url", def.AMQPURL, "RabbitMQ URL (--broker amqp)")
-	str(&c.RedisURL, "redis-url", def.RedisURL, "Redis URL (--broker redis)")
-	str(&c.Namespace, "broker-namespace", "", "prefix of every broker topic and consumer group, to share one broker between deployments")
-}
-
-func envInt(flagName string, def int) int {
-	if n, err := strconv.Atoi(envOr(flagName, "")); err == nil {
-		return n
-	}
-	return def
 }

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"github.com/orderflow/orderflow/adapters/prommetrics"
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/projection"
-	"github.com/orderflow/orderflow/handlers/httpapi"
 	"github.com/orderflow/orderflow/handlers/eventhandler"
+	"github.com/orderflow/orderflow/handlers/httpapi"
 	"github.com/orderflow/orderflow/router"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -25,7 +25,7 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 
-	stack      *stack
+	stack      *Adapters
 	router     *router.Router
 	routerDone chan error
 	failed     chan error
@@ -54,12 +54,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStack(ctx, m.Config, m.Logger)
+	st, err := Open(ctx, m.Config, m.Logger)
 	if err != nil {
 		return err
 	}
 	m.stack = st
-	if st.broker.Name == router.BrokerMemory {
+	if st.Broker.Name == router.BrokerMemory {
 		m.Logger.Warn("the memory broker is for development only: one process, and messages the outbox already handed over exist only in this process")
 	}
 
@@ -74,7 +74,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.closeCache = closeCache
-	if _, err := prommetrics.NewProjectionLag(registry, st.cps, projection.OrderSummaryName); err != nil {
+	if _, err := prommetrics.NewProjectionLag(registry, st.Checkpoints, projection.OrderSummaryName); err != nil {
 		return err
 	}
 	checkoutMetrics, err := prommetrics.NewCheckouts(registry)
@@ -89,10 +89,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	application := app.New(app.Deps{Events: st.events, Orders: st.orders, Cache: cache, Logger: m.Logger, Metrics: useCases,
-		Snapshots: st.snaps, SnapshotEvery: m.Config.SnapshotEvery,
-		Checkouts: st.checkouts, Gateway: gateway, Saga: sagaConfig(m.Config, m.Logger),
-		SagaMetrics: checkoutMetrics, Notifications: st.notifications, Notifiers: sinks})
+	application := app.New(app.Deps{Events: st.Events, Orders: st.Orders, Cache: cache, Logger: m.Logger, Metrics: useCases,
+		Snapshots: st.Snapshots, SnapshotEvery: m.Config.SnapshotEvery,
+		Checkouts: st.Checkouts, Gateway: gateway, Saga: sagaConfig(m.Config, m.Logger),
+		SagaMetrics: checkoutMetrics, Notifications: st.Notifications, Notifiers: sinks})
 
 	roles := m.Config.roles()
 	rel, closeRel, err := routerReliability(m.Config, st)
@@ -101,11 +101,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	st.close = joinClose(closeRel, st.close)
 	m.router, err = router.New(router.Config{
-		Broker:           st.broker,
+		Broker:           st.Broker,
 		Outbox:           st.outbox,
 		ForwardBatchSize: m.Config.ForwardBatchSize,
 		PollInterval:     m.Config.PollInterval,
-		OrderSummary:     orderSummaryProjection(st).WithCache(cache),
+		OrderSummary:     st.OrderSummaryProjection().WithCache(cache),
 		Registry:         registry,
 		Logger:           m.Logger,
 		CloseTimeout:     m.Config.ShutdownTimeout,
@@ -156,14 +156,14 @@ func (m *Main) Run(ctx context.Context) error {
 			Logger:         m.Logger,
 			ReadWait:       m.Config.ReadWait,
 			OpsOnly:        !roles.Has(router.RoleAPI),
-			Idempotency:    st.idempotency,
+			Idempotency:    st.Idempotency,
 			IdempotencyTTL: m.Config.Reliability.IdempotencyTTL,
-			Poison:         st.poison,
-			PoisonRequeue:  st.requeue,
+			Poison:         st.Poison,
+			PoisonRequeue:  st.Requeue,
 			APIKeys:        apiKeys,
 			KeyReads:       m.Config.HTTP.AuthReads,
-			Store:          storeName(m.Config),
-			Broker:         st.broker.Name,
+			Store:          m.Config.StoreName(),
+			Broker:         st.Broker.Name,
 		}),
 		ReadHeaderTimeout: m.Config.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       m.Config.HTTP.ReadTimeout,
@@ -176,7 +176,7 @@ func (m *Main) Run(ctx context.Context) error {
 			m.fail(fmt.Errorf("http server: %w", err))
 		}
 	}()
-	m.Logger.Info("orderflow is serving", "http_addr", m.Addr(), "store", storeName(m.Config), "broker", st.broker.Name, "roles", roles.String())
+	m.Logger.Info("orderflow is serving", "http_addr", m.Addr(), "store", m.Config.StoreName(), "broker", st.Broker.Name, "roles", roles.String())
 	return nil
 }
 
@@ -187,6 +187,10 @@ func (m *Main) Addr() string {
 	}
 	return m.listener.Addr().String()
 }
+
+// Adapters are the stores and the broker the service runs on (nil before
+// Run opened them): for tests, to look behind the API.
+func (m *Main) Adapters() *Adapters { return m.stack }
 
 // Failed delivers an error if the router or the HTTP server stops on its own.
 func (m *Main) Failed() <-chan error { return m.failed }
@@ -211,8 +215,8 @@ func (m *Main) ready(ctx context.Context) error {
 	}
 	roles := m.Config.roles()
 	if roles.Has(router.RoleForwarder) || roles.Has(router.RoleProjections) {
-		if err := m.stack.broker.Ping(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("broker %s: %w", m.stack.broker.Name, err))
+		if err := m.stack.Broker.Ping(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("broker %s: %w", m.stack.Broker.Name, err))
 		}
 		if !m.router.IsRunning() {
 			errs = append(errs, fmt.Errorf("router (roles %s): not running", roles))
@@ -257,7 +261,7 @@ func (m *Main) Close() error {
 		}
 	}
 	if m.stack != nil {
-		if err := m.stack.close(); err != nil {
+		if err := m.stack.Close(); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -1,12 +1,10 @@
-package main
+package service
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -74,7 +72,7 @@ func notifiers(c Config) ([]ports.Notifier, error) {
 // paymentGateway returns the configured provider behind its circuit
 // breaker, whose metrics go to reg. The sandbox keeps its state in st's
 // database.
-func paymentGateway(c Config, st *stack, reg prometheus.Registerer) (ports.PaymentGateway, error) {
+func paymentGateway(c Config, st *Adapters, reg prometheus.Registerer) (ports.PaymentGateway, error) {
 	late := c.SandboxLateAfter
 	if late == 0 {
 		late = 2 * c.CheckoutDeadline
@@ -82,20 +80,6 @@ func paymentGateway(c Config, st *stack, reg prometheus.Registerer) (ports.Payme
 	provider := st.paymentSandbox(paymentsandbox.Config{Latency: c.SandboxLatency, LateAfter: late})
 	return paymentbreaker.New(paymentbreaker.Config{Name: c.PaymentGateway, Failures: c.PaymentBreakerFailures,
 		OpenFor: c.PaymentBreakerOpenFor, Registerer: reg}, provider)
-}
-
-// bindBreakerFlags binds the payment circuit breaker's flags.
-func (c *Config) bindBreakerFlags(fs *flag.FlagSet, dur func(*time.Duration, string, time.Duration, string)) {
-	def := Config{}
-	def.setCheckoutDefaults()
-	failures := def.PaymentBreakerFailures
-	if v, err := strconv.Atoi(envOr("payment-breaker-failures", "")); err == nil {
-		failures = v
-	}
-	fs.IntVar(&c.PaymentBreakerFailures, "payment-breaker-failures", failures,
-		"consecutive payment provider failures (timeouts, provider unavailable; never declines) that open its circuit breaker (env "+envName("payment-breaker-failures")+")")
-	dur(&c.PaymentBreakerOpenFor, "payment-breaker-open-for", def.PaymentBreakerOpenFor,
-		"how long the open payment circuit breaker fails calls fast before it lets one probe through")
 }
 
 // sagaConfig is the saga's configuration, with the test-only crash

@@ -1,10 +1,7 @@
-package main
+package service
 
 import (
 	"context"
-	"flag"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/orderflow/orderflow/router"
@@ -30,29 +27,6 @@ func (c *OutboxConfig) setDefaults() {
 	if c.OutboxCleanupInterval == 0 {
 		c.OutboxCleanupInterval = time.Minute
 	}
-}
-
-func (c *OutboxConfig) bindFlags(fs *flag.FlagSet) {
-	var def OutboxConfig
-	def.setDefaults()
-	dur := func(p *time.Duration, name string, value time.Duration, usage string) {
-		if s, ok := os.LookupEnv(envName(name)); ok {
-			if d, err := time.ParseDuration(s); err == nil {
-				value = d
-			}
-		}
-		fs.DurationVar(p, name, value, usage+" (env "+envName(name)+")")
-	}
-	batch := def.ForwardBatchSize
-	if v, err := strconv.Atoi(envOr("forward-batch-size", "")); err == nil {
-		batch = v
-	}
-	fs.IntVar(&c.ForwardBatchSize, "forward-batch-size", batch,
-		"the most outbox rows the forwarder publishes to the broker in one call; a row is acknowledged only after the broker acknowledged its whole batch (env "+envName("forward-batch-size")+")")
-	dur(&c.OutboxRetention, "outbox-retention", def.OutboxRetention,
-		"how long outbox rows are kept after the forwarder moved them to the broker")
-	dur(&c.OutboxCleanupInterval, "outbox-cleanup-interval", def.OutboxCleanupInterval,
-		"how often forwarded outbox rows older than --outbox-retention are deleted")
 }
 
 // startOutboxCleanup runs the outbox cleaner until Close.

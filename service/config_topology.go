@@ -1,9 +1,7 @@
-package main
+package service
 
 import (
 	"errors"
-	"flag"
-	"os"
 	"strings"
 	"time"
 
@@ -53,22 +51,4 @@ func (c TopologyConfig) validate() []error {
 		errs = append(errs, errors.New("--cache-ttl must be positive"))
 	}
 	return errs
-}
-
-func (c *TopologyConfig) bindFlags(fs *flag.FlagSet) {
-	def := TopologyConfig{}
-	def.setDefaults()
-	str := func(p *string, name, value, usage string) {
-		fs.StringVar(p, name, envOr(name, value), usage+" (env "+envName(name)+")")
-	}
-	str(&c.Roles, "roles", def.Roles, "roles this process runs: all, or a comma-separated list of api, forwarder, projections, saga")
-	str(&c.CacheRedisURL, "cache-redis-url", "", "Redis URL of the read cache for GET /v1/orders/{id}; empty: no cache")
-	str(&c.CacheKeyPrefix, "cache-key-prefix", def.CacheKeyPrefix, "prefix of every cache key, to share one Redis between deployments")
-	ttl := def.CacheTTL
-	if s, ok := os.LookupEnv(envName("cache-ttl")); ok {
-		if d, err := time.ParseDuration(s); err == nil {
-			ttl = d
-		}
-	}
-	fs.DurationVar(&c.CacheTTL, "cache-ttl", ttl, "how long a cache entry lives at most (env "+envName("cache-ttl")+")")
 }

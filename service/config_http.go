@@ -1,8 +1,7 @@
-package main
+package service
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -109,21 +108,4 @@ func (c HTTPConfig) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func (c *HTTPConfig) bindFlags(fs *flag.FlagSet, dur func(*time.Duration, string, time.Duration, string)) {
-	def := HTTPConfig{}
-	def.setDefaults()
-	dur(&c.ReadHeaderTimeout, "http-read-header-timeout", def.ReadHeaderTimeout, "how long a client may take to send request headers")
-	dur(&c.ReadTimeout, "http-read-timeout", def.ReadTimeout, "how long a client may take to send a whole request")
-	dur(&c.WriteTimeout, "http-write-timeout", def.WriteTimeout, "how long the server may take to write a response")
-	dur(&c.IdleTimeout, "http-idle-timeout", def.IdleTimeout, "how long a keep-alive connection may stay idle")
-	str := func(p *string, name, value, usage string) {
-		fs.StringVar(p, name, envOr(name, value), usage+" (env "+envName(name)+")")
-	}
-	str(&c.Auth, "auth", def.Auth, "API keys on writes and admin endpoints: auto (required unless listening on loopback without keys), keys or open")
-	str(&c.APIKeysFile, "api-keys-file", "", "file of API keys, one per line")
-	str(&c.APIKeys, "api-keys", "", "comma-separated API keys")
-	fs.BoolVar(&c.AuthReads, "auth-reads", envOr("auth-reads", "false") == "true",
-		"require an API key on reads too (env "+envName("auth-reads")+")")
 }

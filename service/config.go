@@ -1,0 +1,143 @@
+// Package service is the composition root of orderflow: Config holds every
+// setting, Open assembles the stores and the broker the service runs on, and
+// Main runs the whole service. cmd/orderflow binds Config to flags and runs
+// Main; the end-to-end tests run the same Main in-process.
+package service
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the service. The binary (cmd/orderflow) binds
+// each to a flag and an environment variable of the same name; the error
+// messages of Validate name the flags.
+type Config struct {
+	HTTPAddr        string
+	DataDir         string
+	PostgresURL     string
+	LogLevel        string
+	LogFormat       string
+	ShutdownTimeout time.Duration
+	ReadWait        time.Duration
+	PollInterval    time.Duration
+	AutoMigrate     bool
+	TopologyConfig
+	// SnapshotEvery: an order gets a new snapshot once it is this many
+	// events past its last one.
+	SnapshotEvery int
+	Reliability   ReliabilityConfig
+	HTTP          HTTPConfig
+
+	// Checkout saga and payment provider (see checkout.go).
+	CheckoutDeadline     time.Duration
+	DeadlineScanInterval time.Duration
+	PaymentGateway       string
+	SandboxLatency       time.Duration
+	SandboxLateAfter     time.Duration
+	WebhookURL           string
+	WebhookSecret        string
+
+	// The payment circuit breaker (see checkout.go).
+	PaymentBreakerFailures int
+	PaymentBreakerOpenFor  time.Duration
+	// DuplicateMessagesForTests delivers every message twice to every
+	// handler. Test-only: it has no flag, on purpose.
+	DuplicateMessagesForTests bool
+	BrokerConfig
+	OutboxConfig
+}
+
+// Embedded reports whether the service runs on SQLite in DataDir.
+func (c Config) Embedded() bool { return c.PostgresURL == "" }
+
+// StoreName is the store the service runs on: sqlite or postgres.
+func (c Config) StoreName() string {
+	if c.Embedded() {
+		return "sqlite"
+	}
+	return "postgres"
+}
+
+// WithDefaults returns c with every unset setting at its default: the
+// configuration as NewMain runs it. The binary shows these defaults in
+// --help and validates the result before it opens anything.
+func (c Config) WithDefaults() Config {
+	c.setDefaults()
+	return c
+}
+
+func (c *Config) setDefaults() {
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "data"
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.ReadWait == 0 {
+		c.ReadWait = 2 * time.Second
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = 50 * time.Millisecond
+	}
+	c.TopologyConfig.setDefaults()
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = 100
+	}
+	c.Reliability.setDefaults()
+	c.HTTP.setDefaults()
+	c.setCheckoutDefaults()
+	c.BrokerConfig.setDefaults(c.Embedded())
+	c.OutboxConfig.setDefaults()
+}
+
+// Validate reports every bad setting at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat))
+	}
+	if c.PostgresURL != "" && !strings.HasPrefix(c.PostgresURL, "postgres://") && !strings.HasPrefix(c.PostgresURL, "postgresql://") {
+		errs = append(errs, errors.New("--postgres-url must be a postgres:// URL"))
+	}
+	for name, d := range map[string]time.Duration{"--shutdown-timeout": c.ShutdownTimeout, "--read-wait": c.ReadWait, "--poll-interval": c.PollInterval,
+		"--outbox-retention": c.OutboxRetention, "--outbox-cleanup-interval": c.OutboxCleanupInterval} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive", name))
+		}
+	}
+	errs = append(errs, c.TopologyConfig.validate()...)
+	if c.ForwardBatchSize < 1 || c.ForwardBatchSize > 10000 {
+		errs = append(errs, errors.New("--forward-batch-size must be between 1 and 10000"))
+	}
+	if c.SnapshotEvery < 1 {
+		errs = append(errs, errors.New("--snapshot-every must be at least 1"))
+	}
+	errs = append(errs, c.Reliability.Validate(), c.HTTP.Validate())
+	errs = append(errs, c.validateCheckout())
+	errs = append(errs, c.BrokerConfig.validate(c.Embedded()))
+	return errors.Join(errs...)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", s)
+	}
+	return l, nil
+}
