@@ -18,7 +18,7 @@ test: ## the whole suite, as CI runs it (needs the local PostgreSQL)
 	$(GO) test -race -count=1 -p 1 -timeout 18m ./...
 
 test-fault: ## the fault tests only (SIGKILL, bad messages, conflicting commands); figures in README.md
-	$(GO) test -race -count=1 -timeout 10m -run '^TestFault' -v ./cmd/orderflow/ | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|FAULT '
+	$(GO) test -race -count=1 -timeout 10m -run '^TestFault' -v ./e2e/ | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|FAULT '
 
 test-unit: ## domain, HTTP-mapping and layering tests: no servers needed (app/ use cases run against the stores in `make test`)
 	$(GO) test -race -count=1 ./app/domain/... ./app/upcast/ ./internal/archtest/ ./handlers/httpapi/
@@ -34,7 +34,7 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 bench: ## append and end-to-end POST benchmarks (figures in README.md)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./adapters/postgres/ ./cmd/orderflow/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./adapters/postgres/ ./e2e/
 
 ci:
 	bash .ci/run

@@ -1,9 +1,11 @@
-package main
+package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -25,12 +27,25 @@ var buildBinary = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "orderflow")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/orderflow").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	return bin, nil
 })
+
+// orderflow runs the real binary with args, as an operator would, and
+// returns its error (an *exec.ExitError when it exits non-zero; its message
+// is on stderr).
+func orderflow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	bin, err := buildBinary()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	return cmd.Run()
+}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -70,7 +70,7 @@ func TestReplayTopicThroughHandler(t *testing.T) {
 			runOut := func(a []string) string {
 				t.Helper()
 				var stdout, stderr bytes.Buffer
-				if err := run(context.Background(), a, &stdout, &stderr); err != nil {
+				if err := orderflow(context.Background(), a, &stdout, &stderr); err != nil {
 					t.Fatalf("%v: %v\n%s", a, err, stderr.String())
 				}
 				return stdout.String()
@@ -111,25 +111,6 @@ func TestReplayTopicThroughHandler(t *testing.T) {
 				t.Fatalf("--from-offset %d: %s", lastOffset-1, out)
 			}
 		})
-	}
-}
-
-func TestReplayTopicFlags(t *testing.T) {
-	dir := t.TempDir()
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"replay-topic", "--data-dir", dir}, "--topic and --handler are required"},
-		{[]string{"replay-topic", "--data-dir", dir, "--topic", "t", "--handler", "h", "--since", "yesterday"}, "want an RFC 3339 time"},
-		{[]string{"replay-topic", "--data-dir", dir, "--topic", "t", "--handler", "nope"}, `unknown handler "nope"`},
-		{[]string{"replay-topic", "--data-dir", dir, "--topic", "t", "--handler", "h", "--from-partition", "1"}, "only Kafka topics have partitions, not sqlite ones"},
-	} {
-		var stdout, stderr bytes.Buffer
-		err := run(t.Context(), tc.args, &stdout, &stderr)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%v: %v, want an error containing %q", tc.args, err, tc.want)
-		}
 	}
 }
 

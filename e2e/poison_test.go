@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -74,14 +74,14 @@ func TestPoisonQueueEndToEnd(t *testing.T) {
 				flags = []string{"--postgres-url", cfg.PostgresURL}
 			}
 			var out, errOut bytes.Buffer
-			if err := run(t.Context(), append([]string{"poison", "list"}, flags...), &out, &errOut); err != nil {
+			if err := orderflow(t.Context(), append([]string{"poison", "list"}, flags...), &out, &errOut); err != nil {
 				t.Fatalf("poison list: %v\n%s", err, errOut.String())
 			}
 			if !strings.Contains(out.String(), page.Items[0].ID) {
 				t.Fatalf("poison list printed:\n%s", out.String())
 			}
 			out.Reset()
-			if err := run(t.Context(), append([]string{"poison", "purge"}, flags...), &out, &errOut); err != nil {
+			if err := orderflow(t.Context(), append([]string{"poison", "purge"}, flags...), &out, &errOut); err != nil {
 				t.Fatalf("poison purge: %v\n%s", err, errOut.String())
 			}
 			if strings.TrimSpace(out.String()) != "purged 1 messages" {

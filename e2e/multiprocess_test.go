@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -66,7 +66,7 @@ var buildDevKafka = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "devkafka")
-	out, err := exec.Command("go", "build", "-o", bin, "../devkafka").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/devkafka").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build devkafka: %v\n%s", err, out)
 	}

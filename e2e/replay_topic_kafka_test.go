@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -41,7 +41,7 @@ func TestReplayTopicKafka(t *testing.T) {
 			"--postgres-url", cfg.PostgresURL, "--broker", router.BrokerKafka, "--kafka-brokers", cfg.KafkaBrokers,
 			"--kafka-partitions", "3", "--broker-namespace", cfg.Namespace}, extra...)
 		var stdout, stderr bytes.Buffer
-		if err := run(t.Context(), args, &stdout, &stderr); err != nil {
+		if err := orderflow(t.Context(), args, &stdout, &stderr); err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, stderr.String())
 		}
 		return stdout.String()
