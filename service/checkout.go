@@ -1,7 +1,6 @@
 package service
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -95,18 +94,4 @@ func sagaConfig(c Config, logger *slog.Logger) saga.Config {
 		}
 	}
 	return cfg
-}
-
-// runScanner runs the saga's deadline scanner until Close.
-func (m *Main) runScanner(scan func(ctx context.Context)) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		scan(ctx)
-	}()
-	m.stopScanner = func() {
-		cancel()
-		<-done
-	}
 }

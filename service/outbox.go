@@ -1,7 +1,7 @@
 package service
 
 import (
-	"context"
+	"log/slog"
 	"time"
 
 	"github.com/orderflow/orderflow/router"
@@ -29,23 +29,14 @@ func (c *OutboxConfig) setDefaults() {
 	}
 }
 
-// startOutboxCleanup runs the outbox cleaner until Close.
-func (m *Main) startOutboxCleanup() error {
-	cleaner, err := router.NewOutboxCleaner(router.OutboxCleanupConfig{
-		Delete:    m.stack.cleanOutbox,
-		Retention: m.Config.OutboxRetention,
-		Interval:  m.Config.OutboxCleanupInterval,
-		Logger:    m.Logger,
+// outboxCleaner deletes the outbox rows the forwarder moved more than
+// OutboxRetention ago, every OutboxCleanupInterval. It logs its own errors
+// and tries again next round.
+func outboxCleaner(cfg Config, st *Adapters, logger *slog.Logger) (*router.OutboxCleaner, error) {
+	return router.NewOutboxCleaner(router.OutboxCleanupConfig{
+		Delete:    st.cleanOutbox,
+		Retention: cfg.OutboxRetention,
+		Interval:  cfg.OutboxCleanupInterval,
+		Logger:    logger,
 	})
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = cleaner.Run(ctx) // logs its own errors; returns when ctx ends
-	}()
-	m.stopCleanup = func() { cancel(); <-done }
-	return nil
 }

@@ -27,15 +27,12 @@ type Main struct {
 
 	stack      *Adapters
 	router     *router.Router
-	routerDone chan error
-	failed     chan error
-	server     *http.Server
 	listener   net.Listener
 	closeCache func() error
-	// stopScanner stops the checkout deadline scanner (nil before Run).
-	stopScanner func()
-	// stopCleanup stops the outbox cleaner (outbox.go).
-	stopCleanup func()
+	// stages run the long-running components, stopped by Close in the
+	// order components.go documents.
+	stages [numStages]*stage
+	failed chan error
 }
 
 // NewMain returns a Main with cfg's defaults applied.
@@ -119,37 +116,29 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.routerDone = make(chan error, 1)
-	go func() {
-		// The router gets its own context: shutdown is Close's job, so that
-		// HTTP requests drain before handlers stop.
-		err := m.router.Run(context.Background())
-		m.routerDone <- err
-		if err != nil {
-			m.fail(err)
-		}
-	}()
+	m.start(stageRouter, routerRunner{m.router})
 	select {
 	case <-m.router.Running():
-	case err := <-m.routerDone:
-		m.routerDone <- err
+	case err := <-m.failed:
 		return fmt.Errorf("router did not start: %w", err)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 
-	m.runScanner(func(ctx context.Context) {
+	m.start(stageLoops, loop(func(ctx context.Context) {
 		eventhandler.ScanDeadlines(ctx, application.Checkout, m.Config.DeadlineScanInterval, m.Logger)
-	})
-	if err := m.startOutboxCleanup(); err != nil {
+	}))
+	cleaner, err := outboxCleaner(m.Config, st, m.Logger)
+	if err != nil {
 		return err
 	}
+	m.start(stageLoops, cleaner)
 
 	m.listener, err = net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.HTTPAddr, err)
 	}
-	m.server = &http.Server{
+	server := &http.Server{
 		Handler: httpapi.NewHandler(application, httpapi.Config{
 			Ready:          m.ready,
 			Metrics:        promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
@@ -171,11 +160,7 @@ func (m *Main) Run(ctx context.Context) error {
 		IdleTimeout:       m.Config.HTTP.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
-	go func() {
-		if err := m.server.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.fail(fmt.Errorf("http server: %w", err))
-		}
-	}()
+	m.start(stageHTTP, &httpServer{server: server, listener: m.listener, drain: m.Config.ShutdownTimeout})
 	m.Logger.Info("orderflow is serving", "http_addr", m.Addr(), "store", m.Config.StoreName(), "broker", st.Broker.Name, "roles", roles.String())
 	return nil
 }
@@ -192,7 +177,8 @@ func (m *Main) Addr() string {
 // Run opened them): for tests, to look behind the API.
 func (m *Main) Adapters() *Adapters { return m.stack }
 
-// Failed delivers an error if the router or the HTTP server stops on its own.
+// Failed delivers an error if a component (the router, the HTTP server...)
+// fails on its own.
 func (m *Main) Failed() <-chan error { return m.failed }
 
 // fail reports the first failure; later ones are only logged.
@@ -225,36 +211,14 @@ func (m *Main) ready(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Close drains: the HTTP server stops accepting and lets requests in flight
-// finish, then the router stops its handlers (after the message in hand),
-// then the stores close. Everything is bounded by Config.ShutdownTimeout.
+// Close drains and stops every component in the shutdown order of
+// components.go (HTTP requests, then the forwarder, then the handlers, then
+// the background loops), then closes the cache and the stores. Everything is
+// bounded by Config.ShutdownTimeout.
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
-	var errs []error
-	if m.server != nil {
-		if err := m.server.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
-		}
-	}
-	if m.router != nil {
-		if err := m.router.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("router close: %w", err))
-		}
-		if m.routerDone != nil {
-			select {
-			case <-m.routerDone:
-			case <-ctx.Done():
-				errs = append(errs, errors.New("router did not stop in time"))
-			}
-		}
-	}
-	if m.stopCleanup != nil {
-		m.stopCleanup()
-	}
-	if m.stopScanner != nil {
-		m.stopScanner()
-	}
+	errs := []error{m.stop(ctx)}
 	if m.closeCache != nil {
 		if err := m.closeCache(); err != nil {
 			errs = append(errs, fmt.Errorf("cache close: %w", err))
