@@ -6,27 +6,19 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/orderflow/orderflow/adapters/postgres"
 	"github.com/orderflow/orderflow/adapters/redis"
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/projection"
+	"github.com/orderflow/orderflow/internal/storetest"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/ports"
 )
 
 // stores returns a Postgres event store and read model on a fresh schema.
-func stores(t *testing.T) (*postgres.EventStore, ports.OrderSummaryStore) {
+func stores(t *testing.T) (ports.EventStore, ports.OrderSummaryStore) {
 	t.Helper()
-	pool, _ := testenv.PostgresPool(t)
-	var cfg postgres.EventStoreConfig
-	if err := postgres.InitializeOutbox(t.Context(), pool, cfg); err != nil {
-		t.Fatal(err)
-	}
-	es, err := postgres.NewEventStore(pool, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return es, postgres.NewOrderSummaryStore(pool)
+	s := storetest.Postgres(t)
+	return s.Events, s.Orders
 }
 
 func newCache(t *testing.T, url string) *redis.OrderCache {
