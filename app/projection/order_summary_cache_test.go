@@ -1,7 +1,6 @@
 package projection_test
 
 import (
-	"net"
 	"testing"
 	"time"
 
@@ -105,14 +104,8 @@ func TestProjectionKeepsCacheInStep(t *testing.T) {
 // TestProjectionIgnoresDeadCache: with Redis unreachable, events are still
 // applied to the read model and no error reaches the router.
 func TestProjectionIgnoresDeadCache(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
 	es, store := stores(t)
-	p := projection.NewOrderSummary(store, es).WithCache(newCache(t, "redis://"+addr+"/0"))
+	p := projection.NewOrderSummary(store, es).WithCache(newCache(t, "redis://"+testenv.ClosedAddr(t)+"/0"))
 	events := placeAndConfirm(t, es)
 	for _, e := range events {
 		if err := p.Handle(t.Context(), e); err != nil {
