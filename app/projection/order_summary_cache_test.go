@@ -1,32 +1,23 @@
 package projection_test
 
 import (
-	"net"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/orderflow/orderflow/adapters/postgres"
 	"github.com/orderflow/orderflow/adapters/redis"
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/projection"
+	"github.com/orderflow/orderflow/internal/storetest"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/ports"
 )
 
 // stores returns a Postgres event store and read model on a fresh schema.
-func stores(t *testing.T) (*postgres.EventStore, ports.OrderSummaryStore) {
+func stores(t *testing.T) (ports.EventStore, ports.OrderSummaryStore) {
 	t.Helper()
-	pool, _ := testenv.PostgresPool(t)
-	var cfg postgres.EventStoreConfig
-	if err := postgres.InitializeOutbox(t.Context(), pool, cfg); err != nil {
-		t.Fatal(err)
-	}
-	es, err := postgres.NewEventStore(pool, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return es, postgres.NewOrderSummaryStore(pool)
+	s := storetest.Postgres(t)
+	return s.Events, s.Orders
 }
 
 func newCache(t *testing.T, url string) *redis.OrderCache {
@@ -113,14 +104,8 @@ func TestProjectionKeepsCacheInStep(t *testing.T) {
 // TestProjectionIgnoresDeadCache: with Redis unreachable, events are still
 // applied to the read model and no error reaches the router.
 func TestProjectionIgnoresDeadCache(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
 	es, store := stores(t)
-	p := projection.NewOrderSummary(store, es).WithCache(newCache(t, "redis://"+addr+"/0"))
+	p := projection.NewOrderSummary(store, es).WithCache(newCache(t, "redis://"+testenv.ClosedAddr(t)+"/0"))
 	events := placeAndConfirm(t, es)
 	for _, e := range events {
 		if err := p.Handle(t.Context(), e); err != nil {

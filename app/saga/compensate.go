@@ -41,12 +41,7 @@ func (s *Checkout) compensate(ctx context.Context, c ports.Checkout, o *order.Or
 		return &transition{next: logCompensation(c, StepVoidPayment, authID, now), step: StepVoidPayment, compensation: true}, nil
 	}
 	if reserved && !hasStep(c.Compensations, StepReleaseInventory, "") {
-		if _, err := s.d.Stocks.UpdateMany(ctx, lines(o), func(stocks map[string]*inventory.Stock) error {
-			for _, st := range stocks {
-				st.Release(c.OrderID, now)
-			}
-			return nil
-		}); err != nil {
+		if err := s.eachStock(ctx, o, func(st *inventory.Stock) { st.Release(c.OrderID, now) }); err != nil {
 			return nil, err
 		}
 		return &transition{next: logCompensation(c, StepReleaseInventory, "", now), step: StepReleaseInventory, compensation: true}, nil

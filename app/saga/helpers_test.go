@@ -1,14 +1,10 @@
 package saga_test
 
 import (
-	"context"
-	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/google/uuid"
 	"github.com/orderflow/orderflow/adapters/paymentsandbox"
 	"github.com/orderflow/orderflow/adapters/postgres"
@@ -18,7 +14,7 @@ import (
 	"github.com/orderflow/orderflow/app/domain/payment"
 	"github.com/orderflow/orderflow/app/repository"
 	"github.com/orderflow/orderflow/app/saga"
-	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/internal/storetest"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -40,38 +36,23 @@ type stores struct {
 	gateway func(paymentsandbox.Config) *paymentsandbox.Gateway
 }
 
-func openSQLite(t *testing.T) stores {
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "orderflow.db"))
-	if err != nil {
-		t.Fatal(err)
+// sagaStores adds the checkout store and the sandbox provider of the same
+// database to a backend's fresh stores.
+func sagaStores(s storetest.Stores) stores {
+	st := stores{events: s.Events}
+	if s.SQLite != nil {
+		st.checkouts = sqlite.NewCheckoutStore(s.SQLite)
+		st.gateway = func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewSQLite(s.SQLite, c) }
+	} else {
+		st.checkouts = postgres.NewCheckoutStore(s.Postgres)
+		st.gateway = func(c paymentsandbox.Config) *paymentsandbox.Gateway {
+			return paymentsandbox.NewPostgres(s.Postgres, c)
+		}
 	}
-	t.Cleanup(func() { _ = db.Close() })
-	return sqliteStores(t, db)
+	return st
 }
 
-func sqliteStores(t *testing.T, db *sql.DB) stores {
-	es, err := sqlite.NewEventStore(db, sqlite.EventStoreConfig{OutboxTopic: "outbox",
-		EventTopic: func(s string) string { return s }, Logger: watermill.NopLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return stores{events: es, checkouts: sqlite.NewCheckoutStore(db),
-		gateway: func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewSQLite(db, c) }}
-}
-
-func openPostgres(t *testing.T) stores {
-	pool, _ := testenv.PostgresPool(t)
-	var cfg postgres.EventStoreConfig
-	if err := postgres.InitializeOutbox(t.Context(), pool, cfg); err != nil {
-		t.Fatal(err)
-	}
-	es, err := postgres.NewEventStore(pool, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return stores{events: es, checkouts: postgres.NewCheckoutStore(pool),
-		gateway: func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewPostgres(pool, c) }}
-}
+func openSQLite(t *testing.T) stores { return sagaStores(storetest.SQLite(t)) }
 
 func newEnv(t *testing.T, st stores, cfg saga.Config, gw paymentsandbox.Config) *env {
 	clock := ports.SystemClock{}
@@ -156,9 +137,9 @@ func (e *env) paymentStatus(t *testing.T, id string, want payment.Status) {
 	}
 }
 
+// bothStores runs run as a subtest on fresh SQLite and Postgres stores.
 func bothStores(t *testing.T, run func(t *testing.T, st stores)) {
-	t.Run("sqlite", func(t *testing.T) { run(t, openSQLite(t)) })
-	t.Run("postgres", func(t *testing.T) { run(t, openPostgres(t)) })
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) { run(t, sagaStores(s)) })
 }
 
 func item(sku string, q int64) order.Item { return order.Item{SKU: sku, Quantity: q, UnitPrice: 100} }

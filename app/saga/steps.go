@@ -156,17 +156,24 @@ func (s *Checkout) settle(ctx context.Context, c ports.Checkout, o *order.Order)
 		}
 		return &transition{next: logStep(c, StepCapturePayment, "done", c.AuthorizationID, now), step: StepCapturePayment}, nil
 	}
-	if _, err := s.d.Stocks.UpdateMany(ctx, lines(o), func(stocks map[string]*inventory.Stock) error {
-		for _, st := range stocks {
-			st.Commit(c.OrderID, now)
-		}
-		return nil
-	}); err != nil {
+	if err := s.eachStock(ctx, o, func(st *inventory.Stock) { st.Commit(c.OrderID, now) }); err != nil {
 		return nil, err
 	}
 	c = logStep(c, StepCommitInventory, "done", "", now)
 	c.State = StateCompleted
 	return &transition{next: c, step: StepCommitInventory}, nil
+}
+
+// eachStock runs fn on the stock of every SKU of o, all in one UpdateMany
+// (one transaction across the SKU streams).
+func (s *Checkout) eachStock(ctx context.Context, o *order.Order, fn func(*inventory.Stock)) error {
+	_, err := s.d.Stocks.UpdateMany(ctx, lines(o), func(stocks map[string]*inventory.Stock) error {
+		for _, st := range stocks {
+			fn(st)
+		}
+		return nil
+	})
+	return err
 }
 
 // maxReason is the longest cancellation reason an order accepts.

@@ -84,18 +84,18 @@ func TestImportsFollowTheLayoutTable(t *testing.T) {
 func TestRuleMatching(t *testing.T) {
 	r := rule{dir: "adapters/postgres", local: []string{"ports", "app/apperr", "internal/..."}, libraries: []string{"github.com/jackc/pgx/v5"}}
 	for imp, ok := range map[string]bool{
-		module + "ports":                      true,
-		module + "ports/porttest":             false,
-		module + "app/apperr":                 true,
-		module + "app/command":                false,
-		module + "internal/eventwire":         true,
-		module + "adapters/sqlite":            false,
-		module + "adapters/postgres":          true, // itself
-		"github.com/jackc/pgx/v5/pgxpool":     true,
-		"github.com/jackc/pgx/v4":             false,
-		"github.com/ThreeDotsLabs/watermill":  false,
-		"context":                             true,
-		"github.com/jackc/pgx/v5extra/trick":  false,
+		module + "ports":                     true,
+		module + "ports/porttest":            false,
+		module + "app/apperr":                true,
+		module + "app/command":               false,
+		module + "internal/eventwire":        true,
+		module + "adapters/sqlite":           false,
+		module + "adapters/postgres":         true, // itself
+		"github.com/jackc/pgx/v5/pgxpool":    true,
+		"github.com/jackc/pgx/v4":            false,
+		"github.com/ThreeDotsLabs/watermill": false,
+		"context":                            true,
+		"github.com/jackc/pgx/v5extra/trick": false,
 	} {
 		if got := r.violation(imp) == ""; got != ok {
 			t.Errorf("%s: allowed = %v, want %v", imp, got, ok)

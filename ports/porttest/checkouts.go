@@ -13,11 +13,13 @@ import (
 // RunCheckoutStore runs the ports.CheckoutStore contract: one fresh, empty
 // store per subtest.
 func RunCheckoutStore(t *testing.T, newStore func(t *testing.T) ports.CheckoutStore) {
-	t.Run("SaveGetRoundTrip", func(t *testing.T) { testCheckoutRoundTrip(t, newStore(t)) })
-	t.Run("StaleSaveConflicts", func(t *testing.T) { testCheckoutStale(t, newStore(t)) })
-	t.Run("ConcurrentFirstSaveOneWins", func(t *testing.T) { testCheckoutInsertRace(t, newStore(t)) })
-	t.Run("UnknownIsNotFound", func(t *testing.T) { testCheckoutNotFound(t, newStore(t)) })
-	t.Run("DueByDeadlineAndState", func(t *testing.T) { testCheckoutDue(t, newStore(t)) })
+	runContract(t, newStore, []contractCase[ports.CheckoutStore]{
+		{"SaveGetRoundTrip", testCheckoutRoundTrip},
+		{"StaleSaveConflicts", testCheckoutStale},
+		{"ConcurrentFirstSaveOneWins", testCheckoutInsertRace},
+		{"UnknownIsNotFound", testCheckoutNotFound},
+		{"DueByDeadlineAndState", testCheckoutDue},
+	})
 }
 
 func newCheckout(deadline time.Time) ports.Checkout {

@@ -12,12 +12,14 @@ import (
 // RunDedupStore runs the ports.DedupStore contract against the stores that
 // newStore returns: one fresh, empty store per subtest.
 func RunDedupStore(t *testing.T, newStore func(t *testing.T) ports.DedupStore) {
-	t.Run("ClaimCompleteThenDone", func(t *testing.T) { testDedupDone(t, newStore(t)) })
-	t.Run("ClaimWhileHeldIsInFlight", func(t *testing.T) { testDedupInFlight(t, newStore(t)) })
-	t.Run("ReleaseAllowsAnotherClaim", func(t *testing.T) { testDedupRelease(t, newStore(t)) })
-	t.Run("ExpiredLeaseCanBeTakenOver", func(t *testing.T) { testDedupLeaseExpiry(t, newStore(t)) })
-	t.Run("KeysAreScopedByHandler", func(t *testing.T) { testDedupHandlerScope(t, newStore(t)) })
-	t.Run("ConcurrentClaimsOneWins", func(t *testing.T) { testDedupConcurrent(t, newStore(t)) })
+	runContract(t, newStore, []contractCase[ports.DedupStore]{
+		{"ClaimCompleteThenDone", testDedupDone},
+		{"ClaimWhileHeldIsInFlight", testDedupInFlight},
+		{"ReleaseAllowsAnotherClaim", testDedupRelease},
+		{"ExpiredLeaseCanBeTakenOver", testDedupLeaseExpiry},
+		{"KeysAreScopedByHandler", testDedupHandlerScope},
+		{"ConcurrentClaimsOneWins", testDedupConcurrent},
+	})
 }
 
 func newDedupKey(handler string) ports.DedupKey {

@@ -13,17 +13,19 @@ import (
 // RunEventStore runs the ports.EventStore contract against the stores that
 // newStore returns: one fresh, empty store per subtest.
 func RunEventStore(t *testing.T, newStore func(t *testing.T) ports.EventStore) {
-	t.Run("AppendNewStreamAndLoad", func(t *testing.T) { testAppendAndLoad(t, newStore(t)) })
-	t.Run("WrongExpectedVersionConflicts", func(t *testing.T) { testWrongExpectedVersion(t, newStore(t)) })
-	t.Run("NoStreamOnExistingStreamConflicts", func(t *testing.T) { testNoStreamOnExisting(t, newStore(t)) })
-	t.Run("AnyVersionAppends", func(t *testing.T) { testAnyVersion(t, newStore(t)) })
-	t.Run("ZeroEventsIsAnError", func(t *testing.T) { testZeroEvents(t, newStore(t)) })
-	t.Run("LoadFromVersion", func(t *testing.T) { testLoadFromVersion(t, newStore(t)) })
-	t.Run("LoadUnknownStreamIsEmpty", func(t *testing.T) { testLoadUnknown(t, newStore(t)) })
-	t.Run("ReadAllOrderLimitResume", func(t *testing.T) { testReadAll(t, newStore(t)) })
-	t.Run("ConcurrentAppendsToOneStreamOneWins", func(t *testing.T) { testSameStreamRace(t, newStore(t)) })
-	t.Run("ConcurrentNoStreamOneWins", func(t *testing.T) { testNoStreamRace(t, newStore(t)) })
-	t.Run("CatchUpReaderNeverSkips", func(t *testing.T) { testCatchUp(t, newStore(t)) })
+	runContract(t, newStore, []contractCase[ports.EventStore]{
+		{"AppendNewStreamAndLoad", testAppendAndLoad},
+		{"WrongExpectedVersionConflicts", testWrongExpectedVersion},
+		{"NoStreamOnExistingStreamConflicts", testNoStreamOnExisting},
+		{"AnyVersionAppends", testAnyVersion},
+		{"ZeroEventsIsAnError", testZeroEvents},
+		{"LoadFromVersion", testLoadFromVersion},
+		{"LoadUnknownStreamIsEmpty", testLoadUnknown},
+		{"ReadAllOrderLimitResume", testReadAll},
+		{"ConcurrentAppendsToOneStreamOneWins", testSameStreamRace},
+		{"ConcurrentNoStreamOneWins", testNoStreamRace},
+		{"CatchUpReaderNeverSkips", testCatchUp},
+	})
 	runAppendMany(t, newStore)
 }
 

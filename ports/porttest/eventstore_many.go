@@ -10,10 +10,12 @@ import (
 
 // runAppendMany is the AppendMany part of the EventStore contract.
 func runAppendMany(t *testing.T, newStore func(t *testing.T) ports.EventStore) {
-	t.Run("AppendManyWritesEveryStream", func(t *testing.T) { testAppendMany(t, newStore(t)) })
-	t.Run("AppendManyConflictWritesNothing", func(t *testing.T) { testAppendManyConflict(t, newStore(t)) })
-	t.Run("AppendManyRejectsBadInput", func(t *testing.T) { testAppendManyInvalid(t, newStore(t)) })
-	t.Run("AppendManyConcurrentOverlapOneWins", func(t *testing.T) { testAppendManyRace(t, newStore(t)) })
+	runContract(t, newStore, []contractCase[ports.EventStore]{
+		{"AppendManyWritesEveryStream", testAppendMany},
+		{"AppendManyConflictWritesNothing", testAppendManyConflict},
+		{"AppendManyRejectsBadInput", testAppendManyInvalid},
+		{"AppendManyConcurrentOverlapOneWins", testAppendManyRace},
+	})
 }
 
 func testAppendMany(t *testing.T, s ports.EventStore) {

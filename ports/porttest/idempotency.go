@@ -14,12 +14,14 @@ import (
 // RunIdempotencyStore runs the ports.IdempotencyStore contract against the
 // stores that newStore returns: one fresh, empty store per subtest.
 func RunIdempotencyStore(t *testing.T, newStore func(t *testing.T) ports.IdempotencyStore) {
-	t.Run("ReserveCompleteReplay", func(t *testing.T) { testIdemReplay(t, newStore(t)) })
-	t.Run("InFlightIsReported", func(t *testing.T) { testIdemInFlight(t, newStore(t)) })
-	t.Run("ReleaseForgets", func(t *testing.T) { testIdemRelease(t, newStore(t)) })
-	t.Run("ExpiredLockIsTakenOver", func(t *testing.T) { testIdemLockExpiry(t, newStore(t)) })
-	t.Run("ExpiredKeyIsNew", func(t *testing.T) { testIdemTTL(t, newStore(t)) })
-	t.Run("ConcurrentReserveOneWins", func(t *testing.T) { testIdemConcurrent(t, newStore(t)) })
+	runContract(t, newStore, []contractCase[ports.IdempotencyStore]{
+		{"ReserveCompleteReplay", testIdemReplay},
+		{"InFlightIsReported", testIdemInFlight},
+		{"ReleaseForgets", testIdemRelease},
+		{"ExpiredLockIsTakenOver", testIdemLockExpiry},
+		{"ExpiredKeyIsNew", testIdemTTL},
+		{"ConcurrentReserveOneWins", testIdemConcurrent},
+	})
 }
 
 func reserve(t *testing.T, s ports.IdempotencyStore, key, fp string, lock, ttl time.Duration) (ports.IdempotencyRecord, bool) {

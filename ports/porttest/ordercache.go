@@ -14,12 +14,14 @@ import (
 // newCache returns: one fresh, empty cache per subtest, isolated from every
 // other (a unique key prefix on a shared server is enough).
 func RunOrderCache(t *testing.T, newCache func(t *testing.T) ports.OrderCache) {
-	t.Run("GetUnknownIsMiss", func(t *testing.T) { testCacheMiss(t, newCache(t)) })
-	t.Run("PutThenGetRoundTrip", func(t *testing.T) { testCacheRoundTrip(t, newCache(t)) })
-	t.Run("EntryOlderThanAskedIsMiss", func(t *testing.T) { testCacheAtLeast(t, newCache(t)) })
-	t.Run("OlderPutNeverReplacesNewer", func(t *testing.T) { testCacheVersionGuard(t, newCache(t)) })
-	t.Run("ConcurrentPutsKeepNewest", func(t *testing.T) { testCacheConcurrentPuts(t, newCache(t)) })
-	t.Run("InvalidateDropsEntry", func(t *testing.T) { testCacheInvalidate(t, newCache(t)) })
+	runContract(t, newCache, []contractCase[ports.OrderCache]{
+		{"GetUnknownIsMiss", testCacheMiss},
+		{"PutThenGetRoundTrip", testCacheRoundTrip},
+		{"EntryOlderThanAskedIsMiss", testCacheAtLeast},
+		{"OlderPutNeverReplacesNewer", testCacheVersionGuard},
+		{"ConcurrentPutsKeepNewest", testCacheConcurrentPuts},
+		{"InvalidateDropsEntry", testCacheInvalidate},
+	})
 	t.Run("NewCacheSeesNothingOfAnother", func(t *testing.T) { testCacheIsolation(t, newCache) })
 }
 

@@ -14,10 +14,12 @@ import (
 // RunPoisonStore runs the ports.PoisonStore contract against the stores that
 // newStore returns: one fresh, empty store per subtest.
 func RunPoisonStore(t *testing.T, newStore func(t *testing.T) ports.PoisonStore) {
-	t.Run("AddGetRoundTrip", func(t *testing.T) { testPoisonRoundTrip(t, newStore(t)) })
-	t.Run("AddIsIdempotent", func(t *testing.T) { testPoisonAddTwice(t, newStore(t)) })
-	t.Run("ListPagesInIDOrder", func(t *testing.T) { testPoisonList(t, newStore(t)) })
-	t.Run("DeleteAndNotFound", func(t *testing.T) { testPoisonDelete(t, newStore(t)) })
+	runContract(t, newStore, []contractCase[ports.PoisonStore]{
+		{"AddGetRoundTrip", testPoisonRoundTrip},
+		{"AddIsIdempotent", testPoisonAddTwice},
+		{"ListPagesInIDOrder", testPoisonList},
+		{"DeleteAndNotFound", testPoisonDelete},
+	})
 }
 
 func newPoisoned(reason string) ports.PoisonedMessage {

@@ -29,6 +29,21 @@ import (
 // become visible to a reader.
 const visibilityTimeout = 30 * time.Second
 
+// contractCase is one named case of a port's contract.
+type contractCase[S any] struct {
+	name string
+	test func(t *testing.T, s S)
+}
+
+// runContract runs each case as a subtest of its own, in order, against a
+// fresh store that newStore returns for that subtest.
+func runContract[S any](t *testing.T, newStore func(t *testing.T) S, cases []contractCase[S]) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { c.test(t, newStore(t)) })
+	}
+}
+
 // testContext returns a context cancelled when the test ends or after d.
 func testContext(t *testing.T, d time.Duration) context.Context {
 	t.Helper()

@@ -14,14 +14,16 @@ import (
 // RunOrderSummaryStore runs the ports.OrderSummaryStore contract against the
 // stores that newStore returns: one fresh, empty store per subtest.
 func RunOrderSummaryStore(t *testing.T, newStore func(t *testing.T) ports.OrderSummaryStore) {
-	t.Run("SaveNewAndGetRoundTrip", func(t *testing.T) { testSummaryRoundTrip(t, newStore(t)) })
-	t.Run("SaveAtPrevVersionUpdates", func(t *testing.T) { testSummaryUpdate(t, newStore(t)) })
-	t.Run("StaleSaveIsRejected", func(t *testing.T) { testSummaryStale(t, newStore(t)) })
-	t.Run("GetUnknownIsNotFound", func(t *testing.T) { testSummaryNotFound(t, newStore(t)) })
-	t.Run("ListFilters", func(t *testing.T) { testSummaryListFilters(t, newStore(t)) })
-	t.Run("ListPagesWalkAllOnce", func(t *testing.T) { testSummaryPagination(t, newStore(t)) })
-	t.Run("ListPagesStableUnderInserts", func(t *testing.T) { testSummaryStablePages(t, newStore(t)) })
-	t.Run("ListInvalidCursor", func(t *testing.T) { testSummaryInvalidCursor(t, newStore(t)) })
+	runContract(t, newStore, []contractCase[ports.OrderSummaryStore]{
+		{"SaveNewAndGetRoundTrip", testSummaryRoundTrip},
+		{"SaveAtPrevVersionUpdates", testSummaryUpdate},
+		{"StaleSaveIsRejected", testSummaryStale},
+		{"GetUnknownIsNotFound", testSummaryNotFound},
+		{"ListFilters", testSummaryListFilters},
+		{"ListPagesWalkAllOnce", testSummaryPagination},
+		{"ListPagesStableUnderInserts", testSummaryStablePages},
+		{"ListInvalidCursor", testSummaryInvalidCursor},
+	})
 }
 
 // baseTime is a fixed instant with sub-microsecond digits, which stores may

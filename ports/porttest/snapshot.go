@@ -12,22 +12,27 @@ import (
 // RunSnapshotStore runs the ports.SnapshotStore contract against the stores
 // newStore returns: one fresh, empty store per subtest.
 func RunSnapshotStore(t *testing.T, newStore func(t *testing.T) ports.SnapshotStore) {
-	t.Run("MissingIsNotFound", func(t *testing.T) {
-		_, err := newStore(t).LoadSnapshot(testContext(t, visibilityTimeout), newStream())
-		if !errors.Is(err, ports.ErrNotFound) {
-			t.Fatalf("LoadSnapshot of a stream without one: %v, want ErrNotFound", err)
-		}
+	runContract(t, newStore, []contractCase[ports.SnapshotStore]{
+		{"MissingIsNotFound", testSnapshotMissing},
+		{"SaveAndLoadExactly", testSnapshotRoundTrip},
+		{"OnlyMovesForwardWithinASchema", testSnapshotForward},
+		{"OtherSchemaIsReplaced", testSnapshotSchemaReplaced},
+		{"StreamsAreSeparate", testSnapshotStreams},
+		{"VersionBelowOneIsRejected", testSnapshotVersionZero},
 	})
-	t.Run("SaveAndLoadExactly", func(t *testing.T) { testSnapshotRoundTrip(t, newStore(t)) })
-	t.Run("OnlyMovesForwardWithinASchema", func(t *testing.T) { testSnapshotForward(t, newStore(t)) })
-	t.Run("OtherSchemaIsReplaced", func(t *testing.T) { testSnapshotSchemaReplaced(t, newStore(t)) })
-	t.Run("StreamsAreSeparate", func(t *testing.T) { testSnapshotStreams(t, newStore(t)) })
-	t.Run("VersionBelowOneIsRejected", func(t *testing.T) {
-		s := newStore(t)
-		if err := s.SaveSnapshot(testContext(t, visibilityTimeout), snapshotAt(newStream(), 0, 1, "x")); err == nil {
-			t.Fatal("SaveSnapshot at version 0 succeeded")
-		}
-	})
+}
+
+func testSnapshotMissing(t *testing.T, s ports.SnapshotStore) {
+	_, err := s.LoadSnapshot(testContext(t, visibilityTimeout), newStream())
+	if !errors.Is(err, ports.ErrNotFound) {
+		t.Fatalf("LoadSnapshot of a stream without one: %v, want ErrNotFound", err)
+	}
+}
+
+func testSnapshotVersionZero(t *testing.T, s ports.SnapshotStore) {
+	if err := s.SaveSnapshot(testContext(t, visibilityTimeout), snapshotAt(newStream(), 0, 1, "x")); err == nil {
+		t.Fatal("SaveSnapshot at version 0 succeeded")
+	}
 }
 
 func snapshotAt(stream ports.Stream, version int64, schema int, data string) ports.Snapshot {

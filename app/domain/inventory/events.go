@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/orderflow/orderflow/app/apperr"
@@ -84,35 +83,29 @@ func EncodeEvent(e Event) ([]byte, error) { return json.Marshal(e) }
 
 // DecodeEvent parses a stored event; an unknown type is apperr.Invalid.
 func DecodeEvent(eventType string, data []byte) (Event, error) {
-	var e Event
-	switch eventType {
-	case EventStockSet:
-		e = &StockSet{}
-	case EventReserved:
-		e = &Reserved{}
-	case EventReservationFailed:
-		e = &ReservationFailed{}
-	case EventReleased:
-		e = &Released{}
-	case EventCommitted:
-		e = &Committed{}
-	default:
+	decode, ok := decoders[eventType]
+	if !ok {
 		return nil, apperr.New(apperr.Invalid, "unknown inventory event type %q", eventType)
 	}
-	if err := json.Unmarshal(data, e); err != nil {
+	e, err := decode(data)
+	if err != nil {
 		return nil, apperr.Wrap(apperr.Invalid, err, "cannot decode %s", eventType)
 	}
-	switch v := e.(type) {
-	case *StockSet:
-		return *v, nil
-	case *Reserved:
-		return *v, nil
-	case *ReservationFailed:
-		return *v, nil
-	case *Released:
-		return *v, nil
-	case *Committed:
-		return *v, nil
-	}
-	panic(fmt.Sprintf("inventory: unexpected event %T", e))
+	return e, nil
+}
+
+// decoders parse the stored form of each event type DecodeEvent accepts.
+var decoders = map[string]func(data []byte) (Event, error){
+	EventStockSet:          decodeAs[StockSet],
+	EventReserved:          decodeAs[Reserved],
+	EventReservationFailed: decodeAs[ReservationFailed],
+	EventReleased:          decodeAs[Released],
+	EventCommitted:         decodeAs[Committed],
+}
+
+// decodeAs parses data as a T.
+func decodeAs[T Event](data []byte) (Event, error) {
+	var e T
+	err := json.Unmarshal(data, &e)
+	return e, err
 }

@@ -40,64 +40,58 @@ func thenLevels(t *testing.T, s *inventory.Stock, onHand, res, avail int64) {
 	}
 }
 
-func TestReserveHoldsUnits(t *testing.T) {
-	s := given(set(10))
-	if err := s.Reserve("o1", 3, now); err != nil {
-		t.Fatal(err)
+// levels is a stock's on-hand, reserved and available units.
+type levels struct{ onHand, reserved, available int64 }
+
+func TestStockGivenWhenThen(t *testing.T) {
+	released := inventory.Released{SKU: sku, OrderID: "o1", Quantity: 2, ReleasedAt: now}
+	cases := []struct {
+		name    string
+		given   []inventory.Event
+		when    func(*inventory.Stock) error
+		errCode apperr.Code       // "" when the command must succeed
+		then    []inventory.Event // the events recorded
+		levels  *levels           // nil: not checked
+	}{
+		{name: "reserve holds units", given: []inventory.Event{set(10)},
+			when: func(s *inventory.Stock) error { return s.Reserve("o1", 3, now) },
+			then: []inventory.Event{reserved("o1", 3)}, levels: &levels{10, 3, 7}},
+		{name: "reserve twice for same order is a no-op", given: []inventory.Event{set(10), reserved("o1", 3)},
+			when:   func(s *inventory.Stock) error { return s.Reserve("o1", 3, now) },
+			levels: &levels{10, 3, 7}},
+		{name: "reserve more than available conflicts and records nothing", given: []inventory.Event{set(5), reserved("o1", 4)},
+			when:    func(s *inventory.Stock) error { return s.Reserve("o2", 2, now) },
+			errCode: apperr.Conflict, levels: &levels{5, 4, 1}},
+		{name: "reserve after release is a no-op", given: []inventory.Event{set(5), reserved("o1", 2), released},
+			when:   func(s *inventory.Stock) error { return s.Reserve("o1", 2, now) },
+			levels: &levels{5, 0, 5}},
+		{name: "release gives back and is idempotent", given: []inventory.Event{set(5), reserved("o1", 2)},
+			when: func(s *inventory.Stock) error { s.Release("o1", now); s.Release("o1", now); return nil },
+			then: []inventory.Event{released}, levels: &levels{5, 0, 5}},
+		{name: "commit decrements on hand", given: []inventory.Event{set(5), reserved("o1", 2)},
+			when:   func(s *inventory.Stock) error { s.Commit("o1", now); s.Commit("o1", now); return nil },
+			then:   []inventory.Event{inventory.Committed{SKU: sku, OrderID: "o1", Quantity: 2, CommittedAt: now}},
+			levels: &levels{3, 0, 3}},
+		{name: "release without reservation is a no-op", given: []inventory.Event{set(5)},
+			when: func(s *inventory.Stock) error { s.Release("o1", now); s.Commit("o1", now); return nil }},
 	}
-	thenEvents(t, s, reserved("o1", 3))
-	thenLevels(t, s, 10, 3, 7)
-}
-
-func TestReserveTwiceForSameOrderIsNoOp(t *testing.T) {
-	s := given(set(10), reserved("o1", 3))
-	if err := s.Reserve("o1", 3, now); err != nil {
-		t.Fatal(err)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := given(c.given...)
+			err := c.when(s)
+			if c.errCode != "" {
+				if !apperr.Is(err, c.errCode) {
+					t.Fatalf("err = %v, want %s", err, c.errCode)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			thenEvents(t, s, c.then...)
+			if c.levels != nil {
+				thenLevels(t, s, c.levels.onHand, c.levels.reserved, c.levels.available)
+			}
+		})
 	}
-	thenEvents(t, s)
-	thenLevels(t, s, 10, 3, 7)
-}
-
-func TestReserveMoreThanAvailableConflictsAndRecordsNothing(t *testing.T) {
-	s := given(set(5), reserved("o1", 4))
-	err := s.Reserve("o2", 2, now)
-	if !apperr.Is(err, apperr.Conflict) {
-		t.Fatalf("err = %v, want conflict", err)
-	}
-	thenEvents(t, s)
-	thenLevels(t, s, 5, 4, 1)
-}
-
-func TestReserveAfterReleaseIsNoOp(t *testing.T) {
-	s := given(set(5), reserved("o1", 2), inventory.Released{SKU: sku, OrderID: "o1", Quantity: 2, ReleasedAt: now})
-	if err := s.Reserve("o1", 2, now); err != nil {
-		t.Fatal(err)
-	}
-	thenEvents(t, s)
-	thenLevels(t, s, 5, 0, 5)
-}
-
-func TestReleaseGivesBackAndIsIdempotent(t *testing.T) {
-	s := given(set(5), reserved("o1", 2))
-	s.Release("o1", now)
-	s.Release("o1", now)
-	thenEvents(t, s, inventory.Released{SKU: sku, OrderID: "o1", Quantity: 2, ReleasedAt: now})
-	thenLevels(t, s, 5, 0, 5)
-}
-
-func TestCommitDecrementsOnHand(t *testing.T) {
-	s := given(set(5), reserved("o1", 2))
-	s.Commit("o1", now)
-	s.Commit("o1", now)
-	thenEvents(t, s, inventory.Committed{SKU: sku, OrderID: "o1", Quantity: 2, CommittedAt: now})
-	thenLevels(t, s, 3, 0, 3)
-}
-
-func TestReleaseWithoutReservationIsNoOp(t *testing.T) {
-	s := given(set(5))
-	s.Release("o1", now)
-	s.Commit("o1", now)
-	thenEvents(t, s)
 }
 
 func TestSetOnHandBelowReservedConflicts(t *testing.T) {

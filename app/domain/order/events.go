@@ -2,7 +2,6 @@ package order
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/orderflow/orderflow/app/apperr"
@@ -91,39 +90,29 @@ func EncodeEvent(e Event) ([]byte, error) {
 // including an older version that was not upcast first, is an Invalid
 // error: a consumer must park such a message, never skip it silently.
 func DecodeEvent(eventType string, data []byte) (Event, error) {
-	var e Event
-	switch eventType {
-	case EventPlaced:
-		e = &Placed{}
-	case EventConfirmed:
-		e = &Confirmed{}
-	case EventCancelled:
-		e = &Cancelled{}
-	case EventShipped:
-		e = &Shipped{}
-	case EventDelivered:
-		e = &Delivered{}
-	default:
+	decode, ok := decoders[eventType]
+	if !ok {
 		return nil, apperr.New(apperr.Invalid, "unknown order event type %q", eventType)
 	}
-	if err := json.Unmarshal(data, e); err != nil {
+	e, err := decode(data)
+	if err != nil {
 		return nil, apperr.Wrap(apperr.Invalid, err, "cannot decode %s", eventType)
 	}
-	return deref(e), nil
+	return e, nil
 }
 
-func deref(e Event) Event {
-	switch v := e.(type) {
-	case *Placed:
-		return *v
-	case *Confirmed:
-		return *v
-	case *Cancelled:
-		return *v
-	case *Shipped:
-		return *v
-	case *Delivered:
-		return *v
-	}
-	panic(fmt.Sprintf("order: unexpected event %T", e))
+// decoders parse the stored form of each event type DecodeEvent accepts.
+var decoders = map[string]func(data []byte) (Event, error){
+	EventPlaced:    decodeAs[Placed],
+	EventConfirmed: decodeAs[Confirmed],
+	EventCancelled: decodeAs[Cancelled],
+	EventShipped:   decodeAs[Shipped],
+	EventDelivered: decodeAs[Delivered],
+}
+
+// decodeAs parses data as a T.
+func decodeAs[T Event](data []byte) (Event, error) {
+	var e T
+	err := json.Unmarshal(data, &e)
+	return e, err
 }

@@ -2,7 +2,6 @@ package payment
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/orderflow/orderflow/app/apperr"
@@ -66,31 +65,28 @@ func EncodeEvent(e Event) ([]byte, error) { return json.Marshal(e) }
 
 // DecodeEvent parses a stored event; an unknown type is apperr.Invalid.
 func DecodeEvent(eventType string, data []byte) (Event, error) {
-	var e Event
-	switch eventType {
-	case EventAuthorized:
-		e = &Authorized{}
-	case EventDeclined:
-		e = &Declined{}
-	case EventCaptured:
-		e = &Captured{}
-	case EventVoided:
-		e = &Voided{}
-	default:
+	decode, ok := decoders[eventType]
+	if !ok {
 		return nil, apperr.New(apperr.Invalid, "unknown payment event type %q", eventType)
 	}
-	if err := json.Unmarshal(data, e); err != nil {
+	e, err := decode(data)
+	if err != nil {
 		return nil, apperr.Wrap(apperr.Invalid, err, "cannot decode %s", eventType)
 	}
-	switch v := e.(type) {
-	case *Authorized:
-		return *v, nil
-	case *Declined:
-		return *v, nil
-	case *Captured:
-		return *v, nil
-	case *Voided:
-		return *v, nil
-	}
-	panic(fmt.Sprintf("payment: unexpected event %T", e))
+	return e, nil
+}
+
+// decoders parse the stored form of each event type DecodeEvent accepts.
+var decoders = map[string]func(data []byte) (Event, error){
+	EventAuthorized: decodeAs[Authorized],
+	EventDeclined:   decodeAs[Declined],
+	EventCaptured:   decodeAs[Captured],
+	EventVoided:     decodeAs[Voided],
+}
+
+// decodeAs parses data as a T.
+func decodeAs[T Event](data []byte) (Event, error) {
+	var e T
+	err := json.Unmarshal(data, &e)
+	return e, err
 }

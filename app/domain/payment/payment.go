@@ -108,24 +108,26 @@ func (p *Payment) Decline(code string, now time.Time) error {
 
 // Capture records the capture of an authorized payment; a no-op if captured.
 func (p *Payment) Capture(now time.Time) error {
-	switch p.status {
-	case StatusCaptured:
-		return nil
-	case StatusAuthorized:
-		p.record(Captured{OrderID: p.orderID, AuthorizationID: p.authorizationID, CapturedAt: now.UTC()})
-		return nil
-	}
-	return apperr.New(apperr.Conflict, "cannot capture payment %s: it is %q, not authorized", p.orderID, p.status)
+	return p.settle(StatusCaptured, "capture",
+		Captured{OrderID: p.orderID, AuthorizationID: p.authorizationID, CapturedAt: now.UTC()})
 }
 
 // Void records the void of an authorized payment; a no-op if voided.
 func (p *Payment) Void(now time.Time) error {
+	return p.settle(StatusVoided, "void",
+		Voided{OrderID: p.orderID, AuthorizationID: p.authorizationID, VoidedAt: now.UTC()})
+}
+
+// settle records e, which ends an authorization in status to (captured or
+// voided); a no-op if the payment is already there, a conflict from any
+// status but authorized.
+func (p *Payment) settle(to Status, verb string, e Event) error {
 	switch p.status {
-	case StatusVoided:
+	case to:
 		return nil
 	case StatusAuthorized:
-		p.record(Voided{OrderID: p.orderID, AuthorizationID: p.authorizationID, VoidedAt: now.UTC()})
+		p.record(e)
 		return nil
 	}
-	return apperr.New(apperr.Conflict, "cannot void payment %s: it is %q, not authorized", p.orderID, p.status)
+	return apperr.New(apperr.Conflict, "cannot %s payment %s: it is %q, not authorized", verb, p.orderID, p.status)
 }
