@@ -74,25 +74,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 }
 
-// parseConfig parses the flags of a subcommand that needs only the store's
-// (serve: every setting) and returns the configuration with its defaults,
-// validated.
-func parseConfig(name string, args []string, serve bool, stderr io.Writer) (service.Config, error) {
-	var c service.Config
+// parseFlags declares the store's and the log's flags on c, and those bind
+// declares, parses args (refusing positional arguments) and applies c's
+// defaults. Validation is the caller's.
+func parseFlags(name string, args []string, stderr io.Writer, c *service.Config, bind func(flags)) error {
 	fs := flag.NewFlagSet("orderflow "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f := flags{fs}
-	f.storeFlags(&c)
-	if serve {
-		f.serveFlags(&c)
+	f.storeFlags(c)
+	if bind != nil {
+		bind(f)
 	}
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		return err
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	c = c.WithDefaults()
+	*c = c.WithDefaults()
+	return nil
+}
+
+// parseConfig parses the flags of a subcommand that needs only the store's
+// (serve: every setting) and returns the configuration, validated.
+func parseConfig(name string, args []string, serve bool, stderr io.Writer) (service.Config, error) {
+	var c service.Config
+	var bind func(flags)
+	if serve {
+		bind = func(f flags) { f.serveFlags(&c) }
+	}
+	if err := parseFlags(name, args, stderr, &c, bind); err != nil {
+		return c, err
+	}
 	return c, c.Validate()
 }
 

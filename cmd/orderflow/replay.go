@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,20 +27,14 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 		fromFlag  string
 		batchSize int
 	)
-	fs := flag.NewFlagSet("orderflow replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	flags{fs}.storeFlags(&c)
-	fs.StringVar(&name, "projection", "", "the projection to rebuild: "+projection.OrderSummaryName)
-	fs.StringVar(&fromFlag, "from-position", "",
-		"resume an interrupted rebuild after this position (as its last progress line printed: N or COMMIT/PREPARE); empty starts afresh")
-	fs.IntVar(&batchSize, "batch-size", 500, "events read per batch")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags("replay", args, stderr, &c, func(f flags) {
+		f.fs.StringVar(&name, "projection", "", "the projection to rebuild: "+projection.OrderSummaryName)
+		f.fs.StringVar(&fromFlag, "from-position", "",
+			"resume an interrupted rebuild after this position (as its last progress line printed: N or COMMIT/PREPARE); empty starts afresh")
+		f.fs.IntVar(&batchSize, "batch-size", 500, "events read per batch")
+	}); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return err
 	}

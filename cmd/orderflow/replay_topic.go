@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,24 +24,18 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 		fromPartition         int
 		dryRun                bool
 	)
-	fs := flag.NewFlagSet("orderflow replay-topic", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	flags{fs}.storeFlags(&c)
-	// The broker to read: the same flags (and environment) as serve.
-	flags{fs}.brokerFlags(&c.BrokerConfig)
-	fs.StringVar(&topic, "topic", "", "the broker topic to replay, e.g. "+router.EventTopic("order")+" or "+router.PoisonTopic)
-	fs.StringVar(&handler, "handler", "", "the handler to replay it through, e.g. "+router.HandlerOrderSummary)
-	fs.Int64Var(&fromOffset, "from-offset", 0, "replay the messages after this offset (0: from the first); on Kafka, from this offset of every partition, or of --from-partition")
-	fs.IntVar(&fromPartition, "from-partition", -1, "Kafka: resume where a replay stopped: skip the partitions before this one, start it at --from-offset, the later ones at their first message")
-	fs.StringVar(&since, "since", "", "replay the messages created at or after this RFC 3339 time")
-	fs.BoolVar(&dryRun, "dry-run", false, "print what would be replayed, handle nothing")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags("replay-topic", args, stderr, &c, func(f flags) {
+		// The broker to read: the same flags (and environment) as serve.
+		f.brokerFlags(&c.BrokerConfig)
+		f.fs.StringVar(&topic, "topic", "", "the broker topic to replay, e.g. "+router.EventTopic("order")+" or "+router.PoisonTopic)
+		f.fs.StringVar(&handler, "handler", "", "the handler to replay it through, e.g. "+router.HandlerOrderSummary)
+		f.fs.Int64Var(&fromOffset, "from-offset", 0, "replay the messages after this offset (0: from the first); on Kafka, from this offset of every partition, or of --from-partition")
+		f.fs.IntVar(&fromPartition, "from-partition", -1, "Kafka: resume where a replay stopped: skip the partitions before this one, start it at --from-offset, the later ones at their first message")
+		f.fs.StringVar(&since, "since", "", "replay the messages created at or after this RFC 3339 time")
+		f.fs.BoolVar(&dryRun, "dry-run", false, "print what would be replayed, handle nothing")
+	}); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	c = c.WithDefaults()
 	errs := []error{c.Validate()}
 	if topic == "" || handler == "" {
 		errs = append(errs, errors.New("--topic and --handler are required"))
