@@ -214,6 +214,21 @@ func newPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	return pgxpool.NewWithConfig(ctx, pc)
 }
 
+// brokerPool is the pool of the Postgres broker: the store's own, or a
+// second one on --broker-postgres-url, closed with the stack. The broker's
+// tables are created lazily, so it may be down when the service starts.
+func brokerPool(ctx context.Context, cfg Config, store *pgxpool.Pool, st *Adapters) (*pgxpool.Pool, error) {
+	if cfg.Reliability.BrokerPostgresURL == "" {
+		return store, nil
+	}
+	pool, err := pgxpool.New(ctx, cfg.Reliability.BrokerPostgresURL)
+	if err != nil {
+		return nil, fmt.Errorf("--broker-postgres-url: %w", err)
+	}
+	st.close = joinClose(func() error { pool.Close(); return nil }, st.close)
+	return pool, nil
+}
+
 // openBroker opens cfg's broker and makes close release it before the store.
 func (st *Adapters) openBroker(cfg Config, builtin func() (router.Broker, error), logger watermill.LoggerAdapter) error {
 	b, err := openBroker(cfg.BrokerConfig, builtin, logger)
@@ -230,4 +245,12 @@ func (st *Adapters) openBroker(cfg Config, builtin func() (router.Broker, error)
 // it, checkpointing included.
 func (st *Adapters) OrderSummaryProjection() *projection.OrderSummary {
 	return projection.NewOrderSummary(st.Orders, st.Events).WithCheckpoints(st.Checkpoints)
+}
+
+// joinClose runs both closers, first a then b, and joins their errors.
+func joinClose(a, b func() error) func() error {
+	return func() error {
+		errA := a()
+		return errors.Join(errA, b())
+	}
 }

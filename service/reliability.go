@@ -2,10 +2,8 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderflow/orderflow/adapters/redisinbox"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
@@ -33,30 +31,7 @@ func routerReliability(cfg Config, st *Adapters) (router.Reliability, func() err
 	return rel, closer, nil
 }
 
-// joinClose runs both closers, first a then b, and joins their errors.
-func joinClose(a, b func() error) func() error {
-	return func() error {
-		errA := a()
-		return errors.Join(errA, b())
-	}
-}
-
 // Requeue sends a poisoned message back through its route.
 func (st *Adapters) Requeue(ctx context.Context, id string) (ports.PoisonedMessage, error) {
 	return router.Requeue(ctx, st.Poison, st.Broker.Publisher, id)
-}
-
-// brokerPool is the pool of the Postgres broker: the store's own, or a
-// second one on --broker-postgres-url, closed with the stack. The broker's
-// tables are created lazily, so it may be down when the service starts.
-func brokerPool(ctx context.Context, cfg Config, store *pgxpool.Pool, st *Adapters) (*pgxpool.Pool, error) {
-	if cfg.Reliability.BrokerPostgresURL == "" {
-		return store, nil
-	}
-	pool, err := pgxpool.New(ctx, cfg.Reliability.BrokerPostgresURL)
-	if err != nil {
-		return nil, fmt.Errorf("--broker-postgres-url: %w", err)
-	}
-	st.close = joinClose(func() error { pool.Close(); return nil }, st.close)
-	return pool, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/handlers/eventhandler"
 	"github.com/orderflow/orderflow/handlers/httpapi"
+	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -62,34 +63,10 @@ func (m *Main) Run(ctx context.Context) error {
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	useCases, err := prommetrics.NewUseCases(registry)
+	application, cache, err := m.application(st, registry)
 	if err != nil {
 		return err
 	}
-	cache, closeCache, err := openCache(m.Config, registry, m.Logger)
-	if err != nil {
-		return err
-	}
-	m.closeCache = closeCache
-	if _, err := prommetrics.NewProjectionLag(registry, st.Checkpoints, projection.OrderSummaryName); err != nil {
-		return err
-	}
-	checkoutMetrics, err := prommetrics.NewCheckouts(registry)
-	if err != nil {
-		return err
-	}
-	gateway, err := paymentGateway(m.Config, st, registry)
-	if err != nil {
-		return err
-	}
-	sinks, err := notifiers(m.Config)
-	if err != nil {
-		return err
-	}
-	application := app.New(app.Deps{Events: st.Events, Orders: st.Orders, Cache: cache, Logger: m.Logger, Metrics: useCases,
-		Snapshots: st.Snapshots, SnapshotEvery: m.Config.SnapshotEvery,
-		Checkouts: st.Checkouts, Gateway: gateway, Saga: sagaConfig(m.Config, m.Logger),
-		SagaMetrics: checkoutMetrics, Notifications: st.Notifications, Notifiers: sinks})
 
 	roles := m.Config.roles()
 	rel, closeRel, err := routerReliability(m.Config, st)
@@ -138,7 +115,50 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.HTTPAddr, err)
 	}
-	server := &http.Server{
+	server := m.httpServer(application, registry, apiKeys)
+	m.start(stageHTTP, &httpServer{server: server, listener: m.listener, drain: m.Config.ShutdownTimeout})
+	m.Logger.Info("orderflow is serving", "http_addr", m.Addr(), "store", m.Config.StoreName(), "broker", st.Broker.Name, "roles", roles.String())
+	return nil
+}
+
+// application assembles the use cases on st, with their metrics in
+// registry and the read cache the configuration asks for (nil: none).
+func (m *Main) application(st *Adapters, registry *prometheus.Registry) (app.Application, ports.OrderCache, error) {
+	useCases, err := prommetrics.NewUseCases(registry)
+	if err != nil {
+		return app.Application{}, nil, err
+	}
+	cache, closeCache, err := openCache(m.Config, registry, m.Logger)
+	if err != nil {
+		return app.Application{}, nil, err
+	}
+	m.closeCache = closeCache
+	if _, err := prommetrics.NewProjectionLag(registry, st.Checkpoints, projection.OrderSummaryName); err != nil {
+		return app.Application{}, nil, err
+	}
+	checkoutMetrics, err := prommetrics.NewCheckouts(registry)
+	if err != nil {
+		return app.Application{}, nil, err
+	}
+	gateway, err := paymentGateway(m.Config, st, registry)
+	if err != nil {
+		return app.Application{}, nil, err
+	}
+	sinks, err := notifiers(m.Config)
+	if err != nil {
+		return app.Application{}, nil, err
+	}
+	return app.New(app.Deps{Events: st.Events, Orders: st.Orders, Cache: cache, Logger: m.Logger, Metrics: useCases,
+		Snapshots: st.Snapshots, SnapshotEvery: m.Config.SnapshotEvery,
+		Checkouts: st.Checkouts, Gateway: gateway, Saga: sagaConfig(m.Config, m.Logger),
+		SagaMetrics: checkoutMetrics, Notifications: st.Notifications, Notifiers: sinks}), cache, nil
+}
+
+// httpServer is the HTTP API of application (only the operations endpoints
+// without the api role), with /metrics from registry.
+func (m *Main) httpServer(application app.Application, registry *prometheus.Registry, apiKeys []string) *http.Server {
+	roles, st := m.Config.roles(), m.stack
+	return &http.Server{
 		Handler: httpapi.NewHandler(application, httpapi.Config{
 			Ready:          m.ready,
 			Metrics:        promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
@@ -160,9 +180,6 @@ func (m *Main) Run(ctx context.Context) error {
 		IdleTimeout:       m.Config.HTTP.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
-	m.start(stageHTTP, &httpServer{server: server, listener: m.listener, drain: m.Config.ShutdownTimeout})
-	m.Logger.Info("orderflow is serving", "http_addr", m.Addr(), "store", m.Config.StoreName(), "broker", st.Broker.Name, "roles", roles.String())
-	return nil
 }
 
 // Addr is the address the HTTP server listens on (useful with port 0).
