@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"github.com/orderflow/orderflow/service"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -173,14 +172,8 @@ func TestReadCache(t *testing.T) {
 // TestReadCacheRefusingConnections: with a cache URL where nothing listens,
 // the service starts, is ready, and serves every request from the store.
 func TestReadCacheRefusingConnections(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
 	cfg := service.Config{PostgresURL: testenv.PostgresURL(t)}
-	cfg.CacheRedisURL = redisVia(t, addr)
+	cfg.CacheRedisURL = redisVia(t, testenv.ClosedAddr(t))
 	_, base := startMain(t, withoutSaga(cfg))
 
 	expectStatus(t, do(t, "GET", base+"/readyz", nil), http.StatusOK)

@@ -1,7 +1,9 @@
 // Package service is the composition root of orderflow: Config holds every
-// setting, Open assembles the stores and the broker the service runs on, and
-// Main runs the whole service. cmd/orderflow binds Config to flags and runs
-// Main; the end-to-end tests run the same Main in-process.
+// setting (defaults, validation), Open assembles the stores and the broker a
+// process runs on (adapters.go), and Main runs the whole service, each
+// long-running component stopped in the one order components.go documents.
+// cmd/orderflow binds Config to flags and runs Main; the end-to-end tests
+// (e2e/) run the same Main in-process.
 package service
 
 import (
