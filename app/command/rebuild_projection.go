@@ -55,9 +55,6 @@ func (h RebuildProjectionHandler) Handle(ctx context.Context, cmd RebuildProject
 		return projection.RebuildResult{}, apperr.New(apperr.Invalid, "unknown projection %q (known: %s)",
 			cmd.Projection, projection.OrderSummaryName)
 	}
-	if cmd.BatchSize < 0 {
-		return projection.RebuildResult{}, apperr.New(apperr.Invalid, "batch size must be 0 or more, not %d", cmd.BatchSize)
-	}
 	r := projection.OrderSummaryRebuild{Events: h.events, Live: h.live, Shadow: h.shadow,
 		BatchSize: cmd.BatchSize, Progress: cmd.Progress}
 	if h.checkpoints != nil {
