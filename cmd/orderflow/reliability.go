@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderflow/orderflow/adapters/redisinbox"
-	"github.com/orderflow/orderflow/ports"
+	"github.com/orderflow/orderflow/app"
+	"github.com/orderflow/orderflow/app/decorator"
 	"github.com/orderflow/orderflow/router"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -41,9 +43,11 @@ func joinClose(a, b func() error) func() error {
 	}
 }
 
-// requeue sends a poisoned message back through its route.
-func (st *stack) requeue(ctx context.Context, id string) (ports.PoisonedMessage, error) {
-	return router.Requeue(ctx, st.poison, st.broker.Publisher, id)
+// admin builds the admin use cases on the stack: the poison queue (requeue
+// through the broker's publisher) and the projection rebuild.
+func (st *stack) admin(logger *slog.Logger, metrics decorator.MetricsClient) app.Admin {
+	return app.NewAdmin(app.AdminDeps{Poison: st.poison, Republisher: router.PoisonRepublisher{Publisher: st.broker.Publisher},
+		Events: st.events, Orders: st.orders, Shadow: st.shadow, Checkpoints: st.cps, Logger: logger, Metrics: metrics})
 }
 
 // brokerPool is the pool of the Postgres broker: the store's own, or a

@@ -10,8 +10,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/orderflow/orderflow/app"
+	"github.com/orderflow/orderflow/app/command"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/internal/eventwire"
+	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
 )
 
@@ -22,7 +25,7 @@ func orderSummaryProjection(st *stack) *projection.OrderSummary {
 }
 
 // replayTopic feeds a broker topic through one handler's route and
-// middleware (router.ReplayTopic).
+// middleware (the ReplayTopic use case over router.TopicReplayer).
 func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	var (
 		c                     Config
@@ -58,7 +61,7 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	if fromOffset < 0 {
 		errs = append(errs, errors.New("--from-offset must be 0 or more"))
 	}
-	from := router.ReplayFrom{Offset: fromOffset}
+	from := ports.ReplayFrom{Offset: fromOffset}
 	if fromPartition >= 0 {
 		if c.Broker != router.BrokerKafka {
 			errs = append(errs, fmt.Errorf("--from-partition: only Kafka topics have partitions, not %s ones", c.Broker))
@@ -91,20 +94,21 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	// was handled is the point, and every handler is idempotent.
 	cfg := router.Config{Broker: st.broker, OrderSummary: orderSummaryProjection(st), Logger: logger,
 		Registry: prometheus.NewRegistry(), Reliability: router.Reliability{Poison: st.poison}}
-	stats, err := router.ReplayTopic(ctx, cfg, st.broker.Replay, router.ReplayRequest{
+	admin := app.NewAdmin(app.AdminDeps{Replayer: router.TopicReplayer{Config: cfg, Source: st.broker.Replay}, Logger: logger})
+	stats, err := admin.ReplayTopic.Handle(ctx, command.ReplayTopic{
 		Topic: topic, Handler: handler, From: from, DryRun: dryRun,
-		Each: func(m router.StoredMessage, err error) {
-			md := m.Message.Metadata
+		Each: func(m ports.ReplayedMessage, err error) {
+			md := m.Metadata
 			if dryRun {
 				if m.Partition >= 0 {
 					fmt.Fprintf(stdout, "partition=%d ", m.Partition)
 				}
 				fmt.Fprintf(stdout, "offset=%d created_at=%s uuid=%s event_type=%s stream=%s-%s version=%s\n",
-					m.Offset, m.CreatedAt.UTC().Format(time.RFC3339Nano), m.Message.UUID, md.Get(eventwire.KeyEventType),
-					md.Get(eventwire.KeyStreamType), md.Get(eventwire.KeyStreamID), md.Get(eventwire.KeyVersion))
+					m.Offset, m.CreatedAt.UTC().Format(time.RFC3339Nano), m.MessageID, md[eventwire.KeyEventType],
+					md[eventwire.KeyStreamType], md[eventwire.KeyStreamID], md[eventwire.KeyVersion])
 				return
 			}
-			logger.Debug("replayed", "offset", m.Offset, "uuid", m.Message.UUID, "error", err)
+			logger.Debug("replayed", "offset", m.Offset, "uuid", m.MessageID, "error", err)
 		},
 	})
 	verb := "replayed"
