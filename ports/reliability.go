@@ -105,3 +105,13 @@ type PoisonStore interface {
 	Get(ctx context.Context, id string) (PoisonedMessage, error)
 	Delete(ctx context.Context, id string) error
 }
+
+// PoisonRepublisher sends a parked message back to the topic it was
+// consumed from (m.Topic), with its original message id, payload and
+// metadata minus the marks the poison queue added, so that the handler that
+// parked it sees it again and the handlers that had processed it drop it as
+// a duplicate. It does not touch the PoisonStore: removing the parked copy
+// is the caller's next step.
+type PoisonRepublisher interface {
+	Republish(ctx context.Context, m PoisonedMessage) error
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/orderflow/orderflow/adapters/sqlite"
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/command"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
 	"github.com/prometheus/client_golang/prometheus"
@@ -271,7 +272,8 @@ func TestRequeuedMessageIsHandledAgain(t *testing.T) {
 			})
 			rg.publish(t, "{}")
 			waitUntil(t, "the message to be poisoned", func() bool { return len(rg.poisoned(t)) == 1 })
-			if _, err := router.Requeue(t.Context(), rg.poison, rg.broker.Publisher, rg.poisoned(t)[0].ID); err != nil {
+			requeue := command.NewRequeuePoisonedHandler(rg.poison, router.PoisonRepublisher{Publisher: rg.broker.Publisher})
+			if _, err := requeue.Handle(t.Context(), command.RequeuePoisoned{ID: rg.poisoned(t)[0].ID}); err != nil {
 				t.Fatal(err)
 			}
 			waitUntil(t, "the requeued copy to be delivered", func() bool { return deliveries.Load() == 2 })

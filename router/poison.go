@@ -84,20 +84,22 @@ func (p *countingPublisher) Publish(topic string, msgs ...*message.Message) erro
 // Close leaves the broker's publisher to its owner.
 func (p *countingPublisher) Close() error { return nil }
 
-// Requeue sends a poisoned message back to the topic it was consumed from,
-// with its original UUID, payload and metadata (minus the poison marks), and
-// then removes it from the store. The handler that poisoned it sees it again
-// (its deduplication claim was released); handlers that had processed it
-// drop it as a duplicate. If the delete fails after the publish, the message
-// is in both places: requeueing it again is harmless for the same reason.
-func Requeue(ctx context.Context, store ports.PoisonStore, pub message.Publisher, id string) (ports.PoisonedMessage, error) {
-	pm, err := store.Get(ctx, id)
-	if err != nil {
-		return pm, err
-	}
+// PoisonRepublisher is the ports.PoisonRepublisher of the requeue use case
+// (app/command.RequeuePoisoned): it publishes a parked message on the topic
+// it was consumed from, with its original UUID, payload and metadata minus
+// the poison marks.
+type PoisonRepublisher struct{ Publisher message.Publisher }
+
+var _ ports.PoisonRepublisher = PoisonRepublisher{}
+
+// Republish implements ports.PoisonRepublisher.
+func (r PoisonRepublisher) Republish(_ context.Context, pm ports.PoisonedMessage) error {
 	if pm.Topic == "" {
-		return pm, fmt.Errorf("poisoned message %s has no original topic", id)
+		return fmt.Errorf("poisoned message %s has no original topic", pm.ID)
 	}
+	// The message keeps a background context: on an in-process broker the
+	// subscriber gets this very message, and ctx (an HTTP request's) ends
+	// before the handler runs.
 	msg := message.NewMessage(pm.MessageID, pm.Payload)
 	for k, v := range pm.Metadata {
 		switch k {
@@ -107,8 +109,5 @@ func Requeue(ctx context.Context, store ports.PoisonStore, pub message.Publisher
 			msg.Metadata.Set(k, v)
 		}
 	}
-	if err := pub.Publish(pm.Topic, msg); err != nil {
-		return pm, fmt.Errorf("requeue %s to %s: %w", id, pm.Topic, err)
-	}
-	return pm, store.Delete(ctx, id)
+	return r.Publisher.Publish(pm.Topic, msg)
 }

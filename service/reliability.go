@@ -1,11 +1,9 @@
 package service
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/orderflow/orderflow/adapters/redisinbox"
-	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -29,9 +27,4 @@ func routerReliability(cfg Config, st *Adapters) (router.Reliability, func() err
 		closer = client.Close
 	}
 	return rel, closer, nil
-}
-
-// Requeue sends a poisoned message back through its route.
-func (st *Adapters) Requeue(ctx context.Context, id string) (ports.PoisonedMessage, error) {
-	return router.Requeue(ctx, st.Poison, st.Broker.Publisher, id)
 }

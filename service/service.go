@@ -63,7 +63,11 @@ func (m *Main) Run(ctx context.Context) error {
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	application, cache, err := m.application(st, registry)
+	useCases, err := prommetrics.NewUseCases(registry)
+	if err != nil {
+		return err
+	}
+	application, cache, err := m.application(st, registry, useCases)
 	if err != nil {
 		return err
 	}
@@ -115,19 +119,15 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.HTTPAddr, err)
 	}
-	server := m.httpServer(application, registry, apiKeys)
+	server := m.httpServer(application, st.Admin(m.Logger, useCases), registry, apiKeys)
 	m.start(stageHTTP, &httpServer{server: server, listener: m.listener, drain: m.Config.ShutdownTimeout})
 	m.Logger.Info("orderflow is serving", "http_addr", m.Addr(), "store", m.Config.StoreName(), "broker", st.Broker.Name, "roles", roles.String())
 	return nil
 }
 
-// application assembles the use cases on st, with their metrics in
-// registry and the read cache the configuration asks for (nil: none).
-func (m *Main) application(st *Adapters, registry *prometheus.Registry) (app.Application, ports.OrderCache, error) {
-	useCases, err := prommetrics.NewUseCases(registry)
-	if err != nil {
-		return app.Application{}, nil, err
-	}
+// application assembles the use cases on st, with their metrics (useCases,
+// and the others in registry) and the read cache the configuration asks for (nil: none).
+func (m *Main) application(st *Adapters, registry *prometheus.Registry, useCases *prommetrics.UseCases) (app.Application, ports.OrderCache, error) {
 	cache, closeCache, err := openCache(m.Config, registry, m.Logger)
 	if err != nil {
 		return app.Application{}, nil, err
@@ -154,9 +154,9 @@ func (m *Main) application(st *Adapters, registry *prometheus.Registry) (app.App
 		SagaMetrics: checkoutMetrics, Notifications: st.Notifications, Notifiers: sinks}), cache, nil
 }
 
-// httpServer is the HTTP API of application (only the operations endpoints
-// without the api role), with /metrics from registry.
-func (m *Main) httpServer(application app.Application, registry *prometheus.Registry, apiKeys []string) *http.Server {
+// httpServer is the HTTP API of application and admin (only the operations
+// endpoints without the api role), with /metrics from registry.
+func (m *Main) httpServer(application app.Application, admin app.Admin, registry *prometheus.Registry, apiKeys []string) *http.Server {
 	roles, st := m.Config.roles(), m.stack
 	return &http.Server{
 		Handler: httpapi.NewHandler(application, httpapi.Config{
@@ -167,8 +167,7 @@ func (m *Main) httpServer(application app.Application, registry *prometheus.Regi
 			OpsOnly:        !roles.Has(router.RoleAPI),
 			Idempotency:    st.Idempotency,
 			IdempotencyTTL: m.Config.Reliability.IdempotencyTTL,
-			Poison:         st.Poison,
-			PoisonRequeue:  st.Requeue,
+			Admin:          admin,
 			APIKeys:        apiKeys,
 			KeyReads:       m.Config.HTTP.AuthReads,
 			Store:          m.Config.StoreName(),

@@ -10,6 +10,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/orderflow/orderflow/app"
+	"github.com/orderflow/orderflow/app/command"
+	"github.com/orderflow/orderflow/app/query"
 	"github.com/orderflow/orderflow/service"
 )
 
@@ -19,8 +22,8 @@ const poisonUsage = `usage: orderflow poison list              list parked messa
        orderflow poison purge [ID]        drop one message, or all of them
 Store flags as for migrate (--postgres-url, --data-dir).`
 
-// poisonCommand manages the poison queue directly in the store, so it works
-// whether or not the service runs.
+// poisonCommand manages the poison queue through the admin use cases on the
+// stores it opens itself, so it works whether or not the service runs.
 func poisonCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, poisonUsage)
@@ -39,18 +42,20 @@ func poisonCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	cfg.AutoMigrate = true
-	st, err := service.Open(ctx, cfg, newLogger(cfg, os.Stderr))
+	logger := newLogger(cfg, os.Stderr)
+	st, err := service.Open(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	admin := st.Admin(logger, nil)
 	switch sub {
 	case "list":
-		return poisonList(ctx, st, stdout)
+		return poisonList(ctx, admin, stdout)
 	case "show":
-		m, err := st.Poison.Get(ctx, id)
+		m, err := admin.GetPoisoned.Handle(ctx, query.GetPoisoned{ID: id})
 		if err != nil {
 			return err
 		}
@@ -63,62 +68,48 @@ func poisonCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			Payload                               string
 		}{m.ID, m.MessageID, m.Topic, m.Handler, m.Reason, m.FirstFailedAt, m.PoisonedAt, m.Metadata, string(m.Payload)})
 	case "requeue":
-		m, err := st.Requeue(ctx, id)
+		m, err := admin.RequeuePoisoned.Handle(ctx, command.RequeuePoisoned{ID: id})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "requeued %s (message %s) to %s\n", m.ID, m.MessageID, m.Topic)
 		return nil
 	case "purge":
-		return poisonPurge(ctx, st, id, stdout)
+		return poisonPurge(ctx, admin, id, stdout)
 	default:
 		fmt.Fprintln(stderr, poisonUsage)
 		return fmt.Errorf("unknown poison subcommand %q", sub)
 	}
 }
 
-func poisonList(ctx context.Context, st *service.Adapters, stdout io.Writer) error {
+func poisonList(ctx context.Context, admin app.Admin, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPOISONED AT\tHANDLER\tTOPIC\tREASON")
 	after := ""
 	for {
-		page, err := st.Poison.List(ctx, after, 500)
+		page, err := admin.ListPoisoned.Handle(ctx, query.ListPoisoned{After: after, Limit: query.MaxPoisonPage})
 		if err != nil {
 			return err
 		}
-		for _, m := range page {
+		for _, m := range page.Items {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, m.PoisonedAt.Format(time.RFC3339), m.Handler, m.Topic, m.Reason)
 		}
-		if len(page) < 500 {
+		if page.NextAfter == "" {
 			return tw.Flush()
 		}
-		after = page[len(page)-1].ID
+		after = page.NextAfter
 	}
 }
 
-func poisonPurge(ctx context.Context, st *service.Adapters, id string, stdout io.Writer) error {
+func poisonPurge(ctx context.Context, admin app.Admin, id string, stdout io.Writer) error {
+	purged, err := admin.PurgePoisoned.Handle(ctx, command.PurgePoisoned{ID: id, All: id == ""})
+	if err != nil {
+		return err
+	}
 	if id != "" {
-		if err := st.Poison.Delete(ctx, id); err != nil {
-			return err
-		}
 		fmt.Fprintf(stdout, "purged %s\n", id)
-		return nil
+	} else {
+		fmt.Fprintf(stdout, "purged %d messages\n", purged.Count)
 	}
-	n := 0
-	for {
-		page, err := st.Poison.List(ctx, "", 500)
-		if err != nil {
-			return err
-		}
-		if len(page) == 0 {
-			fmt.Fprintf(stdout, "purged %d messages\n", n)
-			return nil
-		}
-		for _, m := range page {
-			if err := st.Poison.Delete(ctx, m.ID); err != nil {
-				return err
-			}
-			n++
-		}
-	}
+	return nil
 }

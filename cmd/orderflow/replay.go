@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/orderflow/orderflow/app/command"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/service"
@@ -19,7 +20,7 @@ import (
 )
 
 // replay rebuilds a projection's read model from the event store beside the
-// live one and swaps it in (see projection.OrderSummaryRebuild).
+// live one and swaps it in (the RebuildProjection use case).
 func replay(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	var (
 		c         service.Config
@@ -53,10 +54,8 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	defer func() { err = errors.Join(err, st.Close()) }()
 
 	progress, finish := replayProgress(stderr, logger, from)
-	res, err := projection.OrderSummaryRebuild{
-		Events: st.Events, Live: st.Orders, Shadow: st.Shadow, BatchSize: batchSize, Progress: progress,
-		Count: func(ctx context.Context) (int64, error) { return countEvents(ctx, st.Checkpoints) },
-	}.Run(ctx, from)
+	res, err := st.Admin(logger, nil).RebuildProjection.Handle(ctx,
+		command.RebuildProjection{Projection: name, From: from, BatchSize: batchSize, Progress: progress})
 	finish()
 	if err != nil {
 		return fmt.Errorf("replay %s: %w (resume with --from-position %s)", name, err, formatPosition(res.Position))
@@ -65,13 +64,6 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	fmt.Fprintf(stdout, "%s rebuilt from %d events (+%d caught up after the swap) in %s, %.0f events/s; last position %s\n",
 		name, res.Events, res.CaughtUp, res.Elapsed.Round(time.Millisecond), rate, formatPosition(res.Position))
 	return nil
-}
-
-// countEvents counts every stored event: the lag of a checkpoint name that
-// is never saved.
-func countEvents(ctx context.Context, cps ports.CheckpointStore) (int64, error) {
-	lag, err := cps.Lag(ctx, "orderflow.replay.count")
-	return lag.Events, err
 }
 
 // replayProgress returns the progress callback: a bar with events/s and ETA

@@ -8,14 +8,16 @@ import (
 	"os"
 	"time"
 
+	"github.com/orderflow/orderflow/app"
+	"github.com/orderflow/orderflow/app/command"
 	"github.com/orderflow/orderflow/internal/eventwire"
+	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
 	"github.com/orderflow/orderflow/service"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // replayTopic feeds a broker topic through one handler's route and
-// middleware (router.ReplayTopic).
+// middleware (the ReplayTopic use case over router.TopicReplayer).
 func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	var (
 		c                     service.Config
@@ -43,7 +45,7 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	if fromOffset < 0 {
 		errs = append(errs, errors.New("--from-offset must be 0 or more"))
 	}
-	from := router.ReplayFrom{Offset: fromOffset}
+	from := ports.ReplayFrom{Offset: fromOffset}
 	if fromPartition >= 0 {
 		if c.Broker != router.BrokerKafka {
 			errs = append(errs, fmt.Errorf("--from-partition: only Kafka topics have partitions, not %s ones", c.Broker))
@@ -68,25 +70,21 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	}
 	defer func() { err = errors.Join(err, st.Close()) }()
 
-	// The replay's middleware parks permanent failures in the same poison
-	// queue as the live router, and deduplicates nothing: re-handling what
-	// was handled is the point, and every handler is idempotent.
-	cfg := router.Config{Broker: st.Broker, OrderSummary: st.OrderSummaryProjection(), Logger: logger,
-		Registry: prometheus.NewRegistry(), Reliability: router.Reliability{Poison: st.Poison}}
-	stats, err := router.ReplayTopic(ctx, cfg, st.Broker.Replay, router.ReplayRequest{
+	admin := app.NewAdmin(app.AdminDeps{Replayer: st.TopicReplayer(logger), Logger: logger})
+	stats, err := admin.ReplayTopic.Handle(ctx, command.ReplayTopic{
 		Topic: topic, Handler: handler, From: from, DryRun: dryRun,
-		Each: func(m router.StoredMessage, err error) {
-			md := m.Message.Metadata
+		Each: func(m ports.ReplayedMessage, err error) {
+			md := m.Metadata
 			if dryRun {
 				if m.Partition >= 0 {
 					fmt.Fprintf(stdout, "partition=%d ", m.Partition)
 				}
 				fmt.Fprintf(stdout, "offset=%d created_at=%s uuid=%s event_type=%s stream=%s-%s version=%s\n",
-					m.Offset, m.CreatedAt.UTC().Format(time.RFC3339Nano), m.Message.UUID, md.Get(eventwire.KeyEventType),
-					md.Get(eventwire.KeyStreamType), md.Get(eventwire.KeyStreamID), md.Get(eventwire.KeyVersion))
+					m.Offset, m.CreatedAt.UTC().Format(time.RFC3339Nano), m.MessageID, md[eventwire.KeyEventType],
+					md[eventwire.KeyStreamType], md[eventwire.KeyStreamID], md[eventwire.KeyVersion])
 				return
 			}
-			logger.Debug("replayed", "offset", m.Offset, "uuid", m.Message.UUID, "error", err)
+			logger.Debug("replayed", "offset", m.Offset, "uuid", m.MessageID, "error", err)
 		},
 	})
 	verb := "replayed"

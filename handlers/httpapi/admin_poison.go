@@ -6,12 +6,13 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/command"
+	"github.com/orderflow/orderflow/app/query"
 	"github.com/orderflow/orderflow/ports"
 )
 
 // The poison queue's admin endpoints: list, show, requeue and delete parked
-// messages. Requeue is Config.PoisonRequeue (the router's, which sends the
-// message back to the topic it came from).
+// messages, through the admin use cases (app.Admin).
 
 // poisonedView is a parked message as the API shows it.
 type poisonedView struct {
@@ -43,7 +44,7 @@ func viewPoisoned(m ports.PoisonedMessage) poisonedView {
 var errNoPoisonQueue = apperr.New(apperr.Unavailable, "the poison queue is not configured")
 
 func (s *server) listPoison(w http.ResponseWriter, r *http.Request) error {
-	if s.poison == nil {
+	if s.admin.ListPoisoned == nil {
 		return errNoPoisonQueue
 	}
 	var fields []apperr.FieldError
@@ -51,28 +52,23 @@ func (s *server) listPoison(w http.ResponseWriter, r *http.Request) error {
 	if err := apperr.Validation("invalid query", fields); err != nil {
 		return err
 	}
-	if limit == 0 {
-		limit = 50
-	}
-	list, err := s.poison.List(r.Context(), r.URL.Query().Get("after"), int(min(limit, 500)))
+	list, err := s.admin.ListPoisoned.Handle(r.Context(),
+		query.ListPoisoned{After: r.URL.Query().Get("after"), Limit: int(min(limit, query.MaxPoisonPage))})
 	if err != nil {
 		return err
 	}
-	page := poisonPage{Items: make([]poisonedView, len(list))}
-	for i, m := range list {
+	page := poisonPage{Items: make([]poisonedView, len(list.Items)), NextAfter: list.NextAfter}
+	for i, m := range list.Items {
 		page.Items[i] = viewPoisoned(m)
-	}
-	if int64(len(list)) == min(limit, 500) {
-		page.NextAfter = list[len(list)-1].ID
 	}
 	return writeJSON(w, http.StatusOK, page)
 }
 
 func (s *server) getPoison(w http.ResponseWriter, r *http.Request) error {
-	if s.poison == nil {
+	if s.admin.GetPoisoned == nil {
 		return errNoPoisonQueue
 	}
-	m, err := s.poison.Get(r.Context(), mux.Vars(r)["id"])
+	m, err := s.admin.GetPoisoned.Handle(r.Context(), query.GetPoisoned{ID: mux.Vars(r)["id"]})
 	if err != nil {
 		return err
 	}
@@ -80,10 +76,10 @@ func (s *server) getPoison(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) requeuePoison(w http.ResponseWriter, r *http.Request) error {
-	if s.poison == nil || s.poisonRequeue == nil {
+	if s.admin.RequeuePoisoned == nil {
 		return errNoPoisonQueue
 	}
-	m, err := s.poisonRequeue(r.Context(), mux.Vars(r)["id"])
+	m, err := s.admin.RequeuePoisoned.Handle(r.Context(), command.RequeuePoisoned{ID: mux.Vars(r)["id"]})
 	if err != nil {
 		return err
 	}
@@ -91,10 +87,10 @@ func (s *server) requeuePoison(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) deletePoison(w http.ResponseWriter, r *http.Request) error {
-	if s.poison == nil {
+	if s.admin.PurgePoisoned == nil {
 		return errNoPoisonQueue
 	}
-	if err := s.poison.Delete(r.Context(), mux.Vars(r)["id"]); err != nil {
+	if _, err := s.admin.PurgePoisoned.Handle(r.Context(), command.PurgePoisoned{ID: mux.Vars(r)["id"]}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -64,6 +64,11 @@ type fakeApp struct {
 	getStock stub[query.GetStock, command.StockLevels]
 	checkout stub[query.GetCheckout, ports.Checkout]
 	notes    stub[query.ListNotifications, []ports.Notification]
+
+	listPoisoned    stub[query.ListPoisoned, query.PoisonPage]
+	getPoisoned     stub[query.GetPoisoned, ports.PoisonedMessage]
+	requeuePoisoned stub[command.RequeuePoisoned, ports.PoisonedMessage]
+	purgePoisoned   stub[command.PurgePoisoned, command.Purged]
 }
 
 func (f *fakeApp) application() app.Application {
@@ -75,9 +80,16 @@ func (f *fakeApp) application() app.Application {
 	}
 }
 
+// admin is the admin use cases the HTTP API calls (the poison queue's).
+func (f *fakeApp) admin() app.Admin {
+	return app.Admin{ListPoisoned: &f.listPoisoned, GetPoisoned: &f.getPoisoned,
+		RequeuePoisoned: &f.requeuePoisoned, PurgePoisoned: &f.purgePoisoned}
+}
+
 // callCount is the number of use-case calls so far, of any kind.
 func (f *fakeApp) callCount() int {
 	return len(f.place.Calls()) + len(f.confirm.Calls()) + len(f.cancel.Calls()) + len(f.ship.Calls()) +
 		len(f.deliver.Calls()) + len(f.get.Calls()) + len(f.list.Calls()) + len(f.events.Calls()) + len(f.history.Calls()) +
-		len(f.setStock.Calls()) + len(f.getStock.Calls()) + len(f.checkout.Calls()) + len(f.notes.Calls())
+		len(f.setStock.Calls()) + len(f.getStock.Calls()) + len(f.checkout.Calls()) + len(f.notes.Calls()) +
+		len(f.listPoisoned.Calls()) + len(f.getPoisoned.Calls()) + len(f.requeuePoisoned.Calls()) + len(f.purgePoisoned.Calls())
 }

@@ -44,10 +44,9 @@ type Config struct {
 	Idempotency ports.IdempotencyStore
 	// IdempotencyTTL is how long a key is kept. Default 24h.
 	IdempotencyTTL time.Duration
-	// Poison is the poison queue behind /v1/admin/poison; PoisonRequeue sends
-	// a parked message back through its route. Nil: those answer 503.
-	Poison        ports.PoisonStore
-	PoisonRequeue func(ctx context.Context, id string) (ports.PoisonedMessage, error)
+	// Admin serves /v1/admin/poison: list, show and delete need its poison
+	// queue use cases, requeue its RequeuePoisoned. A nil one answers 503.
+	Admin app.Admin
 	// APIKeys, when not empty, are required on writes and admin endpoints
 	// (auth.go); KeyReads requires them on reads too.
 	APIKeys  []string
@@ -79,8 +78,7 @@ type server struct {
 	opsOnly        bool
 	idempotency    ports.IdempotencyStore
 	idempotencyTTL time.Duration
-	poison         ports.PoisonStore
-	poisonRequeue  func(ctx context.Context, id string) (ports.PoisonedMessage, error)
+	admin          app.Admin
 	apiKeys        [][sha256.Size]byte
 	keyReads       bool
 	store          string
@@ -103,7 +101,7 @@ func NewHandler(application app.Application, cfg Config) http.Handler {
 	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, logger: cfg.Logger, readWait: cfg.ReadWait,
 		opsOnly:     cfg.OpsOnly,
 		idempotency: cfg.Idempotency, idempotencyTTL: cfg.IdempotencyTTL,
-		poison: cfg.Poison, poisonRequeue: cfg.PoisonRequeue,
+		admin:   cfg.Admin,
 		apiKeys: hashKeys(cfg.APIKeys), keyReads: cfg.KeyReads,
 		store: cfg.Store, broker: cfg.Broker}
 	router := s.routes()

@@ -25,6 +25,10 @@ type Stores struct {
 	Orders ports.OrderSummaryStore
 	// Snapshots is the snapshot store of the same database.
 	Snapshots ports.SnapshotStore
+	// Shadow, Checkpoints and Poison are the same database's too.
+	Shadow      ports.ShadowOrderSummary
+	Checkpoints ports.CheckpointStore
+	Poison      ports.PoisonStore
 	// SQLite and Postgres are the raw handles; exactly one is set.
 	SQLite   *sql.DB
 	Postgres *pgxpool.Pool
@@ -56,7 +60,8 @@ func SQLite(t testing.TB) Stores {
 		t.Fatal(err)
 	}
 	return Stores{Name: "sqlite", Events: es, Orders: sqlite.NewOrderSummaryStore(db),
-		Snapshots: sqlite.NewSnapshotStore(db), SQLite: db}
+		Snapshots: sqlite.NewSnapshotStore(db), Shadow: sqlite.NewShadowOrderSummary(db),
+		Checkpoints: sqlite.NewCheckpointStore(db), Poison: sqlite.NewPoisonStore(db), SQLite: db}
 }
 
 // Postgres opens a fresh schema, migrated, dropped at the end of t.
@@ -72,7 +77,8 @@ func Postgres(t testing.TB) Stores {
 		t.Fatal(err)
 	}
 	return Stores{Name: "postgres", Events: es, Orders: postgres.NewOrderSummaryStore(pool),
-		Snapshots: postgres.NewSnapshotStore(pool), Postgres: pool}
+		Snapshots: postgres.NewSnapshotStore(pool), Shadow: postgres.NewShadowOrderSummary(pool),
+		Checkpoints: postgres.NewCheckpointStore(pool), Poison: postgres.NewPoisonStore(pool), Postgres: pool}
 }
 
 // ReadAll returns every stored event once at least want are visible to

@@ -1,0 +1,26 @@
+package query
+
+import (
+	"context"
+
+	"github.com/orderflow/orderflow/ports"
+)
+
+// GetPoisoned reads one parked message by the id of its parked copy.
+type GetPoisoned struct{ ID string }
+
+// GetPoisonedHandler answers GetPoisoned from the poison store.
+type GetPoisonedHandler struct{ store ports.PoisonStore }
+
+func NewGetPoisonedHandler(store ports.PoisonStore) GetPoisonedHandler {
+	if store == nil {
+		panic("query: nil poison store")
+	}
+	return GetPoisonedHandler{store: store}
+}
+
+// Handle returns an error wrapping ports.ErrPoisonNotFound (apperr.NotFound)
+// for an unknown id.
+func (h GetPoisonedHandler) Handle(ctx context.Context, q GetPoisoned) (ports.PoisonedMessage, error) {
+	return h.store.Get(ctx, q.ID)
+}

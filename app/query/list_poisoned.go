@@ -1,0 +1,62 @@
+package query
+
+import (
+	"context"
+
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// Page sizes of ListPoisoned.
+const (
+	DefaultPoisonPage = 50
+	MaxPoisonPage     = 500
+)
+
+// ListPoisoned lists the poison queue, oldest first: up to Limit messages
+// (DefaultPoisonPage when 0, at most MaxPoisonPage) with an ID after After
+// ("" starts at the beginning).
+type ListPoisoned struct {
+	After string
+	Limit int
+}
+
+// PoisonPage is one page of the poison queue. NextAfter, when not empty, is
+// the After of the next page; a full page sets it even when no message
+// follows, so the last page may be empty.
+type PoisonPage struct {
+	Items     []ports.PoisonedMessage
+	NextAfter string
+}
+
+// ListPoisonedHandler answers ListPoisoned from the poison store.
+type ListPoisonedHandler struct{ store ports.PoisonStore }
+
+func NewListPoisonedHandler(store ports.PoisonStore) ListPoisonedHandler {
+	if store == nil {
+		panic("query: nil poison store")
+	}
+	return ListPoisonedHandler{store: store}
+}
+
+// Handle returns apperr.Invalid for a negative Limit; a store error is
+// returned as it is.
+func (h ListPoisonedHandler) Handle(ctx context.Context, q ListPoisoned) (PoisonPage, error) {
+	if q.Limit < 0 {
+		return PoisonPage{}, apperr.New(apperr.Invalid, "limit must be 0 or more, not %d", q.Limit)
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = DefaultPoisonPage
+	}
+	limit = min(limit, MaxPoisonPage)
+	list, err := h.store.List(ctx, q.After, limit)
+	if err != nil {
+		return PoisonPage{}, err
+	}
+	page := PoisonPage{Items: list}
+	if len(list) == limit {
+		page.NextAfter = list[len(list)-1].ID
+	}
+	return page, nil
+}
