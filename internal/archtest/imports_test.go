@@ -31,6 +31,9 @@ var rules = []rule{
 	{prefix: "ports", allowLocal: []string{}, allowThird: []string{}},
 	{prefix: "internal/eventwire", allowLocal: []string{"ports", "app/apperr"}, allowThird: []string{"github.com/ThreeDotsLabs/watermill"}},
 	{prefix: "migrations/", allowLocal: []string{}},
+	// The shared SQL base of adapters/postgres and adapters/sqlite sits at the
+	// adapters' level, outside adapters/ so that neither imports a sibling.
+	{prefix: "internal/sqlstore", allowLocal: []string{"ports", "app/apperr"}},
 	{prefix: "adapters/", allowLocal: []string{"adapters/", "ports", "app/apperr", "app/decorator", "internal/", "migrations/"}, noSiblingOf: "adapters/"},
 	{prefix: "handlers/", allowLocal: []string{"handlers/", "app", "ports", "internal/eventwire"}},
 	{prefix: "router", allowLocal: []string{"app", "ports", "handlers/", "adapters/", "internal/eventwire"}},
