@@ -2,22 +2,26 @@ package postgres
 
 import (
 	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/orderflow/orderflow/internal/sqlstore"
 )
 
-// The stores that are plain rows are written once, in internal/sqlstore,
+// The stores that are plain rows (poison queue, inbox, idempotency keys,
+// snapshots, projection checkpoints, notifications, checkouts, the order
+// summary and its shadow rebuild) are written once, in internal/sqlstore,
 // for PostgreSQL and SQLite. Each constructor here returns one on pool,
 // which must be migrated by migrations/postgres, and panics on a nil pool.
+// Expiries (inbox, idempotency keys) follow the server's clock.
 type (
-	PoisonStore        = sqlstore.PoisonStore        // the poison queue, table poison_messages
-	Inbox              = sqlstore.Inbox              // consumers' dedup, table inbox, server clock
-	IdempotencyStore   = sqlstore.IdempotencyStore   // HTTP idempotency keys, server clock
-	SnapshotStore      = sqlstore.SnapshotStore      // aggregate snapshots
-	CheckpointStore    = sqlstore.CheckpointStore    // projection checkpoints, by (transaction id, position)
-	NotificationStore  = sqlstore.NotificationStore  // notifications
-	CheckoutStore      = sqlstore.CheckoutStore      // the checkout saga's state
-	OrderSummaryStore  = sqlstore.OrderSummaryStore  // the order_summary read model
-	ShadowOrderSummary = sqlstore.ShadowOrderSummary // rebuilds order_summary with LIKE ... INCLUDING ALL
+	PoisonStore        = sqlstore.PoisonStore
+	Inbox              = sqlstore.Inbox
+	IdempotencyStore   = sqlstore.IdempotencyStore
+	SnapshotStore      = sqlstore.SnapshotStore
+	CheckpointStore    = sqlstore.CheckpointStore
+	NotificationStore  = sqlstore.NotificationStore
+	CheckoutStore      = sqlstore.CheckoutStore
+	OrderSummaryStore  = sqlstore.OrderSummaryStore
+	ShadowOrderSummary = sqlstore.ShadowOrderSummary
 )
 
 func NewPoisonStore(pool *pgxpool.Pool) *PoisonStore {

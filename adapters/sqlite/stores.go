@@ -6,19 +6,22 @@ import (
 	"github.com/orderflow/orderflow/internal/sqlstore"
 )
 
-// The stores that are plain rows are written once, in internal/sqlstore,
+// The stores that are plain rows (poison queue, inbox, idempotency keys,
+// snapshots, projection checkpoints, notifications, checkouts, the order
+// summary and its shadow rebuild) are written once, in internal/sqlstore,
 // for SQLite and PostgreSQL. Each constructor here returns one on db, a
-// database from Open, and panics on a nil db.
+// database from Open, and panics on a nil db. Expiries (inbox, idempotency
+// keys) are unix milliseconds of this machine's clock.
 type (
-	PoisonStore        = sqlstore.PoisonStore        // the poison queue, table poison_messages
-	Inbox              = sqlstore.Inbox              // consumers' dedup, table inbox, unix ms
-	IdempotencyStore   = sqlstore.IdempotencyStore   // HTTP idempotency keys, unix ms
-	SnapshotStore      = sqlstore.SnapshotStore      // aggregate snapshots
-	CheckpointStore    = sqlstore.CheckpointStore    // projection checkpoints, by event position
-	NotificationStore  = sqlstore.NotificationStore  // notifications
-	CheckoutStore      = sqlstore.CheckoutStore      // the checkout saga's state
-	OrderSummaryStore  = sqlstore.OrderSummaryStore  // the order_summary read model
-	ShadowOrderSummary = sqlstore.ShadowOrderSummary // rebuilds order_summary from its DDL
+	PoisonStore        = sqlstore.PoisonStore
+	Inbox              = sqlstore.Inbox
+	IdempotencyStore   = sqlstore.IdempotencyStore
+	SnapshotStore      = sqlstore.SnapshotStore
+	CheckpointStore    = sqlstore.CheckpointStore
+	NotificationStore  = sqlstore.NotificationStore
+	CheckoutStore      = sqlstore.CheckoutStore
+	OrderSummaryStore  = sqlstore.OrderSummaryStore
+	ShadowOrderSummary = sqlstore.ShadowOrderSummary
 )
 
 func NewPoisonStore(db *sql.DB) *PoisonStore { return sqlstore.NewPoisonStore(sqlstore.SQLite(db)) }
