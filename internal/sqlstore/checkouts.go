@@ -12,8 +12,6 @@ import (
 	"github.com/orderflow/orderflow/ports"
 )
 
-var _ ports.CheckoutStore = (*CheckoutStore)(nil)
-
 // CheckoutStore is the checkout saga's state in table checkouts. Save is one
 // conditional statement, so two writers of one checkout cannot both win.
 type CheckoutStore struct{ db DB }

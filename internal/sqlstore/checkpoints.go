@@ -9,8 +9,6 @@ import (
 	"github.com/orderflow/orderflow/ports"
 )
 
-var _ ports.CheckpointStore = (*CheckpointStore)(nil)
-
 // CheckpointStore keeps projection checkpoints in projection_checkpoints,
 // beside the events table it measures lag against.
 type CheckpointStore struct{ db DB }

@@ -36,12 +36,26 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// The stores and the ports they implement.
+var (
+	_ ports.CheckoutStore      = (*CheckoutStore)(nil)
+	_ ports.CheckpointStore    = (*CheckpointStore)(nil)
+	_ ports.IdempotencyStore   = (*IdempotencyStore)(nil)
+	_ ports.DedupStore         = (*Inbox)(nil)
+	_ ports.NotificationStore  = (*NotificationStore)(nil)
+	_ ports.OrderSummaryStore  = (*OrderSummaryStore)(nil)
+	_ ports.PoisonStore        = (*PoisonStore)(nil)
+	_ ports.ShadowOrderSummary = (*ShadowOrderSummary)(nil)
+	_ ports.SnapshotStore      = (*SnapshotStore)(nil)
 )
 
 // DB is a database and its dialect; inside InTx, a transaction.
 type DB struct {
 	conn    conn
-	begin   func(ctx context.Context, fn func(conn) error) error // nil inside a transaction
+	begin   func(ctx context.Context) (tx, error) // nil inside a transaction
 	Dialect *Dialect
 }
 
@@ -62,31 +76,24 @@ type conn interface {
 	queryRow(ctx context.Context, query string, args ...any) Row
 }
 
+// tx is an open transaction; rollback after the end is a no-op.
+type tx interface {
+	conn
+	commit(ctx context.Context) error
+	rollback(ctx context.Context) error
+}
+
 // Postgres returns pool, a database migrated by migrations/postgres, as a
 // DB. It panics on a nil pool.
 func Postgres(pool *pgxpool.Pool) DB {
 	if pool == nil {
 		panic("sqlstore.Postgres: nil pool")
 	}
-	return DB{
-		conn: pgxConn{pool},
-		begin: func(ctx context.Context, fn func(conn) error) error {
-			tx, err := pool.Begin(ctx)
-			if err != nil {
-				return err
-			}
-			if err := fn(pgxConn{tx}); err != nil {
-				// Roll back even when ctx has ended, or the connection goes
-				// back to the pool only once the server notices.
-				if rerr := tx.Rollback(context.WithoutCancel(ctx)); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
-					err = errors.Join(err, rerr)
-				}
-				return err
-			}
-			return tx.Commit(ctx)
-		},
-		Dialect: postgresDialect,
+	begin := func(ctx context.Context) (tx, error) {
+		t, err := pool.Begin(ctx)
+		return pgxTx{pgxConn{t}, t}, err
 	}
+	return DB{conn: pgxConn{pool}, begin: begin, Dialect: postgresDialect}
 }
 
 // SQLite returns db, opened by adapters/sqlite.Open, as a DB. It panics on
@@ -95,27 +102,11 @@ func SQLite(db *sql.DB) DB {
 	if db == nil {
 		panic("sqlstore.SQLite: nil database")
 	}
-	return DB{
-		conn: sqlConn{db},
-		begin: func(ctx context.Context, fn func(conn) error) error {
-			tx, err := db.BeginTx(ctx, nil)
-			if err != nil {
-				return err
-			}
-			if err := fn(sqlConn{tx}); err != nil {
-				return errors.Join(err, ignoreDone(tx.Rollback()))
-			}
-			return tx.Commit()
-		},
-		Dialect: sqliteDialect,
+	begin := func(ctx context.Context) (tx, error) {
+		t, err := db.BeginTx(ctx, nil)
+		return sqlTx{sqlConn{t}, t}, err
 	}
-}
-
-func ignoreDone(err error) error {
-	if errors.Is(err, sql.ErrTxDone) {
-		return nil
-	}
-	return err
+	return DB{conn: sqlConn{db}, begin: begin, Dialect: sqliteDialect}
 }
 
 // Exec runs a statement and returns the number of rows it affected.
@@ -139,7 +130,19 @@ func (db DB) InTx(ctx context.Context, fn func(tx DB) error) error {
 	if db.begin == nil {
 		return fn(db)
 	}
-	return db.begin(ctx, func(c conn) error { return fn(DB{conn: c, Dialect: db.Dialect}) })
+	t, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(DB{conn: t, Dialect: db.Dialect}); err != nil {
+		// Roll back even when ctx has ended, or a Postgres connection goes
+		// back to the pool only once the server notices.
+		if rerr := t.rollback(context.WithoutCancel(ctx)); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return err
+	}
+	return t.commit(ctx)
 }
 
 // pgxConn runs queries on a pool or a transaction of pgx.
@@ -162,6 +165,20 @@ func (c pgxConn) query(ctx context.Context, query string, args ...any) (Rows, er
 
 func (c pgxConn) queryRow(ctx context.Context, query string, args ...any) Row {
 	return c.q.QueryRow(ctx, numbered(query), args...)
+}
+
+type pgxTx struct {
+	pgxConn
+	tx pgx.Tx
+}
+
+func (t pgxTx) commit(ctx context.Context) error { return t.tx.Commit(ctx) }
+
+func (t pgxTx) rollback(ctx context.Context) error {
+	if err := t.tx.Rollback(ctx); !errors.Is(err, pgx.ErrTxClosed) {
+		return err
+	}
+	return nil
 }
 
 // numbered replaces each '?' of query with $1, $2, ...
@@ -214,6 +231,20 @@ func (c sqlConn) query(ctx context.Context, query string, args ...any) (Rows, er
 
 func (c sqlConn) queryRow(ctx context.Context, query string, args ...any) Row {
 	return c.q.QueryRowContext(ctx, query, args...)
+}
+
+type sqlTx struct {
+	sqlConn
+	tx *sql.Tx
+}
+
+func (t sqlTx) commit(context.Context) error { return t.tx.Commit() }
+
+func (t sqlTx) rollback(context.Context) error {
+	if err := t.tx.Rollback(); !errors.Is(err, sql.ErrTxDone) {
+		return err
+	}
+	return nil
 }
 
 // sqlRows drops the error of Close: a read's errors surface in Err.

@@ -12,8 +12,6 @@ import (
 	"github.com/orderflow/orderflow/ports"
 )
 
-var _ ports.IdempotencyStore = (*IdempotencyStore)(nil)
-
 // IdempotencyStore keeps HTTP idempotency keys in table idempotency_keys.
 // Expiries follow the dialect's clock (the server's on Postgres); expired
 // rows are deleted at most once a minute, by whichever Reserve comes first.

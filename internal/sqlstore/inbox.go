@@ -11,8 +11,6 @@ import (
 	"github.com/orderflow/orderflow/ports"
 )
 
-var _ ports.DedupStore = (*Inbox)(nil)
-
 // cleanupEvery is how often an inbox or idempotency store deletes its
 // expired rows, piggybacking on a call.
 const cleanupEvery = time.Minute

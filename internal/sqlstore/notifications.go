@@ -6,8 +6,6 @@ import (
 	"github.com/orderflow/orderflow/ports"
 )
 
-var _ ports.NotificationStore = (*NotificationStore)(nil)
-
 // NotificationStore keeps notifications in table notifications.
 type NotificationStore struct{ db DB }
 

@@ -10,8 +10,6 @@ import (
 	"github.com/orderflow/orderflow/ports"
 )
 
-var _ ports.OrderSummaryStore = (*OrderSummaryStore)(nil)
-
 // OrderSummaryStore is the order_summary read model.
 //
 // Save is one conditional statement (INSERT ... ON CONFLICT DO NOTHING for a

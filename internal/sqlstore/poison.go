@@ -11,8 +11,6 @@ import (
 	"github.com/orderflow/orderflow/ports"
 )
 
-var _ ports.PoisonStore = (*PoisonStore)(nil)
-
 // PoisonStore is the poison queue in table poison_messages.
 type PoisonStore struct{ db DB }
 

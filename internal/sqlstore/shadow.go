@@ -16,8 +16,6 @@ const (
 	summaryOldTable    = "order_summary_old"
 )
 
-var _ ports.ShadowOrderSummary = (*ShadowOrderSummary)(nil)
-
 // ShadowOrderSummary rebuilds order_summary in order_summary_shadow (on
 // Postgres, in the pool's current schema).
 type ShadowOrderSummary struct{ db DB }

@@ -9,8 +9,6 @@ import (
 	"github.com/orderflow/orderflow/ports"
 )
 
-var _ ports.SnapshotStore = (*SnapshotStore)(nil)
-
 // SnapshotStore keeps aggregate snapshots in the snapshots table.
 type SnapshotStore struct{ db DB }
 
