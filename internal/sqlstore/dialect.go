@@ -2,8 +2,9 @@ package sqlstore
 
 import (
 	"fmt"
-	"github.com/orderflow/orderflow/ports"
 	"time"
+
+	"github.com/orderflow/orderflow/ports"
 )
 
 // Dialect is what differs between the databases for the stores here, as
@@ -92,7 +93,8 @@ var sqliteDialect = &Dialect{
 	timeMillis: func(t time.Time) any { return t.UnixMilli() },
 	json:       func(b []byte) any { return string(b) },
 	forUpdate:  "",
-	// 'now' is fixed for the whole of one statement, as a value bound once.
+	// SQLite's 'now' is fixed for the whole of one statement, like a value
+	// bound once; ROUND and CAST keep the stored expiry an exact integer.
 	now:    `CAST(ROUND(unixepoch('subsec') * 1000) AS INTEGER)`,
 	after:  `(CAST(ROUND(unixepoch('subsec') * 1000) AS INTEGER) + ?)`,
 	expiry: func(d time.Duration) any { return d.Milliseconds() },
