@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -12,41 +12,35 @@ import (
 	"github.com/orderflow/orderflow/ports"
 )
 
-var _ ports.IdempotencyStore = (*IdempotencyStore)(nil)
-
-// IdempotencyStore keeps HTTP idempotency keys in table idempotency_keys;
-// times are unix milliseconds of this machine's clock.
+// IdempotencyStore keeps HTTP idempotency keys in table idempotency_keys.
+// Expiries follow the dialect's clock (the server's on Postgres); expired
+// rows are deleted at most once a minute, by whichever Reserve comes first.
 type IdempotencyStore struct {
-	db          *sql.DB
+	db          DB
 	lastCleanup atomic.Int64
 }
 
-// NewIdempotencyStore returns a store on db, opened by Open. It panics on a
-// nil db.
-func NewIdempotencyStore(db *sql.DB) *IdempotencyStore {
-	if db == nil {
-		panic("sqlite.NewIdempotencyStore: nil db")
-	}
-	return &IdempotencyStore{db: db}
-}
+// NewIdempotencyStore returns a store on db.
+func NewIdempotencyStore(db DB) *IdempotencyStore { return &IdempotencyStore{db: db} }
 
 // Reserve implements ports.IdempotencyStore: one upsert that only replaces
 // an expired row or an in-flight row whose lock ran out.
 func (s *IdempotencyStore) Reserve(ctx context.Context, key, fingerprint string, lock, ttl time.Duration) (ports.IdempotencyRecord, bool, error) {
+	d := s.db.Dialect
+	if dueForCleanup(&s.lastCleanup) {
+		_, _ = s.db.Exec(ctx, `DELETE FROM idempotency_keys WHERE expires_at < `+d.now)
+	}
 	for range 3 {
-		now := nowMillis()
-		if dueForCleanup(&s.lastCleanup) {
-			_, _ = s.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE expires_at < ?`, now)
-		}
 		var one int
-		err := s.db.QueryRowContext(ctx, `
-			INSERT INTO idempotency_keys (key, fingerprint, locked_until, expires_at) VALUES (?, ?, ?, ?)
+		err := s.db.QueryRow(ctx, `
+			INSERT INTO idempotency_keys (key, fingerprint, locked_until, expires_at)
+			VALUES (?, ?, `+d.after+`, `+d.after+`)
 			ON CONFLICT (key) DO UPDATE
 				SET fingerprint = excluded.fingerprint, status = NULL, header = NULL, body = NULL,
 				    locked_until = excluded.locked_until, expires_at = excluded.expires_at
-				WHERE idempotency_keys.expires_at < ?
-				   OR (idempotency_keys.status IS NULL AND idempotency_keys.locked_until < ?)
-			RETURNING 1`, key, fingerprint, now+lock.Milliseconds(), now+ttl.Milliseconds(), now, now).Scan(&one)
+				WHERE idempotency_keys.expires_at < `+d.now+`
+				   OR (idempotency_keys.status IS NULL AND idempotency_keys.locked_until < `+d.now+`)
+			RETURNING 1`, key, fingerprint, d.expiry(lock), d.expiry(ttl)).Scan(&one)
 		if err == nil {
 			return ports.IdempotencyRecord{Key: key, Fingerprint: fingerprint}, true, nil
 		}
@@ -64,10 +58,9 @@ func (s *IdempotencyStore) Reserve(ctx context.Context, key, fingerprint string,
 
 func (s *IdempotencyStore) get(ctx context.Context, key string) (ports.IdempotencyRecord, error) {
 	rec := ports.IdempotencyRecord{Key: key}
-	var status sql.NullInt64
-	var header sql.NullString
-	var body []byte
-	err := s.db.QueryRowContext(ctx, `SELECT fingerprint, status, header, body FROM idempotency_keys WHERE key = ?`,
+	var status *int
+	var header, body []byte
+	err := s.db.QueryRow(ctx, `SELECT fingerprint, status, header, body FROM idempotency_keys WHERE key = ?`,
 		key).Scan(&rec.Fingerprint, &status, &header, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rec, err
@@ -75,10 +68,10 @@ func (s *IdempotencyStore) get(ctx context.Context, key string) (ports.Idempoten
 	if err != nil {
 		return rec, unavailable(err, "read idempotency key")
 	}
-	if status.Valid {
-		resp := &ports.StoredResponse{Status: int(status.Int64), Body: body}
-		if header.Valid && header.String != "" {
-			if err := json.Unmarshal([]byte(header.String), &resp.Header); err != nil {
+	if status != nil {
+		resp := &ports.StoredResponse{Status: *status, Body: body}
+		if len(header) > 0 {
+			if err := json.Unmarshal(header, &resp.Header); err != nil {
 				return rec, fmt.Errorf("idempotency key %s: header: %w", key, err)
 			}
 		}
@@ -97,8 +90,8 @@ func (s *IdempotencyStore) Complete(ctx context.Context, key string, resp ports.
 	if body == nil {
 		body = []byte{}
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE idempotency_keys SET status = ?, header = ?, body = ? WHERE key = ?`,
-		resp.Status, string(header), body, key); err != nil {
+	if _, err := s.db.Exec(ctx, `UPDATE idempotency_keys SET status = ?, header = ?, body = ? WHERE key = ?`,
+		resp.Status, s.db.Dialect.json(header), body, key); err != nil {
 		return unavailable(err, "complete idempotency key")
 	}
 	return nil
@@ -106,7 +99,7 @@ func (s *IdempotencyStore) Complete(ctx context.Context, key string, resp ports.
 
 // Release implements ports.IdempotencyStore; a completed key is kept.
 func (s *IdempotencyStore) Release(ctx context.Context, key string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE key = ? AND status IS NULL`, key); err != nil {
+	if _, err := s.db.Exec(ctx, `DELETE FROM idempotency_keys WHERE key = ? AND status IS NULL`, key); err != nil {
 		return unavailable(err, "release idempotency key")
 	}
 	return nil

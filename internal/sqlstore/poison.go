@@ -1,35 +1,29 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/ports"
 )
 
-var _ ports.PoisonStore = (*PoisonStore)(nil)
-
 // PoisonStore is the poison queue in table poison_messages.
-type PoisonStore struct {
-	pool *pgxpool.Pool
-}
+type PoisonStore struct{ db DB }
 
-// NewPoisonStore returns a store on pool, which must be migrated by
-// migrations/postgres. It panics on a nil pool.
-func NewPoisonStore(pool *pgxpool.Pool) *PoisonStore {
-	if pool == nil {
-		panic("postgres.NewPoisonStore: nil pool")
-	}
-	return &PoisonStore{pool: pool}
+// NewPoisonStore returns the poison queue on db.
+func NewPoisonStore(db DB) *PoisonStore { return &PoisonStore{db: db} }
+
+func unavailable(err error, format string, args ...any) error {
+	return apperr.Wrap(apperr.Unavailable, err, format, args...)
 }
 
 const poisonColumns = `id, message_id, topic, handler, reason, payload, metadata, first_failed_at, poisoned_at`
 
-// Add implements ports.PoisonStore.
+// Add implements ports.PoisonStore; a message already there is kept.
 func (s *PoisonStore) Add(ctx context.Context, m ports.PoisonedMessage) error {
 	md, err := json.Marshal(m.Metadata)
 	if err != nil {
@@ -39,9 +33,11 @@ func (s *PoisonStore) Add(ctx context.Context, m ports.PoisonedMessage) error {
 	if payload == nil {
 		payload = []byte{}
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO poison_messages (`+poisonColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-		m.ID, m.MessageID, m.Topic, m.Handler, m.Reason, payload, md, m.FirstFailedAt, m.PoisonedAt)
+	d := s.db.Dialect
+	_, err = s.db.Exec(ctx, `INSERT INTO poison_messages (`+poisonColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		m.ID, m.MessageID, m.Topic, m.Handler, m.Reason, payload, d.json(md),
+		d.time(m.FirstFailedAt), d.time(m.PoisonedAt))
 	if err != nil {
 		return unavailable(err, "add poisoned message")
 	}
@@ -50,8 +46,8 @@ func (s *PoisonStore) Add(ctx context.Context, m ports.PoisonedMessage) error {
 
 // List implements ports.PoisonStore.
 func (s *PoisonStore) List(ctx context.Context, afterID string, limit int) ([]ports.PoisonedMessage, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+poisonColumns+` FROM poison_messages
-		WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+	rows, err := s.db.Query(ctx, `SELECT `+poisonColumns+` FROM poison_messages
+		WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
 	if err != nil {
 		return nil, unavailable(err, "list poisoned messages")
 	}
@@ -72,8 +68,8 @@ func (s *PoisonStore) List(ctx context.Context, afterID string, limit int) ([]po
 
 // Get implements ports.PoisonStore.
 func (s *PoisonStore) Get(ctx context.Context, id string) (ports.PoisonedMessage, error) {
-	m, err := scanPoisoned(s.pool.QueryRow(ctx, `SELECT `+poisonColumns+` FROM poison_messages WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
+	m, err := scanPoisoned(s.db.QueryRow(ctx, `SELECT `+poisonColumns+` FROM poison_messages WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("poisoned message %s: %w", id, ports.ErrPoisonNotFound)
 	}
 	return m, err
@@ -81,24 +77,24 @@ func (s *PoisonStore) Get(ctx context.Context, id string) (ports.PoisonedMessage
 
 // Delete implements ports.PoisonStore.
 func (s *PoisonStore) Delete(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM poison_messages WHERE id = $1`, id)
+	n, err := s.db.Exec(ctx, `DELETE FROM poison_messages WHERE id = ?`, id)
 	if err != nil {
 		return unavailable(err, "delete poisoned message")
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return fmt.Errorf("poisoned message %s: %w", id, ports.ErrPoisonNotFound)
 	}
 	return nil
 }
 
-func scanPoisoned(row pgx.Row) (ports.PoisonedMessage, error) {
+func scanPoisoned(row Row) (ports.PoisonedMessage, error) {
 	var m ports.PoisonedMessage
 	var md []byte
-	err := row.Scan(&m.ID, &m.MessageID, &m.Topic, &m.Handler, &m.Reason, &m.Payload, &md, &m.FirstFailedAt, &m.PoisonedAt)
+	err := row.Scan(&m.ID, &m.MessageID, &m.Topic, &m.Handler, &m.Reason, &m.Payload, &md,
+		ScanTime(&m.FirstFailedAt), ScanTime(&m.PoisonedAt))
 	if err != nil {
 		return m, err
 	}
-	m.FirstFailedAt, m.PoisonedAt = m.FirstFailedAt.UTC(), m.PoisonedAt.UTC()
 	if err := json.Unmarshal(md, &m.Metadata); err != nil {
 		return m, fmt.Errorf("poisoned message %s: metadata: %w", m.ID, err)
 	}

@@ -1,10 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
-	"bytes"
 	"context"
-	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -13,33 +10,35 @@ import (
 	"github.com/orderflow/orderflow/ports"
 )
 
-// OrderSummaryStore is the order_summary read model of the embedded mode.
+// OrderSummaryStore is the order_summary read model.
 //
 // Save is one conditional statement (INSERT ... ON CONFLICT DO NOTHING for a
 // new row, UPDATE ... WHERE version = prev otherwise), so concurrent
 // projectors cannot both win. List pages newest first by the keyset
 // (created_at, order_id); the cursor is that key of the page's last row, so
 // rows inserted later never shift the pages after it.
+//
+// Errors: Get of an unknown order and List with a cursor it did not issue
+// return apperr errors (NotFound, Invalid) wrapping ports.ErrNotFound and
+// ports.ErrInvalidCursor; a rejected Save wraps ports.ErrStaleWrite.
 type OrderSummaryStore struct {
-	db    *sql.DB
+	db    DB
 	table string // order_summary, or its shadow during a rebuild
 }
 
-var _ ports.OrderSummaryStore = (*OrderSummaryStore)(nil)
-
-// NewOrderSummaryStore returns a store on db, a database from Open.
-func NewOrderSummaryStore(db *sql.DB) *OrderSummaryStore {
-	if db == nil {
-		panic("sqlite: nil database")
-	}
+// NewOrderSummaryStore returns a store on db.
+func NewOrderSummaryStore(db DB) *OrderSummaryStore {
 	return &OrderSummaryStore{db: db, table: summaryTable}
 }
 
 const summaryColumns = `order_id, customer_id, status, items, total, currency, version,
 	created_at, updated_at, cancellation_reason, carrier, tracking_number`
 
-// Save implements ports.OrderSummaryStore.
+// Save implements ports.OrderSummaryStore: an insert when prevVersion is 0,
+// otherwise an update of the row only if it is still at prevVersion. A
+// negative prevVersion is apperr.Invalid.
 func (s *OrderSummaryStore) Save(ctx context.Context, o ports.OrderSummary, prevVersion int64) error {
+	d := s.db.Dialect
 	if prevVersion < 0 {
 		return apperr.New(apperr.Invalid, "save order summary %s: bad previous version %d", o.OrderID, prevVersion)
 	}
@@ -49,31 +48,27 @@ func (s *OrderSummaryStore) Save(ctx context.Context, o ports.OrderSummary, prev
 	}
 	itemsJSON, err := json.Marshal(items)
 	if err != nil {
-		return fmt.Errorf("sqlite: encode items of order %s: %w", o.OrderID, err)
+		return d.errorf("encode items of order %s: %w", o.OrderID, err)
 	}
-	args := []any{o.CustomerID, o.Status, string(itemsJSON), o.Total, o.Currency, o.Version,
-		encodeTime(o.CreatedAt), encodeTime(o.UpdatedAt), o.CancellationReason, o.Carrier, o.TrackingNumber,
+	args := []any{o.CustomerID, o.Status, d.json(itemsJSON), o.Total, o.Currency, o.Version,
+		d.time(o.CreatedAt), d.time(o.UpdatedAt), o.CancellationReason, o.Carrier, o.TrackingNumber,
 		o.OrderID}
-	var res sql.Result
+	var n int64
 	if prevVersion == 0 {
-		res, err = s.db.ExecContext(ctx, `
+		n, err = s.db.Exec(ctx, `
 			INSERT INTO `+s.table+` (customer_id, status, items, total, currency, version,
 				created_at, updated_at, cancellation_reason, carrier, tracking_number, order_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (order_id) DO NOTHING`, args...)
 	} else {
-		res, err = s.db.ExecContext(ctx, `
+		n, err = s.db.Exec(ctx, `
 			UPDATE `+s.table+` SET customer_id = ?, status = ?, items = ?, total = ?, currency = ?,
 				version = ?, created_at = ?, updated_at = ?, cancellation_reason = ?, carrier = ?,
 				tracking_number = ?
 			WHERE order_id = ? AND version = ?`, append(args, prevVersion)...)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: save order summary %s: %w", o.OrderID, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlite: save order summary %s: %w", o.OrderID, err)
+		return d.errorf("save order summary %s: %w", o.OrderID, err)
 	}
 	if n == 0 {
 		return fmt.Errorf("order summary %s not at version %d: %w", o.OrderID, prevVersion, ports.ErrStaleWrite)
@@ -84,13 +79,13 @@ func (s *OrderSummaryStore) Save(ctx context.Context, o ports.OrderSummary, prev
 // Get implements ports.OrderSummaryReader. An unknown order is an
 // apperr.NotFound error wrapping ports.ErrNotFound.
 func (s *OrderSummaryStore) Get(ctx context.Context, orderID string) (ports.OrderSummary, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+summaryColumns+` FROM `+s.table+` WHERE order_id = ?`, orderID)
+	rows, err := s.db.Query(ctx, `SELECT `+summaryColumns+` FROM `+s.table+` WHERE order_id = ?`, orderID)
 	if err != nil {
-		return ports.OrderSummary{}, fmt.Errorf("sqlite: get order summary %s: %w", orderID, err)
+		return ports.OrderSummary{}, s.db.Dialect.errorf("get order summary %s: %w", orderID, err)
 	}
 	found, err := scanSummaries(rows)
 	if err != nil {
-		return ports.OrderSummary{}, fmt.Errorf("sqlite: get order summary %s: %w", orderID, err)
+		return ports.OrderSummary{}, s.db.Dialect.errorf("get order summary %s: %w", orderID, err)
 	}
 	if len(found) == 0 {
 		return ports.OrderSummary{}, apperr.Wrap(apperr.NotFound, ports.ErrNotFound, "order %s not found", orderID)
@@ -102,6 +97,7 @@ func (s *OrderSummaryStore) Get(ctx context.Context, orderID string) (ports.Orde
 // apperr.Invalid; a cursor List did not issue is apperr.Invalid wrapping
 // ports.ErrInvalidCursor.
 func (s *OrderSummaryStore) List(ctx context.Context, f ports.OrderFilter) (ports.OrderPage, error) {
+	d := s.db.Dialect
 	if f.Limit < 1 {
 		return ports.OrderPage{}, apperr.New(apperr.Invalid, "list orders: limit %d, want at least 1", f.Limit)
 	}
@@ -116,11 +112,11 @@ func (s *OrderSummaryStore) List(ctx context.Context, f ports.OrderFilter) (port
 		where, args = append(where, "status = ?"), append(args, f.Status)
 	}
 	if f.Cursor != "" {
-		c, err := decodeCursor(f.Cursor)
+		c, err := d.cursor.decode(f.Cursor)
 		if err != nil {
 			return ports.OrderPage{}, err
 		}
-		where, args = append(where, "(created_at, order_id) < (?, ?)"), append(args, c.CreatedAt, c.OrderID)
+		where, args = append(where, "(created_at, order_id) < (?, ?)"), append(args, d.time(c.createdAt), c.orderID)
 	}
 	query := `SELECT ` + summaryColumns + ` FROM ` + s.table
 	if len(where) > 0 {
@@ -129,81 +125,38 @@ func (s *OrderSummaryStore) List(ctx context.Context, f ports.OrderFilter) (port
 	query += ` ORDER BY created_at DESC, order_id DESC LIMIT ?`
 	args = append(args, f.Limit+1) // one more tells whether a next page exists
 
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := s.db.Query(ctx, query, args...)
 	if err != nil {
-		return ports.OrderPage{}, fmt.Errorf("sqlite: list orders: %w", err)
+		return ports.OrderPage{}, d.errorf("list orders: %w", err)
 	}
 	items, err := scanSummaries(rows)
 	if err != nil {
-		return ports.OrderPage{}, fmt.Errorf("sqlite: list orders: %w", err)
+		return ports.OrderPage{}, d.errorf("list orders: %w", err)
 	}
 	page := ports.OrderPage{Items: items}
 	if len(items) > f.Limit {
 		page.Items = items[:f.Limit]
 		last := page.Items[f.Limit-1]
-		page.NextCursor = encodeCursor(cursor{CreatedAt: encodeTime(last.CreatedAt), OrderID: last.OrderID})
+		page.NextCursor = d.cursor.encode(cursor{createdAt: last.CreatedAt, orderID: last.OrderID})
 	}
 	return page, nil
 }
 
-func scanSummaries(rows *sql.Rows) ([]ports.OrderSummary, error) {
+// scanSummaries reads rows of summaryColumns and closes them.
+func scanSummaries(rows Rows) ([]ports.OrderSummary, error) {
 	defer rows.Close()
 	var out []ports.OrderSummary
 	for rows.Next() {
-		var (
-			o                  ports.OrderSummary
-			items              string
-			created, updatedAt string
-		)
+		var o ports.OrderSummary
+		var items []byte
 		if err := rows.Scan(&o.OrderID, &o.CustomerID, &o.Status, &items, &o.Total, &o.Currency, &o.Version,
-			&created, &updatedAt, &o.CancellationReason, &o.Carrier, &o.TrackingNumber); err != nil {
-			return nil, err
+			ScanTime(&o.CreatedAt), ScanTime(&o.UpdatedAt), &o.CancellationReason, &o.Carrier, &o.TrackingNumber); err != nil {
+			return nil, fmt.Errorf("scan order summary: %w", err)
 		}
-		if err := json.Unmarshal([]byte(items), &o.Items); err != nil {
-			return nil, fmt.Errorf("items of order %s: %w", o.OrderID, err)
-		}
-		var err error
-		if o.CreatedAt, err = decodeTime(created); err != nil {
-			return nil, err
-		}
-		if o.UpdatedAt, err = decodeTime(updatedAt); err != nil {
-			return nil, err
+		if err := json.Unmarshal(items, &o.Items); err != nil {
+			return nil, fmt.Errorf("order summary %s: decode items: %w", o.OrderID, err)
 		}
 		out = append(out, o)
 	}
 	return out, rows.Err()
-}
-
-// cursor is the keyset of the last row of a page, as stored.
-type cursor struct {
-	CreatedAt string `json:"c"`
-	OrderID   string `json:"o"`
-}
-
-func encodeCursor(c cursor) string {
-	b, _ := json.Marshal(c) // two strings: cannot fail
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(s string) (cursor, error) {
-	invalid := func(reason string) error {
-		return apperr.Wrap(apperr.Invalid, fmt.Errorf("%w: %s", ports.ErrInvalidCursor, reason), "invalid cursor")
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return cursor{}, invalid("not base64url")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var c cursor
-	if err := dec.Decode(&c); err != nil || dec.More() {
-		return cursor{}, invalid("not a cursor")
-	}
-	if c.OrderID == "" {
-		return cursor{}, invalid("no order id")
-	}
-	if _, err := decodeTime(c.CreatedAt); err != nil {
-		return cursor{}, invalid("bad time")
-	}
-	return c, nil
 }

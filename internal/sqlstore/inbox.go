@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -8,51 +8,39 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/ports"
 )
-
-var _ ports.DedupStore = (*Inbox)(nil)
 
 // cleanupEvery is how often an inbox or idempotency store deletes its
 // expired rows, piggybacking on a call.
 const cleanupEvery = time.Minute
 
-// Inbox is the consumers' deduplication store in the embedded database:
-// table inbox, keyed by (handler, message_id), expiry in unix milliseconds
-// of this machine's clock. Expired rows are deleted at most once a minute.
+// Inbox is the consumers' deduplication store: table inbox, keyed by
+// (handler, message_id). Expiries follow the dialect's clock (the server's
+// on Postgres). Expired rows are deleted at most once a minute, by
+// whichever Claim comes first.
 type Inbox struct {
-	db          *sql.DB
+	db          DB
 	lastCleanup atomic.Int64
 }
 
-// NewInbox returns an inbox on db, opened by Open. It panics on a nil db.
-func NewInbox(db *sql.DB) *Inbox {
-	if db == nil {
-		panic("sqlite.NewInbox: nil db")
-	}
-	return &Inbox{db: db}
-}
-
-func nowMillis() int64 { return time.Now().UnixMilli() }
-
-func unavailable(err error, format string, args ...any) error {
-	return apperr.Wrap(apperr.Unavailable, err, format, args...)
-}
+// NewInbox returns an inbox on db.
+func NewInbox(db DB) *Inbox { return &Inbox{db: db} }
 
 // Claim implements ports.DedupStore with one upsert that only takes over an
-// expired row; SQLite serialises writers, so concurrent claims cannot both win.
+// expired row, so concurrent claims cannot both win (Postgres locks the
+// row; SQLite serialises writers).
 func (s *Inbox) Claim(ctx context.Context, k ports.DedupKey, lease time.Duration) (ports.Claim, error) {
-	now := nowMillis()
 	if dueForCleanup(&s.lastCleanup) {
-		_, _ = s.db.ExecContext(ctx, `DELETE FROM inbox WHERE expires_at < ?`, now)
+		_, _ = s.DeleteExpired(ctx) // best effort: the next window tries again
 	}
+	d := s.db.Dialect
 	var taken int
-	err := s.db.QueryRowContext(ctx, `
-		INSERT INTO inbox (handler, message_id, done, expires_at) VALUES (?, ?, 0, ?)
-		ON CONFLICT (handler, message_id) DO UPDATE SET done = 0, expires_at = excluded.expires_at
-			WHERE inbox.expires_at < ?
-		RETURNING 1`, k.Handler, k.MessageID, now+lease.Milliseconds(), now).Scan(&taken)
+	err := s.db.QueryRow(ctx, `
+		INSERT INTO inbox (handler, message_id, done, expires_at) VALUES (?, ?, ?, `+d.after+`)
+		ON CONFLICT (handler, message_id) DO UPDATE SET done = excluded.done, expires_at = excluded.expires_at
+			WHERE inbox.expires_at < `+d.now+`
+		RETURNING 1`, k.Handler, k.MessageID, false, d.expiry(lease)).Scan(&taken)
 	if err == nil {
 		return ports.ClaimAcquired, nil
 	}
@@ -60,10 +48,10 @@ func (s *Inbox) Claim(ctx context.Context, k ports.DedupKey, lease time.Duration
 		return 0, unavailable(err, "inbox claim %s/%s", k.Handler, k.MessageID)
 	}
 	var done bool
-	err = s.db.QueryRowContext(ctx, `SELECT done FROM inbox WHERE handler = ? AND message_id = ?`,
+	err = s.db.QueryRow(ctx, `SELECT done FROM inbox WHERE handler = ? AND message_id = ?`,
 		k.Handler, k.MessageID).Scan(&done)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case errors.Is(err, sql.ErrNoRows): // released meanwhile: someone else holds or held it
 		return ports.ClaimInFlight, nil
 	case err != nil:
 		return 0, unavailable(err, "inbox read %s/%s", k.Handler, k.MessageID)
@@ -76,10 +64,11 @@ func (s *Inbox) Claim(ctx context.Context, k ports.DedupKey, lease time.Duration
 
 // Complete implements ports.DedupStore.
 func (s *Inbox) Complete(ctx context.Context, k ports.DedupKey, retention time.Duration) error {
-	_, err := s.db.ExecContext(ctx, `
-		INSERT INTO inbox (handler, message_id, done, expires_at) VALUES (?, ?, 1, ?)
-		ON CONFLICT (handler, message_id) DO UPDATE SET done = 1, expires_at = excluded.expires_at`,
-		k.Handler, k.MessageID, nowMillis()+retention.Milliseconds())
+	d := s.db.Dialect
+	_, err := s.db.Exec(ctx, `
+		INSERT INTO inbox (handler, message_id, done, expires_at) VALUES (?, ?, ?, `+d.after+`)
+		ON CONFLICT (handler, message_id) DO UPDATE SET done = excluded.done, expires_at = excluded.expires_at`,
+		k.Handler, k.MessageID, true, d.expiry(retention))
 	if err != nil {
 		return unavailable(err, "inbox complete %s/%s", k.Handler, k.MessageID)
 	}
@@ -88,8 +77,9 @@ func (s *Inbox) Complete(ctx context.Context, k ports.DedupKey, retention time.D
 
 // Release implements ports.DedupStore; a done mark is never released.
 func (s *Inbox) Release(ctx context.Context, k ports.DedupKey) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM inbox WHERE handler = ? AND message_id = ? AND done = 0`,
-		k.Handler, k.MessageID); err != nil {
+	_, err := s.db.Exec(ctx, `DELETE FROM inbox WHERE handler = ? AND message_id = ? AND done = ?`,
+		k.Handler, k.MessageID, false)
+	if err != nil {
 		return unavailable(err, "inbox release %s/%s", k.Handler, k.MessageID)
 	}
 	return nil
@@ -97,11 +87,11 @@ func (s *Inbox) Release(ctx context.Context, k ports.DedupKey) error {
 
 // DeleteExpired deletes the rows past their retention and reports how many.
 func (s *Inbox) DeleteExpired(ctx context.Context) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM inbox WHERE expires_at < ?`, nowMillis())
+	n, err := s.db.Exec(ctx, `DELETE FROM inbox WHERE expires_at < `+s.db.Dialect.now)
 	if err != nil {
 		return 0, fmt.Errorf("inbox cleanup: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
 // dueForCleanup reports, to exactly one caller per cleanupEvery, that it is
