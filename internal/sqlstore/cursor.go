@@ -27,7 +27,7 @@ type cursorCodec interface {
 }
 
 func invalidCursor(cause error) error {
-	return apperr.Wrap(apperr.Invalid, fmt.Errorf("%w: %w", ports.ErrInvalidCursor, cause), "invalid cursor")
+	return apperr.Detail(fmt.Errorf("%w: %w", ports.ErrInvalidCursor, cause), "invalid cursor")
 }
 
 // microsCursor (Postgres) holds the time in Unix microseconds, the

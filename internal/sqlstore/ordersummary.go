@@ -88,7 +88,7 @@ func (s *OrderSummaryStore) Get(ctx context.Context, orderID string) (ports.Orde
 		return ports.OrderSummary{}, s.db.Dialect.errorf("get order summary %s: %w", orderID, err)
 	}
 	if len(found) == 0 {
-		return ports.OrderSummary{}, apperr.Wrap(apperr.NotFound, ports.ErrNotFound, "order %s not found", orderID)
+		return ports.OrderSummary{}, apperr.Detail(ports.ErrNotFound, "order %s not found", orderID)
 	}
 	return found[0], nil
 }
