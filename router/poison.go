@@ -9,6 +9,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/internal/eventwire"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -48,7 +49,7 @@ func (p *PoisonPublisher) Close() error { return nil }
 // ToPoisoned converts a message marked by the PoisonQueue middleware.
 func ToPoisoned(msg *message.Message, now time.Time) ports.PoisonedMessage {
 	md := maps.Clone(map[string]string(msg.Metadata))
-	first, err := time.Parse(time.RFC3339Nano, md[KeyFirstFailedAt])
+	first, err := time.Parse(time.RFC3339Nano, md[eventwire.KeyFirstFailedAt])
 	if err != nil {
 		first = now
 	}
@@ -102,7 +103,7 @@ func Requeue(ctx context.Context, store ports.PoisonStore, pub message.Publisher
 	for k, v := range pm.Metadata {
 		switch k {
 		case middleware.ReasonForPoisonedKey, middleware.PoisonedTopicKey, middleware.PoisonedHandlerKey,
-			middleware.PoisonedSubscriberKey, KeyFirstFailedAt:
+			middleware.PoisonedSubscriberKey, eventwire.KeyFirstFailedAt:
 		default:
 			msg.Metadata.Set(k, v)
 		}

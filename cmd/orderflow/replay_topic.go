@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/internal/eventwire"
 	"github.com/orderflow/orderflow/router"
@@ -58,9 +59,9 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	if fromOffset < 0 {
 		errs = append(errs, errors.New("--from-offset must be 0 or more"))
 	}
-	from := router.ReplayFrom{Offset: fromOffset}
+	from := broker.ReplayFrom{Offset: fromOffset}
 	if fromPartition >= 0 {
-		if c.Broker != router.BrokerKafka {
+		if c.Broker != broker.Kafka {
 			errs = append(errs, fmt.Errorf("--from-partition: only Kafka topics have partitions, not %s ones", c.Broker))
 		}
 		from.FromPartition, from.Partition = true, int32(fromPartition)
@@ -93,7 +94,7 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 		Registry: prometheus.NewRegistry(), Reliability: router.Reliability{Poison: st.poison}}
 	stats, err := router.ReplayTopic(ctx, cfg, st.broker.Replay, router.ReplayRequest{
 		Topic: topic, Handler: handler, From: from, DryRun: dryRun,
-		Each: func(m router.StoredMessage, err error) {
+		Each: func(m broker.StoredMessage, err error) {
 			md := m.Message.Metadata
 			if dryRun {
 				if m.Partition >= 0 {
