@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,8 +19,11 @@ const module = "github.com/orderflow/orderflow/"
 // rule says what a package under prefix may import from the module and
 // which third-party import prefixes it may use (nil: any).
 type rule struct {
-	prefix      string
-	allowLocal  []string
+	prefix     string
+	exact      bool // prefix names one package, not its subpackages
+	allowLocal []string
+	// allowExact lists packages allowed by themselves, not their subpackages.
+	allowExact  []string
 	allowThird  []string // nil means any third-party import is allowed
 	noSiblingOf string   // packages under this prefix may not import each other
 }
@@ -31,9 +35,17 @@ var rules = []rule{
 	{prefix: "ports", allowLocal: []string{}, allowThird: []string{}},
 	{prefix: "internal/eventwire", allowLocal: []string{"ports", "app/apperr"}, allowThird: []string{"github.com/ThreeDotsLabs/watermill"}},
 	{prefix: "migrations/", allowLocal: []string{}},
+	// The broker base links no broker client; brokers import only the base,
+	// never each other; package all lists them, brokertest tests them.
+	{prefix: "adapters/broker", exact: true, allowLocal: []string{}, allowThird: []string{"github.com/ThreeDotsLabs/watermill"}},
+	{prefix: "adapters/broker/all", allowLocal: []string{"adapters/broker/"}},
+	{prefix: "adapters/broker/brokertest", allowExact: []string{"adapters/broker"}, allowLocal: []string{"internal/"}},
+	{prefix: "adapters/broker/", allowExact: []string{"adapters/broker"},
+		allowLocal: []string{"adapters/sqlite/sqlitepubsub", "internal/", "ports", "app/apperr"}, noSiblingOf: "adapters/broker/"},
 	{prefix: "adapters/", allowLocal: []string{"adapters/", "ports", "app/apperr", "app/decorator", "internal/", "migrations/"}, noSiblingOf: "adapters/"},
 	{prefix: "handlers/", allowLocal: []string{"handlers/", "app", "ports", "internal/eventwire"}},
-	{prefix: "router", allowLocal: []string{"app", "ports", "handlers/", "adapters/", "internal/eventwire"}},
+	{prefix: "outbox", allowExact: []string{"adapters/broker"}, allowLocal: []string{"ports", "internal/", "app/apperr"}},
+	{prefix: "router", allowExact: []string{"adapters/broker"}, allowLocal: []string{"app", "ports", "handlers/", "internal/eventwire"}},
 }
 
 func TestImportsPointInward(t *testing.T) {
@@ -81,6 +93,12 @@ func TestImportsPointInward(t *testing.T) {
 
 func ruleFor(dir string) (rule, bool) {
 	for _, r := range rules {
+		if r.exact {
+			if dir == r.prefix {
+				return r, true
+			}
+			continue
+		}
 		if dir == strings.TrimSuffix(r.prefix, "/") || strings.HasPrefix(dir, r.prefix) || (!strings.HasSuffix(r.prefix, "/") && strings.HasPrefix(dir, r.prefix+"/")) {
 			return r, true
 		}
@@ -96,6 +114,9 @@ func (r rule) violation(dir, imp string) string {
 			if own != other {
 				return "adapters do not import each other"
 			}
+			return ""
+		}
+		if slices.Contains(r.allowExact, local) {
 			return ""
 		}
 		for _, a := range r.allowLocal {
@@ -115,4 +136,40 @@ func (r rule) violation(dir, imp string) string {
 		}
 	}
 	return "infrastructure library in the core"
+}
+
+// TestRulesKeepBrokersApart checks the rules on the imports they exist to
+// refuse, so that a rule edited by mistake does not silently allow them.
+func TestRulesKeepBrokersApart(t *testing.T) {
+	for _, tc := range []struct {
+		dir, imp string
+		allowed  bool
+	}{
+		{"adapters/broker", "github.com/ThreeDotsLabs/watermill/message", true},
+		{"adapters/broker", "github.com/IBM/sarama", false},
+		{"adapters/broker", module + "adapters/broker/kafka", false},
+		{"adapters/broker/kafka", module + "adapters/broker", true},
+		{"adapters/broker/kafka", "github.com/IBM/sarama", true},
+		{"adapters/broker/kafka", module + "adapters/broker/nats", false},
+		{"adapters/broker/kafka", module + "adapters/postgres", false},
+		{"adapters/broker/sql", module + "adapters/sqlite/sqlitepubsub", true},
+		{"adapters/broker/sql", module + "adapters/sqlite", false},
+		{"adapters/broker/all", module + "adapters/broker/kafka", true},
+		{"router", module + "adapters/broker", true},
+		{"router", module + "adapters/broker/kafka", false},
+		{"router", module + "adapters/postgres", false},
+		{"router", module + "outbox", false},
+		{"outbox", module + "adapters/broker", true},
+		{"outbox", module + "adapters/broker/sql", false},
+		{"outbox", module + "router", false},
+		{"outbox", module + "internal/eventwire", true},
+	} {
+		r, ok := ruleFor(tc.dir)
+		if !ok {
+			t.Fatalf("no rule for %s", tc.dir)
+		}
+		if got := r.violation(tc.dir, tc.imp) == ""; got != tc.allowed {
+			t.Errorf("%s importing %s: allowed = %v, want %v", tc.dir, tc.imp, got, tc.allowed)
+		}
+	}
 }
