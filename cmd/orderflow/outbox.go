@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"strconv"
 	"time"
 
+	"github.com/orderflow/orderflow/outbox"
 	"github.com/orderflow/orderflow/router"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // OutboxConfig is how the forwarder moves the outbox, how long forwarded
@@ -57,7 +60,7 @@ func (c *OutboxConfig) bindFlags(fs *flag.FlagSet) {
 
 // startOutboxCleanup runs the outbox cleaner until Close.
 func (m *Main) startOutboxCleanup() error {
-	cleaner, err := router.NewOutboxCleaner(router.OutboxCleanupConfig{
+	cleaner, err := outbox.NewCleaner(outbox.CleanerConfig{
 		Delete:    m.stack.cleanOutbox,
 		Retention: m.Config.OutboxRetention,
 		Interval:  m.Config.OutboxCleanupInterval,
@@ -74,4 +77,64 @@ func (m *Main) startOutboxCleanup() error {
 	}()
 	m.stopCleanup = func() { cancel(); <-done }
 	return nil
+}
+
+// newForwarder builds the outbox forwarder of the forwarder role: it moves
+// the stack's outbox to its broker and parks rows it cannot forward in the
+// router's poison queue (counted with the router's poisoned messages).
+func (m *Main) newForwarder(registry prometheus.Registerer) (*outbox.Forwarder, error) {
+	return outbox.NewForwarder(outbox.ForwarderConfig{
+		Outbox:       m.stack.outbox,
+		Broker:       m.stack.broker,
+		Poison:       m.router.PoisonPublisher(),
+		PoisonTopic:  router.PoisonTopic,
+		BatchSize:    m.Config.ForwardBatchSize,
+		PollInterval: m.Config.PollInterval,
+		Registry:     registry,
+		Logger:       m.Logger.With("component", "outbox_forwarder"),
+	})
+}
+
+// startForwarding runs f beside the router until stopForwarding. Call it
+// once the router runs: its handlers have subscribed by then, and a broker
+// without persistence (memory) drops what nobody listens to yet. After
+// stopForwarding it starts nothing.
+func (m *Main) startForwarding(f *outbox.Forwarder) {
+	m.fwdMu.Lock()
+	defer m.fwdMu.Unlock()
+	if m.fwdStopped {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = f.Run(ctx) // logs its own errors; returns when ctx ends
+	}()
+	m.fwdCancel, m.fwdDone = cancel, done
+}
+
+// stopForwarding stops the forwarder after the batch it is publishing and
+// waits for it, up to the shutdown timeout. Close calls it before the
+// router closes, so that its last publishes still find the handlers (the
+// memory broker waits for them); the router calls it when it stops on its
+// own. Later calls return at once.
+func (m *Main) stopForwarding() error {
+	m.fwdMu.Lock()
+	m.fwdStopped = true
+	cancel, done := m.fwdCancel, m.fwdDone
+	m.fwdCancel = nil
+	m.fwdMu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	t := time.NewTimer(m.Config.ShutdownTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("the outbox forwarder did not stop within %s", m.Config.ShutdownTimeout)
+	}
 }

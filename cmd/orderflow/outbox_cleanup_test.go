@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/orderflow/orderflow/adapters/postgres"
 	"github.com/orderflow/orderflow/adapters/sqlite"
-	"github.com/orderflow/orderflow/router"
+	"github.com/orderflow/orderflow/outbox"
 )
 
 // TestOutboxIsCleanedUpAfterForwarding: with a tiny retention, the outbox
@@ -45,7 +45,7 @@ func outboxCounter(t *testing.T, cfg Config) func() int {
 		}
 		t.Cleanup(func() { _ = db.Close() })
 		query = func(dst *int) error {
-			return db.QueryRowContext(t.Context(), `SELECT count(*) FROM pubsub_messages WHERE topic = ?`, router.OutboxTopic).Scan(dst)
+			return db.QueryRowContext(t.Context(), `SELECT count(*) FROM pubsub_messages WHERE topic = ?`, outbox.Topic).Scan(dst)
 		}
 	} else {
 		conn, err := pgx.Connect(t.Context(), cfg.PostgresURL)
@@ -54,7 +54,7 @@ func outboxCounter(t *testing.T, cfg Config) func() int {
 		}
 		t.Cleanup(func() { _ = conn.Close(t.Context()) })
 		query = func(dst *int) error {
-			return conn.QueryRow(t.Context(), `SELECT count(*) FROM `+postgres.OutboxSchema.MessagesTable(router.OutboxTopic)).Scan(dst)
+			return conn.QueryRow(t.Context(), `SELECT count(*) FROM `+postgres.OutboxSchema.MessagesTable(outbox.Topic)).Scan(dst)
 		}
 	}
 	return func() int {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/command"
 	"github.com/orderflow/orderflow/app/projection"
@@ -63,7 +64,7 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	}
 	from := ports.ReplayFrom{Offset: fromOffset}
 	if fromPartition >= 0 {
-		if c.Broker != router.BrokerKafka {
+		if c.Broker != broker.Kafka {
 			errs = append(errs, fmt.Errorf("--from-partition: only Kafka topics have partitions, not %s ones", c.Broker))
 		}
 		from.FromPartition, from.Partition = true, int32(fromPartition)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/router"
 )
 
@@ -18,7 +19,7 @@ import (
 func countOn(t *testing.T, m *Main, topic string) int {
 	t.Helper()
 	n := 0
-	err := m.stack.broker.Replay.Read(t.Context(), topic, router.ReplayFrom{}, func(router.StoredMessage) error { n++; return nil })
+	err := m.stack.broker.Replay.Read(t.Context(), topic, broker.ReplayFrom{}, func(broker.StoredMessage) error { n++; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestReplayTopicThroughHandler(t *testing.T) {
 			}
 
 			var lastOffset int64
-			if err := m.stack.broker.Replay.Read(t.Context(), topic, router.ReplayFrom{}, func(sm router.StoredMessage) error {
+			if err := m.stack.broker.Replay.Read(t.Context(), topic, broker.ReplayFrom{}, func(sm broker.StoredMessage) error {
 				lastOffset = sm.Offset
 				return nil
 			}); err != nil {

@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 
+	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/adapters/prommetrics"
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/handlers/eventhandler"
 	"github.com/orderflow/orderflow/handlers/httpapi"
+	"github.com/orderflow/orderflow/outbox"
 	"github.com/orderflow/orderflow/router"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -36,6 +39,12 @@ type Main struct {
 	stopScanner func()
 	// stopCleanup stops the outbox cleaner (outbox.go).
 	stopCleanup func()
+
+	// The outbox forwarder running beside the router (outbox.go).
+	fwdMu      sync.Mutex
+	fwdStopped bool
+	fwdCancel  context.CancelFunc
+	fwdDone    chan struct{}
 }
 
 // NewMain returns a Main with cfg's defaults applied.
@@ -59,7 +68,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.stack = st
-	if st.broker.Name == router.BrokerMemory {
+	if st.broker.Name == broker.Memory {
 		m.Logger.Warn("the memory broker is for development only: one process, and messages the outbox already handed over exist only in this process")
 	}
 
@@ -101,29 +110,34 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	st.close = joinClose(closeRel, st.close)
 	m.router, err = router.New(router.Config{
-		Broker:           st.broker,
-		Outbox:           st.outbox,
-		ForwardBatchSize: m.Config.ForwardBatchSize,
-		PollInterval:     m.Config.PollInterval,
-		OrderSummary:     orderSummaryProjection(st).WithCache(cache),
-		Registry:         registry,
-		Logger:           m.Logger,
-		CloseTimeout:     m.Config.ShutdownTimeout,
-		Roles:            roles,
-		Reliability:      rel,
-		Checkout:         application.Checkout,
-		Notifications:    application.Notifications,
+		Broker:        st.broker,
+		OrderSummary:  orderSummaryProjection(st).WithCache(cache),
+		Registry:      registry,
+		Logger:        m.Logger,
+		CloseTimeout:  m.Config.ShutdownTimeout,
+		Roles:         roles,
+		Reliability:   rel,
+		Checkout:      application.Checkout,
+		Notifications: application.Notifications,
 
 		DuplicateForTests: m.Config.DuplicateMessagesForTests,
 	})
 	if err != nil {
 		return err
 	}
+	var forwarder *outbox.Forwarder
+	if roles.Has(router.RoleForwarder) {
+		if forwarder, err = m.newForwarder(registry); err != nil {
+			return fmt.Errorf("router: %w", err)
+		}
+	}
 	m.routerDone = make(chan error, 1)
 	go func() {
 		// The router gets its own context: shutdown is Close's job, so that
 		// HTTP requests drain before handlers stop.
 		err := m.router.Run(context.Background())
+		// A router that stopped takes the forwarder with it.
+		err = errors.Join(err, m.stopForwarding())
 		m.routerDone <- err
 		if err != nil {
 			m.fail(err)
@@ -136,6 +150,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("router did not start: %w", err)
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	if forwarder != nil {
+		m.startForwarding(forwarder)
 	}
 
 	m.runScanner(func(ctx context.Context) {
@@ -221,8 +238,10 @@ func (m *Main) ready(ctx context.Context) error {
 }
 
 // Close drains: the HTTP server stops accepting and lets requests in flight
-// finish, then the router stops its handlers (after the message in hand),
-// then the stores close. Everything is bounded by Config.ShutdownTimeout.
+// finish, then the outbox forwarder stops (after the batch in hand), then
+// the router stops its handlers (after the message in hand), then the
+// cleaner and the scanner stop and the stores close. Everything is bounded
+// by Config.ShutdownTimeout.
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
@@ -231,6 +250,9 @@ func (m *Main) Close() error {
 		if err := m.server.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
+	}
+	if err := m.stopForwarding(); err != nil {
+		errs = append(errs, fmt.Errorf("outbox forwarder: %w", err))
 	}
 	if m.router != nil {
 		if err := m.router.Close(); err != nil {

@@ -12,11 +12,14 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/orderflow/orderflow/adapters/broker"
+	sqlbroker "github.com/orderflow/orderflow/adapters/broker/sql"
 	"github.com/orderflow/orderflow/adapters/paymentsandbox"
 	"github.com/orderflow/orderflow/adapters/postgres"
 	"github.com/orderflow/orderflow/adapters/sqlite"
 	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
 	pgmigrations "github.com/orderflow/orderflow/migrations/postgres"
+	"github.com/orderflow/orderflow/outbox"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
 )
@@ -36,14 +39,14 @@ type stack struct {
 	// database, where its authorizations outlive the process and are shared
 	// by every process of the service.
 	paymentSandbox func(paymentsandbox.Config) *paymentsandbox.Gateway
-	outbox         router.OutboxSource // the forwarder's reader of router.OutboxTopic
-	broker         router.Broker
+	outbox         outbox.Source // the forwarder's reader of outbox.Topic
+	broker         broker.Broker
 	// Reliability stores, in the event store's database.
 	poison      ports.PoisonStore
 	inbox       ports.DedupStore
 	idempotency ports.IdempotencyStore
 	// cleanOutbox deletes outbox rows the forwarder has acked (see
-	// router.OutboxCleanupConfig.Delete).
+	// outbox.CleanerConfig.Delete).
 	cleanOutbox func(ctx context.Context, retention time.Duration, limit int) (int64, error)
 	ping        func(ctx context.Context) error
 	close       func() error
@@ -89,8 +92,8 @@ func migratePostgres(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logge
 	return err
 }
 
-func eventStoreTopics() (outbox string, topic func(string) string) {
-	return router.OutboxTopic, router.EventTopic
+func eventStoreTopics() (outboxTopic string, topic func(string) string) {
+	return outbox.Topic, router.EventTopic
 }
 
 func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapter) (*stack, error) {
@@ -99,9 +102,7 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 		return nil, fmt.Errorf("embedded store in %s: %w", cfg.DataDir, err)
 	}
 	st := &stack{ping: db.PingContext, close: db.Close}
-	if err := st.openBroker(cfg, func() (router.Broker, error) {
-		return router.NewSQLiteBroker(ctx, db, cfg.PollInterval, logger)
-	}, logger); err != nil {
+	if err := st.openBroker(ctx, cfg, db, logger); err != nil {
 		return st, err
 	}
 	outboxTopic, topic := eventStoreTopics()
@@ -117,14 +118,14 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 	st.paymentSandbox = func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewSQLite(db, c) }
 	st.notifications = sqlite.NewNotificationStore(db)
 	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
-		return sqlitepubsub.DeleteAcked(ctx, db, outboxTopic, router.ConsumerGroupForwarder, retention, limit)
+		return sqlitepubsub.DeleteAcked(ctx, db, outboxTopic, outbox.ConsumerGroup, retention, limit)
 	}
-	outbox, err := router.SQLiteOutbox(db, logger)
+	reader, err := sqlbroker.SQLiteOutbox(db, outboxTopic, outbox.ConsumerGroup, logger)
 	if err != nil {
 		return st, err
 	}
-	st.outbox = outbox
-	st.close = joinClose(outbox.Close, st.close)
+	st.outbox = reader
+	st.close = joinClose(reader.Close, st.close)
 	return st, nil
 }
 
@@ -164,14 +165,12 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*stack,
 		return st, err
 	}
 	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
-		return postgres.DeleteForwardedOutbox(ctx, pool, outboxTopic, router.ConsumerGroupForwarder, retention, limit)
+		return postgres.DeleteForwardedOutbox(ctx, pool, outboxTopic, outbox.ConsumerGroup, retention, limit)
 	}
-	if err := st.openBroker(cfg, func() (router.Broker, error) {
-		return router.NewPostgresBroker(brokerPool, cfg.PollInterval, wlog)
-	}, wlog); err != nil {
+	if err := st.openBroker(ctx, cfg, brokerPool, wlog); err != nil {
 		return st, err
 	}
-	st.outbox, err = postgres.NewOutboxReader(ctx, pool, outboxTopic, router.ConsumerGroupForwarder)
+	st.outbox, err = postgres.NewOutboxReader(ctx, pool, outboxTopic, outbox.ConsumerGroup)
 	return st, err
 }
 
@@ -192,9 +191,11 @@ func newPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	return pgxpool.NewWithConfig(ctx, pc)
 }
 
-// openBroker opens cfg's broker and makes close release it before the store.
-func (st *stack) openBroker(cfg Config, builtin func() (router.Broker, error), logger watermill.LoggerAdapter) error {
-	b, err := openBroker(cfg.BrokerConfig, builtin, logger)
+// openBroker opens cfg's broker and makes close release it before the
+// store. storeDB is the store's database handle, for the brokers that live
+// in it.
+func (st *stack) openBroker(ctx context.Context, cfg Config, storeDB any, logger watermill.LoggerAdapter) error {
+	b, err := openBroker(ctx, cfg.BrokerConfig, storeDB, cfg.PollInterval, logger)
 	if err != nil {
 		return fmt.Errorf("broker %s: %w", cfg.Broker, err)
 	}
