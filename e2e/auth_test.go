@@ -1,12 +1,13 @@
 package e2e
 
 import (
-	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/orderflow/orderflow/service"
 )
 
 // Listening beyond loopback without keys refuses to start; with keys,

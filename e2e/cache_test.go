@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"github.com/orderflow/orderflow/adapters/redis"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/ports"
+	"github.com/orderflow/orderflow/service"
 )
 
 // redisVia returns the test Redis URL with its host:port replaced by addr.

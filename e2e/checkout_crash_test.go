@@ -1,9 +1,10 @@
 package e2e
 
 import (
-	"github.com/orderflow/orderflow/service"
 	"testing"
 	"time"
+
+	"github.com/orderflow/orderflow/service"
 )
 
 // TestCheckoutSurvivesSIGKILLAtEveryStep runs the real binary with the

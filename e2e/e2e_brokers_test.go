@@ -1,15 +1,15 @@
 package e2e
 
 import (
-	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/internal/testenv"
-	"github.com/orderflow/orderflow/router"
+	"github.com/orderflow/orderflow/service"
 )
 
 // brokers are the brokers the end-to-end checkout runs on: every one this
@@ -19,30 +19,30 @@ var brokers = []struct {
 	name   string
 	config func(t testing.TB) service.Config
 }{
-	{router.BrokerKafka, func(t testing.TB) service.Config {
+	{broker.Kafka, func(t testing.TB) service.Config {
 		return service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{
-			Broker: router.BrokerKafka, KafkaBrokers: strings.Join(testenv.Kafka(t), ","), KafkaPartitions: 3}}
+			Broker: broker.Kafka, KafkaBrokers: strings.Join(testenv.Kafka(t), ","), KafkaPartitions: 3}}
 	}},
-	{router.BrokerNATS, func(t testing.TB) service.Config {
+	{broker.NATS, func(t testing.TB) service.Config {
 		return service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{
-			Broker: router.BrokerNATS, NATSURL: testenv.NATSURL(), Namespace: testenv.BrokerNamespace(t)}}
+			Broker: broker.NATS, NATSURL: testenv.NATSURL(), Namespace: testenv.BrokerNamespace(t)}}
 	}},
-	{router.BrokerAMQP, func(t testing.TB) service.Config {
+	{broker.AMQP, func(t testing.TB) service.Config {
 		return service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{
-			Broker: router.BrokerAMQP, AMQPURL: testenv.AMQPURL(), Namespace: testenv.BrokerNamespace(t)}}
+			Broker: broker.AMQP, AMQPURL: testenv.AMQPURL(), Namespace: testenv.BrokerNamespace(t)}}
 	}},
-	{router.BrokerRedis, func(t testing.TB) service.Config {
+	{broker.Redis, func(t testing.TB) service.Config {
 		return service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{
-			Broker: router.BrokerRedis, RedisURL: testenv.RedisURL(), Namespace: testenv.BrokerNamespace(t)}}
+			Broker: broker.Redis, RedisURL: testenv.RedisURL(), Namespace: testenv.BrokerNamespace(t)}}
 	}},
-	{router.BrokerPostgres, func(t testing.TB) service.Config {
-		return service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{Broker: router.BrokerPostgres}}
+	{broker.Postgres, func(t testing.TB) service.Config {
+		return service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{Broker: broker.Postgres}}
 	}},
-	{router.BrokerSQLite, func(t testing.TB) service.Config {
-		return service.Config{DataDir: t.TempDir(), BrokerConfig: service.BrokerConfig{Broker: router.BrokerSQLite}}
+	{broker.SQLite, func(t testing.TB) service.Config {
+		return service.Config{DataDir: t.TempDir(), BrokerConfig: service.BrokerConfig{Broker: broker.SQLite}}
 	}},
-	{router.BrokerMemory, func(t testing.TB) service.Config {
-		return service.Config{DataDir: t.TempDir(), BrokerConfig: service.BrokerConfig{Broker: router.BrokerMemory}}
+	{broker.Memory, func(t testing.TB) service.Config {
+		return service.Config{DataDir: t.TempDir(), BrokerConfig: service.BrokerConfig{Broker: broker.Memory}}
 	}},
 }
 

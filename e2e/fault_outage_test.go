@@ -2,12 +2,12 @@ package e2e
 
 import (
 	"fmt"
-	"github.com/orderflow/orderflow/service"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/service"
 )
 
 // TestFaultBrokerOutage runs the service with its Postgres broker on a

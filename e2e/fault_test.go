@@ -15,6 +15,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/outbox"
 	"github.com/orderflow/orderflow/router"
 )
 
@@ -227,8 +228,8 @@ func TestFaultInjectedMessages(t *testing.T) {
 				{eventTopic, message.NewMessage(uuid.NewString(), []byte(`{"big":"`+strings.Repeat("x", 512<<10)+`"}`))},
 				{eventTopic, eventMessage(streamID, "order.exploded.v1", `{"order_id":"`+streamID+`"}`)},
 				{eventTopic, eventMessage(uuid.NewString(), "order.placed.v1", `{"items":"not a list"}`)},
-				{router.OutboxTopic, message.NewMessage(uuid.NewString(), []byte(`{"no":"envelope"}`))},
-				{router.OutboxTopic, message.NewMessage(uuid.NewString(), []byte(`{"big":"`+strings.Repeat("y", 512<<10)+`"}`))},
+				{outbox.Topic, message.NewMessage(uuid.NewString(), []byte(`{"no":"envelope"}`))},
+				{outbox.Topic, message.NewMessage(uuid.NewString(), []byte(`{"big":"`+strings.Repeat("y", 512<<10)+`"}`))},
 			}
 			accepted := map[string]bool{}
 			start := time.Now()
@@ -261,7 +262,7 @@ func TestFaultInjectedMessages(t *testing.T) {
 			}
 			faultReport{name: "injected bad messages (" + s.name + ")", accepted: len(accepted), lost: lost, twice: twice,
 				poison: len(page.Items), recover: time.Since(start),
-				extra: fmt.Sprintf(" (%d injected on %s and %s, %d refused by the broker itself)", injected, eventTopic, router.OutboxTopic, refused)}.log(t)
+				extra: fmt.Sprintf(" (%d injected on %s and %s, %d refused by the broker itself)", injected, eventTopic, outbox.Topic, refused)}.log(t)
 		})
 	}
 }

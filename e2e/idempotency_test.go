@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"github.com/orderflow/orderflow/adapters/sqlite"
-	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"sync"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderflow/orderflow/ports"
+	"github.com/orderflow/orderflow/service"
 )
 
 // storedEvents counts every event in the service's (isolated) store. On

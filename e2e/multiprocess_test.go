@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"fmt"
-	"github.com/orderflow/orderflow/service"
 	"maps"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/google/uuid"
 	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/service"
 )
 
 // EnvTestBroker chooses the broker of the multi-process test (default

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"testing"
 	"time"
@@ -9,7 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/orderflow/orderflow/adapters/postgres"
 	"github.com/orderflow/orderflow/adapters/sqlite"
-	"github.com/orderflow/orderflow/router"
+	"github.com/orderflow/orderflow/outbox"
+	"github.com/orderflow/orderflow/service"
 )
 
 // TestOutboxIsCleanedUpAfterForwarding: with a tiny retention, the outbox
@@ -46,7 +46,7 @@ func outboxCounter(t *testing.T, cfg service.Config) func() int {
 		}
 		t.Cleanup(func() { _ = db.Close() })
 		query = func(dst *int) error {
-			return db.QueryRowContext(t.Context(), `SELECT count(*) FROM pubsub_messages WHERE topic = ?`, router.OutboxTopic).Scan(dst)
+			return db.QueryRowContext(t.Context(), `SELECT count(*) FROM pubsub_messages WHERE topic = ?`, outbox.Topic).Scan(dst)
 		}
 	} else {
 		conn, err := pgx.Connect(t.Context(), cfg.PostgresURL)
@@ -55,7 +55,7 @@ func outboxCounter(t *testing.T, cfg service.Config) func() int {
 		}
 		t.Cleanup(func() { _ = conn.Close(t.Context()) })
 		query = func(dst *int) error {
-			return conn.QueryRow(t.Context(), `SELECT count(*) FROM `+postgres.OutboxSchema.MessagesTable(router.OutboxTopic)).Scan(dst)
+			return conn.QueryRow(t.Context(), `SELECT count(*) FROM `+postgres.OutboxSchema.MessagesTable(outbox.Topic)).Scan(dst)
 		}
 	}
 	return func() int {

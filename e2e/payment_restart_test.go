@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"reflect"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderflow/orderflow/adapters/paymentsandbox"
 	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/service"
 )
 
 // TestPaymentSurvivesRestart: checkout authorizes two orders' payments,

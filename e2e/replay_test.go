@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"reflect"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/ports"
+	"github.com/orderflow/orderflow/service"
 )
 
 func storeArgs(cfg service.Config) []string {

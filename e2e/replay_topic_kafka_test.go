@@ -3,13 +3,14 @@ package e2e
 import (
 	"bytes"
 	"fmt"
-	"github.com/orderflow/orderflow/service"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/router"
+	"github.com/orderflow/orderflow/service"
 )
 
 // replay-topic on a namespaced Kafka broker: a dry run lists every message
@@ -17,7 +18,7 @@ import (
 // restores a lost read model.
 func TestReplayTopicKafka(t *testing.T) {
 	cfg := withoutSaga(service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{
-		Broker: router.BrokerKafka, KafkaBrokers: strings.Join(testenv.Kafka(t), ","), KafkaPartitions: 3,
+		Broker: broker.Kafka, KafkaBrokers: strings.Join(testenv.Kafka(t), ","), KafkaPartitions: 3,
 		Namespace: testenv.BrokerNamespace(t)}})
 	m, base := startMain(t, cfg)
 	orders := placeOrders(t, base, "replay-topic-kafka", 8)
@@ -38,7 +39,7 @@ func TestReplayTopicKafka(t *testing.T) {
 	runOut := func(extra ...string) string {
 		t.Helper()
 		args := append([]string{"replay-topic", "--topic", topic, "--handler", router.HandlerOrderSummary,
-			"--postgres-url", cfg.PostgresURL, "--broker", router.BrokerKafka, "--kafka-brokers", cfg.KafkaBrokers,
+			"--postgres-url", cfg.PostgresURL, "--broker", broker.Kafka, "--kafka-brokers", cfg.KafkaBrokers,
 			"--kafka-partitions", "3", "--broker-namespace", cfg.Namespace}, extra...)
 		var stdout, stderr bytes.Buffer
 		if err := orderflow(t.Context(), args, &stdout, &stderr); err != nil {

@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/orderflow/orderflow/service"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/router"
+	"github.com/orderflow/orderflow/service"
 )
 
 // countOn counts the messages of a topic (a dry run through the replay
@@ -19,7 +20,7 @@ import (
 func countOn(t *testing.T, m *service.Main, topic string) int {
 	t.Helper()
 	n := 0
-	err := m.Adapters().Broker.Replay.Read(t.Context(), topic, router.ReplayFrom{}, func(router.StoredMessage) error { n++; return nil })
+	err := m.Adapters().Broker.Replay.Read(t.Context(), topic, broker.ReplayFrom{}, func(broker.StoredMessage) error { n++; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestReplayTopicThroughHandler(t *testing.T) {
 			}
 
 			var lastOffset int64
-			if err := m.Adapters().Broker.Replay.Read(t.Context(), topic, router.ReplayFrom{}, func(sm router.StoredMessage) error {
+			if err := m.Adapters().Broker.Replay.Read(t.Context(), topic, broker.ReplayFrom{}, func(sm broker.StoredMessage) error {
 				lastOffset = sm.Offset
 				return nil
 			}); err != nil {

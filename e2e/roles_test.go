@@ -1,13 +1,13 @@
 package e2e
 
 import (
-	"github.com/orderflow/orderflow/service"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/service"
 )
 
 // TestRolesSplitTheWork runs two processes' worth of the service on one

@@ -10,13 +10,10 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/internal/eventwire"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// KeyFirstFailedAt is the metadata key of the moment a message first failed
-// in the current delivery (RFC 3339, UTC); the poison queue keeps it.
-const KeyFirstFailedAt = "first_failed_at"
 
 // Reliability is the middleware policy of every route.
 type Reliability struct {
@@ -137,8 +134,8 @@ func (m *reliabilityMetrics) middlewares(cfg Reliability, pub message.Publisher,
 func stampFirstFailure(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		out, err := h(msg)
-		if err != nil && msg.Metadata.Get(KeyFirstFailedAt) == "" {
-			msg.Metadata.Set(KeyFirstFailedAt, time.Now().UTC().Format(time.RFC3339Nano))
+		if err != nil && msg.Metadata.Get(eventwire.KeyFirstFailedAt) == "" {
+			msg.Metadata.Set(eventwire.KeyFirstFailedAt, time.Now().UTC().Format(time.RFC3339Nano))
 		}
 		return out, err
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/adapters/broker"
+	sqlbroker "github.com/orderflow/orderflow/adapters/broker/sql"
 	"github.com/orderflow/orderflow/adapters/sqlite"
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/command"
@@ -29,7 +31,7 @@ const (
 // rig is the real infrastructure of a route: the embedded SQLite broker, the
 // durable inbox and poison store. Each test starts its own route on it.
 type rig struct {
-	broker router.Broker
+	broker broker.Broker
 	poison ports.PoisonStore
 	dedup  ports.DedupStore
 	rel    router.Reliability
@@ -43,11 +45,11 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	broker, err := router.NewSQLiteBroker(t.Context(), db, 5*time.Millisecond, watermill.NopLogger{})
+	b, err := sqlbroker.NewSQLite(t.Context(), db, 5*time.Millisecond, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rg := &rig{broker: broker, poison: sqlite.NewPoisonStore(db), dedup: sqlite.NewInbox(db), reg: prometheus.NewRegistry()}
+	rg := &rig{broker: b, poison: sqlite.NewPoisonStore(db), dedup: sqlite.NewInbox(db), reg: prometheus.NewRegistry()}
 	rg.rel = router.Reliability{
 		Retry: middleware.Retry{MaxRetries: 3, InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond,
 			Multiplier: 2, MaxElapsedTime: 10 * time.Second, RandomizationFactor: 0.5},

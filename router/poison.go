@@ -9,6 +9,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/internal/eventwire"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -48,7 +49,7 @@ func (p *PoisonPublisher) Close() error { return nil }
 // ToPoisoned converts a message marked by the PoisonQueue middleware.
 func ToPoisoned(msg *message.Message, now time.Time) ports.PoisonedMessage {
 	md := maps.Clone(map[string]string(msg.Metadata))
-	first, err := time.Parse(time.RFC3339Nano, md[KeyFirstFailedAt])
+	first, err := time.Parse(time.RFC3339Nano, md[eventwire.KeyFirstFailedAt])
 	if err != nil {
 		first = now
 	}
@@ -104,7 +105,7 @@ func (r PoisonRepublisher) Republish(_ context.Context, pm ports.PoisonedMessage
 	for k, v := range pm.Metadata {
 		switch k {
 		case middleware.ReasonForPoisonedKey, middleware.PoisonedTopicKey, middleware.PoisonedHandlerKey,
-			middleware.PoisonedSubscriberKey, KeyFirstFailedAt:
+			middleware.PoisonedSubscriberKey, eventwire.KeyFirstFailedAt:
 		default:
 			msg.Metadata.Set(k, v)
 		}

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"github.com/orderflow/orderflow/adapters/broker"
 
 	"github.com/orderflow/orderflow/ports"
 )
@@ -11,17 +12,16 @@ import (
 // and middleware Config describes.
 type TopicReplayer struct {
 	Config Config
-	Source ReplaySource
+	Source broker.ReplaySource
 }
 
 var _ ports.TopicReplayer = TopicReplayer{}
 
 // Replay implements ports.TopicReplayer.
 func (r TopicReplayer) Replay(ctx context.Context, req ports.TopicReplay) (ports.ReplayStats, error) {
-	rr := ReplayRequest{Topic: req.Topic, Handler: req.Handler, DryRun: req.DryRun, From: ReplayFrom{
-		Offset: req.From.Offset, Since: req.From.Since, FromPartition: req.From.FromPartition, Partition: req.From.Partition}}
+	rr := ReplayRequest{Topic: req.Topic, Handler: req.Handler, DryRun: req.DryRun, From: req.From}
 	if req.Each != nil {
-		rr.Each = func(m StoredMessage, err error) {
+		rr.Each = func(m broker.StoredMessage, err error) {
 			req.Each(ports.ReplayedMessage{Partition: m.Partition, Offset: m.Offset, CreatedAt: m.CreatedAt,
 				MessageID: m.Message.UUID, Metadata: m.Message.Metadata}, err)
 		}

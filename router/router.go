@@ -1,5 +1,10 @@
-// Package router builds the one Watermill router of the service: the outbox
-// forwarder, the event handlers and their middleware, and router metrics.
+// Package router builds the one Watermill router of the service: the event
+// handlers (routes), their middleware (poison queue, retry, deduplication),
+// roles and topics, and router metrics; and ReplayTopic, which feeds a
+// topic's stored messages through one route. It knows brokers only as
+// broker.Broker values and links no broker client: the brokers are adapters
+// under adapters/broker, and the outbox forwarder (package outbox) runs
+// beside the router, started and stopped by the composition root.
 package router
 
 import (
@@ -12,6 +17,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/components/metrics"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/handlers/eventhandler"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,16 +26,7 @@ import (
 // Config is what the router wires together.
 type Config struct {
 	// Broker carries events between the forwarder and the handlers.
-	Broker Broker
-	// Outbox reads OutboxTopic in the event store's database for the
-	// forwarder's consumer group.
-	Outbox OutboxSource
-	// ForwardBatchSize is the most outbox rows the forwarder publishes in
-	// one broker call. Default 100.
-	ForwardBatchSize int
-	// PollInterval is how long the forwarder waits when the outbox is
-	// drained. Default 100ms.
-	PollInterval time.Duration
+	Broker broker.Broker
 	// OrderSummary is the order_summary projection.
 	OrderSummary *projection.OrderSummary
 	// Registry receives the router's Prometheus metrics.
@@ -39,9 +36,10 @@ type Config struct {
 	CloseTimeout time.Duration
 	// Reliability is the middleware policy of every route (middleware.go).
 	Reliability Reliability
-	// Roles chooses the handlers: the forwarder with RoleForwarder, the
-	// projections with RoleProjections. Empty: all. Outbox and OrderSummary
-	// are needed only by the roles that use them.
+	// Roles chooses the handlers: the projections with RoleProjections,
+	// the saga and notifications with RoleSaga. Empty: all. OrderSummary is
+	// needed only with RoleProjections. (RoleForwarder is the outbox
+	// forwarder's, which runs beside the router, not in it.)
 	Roles Roles
 	// Checkout is the checkout saga; nil runs no saga handlers.
 	Checkout eventhandler.Advancer
@@ -69,12 +67,6 @@ func (c *Config) Validate() error {
 	if c.Broker.Publisher == nil || c.Broker.Subscriber == nil {
 		errs = append(errs, errors.New("router: broker publisher and subscriber factory are required"))
 	}
-	if c.Outbox == nil && c.Roles.Has(RoleForwarder) {
-		errs = append(errs, errors.New("router: outbox source is required"))
-	}
-	if c.ForwardBatchSize < 0 || c.PollInterval < 0 {
-		errs = append(errs, errors.New("router: forward batch size and poll interval must not be negative"))
-	}
 	if c.OrderSummary == nil && c.Roles.Has(RoleProjections) {
 		errs = append(errs, errors.New("router: order summary projection is required"))
 	}
@@ -84,9 +76,8 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// New builds the router. Run it with Run(ctx); Close stops the forwarder
-// after the batch in hand, drains handlers in flight (each up to
-// CloseTimeout) and closes every subscriber it was given.
+// New builds the router. Run it with Run(ctx); Close drains handlers in
+// flight (each up to CloseTimeout) and closes every subscriber it was given.
 //
 // Every route gets the middleware chain of middlewares (middleware.go).
 func New(cfg Config) (*Router, error) {
@@ -112,30 +103,17 @@ func New(cfg Config) (*Router, error) {
 		r.AddMiddleware(middleware.Duplicator)
 	}
 
-	out := &Router{Router: r, closeTimeout: cfg.CloseTimeout}
-	if cfg.Roles.Has(RoleForwarder) {
-		out.forwarder, err = NewForwarder(ForwarderConfig{
-			Outbox:       cfg.Outbox,
-			Broker:       cfg.Broker,
-			Poison:       rm.poisonPublisher(cfg.Reliability, cfg.Broker.Publisher),
-			BatchSize:    cfg.ForwardBatchSize,
-			PollInterval: cfg.PollInterval,
-			Registry:     cfg.Registry,
-			Logger:       cfg.Logger.With("component", "outbox_forwarder"),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("router: %w", err)
-		}
-	}
+	out := &Router{Router: r, poison: rm.poisonPublisher(cfg.Reliability, cfg.Broker.Publisher)}
 
 	for _, rt := range routes(cfg) {
 		sub, err := cfg.Broker.Subscriber(rt.name)
 		if err != nil {
 			return nil, fmt.Errorf("router: subscriber for %s: %w", rt.name, err)
 		}
-		// Before the forwarder can publish: on AMQP a message published
-		// before the group's queue is bound is dropped.
-		if err := initializeSubscription(sub, rt.topic); err != nil {
+		// Before the forwarder can publish (it starts once the router
+		// runs): on AMQP a message published before the group's queue is
+		// bound is dropped.
+		if err := broker.InitializeSubscription(sub, rt.topic); err != nil {
 			return nil, fmt.Errorf("router: initialize subscription of %s: %w", rt.name, err)
 		}
 		r.AddConsumerHandler(rt.name, rt.topic, sub, rt.handler)
@@ -144,6 +122,24 @@ func New(cfg Config) (*Router, error) {
 	metrics.NewPrometheusMetricsBuilder(cfg.Registry, "orderflow", "router").AddPrometheusRouterMetrics(r)
 	return out, nil
 }
+
+// Router is the Watermill router of the event handlers. The outbox
+// forwarder is not one of its handlers: it runs beside the router (package
+// outbox), started once the router runs and stopped before it closes, so
+// that its last publishes still find the handlers (the memory broker waits
+// for them).
+type Router struct {
+	*message.Router
+	poison message.Publisher
+}
+
+// PoisonPublisher is where the routes park messages that can never be
+// processed: the Reliability.Poison store, or PoisonTopic on the broker
+// when there is none. Messages published to it count in
+// orderflow_router_poisoned_messages_total by their handler (the
+// PoisonedHandlerKey metadata). The outbox forwarder parks the rows it
+// cannot forward here too, so the poison queue has them all.
+func (r *Router) PoisonPublisher() message.Publisher { return r.poison }
 
 // route is one event handler: its name (also its consumer group), the topic
 // it consumes, and its function before middleware.

@@ -1,15 +1,10 @@
 package router
 
-// Topic and handler names. They are part of the deployment's state (broker
+// Topic and handler names (the outbox's are in package outbox). They are part of the deployment's state (broker
 // topics, SQL tables, consumer-group offsets), so they are constants with a
 // version suffix, never derived from Go names: renaming a handler would make
 // it consume its topic again from the start.
 const (
-	// OutboxTopic is the transactional outbox, written in the same transaction
-	// as the events and drained by the forwarder. It lives in the event
-	// store's database whatever the broker is.
-	OutboxTopic = "orderflow.outbox.v1"
-
 	// HandlerOrderSummary is the order_summary projection's handler name and
 	// consumer group.
 	HandlerOrderSummary = "orderflow.projection.order_summary.v1"
@@ -24,9 +19,6 @@ const (
 	// HandlerNotifications sends notifications of confirmed, cancelled and
 	// shipped orders.
 	HandlerNotifications = "orderflow.notifications.order_events.v1"
-
-	// ConsumerGroupForwarder is the forwarder's consumer group on the outbox.
-	ConsumerGroupForwarder = "orderflow.forwarder.v1"
 
 	// PoisonTopic receives messages that can never be processed, with the
 	// reason in their metadata.

@@ -12,12 +12,15 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/orderflow/orderflow/adapters/broker"
+	sqlbroker "github.com/orderflow/orderflow/adapters/broker/sql"
 	"github.com/orderflow/orderflow/adapters/paymentsandbox"
 	"github.com/orderflow/orderflow/adapters/postgres"
 	"github.com/orderflow/orderflow/adapters/sqlite"
 	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
 	"github.com/orderflow/orderflow/app/projection"
 	pgmigrations "github.com/orderflow/orderflow/migrations/postgres"
+	"github.com/orderflow/orderflow/outbox"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
 )
@@ -39,14 +42,14 @@ type Adapters struct {
 	// database, where its authorizations outlive the process and are shared
 	// by every process of the service.
 	paymentSandbox func(paymentsandbox.Config) *paymentsandbox.Gateway
-	outbox         router.OutboxSource // the forwarder's reader of router.OutboxTopic
-	Broker         router.Broker
+	outbox         outbox.Source // the forwarder's reader of outbox.Topic
+	Broker         broker.Broker
 	// Reliability stores, in the event store's database.
 	Poison      ports.PoisonStore
 	Inbox       ports.DedupStore
 	Idempotency ports.IdempotencyStore
 	// cleanOutbox deletes outbox rows the forwarder has acked (see
-	// router.OutboxCleanupConfig.Delete).
+	// outbox.CleanerConfig.Delete).
 	cleanOutbox func(ctx context.Context, retention time.Duration, limit int) (int64, error)
 	ping        func(ctx context.Context) error
 	close       func() error
@@ -111,8 +114,8 @@ func migratePostgres(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logge
 	return err
 }
 
-func eventStoreTopics() (outbox string, topic func(string) string) {
-	return router.OutboxTopic, router.EventTopic
+func eventStoreTopics() (outboxTopic string, topic func(string) string) {
+	return outbox.Topic, router.EventTopic
 }
 
 func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapter) (*Adapters, error) {
@@ -121,9 +124,7 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 		return nil, fmt.Errorf("embedded store in %s: %w", cfg.DataDir, err)
 	}
 	st := &Adapters{ping: db.PingContext, close: db.Close}
-	if err := st.openBroker(cfg, func() (router.Broker, error) {
-		return router.NewSQLiteBroker(ctx, db, cfg.PollInterval, logger)
-	}, logger); err != nil {
+	if err := st.openBroker(ctx, cfg, db, logger); err != nil {
 		return st, err
 	}
 	outboxTopic, topic := eventStoreTopics()
@@ -139,14 +140,14 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 	st.paymentSandbox = func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewSQLite(db, c) }
 	st.Notifications = sqlite.NewNotificationStore(db)
 	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
-		return sqlitepubsub.DeleteAcked(ctx, db, outboxTopic, router.ConsumerGroupForwarder, retention, limit)
+		return sqlitepubsub.DeleteAcked(ctx, db, outboxTopic, outbox.ConsumerGroup, retention, limit)
 	}
-	outbox, err := router.SQLiteOutbox(db, logger)
+	reader, err := sqlbroker.SQLiteOutbox(db, outboxTopic, outbox.ConsumerGroup, logger)
 	if err != nil {
 		return st, err
 	}
-	st.outbox = outbox
-	st.close = joinClose(outbox.Close, st.close)
+	st.outbox = reader
+	st.close = joinClose(reader.Close, st.close)
 	return st, nil
 }
 
@@ -186,14 +187,12 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*Adapte
 		return st, err
 	}
 	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
-		return postgres.DeleteForwardedOutbox(ctx, pool, outboxTopic, router.ConsumerGroupForwarder, retention, limit)
+		return postgres.DeleteForwardedOutbox(ctx, pool, outboxTopic, outbox.ConsumerGroup, retention, limit)
 	}
-	if err := st.openBroker(cfg, func() (router.Broker, error) {
-		return router.NewPostgresBroker(brokerPool, cfg.PollInterval, wlog)
-	}, wlog); err != nil {
+	if err := st.openBroker(ctx, cfg, brokerPool, wlog); err != nil {
 		return st, err
 	}
-	st.outbox, err = postgres.NewOutboxReader(ctx, pool, outboxTopic, router.ConsumerGroupForwarder)
+	st.outbox, err = postgres.NewOutboxReader(ctx, pool, outboxTopic, outbox.ConsumerGroup)
 	return st, err
 }
 
@@ -229,9 +228,11 @@ func brokerPool(ctx context.Context, cfg Config, store *pgxpool.Pool, st *Adapte
 	return pool, nil
 }
 
-// openBroker opens cfg's broker and makes close release it before the store.
-func (st *Adapters) openBroker(cfg Config, builtin func() (router.Broker, error), logger watermill.LoggerAdapter) error {
-	b, err := openBroker(cfg.BrokerConfig, builtin, logger)
+// openBroker opens cfg's broker and makes close release it before the
+// store. storeDB is the store's database handle, for the brokers that live
+// in it.
+func (st *Adapters) openBroker(ctx context.Context, cfg Config, storeDB any, logger watermill.LoggerAdapter) error {
+	b, err := openBroker(ctx, cfg.BrokerConfig, storeDB, cfg.PollInterval, logger)
 	if err != nil {
 		return fmt.Errorf("broker %s: %w", cfg.Broker, err)
 	}

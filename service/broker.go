@@ -1,21 +1,24 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/orderflow/orderflow/router"
+	"github.com/orderflow/orderflow/adapters/broker"
+	_ "github.com/orderflow/orderflow/adapters/broker/all" // every broker, by name
 )
 
 // BrokerConfig chooses the event backbone between the outbox forwarder and
 // the handlers. The outbox itself always lives in the event store's
 // database.
 type BrokerConfig struct {
-	// Broker is one of router.BrokerNames. Empty: "sqlite" on the embedded
+	// Broker is one of broker.Names(). Empty: "sqlite" on the embedded
 	// store, "postgres" with --postgres-url.
 	Broker          string
 	KafkaBrokers    string // comma-separated host:port list
@@ -30,9 +33,9 @@ type BrokerConfig struct {
 
 func (c *BrokerConfig) setDefaults(embedded bool) {
 	if c.Broker == "" {
-		c.Broker = router.BrokerPostgres
+		c.Broker = broker.Postgres
 		if embedded {
-			c.Broker = router.BrokerSQLite
+			c.Broker = broker.SQLite
 		}
 	}
 	if c.KafkaBrokers == "" {
@@ -55,13 +58,13 @@ func (c *BrokerConfig) setDefaults(embedded bool) {
 // validate checks the broker against the store it runs with.
 func (c BrokerConfig) validate(embedded bool) error {
 	var errs []error
-	if !slices.Contains(router.BrokerNames, c.Broker) {
-		errs = append(errs, fmt.Errorf("--broker must be one of %s, not %q", strings.Join(router.BrokerNames, ", "), c.Broker))
+	if !slices.Contains(broker.Names(), c.Broker) {
+		errs = append(errs, fmt.Errorf("--broker must be one of %s, not %q", strings.Join(broker.Names(), ", "), c.Broker))
 	}
 	switch {
-	case c.Broker == router.BrokerSQLite && !embedded:
+	case c.Broker == broker.SQLite && !embedded:
 		errs = append(errs, errors.New("--broker sqlite needs the embedded store: drop --postgres-url, or choose another broker"))
-	case c.Broker == router.BrokerPostgres && embedded:
+	case c.Broker == broker.Postgres && embedded:
 		errs = append(errs, errors.New("--broker postgres needs --postgres-url"))
 	}
 	if c.KafkaPartitions < 1 {
@@ -84,42 +87,33 @@ func (c BrokerConfig) validate(embedded bool) error {
 	return errors.Join(errs...)
 }
 
-func (c BrokerConfig) kafkaBrokers() []string {
-	var out []string
-	for _, b := range strings.Split(c.KafkaBrokers, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			out = append(out, b)
-		}
-	}
-	return out
+// openBroker opens the broker cfg names from the registry. storeDB is the
+// event store's database handle (*sql.DB or *pgxpool.Pool), which the
+// brokers living in it (sqlite, postgres) need; the caller has already
+// validated the broker against the store.
+func openBroker(ctx context.Context, cfg BrokerConfig, storeDB any, poll time.Duration, logger watermill.LoggerAdapter) (broker.Broker, error) {
+	return broker.Open(ctx, cfg.Broker, broker.Config{
+		URL:          cfg.url(),
+		Partitions:   cfg.KafkaPartitions,
+		Namespace:    cfg.Namespace,
+		PollInterval: poll,
+		StoreDB:      storeDB,
+		Logger:       logger,
+	})
 }
 
-// openBroker builds the broker cfg names. builtin builds the broker that
-// lives in the store's own database (sqlite or postgres), which the caller
-// has already validated against the store.
-func openBroker(cfg BrokerConfig, builtin func() (router.Broker, error), logger watermill.LoggerAdapter) (router.Broker, error) {
-	var (
-		b   router.Broker
-		err error
-	)
-	switch cfg.Broker {
-	case router.BrokerSQLite, router.BrokerPostgres:
-		b, err = builtin()
-	case router.BrokerKafka:
-		b, err = router.NewKafkaBroker(router.KafkaConfig{Brokers: cfg.kafkaBrokers(), Partitions: int32(cfg.KafkaPartitions)}, logger)
-	case router.BrokerNATS:
-		b, err = router.NewNATSBroker(router.NATSConfig{URL: cfg.NATSURL}, logger)
-	case router.BrokerAMQP:
-		b, err = router.NewAMQPBroker(cfg.AMQPURL, logger)
-	case router.BrokerRedis:
-		b, err = router.NewRedisBroker(cfg.RedisURL, logger)
-	case router.BrokerMemory:
-		b = router.NewMemoryBroker(logger)
-	default:
-		err = fmt.Errorf("unknown broker %q", cfg.Broker)
+// url is the server address of the chosen broker ("" for those without a
+// server of their own).
+func (c BrokerConfig) url() string {
+	switch c.Broker {
+	case broker.Kafka:
+		return c.KafkaBrokers
+	case broker.NATS:
+		return c.NATSURL
+	case broker.AMQP:
+		return c.AMQPURL
+	case broker.Redis:
+		return c.RedisURL
 	}
-	if err != nil {
-		return b, err
-	}
-	return b.WithNamespace(cfg.Namespace), nil
+	return ""
 }

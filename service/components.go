@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/orderflow/orderflow/outbox"
 	"github.com/orderflow/orderflow/router"
 	"golang.org/x/sync/errgroup"
 )
@@ -25,9 +26,9 @@ type component interface {
 //  1. stageHTTP: the HTTP server stops accepting and lets the requests in
 //     flight finish, so that no command is cut off between its append and
 //     its response;
-//  2. stageForwarder: the outbox forwarder publishes the batch in hand (it
-//     runs inside the router for now: router.Router.Close stops it before
-//     the handlers);
+//  2. stageForwarder: the outbox forwarder publishes the batch in hand, so
+//     that its last publishes still find the handlers (the memory broker
+//     waits for them);
 //  3. stageRouter: the handlers finish the message in hand and ack it;
 //  4. stageLoops: the checkout deadline scanner and the outbox cleaner.
 //
@@ -119,12 +120,19 @@ func (s *httpServer) Run(ctx context.Context) error {
 
 // routerRunner runs the Watermill router. It is stopped through Close, not
 // through its context: cancelling the context would cut the subscriptions
-// under the handlers in flight.
-type routerRunner struct{ router *router.Router }
+// under the handlers in flight. It closes stopped when the router has
+// stopped, for whatever reason.
+type routerRunner struct {
+	router  *router.Router
+	stopped chan<- struct{}
+}
 
 func (r routerRunner) Run(ctx context.Context) error {
 	done := make(chan error, 1)
-	go func() { done <- r.router.Run(context.WithoutCancel(ctx)) }()
+	go func() {
+		defer close(r.stopped)
+		done <- r.router.Run(context.WithoutCancel(ctx))
+	}()
 	select {
 	case err := <-done:
 		return err // stopped on its own: every handler stopped
@@ -135,6 +143,28 @@ func (r routerRunner) Run(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("router close: %w", err))
 	}
 	return errors.Join(append(errs, <-done)...)
+}
+
+// forwarderRunner runs the outbox forwarder beside the router, until its
+// stage stops or the router stops on its own: a router that stopped takes
+// the forwarder with it. The forwarder logs its own errors.
+type forwarderRunner struct {
+	forwarder     *outbox.Forwarder
+	routerStopped <-chan struct{}
+}
+
+func (f forwarderRunner) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-f.routerStopped:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	_ = f.forwarder.Run(ctx) // returns when ctx ends
+	return nil
 }
 
 // loop is a background loop that returns when its context ends.

@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/adapters/prommetrics"
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/handlers/eventhandler"
 	"github.com/orderflow/orderflow/handlers/httpapi"
+	"github.com/orderflow/orderflow/outbox"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,7 +59,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.stack = st
-	if st.Broker.Name == router.BrokerMemory {
+	if st.Broker.Name == broker.Memory {
 		m.Logger.Warn("the memory broker is for development only: one process, and messages the outbox already handed over exist only in this process")
 	}
 
@@ -79,31 +81,40 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	st.close = joinClose(closeRel, st.close)
 	m.router, err = router.New(router.Config{
-		Broker:           st.Broker,
-		Outbox:           st.outbox,
-		ForwardBatchSize: m.Config.ForwardBatchSize,
-		PollInterval:     m.Config.PollInterval,
-		OrderSummary:     st.OrderSummaryProjection().WithCache(cache),
-		Registry:         registry,
-		Logger:           m.Logger,
-		CloseTimeout:     m.Config.ShutdownTimeout,
-		Roles:            roles,
-		Reliability:      rel,
-		Checkout:         application.Checkout,
-		Notifications:    application.Notifications,
+		Broker:        st.Broker,
+		OrderSummary:  st.OrderSummaryProjection().WithCache(cache),
+		Registry:      registry,
+		Logger:        m.Logger,
+		CloseTimeout:  m.Config.ShutdownTimeout,
+		Roles:         roles,
+		Reliability:   rel,
+		Checkout:      application.Checkout,
+		Notifications: application.Notifications,
 
 		DuplicateForTests: m.Config.DuplicateMessagesForTests,
 	})
 	if err != nil {
 		return err
 	}
-	m.start(stageRouter, routerRunner{m.router})
+	var forwarder *outbox.Forwarder
+	if roles.Has(router.RoleForwarder) {
+		if forwarder, err = m.newForwarder(registry); err != nil {
+			return fmt.Errorf("router: %w", err)
+		}
+	}
+	routerStopped := make(chan struct{})
+	m.start(stageRouter, routerRunner{router: m.router, stopped: routerStopped})
 	select {
 	case <-m.router.Running():
 	case err := <-m.failed:
 		return fmt.Errorf("router did not start: %w", err)
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	if forwarder != nil {
+		// Once the router runs: its handlers have subscribed by then, and a
+		// broker without persistence (memory) drops what nobody listens to.
+		m.start(stageForwarder, forwarderRunner{forwarder: forwarder, routerStopped: routerStopped})
 	}
 
 	m.start(stageLoops, loop(func(ctx context.Context) {

@@ -83,8 +83,8 @@ type Gateway struct {
 
 var _ ports.PaymentGateway = (*Gateway)(nil)
 
-// store keeps the sandbox's state. Implementations: postgresStore,
-// sqliteStore.
+// store keeps the sandbox's state. Implementation: sqlStore, on Postgres
+// or SQLite.
 type store interface {
 	// authorize stores a unless a row exists under its key, and returns the
 	// row stored under the key: a, or the earlier one.

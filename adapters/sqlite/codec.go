@@ -2,35 +2,22 @@ package sqlite
 
 import (
 	"errors"
-	"fmt"
 	"strings"
-	"time"
 
+	"github.com/orderflow/orderflow/internal/sqlstore"
 	modernc "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// timeLayout stores instants as UTC text of fixed width, so that text order
-// is time order (keyset pagination depends on it) and the file stays
-// readable with the sqlite3 shell. Precision is the microsecond, as in
-// PostgreSQL's timestamptz, so that every adapter returns the same instants;
-// the event store truncates before it publishes, so that the outbox carries
-// exactly what Load returns. Years outside 0000-9999 are not representable;
-// no order lives there.
-const timeLayout = "2006-01-02T15:04:05.000000Z"
-
-// storedTime is t as it reads back from the database.
-func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
-
-func encodeTime(t time.Time) string { return storedTime(t).Format(timeLayout) }
-
-func decodeTime(s string) (time.Time, error) {
-	t, err := time.Parse(timeLayout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
-	}
-	return t, nil
-}
+// Times are stored as internal/sqlstore stores them for SQLite: fixed-width
+// UTC text at microsecond precision, so that text order is time order and
+// every adapter returns the same instants. The event store truncates before
+// it publishes, so that the outbox carries exactly what Load returns.
+var (
+	storedTime = sqlstore.StoredTime
+	encodeTime = sqlstore.TextTime
+	decodeTime = sqlstore.ParseTextTime
+)
 
 // isUniqueViolation reports whether err is a UNIQUE (or PRIMARY KEY)
 // constraint failure whose message names all of columns, e.g.

@@ -73,6 +73,13 @@ func Wrap(code Code, cause error, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: cause}
 }
 
+// Detail returns cause with a client-safe message naming what was not
+// found, invalid or in conflict; the code is cause's own (a port's sentinel
+// error carries its code), so no layer restates it case by case.
+func Detail(cause error, format string, args ...any) *Error {
+	return &Error{Code: CodeOf(cause), Message: fmt.Sprintf(format, args...), Err: cause}
+}
+
 // Validation returns an Invalid error naming each bad field, or nil when
 // fields is empty, so callers can collect problems and return the result.
 func Validation(message string, fields []FieldError) error {

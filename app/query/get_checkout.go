@@ -26,7 +26,7 @@ func NewGetCheckoutHandler(store ports.CheckoutStore) GetCheckoutHandler {
 func (h GetCheckoutHandler) Handle(ctx context.Context, q GetCheckout) (ports.Checkout, error) {
 	c, err := h.store.Get(ctx, q.OrderID)
 	if errors.Is(err, ports.ErrCheckoutNotFound) {
-		return c, apperr.New(apperr.NotFound, "no checkout for order %s", q.OrderID)
+		return c, apperr.Detail(err, "no checkout for order %s", q.OrderID)
 	}
 	if err != nil {
 		return c, apperr.Wrap(apperr.Unavailable, err, "cannot read checkout of %s", q.OrderID)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/orderflow/orderflow/router"
+	"github.com/orderflow/orderflow/adapters/broker/kafka"
 )
 
 // TestDevKafkaServesTheKafkaBroker: devkafka prints its address, orderflow's
@@ -31,7 +31,7 @@ func TestDevKafkaServesTheKafkaBroker(t *testing.T) {
 		t.Fatalf("address %q", addr)
 	}
 
-	b, err := router.NewKafkaBroker(router.KafkaConfig{Brokers: []string{addr}, Partitions: 2}, watermill.NopLogger{})
+	b, err := kafka.New(kafka.Config{Brokers: []string{addr}, Partitions: 2}, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orderflow/orderflow/router"
+	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/service"
 )
 
@@ -67,7 +67,7 @@ func (f flags) storeFlags(c *service.Config) {
 // brokerFlags declares the broker's flags (serve and replay-topic).
 func (f flags) brokerFlags(c *service.BrokerConfig) {
 	def := service.Config{}.WithDefaults().BrokerConfig
-	f.Str(&c.Broker, "broker", "", "event broker: "+strings.Join(router.BrokerNames, ", ")+
+	f.Str(&c.Broker, "broker", "", "event broker: "+strings.Join(broker.Names(), ", ")+
 		" (default sqlite on the embedded store, postgres with --postgres-url; memory is for development only)")
 	f.Str(&c.KafkaBrokers, "kafka-brokers", def.KafkaBrokers, "comma-separated Kafka bootstrap addresses (--broker kafka)")
 	f.Int(&c.KafkaPartitions, "kafka-partitions", def.KafkaPartitions, "partitions of the Kafka topics orderflow creates")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/command"
 	"github.com/orderflow/orderflow/internal/eventwire"
@@ -47,7 +48,7 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	}
 	from := ports.ReplayFrom{Offset: fromOffset}
 	if fromPartition >= 0 {
-		if c.Broker != router.BrokerKafka {
+		if c.Broker != broker.Kafka {
 			errs = append(errs, fmt.Errorf("--from-partition: only Kafka topics have partitions, not %s ones", c.Broker))
 		}
 		from.FromPartition, from.Partition = true, int32(fromPartition)

@@ -30,6 +30,10 @@ const (
 	// KeyPartition is the partitioning key for brokers that have partitions:
 	// the stream id, so each aggregate's events stay in order.
 	KeyPartition = "partition_key"
+	// KeyFirstFailedAt is the moment a message first failed in the current
+	// delivery (RFC 3339, UTC): the router's middleware and the outbox
+	// forwarder stamp it on what they park in the poison queue, which keeps it.
+	KeyFirstFailedAt = "first_failed_at"
 )
 
 // ToMessage encodes a recorded event as a Watermill message.

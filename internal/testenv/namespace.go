@@ -13,7 +13,7 @@ import (
 )
 
 // BrokerNamespace returns a broker namespace (topic and consumer-group
-// prefix, see router.Broker.WithNamespace) no other test uses, so tests
+// prefix, see broker.Broker.WithNamespace) no other test uses, so tests
 // sharing the machine's NATS, RabbitMQ and Redis never see each other's
 // messages. When the test ends it deletes the JetStream streams (with their
 // consumers) and Redis streams under the namespace. RabbitMQ exchanges and

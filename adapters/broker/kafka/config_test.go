@@ -1,0 +1,21 @@
+package kafka
+
+import "testing"
+
+// TestSaramaJoinGroupOutlastsRebalance: a JoinGroup response may come as
+// late as the rebalance timeout, so Sarama must not give up reading it
+// earlier; otherwise a rebalance waiting for a killed member can loop on
+// "i/o timeout" (IBM/sarama#2820). Sarama's own defaults fail this.
+func TestSaramaJoinGroupOutlastsRebalance(t *testing.T) {
+	c := saramaConfig(Config{Brokers: []string{"127.0.0.1:9092"}, Partitions: 1, ReplicationFactor: 1, ClientID: "t"})
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	read, rebalance, session := c.Net.ReadTimeout, c.Consumer.Group.Rebalance.Timeout, c.Consumer.Group.Session.Timeout
+	if read <= rebalance {
+		t.Fatalf("Net.ReadTimeout %s must exceed Consumer.Group.Rebalance.Timeout %s", read, rebalance)
+	}
+	if rebalance < session {
+		t.Fatalf("Consumer.Group.Rebalance.Timeout %s is below the session timeout %s: a dead member could not be dropped within one rebalance", rebalance, session)
+	}
+}

@@ -1,0 +1,124 @@
+// Package sql is the brokers that keep their messages in the event store's
+// own database: Postgres through watermill-sql, and the embedded SQLite
+// file through sqlitepubsub. Both register themselves (broker.Postgres,
+// broker.SQLite) and take the store's handle from broker.Config.StoreDB.
+// It also builds the outbox forwarder's batch reader of the SQLite outbox.
+package sql
+
+import (
+	"context"
+	stdsql "database/sql"
+	"fmt"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderflow/orderflow/adapters/broker"
+	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
+)
+
+// PostgresSubscriber subscribes to topics stored in Postgres by watermill-sql
+// (every topic when Postgres is the broker; the forwarder reads the outbox
+// with postgres.OutboxReader instead). Offsets are kept per consumer group;
+// delivery is in order and at least once.
+func PostgresSubscriber(pool *pgxpool.Pool, group string, poll time.Duration, logger watermill.LoggerAdapter) (message.Subscriber, error) {
+	return wsql.NewSubscriber(wsql.BeginnerFromPgx(pool), wsql.SubscriberConfig{
+		ConsumerGroup:    group,
+		SchemaAdapter:    wsql.DefaultPostgreSQLSchema{},
+		OffsetsAdapter:   wsql.DefaultPostgreSQLOffsetsAdapter{},
+		InitializeSchema: true,
+		PollInterval:     poll,
+		ResendInterval:   time.Second,
+		RetryInterval:    time.Second,
+	}, logger)
+}
+
+// NewPostgres uses Postgres itself as the broker, through watermill-sql.
+func NewPostgres(pool *pgxpool.Pool, poll time.Duration, logger watermill.LoggerAdapter) (broker.Broker, error) {
+	pub, err := wsql.NewPublisher(wsql.BeginnerFromPgx(pool), wsql.PublisherConfig{
+		SchemaAdapter:        wsql.DefaultPostgreSQLSchema{},
+		AutoInitializeSchema: true,
+	}, logger)
+	if err != nil {
+		return broker.Broker{}, fmt.Errorf("postgres broker: %w", err)
+	}
+	return broker.Broker{
+		Name:      broker.Postgres,
+		Publisher: pub,
+		Subscriber: func(group string) (message.Subscriber, error) {
+			return PostgresSubscriber(pool, group, poll, logger)
+		},
+		Ping:   pool.Ping,
+		Replay: PostgresReplaySource{Pool: pool},
+	}, nil
+}
+
+// sqliteLeaseTimeout bounds how long a consumer group stalls after the
+// process that held its lease was killed: a restarted process takes over
+// after at most this long. Holders renew it every third of it while they
+// work, so it does not limit handler duration.
+const sqliteLeaseTimeout = 5 * time.Second
+
+// SQLiteSubscriber subscribes to topics stored in the embedded SQLite file.
+func SQLiteSubscriber(db *stdsql.DB, group string, poll time.Duration, logger watermill.LoggerAdapter) (message.Subscriber, error) {
+	return sqlitepubsub.NewSubscriber(db, sqlitepubsub.SubscriberConfig{
+		ConsumerGroup: group,
+		PollInterval:  poll,
+		LeaseTimeout:  sqliteLeaseTimeout,
+	}, logger)
+}
+
+// SQLiteOutbox returns the forwarder's batch reader of topic, the outbox in
+// the embedded SQLite file, for consumer group group (outbox.Topic and
+// outbox.ConsumerGroup), with the lease timeout of every SQLite subscriber.
+// Close it after the forwarder stopped, to release the group's lease at once.
+func SQLiteOutbox(db *stdsql.DB, topic, group string, logger watermill.LoggerAdapter) (*sqlitepubsub.BatchReader, error) {
+	sub, err := sqlitepubsub.NewSubscriber(db, sqlitepubsub.SubscriberConfig{
+		ConsumerGroup: group,
+		LeaseTimeout:  sqliteLeaseTimeout,
+	}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite outbox: %w", err)
+	}
+	return sub.BatchReader(topic)
+}
+
+// NewSQLite uses the embedded SQLite file as the broker: the default
+// with no servers at all.
+func NewSQLite(ctx context.Context, db *stdsql.DB, poll time.Duration, logger watermill.LoggerAdapter) (broker.Broker, error) {
+	if err := sqlitepubsub.InitializeSchema(ctx, db); err != nil {
+		return broker.Broker{}, fmt.Errorf("sqlite broker: %w", err)
+	}
+	pub, err := sqlitepubsub.NewPublisher(db, sqlitepubsub.PublisherConfig{}, logger)
+	if err != nil {
+		return broker.Broker{}, fmt.Errorf("sqlite broker: %w", err)
+	}
+	return broker.Broker{
+		Name:      broker.SQLite,
+		Publisher: pub,
+		Subscriber: func(group string) (message.Subscriber, error) {
+			return SQLiteSubscriber(db, group, poll, logger)
+		},
+		Ping:   db.PingContext,
+		Replay: SQLiteReplaySource{DB: db},
+	}, nil
+}
+
+func init() {
+	broker.Register(broker.Postgres, func(_ context.Context, cfg broker.Config) (broker.Broker, error) {
+		pool, ok := cfg.StoreDB.(*pgxpool.Pool)
+		if !ok {
+			return broker.Broker{}, fmt.Errorf("postgres broker needs the Postgres store's *pgxpool.Pool, got %T: %w", cfg.StoreDB, broker.ErrStoreDB)
+		}
+		return NewPostgres(pool, cfg.PollInterval, cfg.Logger)
+	})
+	broker.Register(broker.SQLite, func(ctx context.Context, cfg broker.Config) (broker.Broker, error) {
+		db, ok := cfg.StoreDB.(*stdsql.DB)
+		if !ok {
+			return broker.Broker{}, fmt.Errorf("sqlite broker needs the embedded store's *sql.DB, got %T: %w", cfg.StoreDB, broker.ErrStoreDB)
+		}
+		return NewSQLite(ctx, db, cfg.PollInterval, cfg.Logger)
+	})
+}

@@ -1,0 +1,136 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow/ports"
+)
+
+// CheckoutStore is the checkout saga's state in table checkouts. Save is one
+// conditional statement, so two writers of one checkout cannot both win.
+type CheckoutStore struct{ db DB }
+
+// NewCheckoutStore returns a store on db.
+func NewCheckoutStore(db DB) *CheckoutStore { return &CheckoutStore{db: db} }
+
+// Save implements ports.CheckoutStore: an insert at version 1, otherwise an
+// update of the row only if it is still at the version before.
+func (s *CheckoutStore) Save(ctx context.Context, c ports.Checkout) error {
+	d := s.db.Dialect
+	steps, err := s.encodeSteps(c.Steps)
+	if err != nil {
+		return err
+	}
+	comps, err := s.encodeSteps(c.Compensations)
+	if err != nil {
+		return err
+	}
+	args := []any{c.State, c.Reason, c.AuthorizationID, steps, comps, d.time(c.StartedAt),
+		d.time(c.DeadlineAt), d.time(c.UpdatedAt), c.Version, c.OrderID}
+	var n int64
+	switch {
+	case c.Version < 1:
+		return d.errorf("save checkout %s: version %d", c.OrderID, c.Version)
+	case c.Version == 1:
+		n, err = s.db.Exec(ctx, `
+			INSERT INTO checkouts (state, reason, authorization_id, steps, compensations,
+				started_at, deadline_at, updated_at, version, order_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING`, args...)
+	default:
+		n, err = s.db.Exec(ctx, `
+			UPDATE checkouts SET state = ?, reason = ?, authorization_id = ?, steps = ?,
+				compensations = ?, started_at = ?, deadline_at = ?, updated_at = ?, version = ?
+			WHERE order_id = ? AND version = ?`, append(args, c.Version-1)...)
+	}
+	if err != nil {
+		return d.errorf("save checkout %s: %w", c.OrderID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("checkout %s not at version %d: %w", c.OrderID, c.Version-1, ports.ErrConcurrency)
+	}
+	return nil
+}
+
+// Get implements ports.CheckoutStore.
+func (s *CheckoutStore) Get(ctx context.Context, orderID string) (ports.Checkout, error) {
+	d := s.db.Dialect
+	var c ports.Checkout
+	var steps, comps []byte
+	err := s.db.QueryRow(ctx, `
+		SELECT order_id, state, reason, authorization_id, steps, compensations,
+		       started_at, deadline_at, updated_at, version
+		FROM checkouts WHERE order_id = ?`, orderID).Scan(&c.OrderID, &c.State, &c.Reason,
+		&c.AuthorizationID, &steps, &comps,
+		ScanTime(&c.StartedAt), ScanTime(&c.DeadlineAt), ScanTime(&c.UpdatedAt), &c.Version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("order %s: %w", orderID, ports.ErrCheckoutNotFound)
+	}
+	if err != nil {
+		return c, d.errorf("get checkout %s: %w", orderID, err)
+	}
+	if err := errors.Join(json.Unmarshal(steps, &c.Steps), json.Unmarshal(comps, &c.Compensations)); err != nil {
+		return c, d.errorf("checkout %s step log: %w", orderID, err)
+	}
+	for i := range c.Steps {
+		c.Steps[i].At = c.Steps[i].At.UTC()
+	}
+	for i := range c.Compensations {
+		c.Compensations[i].At = c.Compensations[i].At.UTC()
+	}
+	return c, nil
+}
+
+// Due implements ports.CheckoutStore: the checkouts in one of states whose
+// deadline is at or before now, earliest first.
+func (s *CheckoutStore) Due(ctx context.Context, now time.Time, states []string, limit int) ([]string, error) {
+	d := s.db.Dialect
+	if len(states) == 0 {
+		return nil, nil
+	}
+	args := []any{d.time(now)}
+	for _, st := range states {
+		args = append(args, st)
+	}
+	args = append(args, limit)
+	rows, err := s.db.Query(ctx, `
+		SELECT order_id FROM checkouts
+		WHERE deadline_at <= ? AND state IN (?`+strings.Repeat(", ?", len(states)-1)+`)
+		ORDER BY deadline_at, order_id LIMIT ?`, args...)
+	if err != nil {
+		return nil, d.errorf("due checkouts: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, d.errorf("due checkouts: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.errorf("due checkouts: %w", err)
+	}
+	return ids, nil
+}
+
+// encodeSteps encodes a step log with its times as stored (UTC, to the
+// microsecond), as the other times of the row.
+func (s *CheckoutStore) encodeSteps(steps []ports.CheckoutStep) (any, error) {
+	out := make([]ports.CheckoutStep, len(steps))
+	for i, st := range steps {
+		st.At = StoredTime(st.At)
+		out[i] = st
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, s.db.Dialect.errorf("encode checkout steps: %w", err)
+	}
+	return s.db.Dialect.json(b), nil
+}
