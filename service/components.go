@@ -33,8 +33,9 @@ type component interface {
 //  4. stageLoops: the checkout deadline scanner and the outbox cleaner.
 //
 // Then Close closes the read cache and the stores, which every stage uses.
-// Run starts the stages in the opposite order, so that what a stage needs
-// is running before it starts.
+// Run starts the router first, the forwarder once the router runs (its
+// handlers have subscribed), then the loops, and the HTTP server last, so
+// that requests find everything running.
 const (
 	stageHTTP = iota
 	stageForwarder
