@@ -81,7 +81,7 @@ var outboxStores = []struct {
 				}
 				return n
 			},
-			poison: postgres.NewPoisonStore(pool),
+			poison: postgres.Stores(pool).Poison,
 			inject: func(t testing.TB, msg *message.Message) {
 				pub, err := wsql.NewPublisher(wsql.BeginnerFromPgx(pool), wsql.PublisherConfig{SchemaAdapter: postgres.OutboxSchema}, logger)
 				if err != nil {
@@ -124,7 +124,7 @@ var outboxStores = []struct {
 				}
 				return n
 			},
-			poison: sqlite.NewPoisonStore(db),
+			poison: sqlite.Stores(db).Poison,
 			inject: func(t testing.TB, msg *message.Message) {
 				pub, err := sqlitepubsub.NewPublisher(db, sqlitepubsub.PublisherConfig{}, logger)
 				if err != nil {

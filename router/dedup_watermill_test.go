@@ -23,7 +23,7 @@ func TestWatermillDeduplicatorOnDurableStore(t *testing.T) {
 	t.Cleanup(func() { _ = db.Close() })
 	newDedup := func() *middleware.Deduplicator {
 		return &middleware.Deduplicator{KeyFactory: router.MessageIDKey,
-			Repository: router.ExpiringKeys{Store: sqlite.NewInbox(db), Retention: time.Hour}, Timeout: 5 * time.Second}
+			Repository: router.ExpiringKeys{Store: sqlite.Stores(db).Inbox, Retention: time.Hour}, Timeout: 5 * time.Second}
 	}
 	a, b := newDedup(), newDedup()
 	msg := message.NewMessage(uuid.NewString(), []byte(`{"same":"payload"}`))

@@ -49,7 +49,7 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rg := &rig{broker: b, poison: sqlite.NewPoisonStore(db), dedup: sqlite.NewInbox(db), reg: prometheus.NewRegistry()}
+	rg := &rig{broker: b, poison: sqlite.Stores(db).Poison, dedup: sqlite.Stores(db).Inbox, reg: prometheus.NewRegistry()}
 	rg.rel = router.Reliability{
 		Retry: middleware.Retry{MaxRetries: 3, InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond,
 			Multiplier: 2, MaxElapsedTime: 10 * time.Second, RandomizationFactor: 0.5},

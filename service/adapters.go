@@ -19,6 +19,7 @@ import (
 	"github.com/orderflow/orderflow/adapters/sqlite"
 	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
 	"github.com/orderflow/orderflow/app/projection"
+	"github.com/orderflow/orderflow/internal/sqlstore"
 	pgmigrations "github.com/orderflow/orderflow/migrations/postgres"
 	"github.com/orderflow/orderflow/outbox"
 	"github.com/orderflow/orderflow/ports"
@@ -131,14 +132,8 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 	if st.Events, err = sqlite.NewEventStore(db, sqlite.EventStoreConfig{OutboxTopic: outboxTopic, EventTopic: topic, Logger: logger}); err != nil {
 		return st, err
 	}
-	st.Orders = sqlite.NewOrderSummaryStore(db)
-	st.Snapshots = sqlite.NewSnapshotStore(db)
-	st.Checkpoints = sqlite.NewCheckpointStore(db)
-	st.Shadow = sqlite.NewShadowOrderSummary(db)
-	st.Poison, st.Inbox, st.Idempotency = sqlite.NewPoisonStore(db), sqlite.NewInbox(db), sqlite.NewIdempotencyStore(db)
-	st.Checkouts = sqlite.NewCheckoutStore(db)
+	st.setRows(sqlite.Stores(db))
 	st.paymentSandbox = func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewSQLite(db, c) }
-	st.Notifications = sqlite.NewNotificationStore(db)
 	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
 		return sqlitepubsub.DeleteAcked(ctx, db, outboxTopic, outbox.ConsumerGroup, retention, limit)
 	}
@@ -149,6 +144,13 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 	st.outbox = reader
 	st.close = joinClose(reader.Close, st.close)
 	return st, nil
+}
+
+// setRows takes the plain-row stores, the same on either database.
+func (st *Adapters) setRows(rows sqlstore.Stores) {
+	st.Orders, st.Snapshots, st.Checkpoints, st.Shadow = rows.OrderSummary, rows.Snapshots, rows.Checkpoints, rows.Shadow
+	st.Poison, st.Inbox, st.Idempotency = rows.Poison, rows.Inbox, rows.Idempotency
+	st.Checkouts, st.Notifications = rows.Checkouts, rows.Notifications
 }
 
 func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*Adapters, error) {
@@ -174,14 +176,8 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*Adapte
 	if st.Events, err = postgres.NewEventStore(pool, esCfg); err != nil {
 		return st, err
 	}
-	st.Orders = postgres.NewOrderSummaryStore(pool)
-	st.Checkouts = postgres.NewCheckoutStore(pool)
+	st.setRows(postgres.Stores(pool))
 	st.paymentSandbox = func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewPostgres(pool, c) }
-	st.Notifications = postgres.NewNotificationStore(pool)
-	st.Snapshots = postgres.NewSnapshotStore(pool)
-	st.Checkpoints = postgres.NewCheckpointStore(pool)
-	st.Shadow = postgres.NewShadowOrderSummary(pool)
-	st.Poison, st.Inbox, st.Idempotency = postgres.NewPoisonStore(pool), postgres.NewInbox(pool), postgres.NewIdempotencyStore(pool)
 	brokerPool, err := brokerPool(ctx, cfg, pool, st)
 	if err != nil {
 		return st, err

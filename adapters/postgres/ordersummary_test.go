@@ -13,7 +13,7 @@ import (
 // inbound adapters map to a status.
 func TestOrderSummaryStoreErrorCodes(t *testing.T) {
 	pool, _ := testenv.PostgresPool(t)
-	store := postgres.NewOrderSummaryStore(pool)
+	store := postgres.Stores(pool).OrderSummary
 	if _, err := store.Get(t.Context(), "missing"); !apperr.Is(err, apperr.NotFound) {
 		t.Errorf("Get unknown: err = %v, want apperr.NotFound", err)
 	}

@@ -20,7 +20,7 @@ func TestEventStoreContract(t *testing.T) {
 func TestOrderSummaryStoreContract(t *testing.T) {
 	porttest.RunOrderSummaryStore(t, func(t *testing.T) ports.OrderSummaryStore {
 		pool, _ := testenv.PostgresPool(t)
-		return postgres.NewOrderSummaryStore(pool)
+		return postgres.Stores(pool).OrderSummary
 	})
 }
 
@@ -42,21 +42,21 @@ func newEventStore(t testing.TB) (*postgres.EventStore, *pgxpool.Pool) {
 func TestSnapshotStoreContract(t *testing.T) {
 	porttest.RunSnapshotStore(t, func(t *testing.T) ports.SnapshotStore {
 		pool, _ := testenv.PostgresPool(t)
-		return postgres.NewSnapshotStore(pool)
+		return postgres.Stores(pool).Snapshots
 	})
 }
 
 func TestCheckpointStoreContract(t *testing.T) {
 	porttest.RunCheckpointStore(t, func(t *testing.T) (ports.CheckpointStore, ports.EventStore) {
 		store, pool := newEventStore(t)
-		return postgres.NewCheckpointStore(pool), store
+		return postgres.Stores(pool).Checkpoints, store
 	})
 }
 
 func TestShadowOrderSummaryContract(t *testing.T) {
 	porttest.RunShadowOrderSummary(t, func(t *testing.T) (ports.OrderSummaryStore, ports.ShadowOrderSummary) {
 		pool, _ := testenv.PostgresPool(t)
-		return postgres.NewOrderSummaryStore(pool), postgres.NewShadowOrderSummary(pool)
+		return postgres.Stores(pool).OrderSummary, postgres.Stores(pool).Shadow
 	})
 }
 
@@ -64,7 +64,7 @@ func TestShadowOrderSummaryContract(t *testing.T) {
 func TestShadowTableIsAnOrderSummaryStore(t *testing.T) {
 	porttest.RunOrderSummaryStore(t, func(t *testing.T) ports.OrderSummaryStore {
 		pool, _ := testenv.PostgresPool(t)
-		s, err := postgres.NewShadowOrderSummary(pool).Shadow(t.Context(), true)
+		s, err := postgres.Stores(pool).Shadow.Shadow(t.Context(), true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,13 +75,13 @@ func TestShadowTableIsAnOrderSummaryStore(t *testing.T) {
 func TestCheckoutStoreContract(t *testing.T) {
 	porttest.RunCheckoutStore(t, func(t *testing.T) ports.CheckoutStore {
 		pool, _ := testenv.PostgresPool(t)
-		return postgres.NewCheckoutStore(pool)
+		return postgres.Stores(pool).Checkouts
 	})
 }
 
 func TestNotificationStoreContract(t *testing.T) {
 	porttest.RunNotificationStore(t, func(t *testing.T) ports.NotificationStore {
 		pool, _ := testenv.PostgresPool(t)
-		return postgres.NewNotificationStore(pool)
+		return postgres.Stores(pool).Notifications
 	})
 }

@@ -12,20 +12,20 @@ import (
 func TestInboxContract(t *testing.T) {
 	porttest.RunDedupStore(t, func(t *testing.T) ports.DedupStore {
 		pool, _ := testenv.PostgresPool(t)
-		return postgres.NewInbox(pool)
+		return postgres.Stores(pool).Inbox
 	})
 }
 
 func TestIdempotencyStoreContract(t *testing.T) {
 	porttest.RunIdempotencyStore(t, func(t *testing.T) ports.IdempotencyStore {
 		pool, _ := testenv.PostgresPool(t)
-		return postgres.NewIdempotencyStore(pool)
+		return postgres.Stores(pool).Idempotency
 	})
 }
 
 func TestPoisonStoreContract(t *testing.T) {
 	porttest.RunPoisonStore(t, func(t *testing.T) ports.PoisonStore {
 		pool, _ := testenv.PostgresPool(t)
-		return postgres.NewPoisonStore(pool)
+		return postgres.Stores(pool).Poison
 	})
 }

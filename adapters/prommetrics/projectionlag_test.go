@@ -34,7 +34,7 @@ func TestProjectionLagGauges(t *testing.T) {
 	if _, err := es.Append(t.Context(), ports.Stream{Type: "x", ID: "1"}, 0, events); err != nil {
 		t.Fatal(err)
 	}
-	cps := sqlite.NewCheckpointStore(db)
+	cps := sqlite.Stores(db).Checkpoints
 	reg := prometheus.NewRegistry()
 	if _, err := prommetrics.NewProjectionLag(reg, cps, "p"); err != nil {
 		t.Fatal(err)

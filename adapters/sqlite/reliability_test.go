@@ -9,15 +9,15 @@ import (
 )
 
 func TestInbox(t *testing.T) {
-	porttest.RunDedupStore(t, func(t *testing.T) ports.DedupStore { return sqlite.NewInbox(openDB(t)) })
+	porttest.RunDedupStore(t, func(t *testing.T) ports.DedupStore { return sqlite.Stores(openDB(t)).Inbox })
 }
 
 func TestIdempotencyStore(t *testing.T) {
 	porttest.RunIdempotencyStore(t, func(t *testing.T) ports.IdempotencyStore {
-		return sqlite.NewIdempotencyStore(openDB(t))
+		return sqlite.Stores(openDB(t)).Idempotency
 	})
 }
 
 func TestPoisonStore(t *testing.T) {
-	porttest.RunPoisonStore(t, func(t *testing.T) ports.PoisonStore { return sqlite.NewPoisonStore(openDB(t)) })
+	porttest.RunPoisonStore(t, func(t *testing.T) ports.PoisonStore { return sqlite.Stores(openDB(t)).Poison })
 }

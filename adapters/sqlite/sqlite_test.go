@@ -54,7 +54,7 @@ func TestEventStore(t *testing.T) {
 
 func TestOrderSummaryStore(t *testing.T) {
 	porttest.RunOrderSummaryStore(t, func(t *testing.T) ports.OrderSummaryStore {
-		return sqlite.NewOrderSummaryStore(openDB(t))
+		return sqlite.Stores(openDB(t)).OrderSummary
 	})
 }
 
@@ -112,28 +112,28 @@ func TestOpen(t *testing.T) {
 
 func TestSnapshotStore(t *testing.T) {
 	porttest.RunSnapshotStore(t, func(t *testing.T) ports.SnapshotStore {
-		return sqlite.NewSnapshotStore(openDB(t))
+		return sqlite.Stores(openDB(t)).Snapshots
 	})
 }
 
 func TestCheckpointStore(t *testing.T) {
 	porttest.RunCheckpointStore(t, func(t *testing.T) (ports.CheckpointStore, ports.EventStore) {
 		db := openDB(t)
-		return sqlite.NewCheckpointStore(db), newEventStore(t, db)
+		return sqlite.Stores(db).Checkpoints, newEventStore(t, db)
 	})
 }
 
 func TestShadowOrderSummary(t *testing.T) {
 	porttest.RunShadowOrderSummary(t, func(t *testing.T) (ports.OrderSummaryStore, ports.ShadowOrderSummary) {
 		db := openDB(t)
-		return sqlite.NewOrderSummaryStore(db), sqlite.NewShadowOrderSummary(db)
+		return sqlite.Stores(db).OrderSummary, sqlite.Stores(db).Shadow
 	})
 }
 
 // The shadow table is a full order_summary: same contract.
 func TestShadowTableIsAnOrderSummaryStore(t *testing.T) {
 	porttest.RunOrderSummaryStore(t, func(t *testing.T) ports.OrderSummaryStore {
-		s, err := sqlite.NewShadowOrderSummary(openDB(t)).Shadow(t.Context(), true)
+		s, err := sqlite.Stores(openDB(t)).Shadow.Shadow(t.Context(), true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,12 +143,12 @@ func TestShadowTableIsAnOrderSummaryStore(t *testing.T) {
 
 func TestCheckoutStore(t *testing.T) {
 	porttest.RunCheckoutStore(t, func(t *testing.T) ports.CheckoutStore {
-		return sqlite.NewCheckoutStore(openDB(t))
+		return sqlite.Stores(openDB(t)).Checkouts
 	})
 }
 
 func TestNotificationStore(t *testing.T) {
 	porttest.RunNotificationStore(t, func(t *testing.T) ports.NotificationStore {
-		return sqlite.NewNotificationStore(openDB(t))
+		return sqlite.Stores(openDB(t)).Notifications
 	})
 }

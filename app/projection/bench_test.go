@@ -60,9 +60,9 @@ func BenchmarkReplay(b *testing.B) {
 		open   func(testing.TB) storetest.Stores
 		shadow func(storetest.Stores) ports.ShadowOrderSummary
 	}{
-		{"sqlite", storetest.SQLite, func(s storetest.Stores) ports.ShadowOrderSummary { return sqlite.NewShadowOrderSummary(s.SQLite) }},
+		{"sqlite", storetest.SQLite, func(s storetest.Stores) ports.ShadowOrderSummary { return sqlite.Stores(s.SQLite).Shadow }},
 		{"postgres", storetest.Postgres, func(s storetest.Stores) ports.ShadowOrderSummary {
-			return postgres.NewShadowOrderSummary(s.Postgres)
+			return postgres.Stores(s.Postgres).Shadow
 		}},
 	} {
 		s := backend.open(b)

@@ -39,7 +39,7 @@ func newEmbedded(t *testing.T) embedded {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orders := sqlite.NewOrderSummaryStore(db)
+	orders := sqlite.Stores(db).OrderSummary
 	return embedded{events: events, orders: orders,
 		repo: repository.NewOrders(events, fixedClock{time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}),
 		proj: projection.NewOrderSummary(orders, events)}

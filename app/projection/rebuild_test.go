@@ -18,7 +18,7 @@ func TestRebuildResumesAfterInterruption(t *testing.T) {
 	f := loadFixture(t)
 	s := storetest.SQLite(t)
 	storeFixture(t, s.Events, f)
-	shadow := sqlite.NewShadowOrderSummary(s.SQLite)
+	shadow := sqlite.Stores(s.SQLite).Shadow
 
 	ctx, cancel := context.WithCancel(t.Context())
 	var last ports.Position

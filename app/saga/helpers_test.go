@@ -41,10 +41,10 @@ type stores struct {
 func sagaStores(s storetest.Stores) stores {
 	st := stores{events: s.Events}
 	if s.SQLite != nil {
-		st.checkouts = sqlite.NewCheckoutStore(s.SQLite)
+		st.checkouts = sqlite.Stores(s.SQLite).Checkouts
 		st.gateway = func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewSQLite(s.SQLite, c) }
 	} else {
-		st.checkouts = postgres.NewCheckoutStore(s.Postgres)
+		st.checkouts = postgres.Stores(s.Postgres).Checkouts
 		st.gateway = func(c paymentsandbox.Config) *paymentsandbox.Gateway {
 			return paymentsandbox.NewPostgres(s.Postgres, c)
 		}

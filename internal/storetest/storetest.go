@@ -59,9 +59,9 @@ func SQLite(t testing.TB) Stores {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Stores{Name: "sqlite", Events: es, Orders: sqlite.NewOrderSummaryStore(db),
-		Snapshots: sqlite.NewSnapshotStore(db), Shadow: sqlite.NewShadowOrderSummary(db),
-		Checkpoints: sqlite.NewCheckpointStore(db), Poison: sqlite.NewPoisonStore(db), SQLite: db}
+	rows := sqlite.Stores(db)
+	return Stores{Name: "sqlite", Events: es, Orders: rows.OrderSummary, Snapshots: rows.Snapshots, Shadow: rows.Shadow,
+		Checkpoints: rows.Checkpoints, Poison: rows.Poison, SQLite: db}
 }
 
 // Postgres opens a fresh schema, migrated, dropped at the end of t.
@@ -76,9 +76,9 @@ func Postgres(t testing.TB) Stores {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Stores{Name: "postgres", Events: es, Orders: postgres.NewOrderSummaryStore(pool),
-		Snapshots: postgres.NewSnapshotStore(pool), Shadow: postgres.NewShadowOrderSummary(pool),
-		Checkpoints: postgres.NewCheckpointStore(pool), Poison: postgres.NewPoisonStore(pool), Postgres: pool}
+	rows := postgres.Stores(pool)
+	return Stores{Name: "postgres", Events: es, Orders: rows.OrderSummary, Snapshots: rows.Snapshots, Shadow: rows.Shadow,
+		Checkpoints: rows.Checkpoints, Poison: rows.Poison, Postgres: pool}
 }
 
 // ReadAll returns every stored event once at least want are visible to
