@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/orderflow/orderflow/internal/defaults"
 )
 
 // CleanerConfig configures Cleaner.
@@ -29,18 +31,10 @@ type CleanerConfig struct {
 }
 
 func (c *CleanerConfig) setDefaults() {
-	if c.Retention == 0 {
-		c.Retention = time.Hour
-	}
-	if c.Interval == 0 {
-		c.Interval = time.Minute
-	}
-	if c.BatchSize == 0 {
-		c.BatchSize = 1000
-	}
-	if c.MaxBatches == 0 {
-		c.MaxBatches = 100
-	}
+	defaults.Set(&c.Retention, time.Hour)
+	defaults.Set(&c.Interval, time.Minute)
+	defaults.Set(&c.BatchSize, 1000)
+	defaults.Set(&c.MaxBatches, 100)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/orderflow/orderflow/adapters/broker"
+	"github.com/orderflow/orderflow/internal/defaults"
 	"github.com/orderflow/orderflow/internal/eventwire"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -82,18 +83,10 @@ type ForwarderConfig struct {
 }
 
 func (c *ForwarderConfig) setDefaults() {
-	if c.BatchSize == 0 {
-		c.BatchSize = 100
-	}
-	if c.PollInterval == 0 {
-		c.PollInterval = 100 * time.Millisecond
-	}
-	if c.MaxBackoff == 0 {
-		c.MaxBackoff = 5 * time.Second
-	}
-	if c.PublishTimeout == 0 {
-		c.PublishTimeout = 30 * time.Second
-	}
+	defaults.Set(&c.BatchSize, 100)
+	defaults.Set(&c.PollInterval, 100*time.Millisecond)
+	defaults.Set(&c.MaxBackoff, 5*time.Second)
+	defaults.Set(&c.PublishTimeout, 30*time.Second)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/internal/defaults"
 	"github.com/orderflow/orderflow/internal/eventwire"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,17 +48,13 @@ func (c *Reliability) setDefaults() {
 		}
 	}
 	c.Retry.ResetContextOnRetry = true
-	if c.HandlerTimeout == 0 {
-		c.HandlerTimeout = 10 * time.Second
-	}
+	defaults.Set(&c.HandlerTimeout, 10*time.Second)
 	if c.DedupLease == 0 {
 		// A claim outlives the attempt a little; after a crash, the killed
 		// process's claims stall their messages for at most this long.
 		c.DedupLease = c.HandlerTimeout + 2*time.Second
 	}
-	if c.DedupRetention == 0 {
-		c.DedupRetention = 7 * 24 * time.Hour
-	}
+	defaults.Set(&c.DedupRetention, 7*24*time.Hour)
 }
 
 // IsPermanent reports errors that no retry can fix: an undecodable payload

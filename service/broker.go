@@ -12,6 +12,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/orderflow/orderflow/adapters/broker"
 	_ "github.com/orderflow/orderflow/adapters/broker/all" // every broker, by name
+	"github.com/orderflow/orderflow/internal/defaults"
 )
 
 // BrokerConfig chooses the event backbone between the outbox forwarder and
@@ -38,21 +39,11 @@ func (c *BrokerConfig) setDefaults(embedded bool) {
 			c.Broker = broker.SQLite
 		}
 	}
-	if c.KafkaBrokers == "" {
-		c.KafkaBrokers = "127.0.0.1:9092"
-	}
-	if c.KafkaPartitions == 0 {
-		c.KafkaPartitions = 6
-	}
-	if c.NATSURL == "" {
-		c.NATSURL = "nats://127.0.0.1:4222"
-	}
-	if c.AMQPURL == "" {
-		c.AMQPURL = "amqp://guest:guest@127.0.0.1:5672/"
-	}
-	if c.RedisURL == "" {
-		c.RedisURL = "redis://127.0.0.1:6379/0"
-	}
+	defaults.Set(&c.KafkaBrokers, "127.0.0.1:9092")
+	defaults.Set(&c.KafkaPartitions, 6)
+	defaults.Set(&c.NATSURL, "nats://127.0.0.1:4222")
+	defaults.Set(&c.AMQPURL, "amqp://guest:guest@127.0.0.1:5672/")
+	defaults.Set(&c.RedisURL, "redis://127.0.0.1:6379/0")
 }
 
 // validate checks the broker against the store it runs with.

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/orderflow/orderflow/internal/defaults"
 )
 
 // Config is every setting of the service. The binary (cmd/orderflow) binds
@@ -73,31 +75,15 @@ func (c Config) WithDefaults() Config {
 }
 
 func (c *Config) setDefaults() {
-	if c.HTTPAddr == "" {
-		c.HTTPAddr = "127.0.0.1:8080"
-	}
-	if c.DataDir == "" {
-		c.DataDir = "data"
-	}
-	if c.LogLevel == "" {
-		c.LogLevel = "info"
-	}
-	if c.LogFormat == "" {
-		c.LogFormat = "text"
-	}
-	if c.ShutdownTimeout == 0 {
-		c.ShutdownTimeout = 30 * time.Second
-	}
-	if c.ReadWait == 0 {
-		c.ReadWait = 2 * time.Second
-	}
-	if c.PollInterval == 0 {
-		c.PollInterval = 50 * time.Millisecond
-	}
+	defaults.Set(&c.HTTPAddr, "127.0.0.1:8080")
+	defaults.Set(&c.DataDir, "data")
+	defaults.Set(&c.LogLevel, "info")
+	defaults.Set(&c.LogFormat, "text")
+	defaults.Set(&c.ShutdownTimeout, 30*time.Second)
+	defaults.Set(&c.ReadWait, 2*time.Second)
+	defaults.Set(&c.PollInterval, 50*time.Millisecond)
 	c.TopologyConfig.setDefaults()
-	if c.SnapshotEvery == 0 {
-		c.SnapshotEvery = 100
-	}
+	defaults.Set(&c.SnapshotEvery, 100)
 	c.Reliability.setDefaults()
 	c.HTTP.setDefaults()
 	c.setCheckoutDefaults()

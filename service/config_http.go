@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/orderflow/orderflow/internal/defaults"
 )
 
 // HTTPConfig holds the HTTP server's timeouts and its API keys.
@@ -27,21 +29,11 @@ type HTTPConfig struct {
 }
 
 func (c *HTTPConfig) setDefaults() {
-	if c.ReadHeaderTimeout == 0 {
-		c.ReadHeaderTimeout = 5 * time.Second
-	}
-	if c.ReadTimeout == 0 {
-		c.ReadTimeout = 30 * time.Second
-	}
-	if c.WriteTimeout == 0 {
-		c.WriteTimeout = 30 * time.Second
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = 120 * time.Second
-	}
-	if c.Auth == "" {
-		c.Auth = "auto"
-	}
+	defaults.Set(&c.ReadHeaderTimeout, 5*time.Second)
+	defaults.Set(&c.ReadTimeout, 30*time.Second)
+	defaults.Set(&c.WriteTimeout, 30*time.Second)
+	defaults.Set(&c.IdleTimeout, 120*time.Second)
+	defaults.Set(&c.Auth, "auto")
 }
 
 // keys reads the configured API keys.

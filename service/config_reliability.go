@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/orderflow/orderflow/internal/defaults"
 )
 
 // ReliabilityConfig holds the settings of deduplication and idempotency.
@@ -21,15 +23,9 @@ type ReliabilityConfig struct {
 }
 
 func (c *ReliabilityConfig) setDefaults() {
-	if c.Dedup == "" {
-		c.Dedup = "store"
-	}
-	if c.DedupRetention == 0 {
-		c.DedupRetention = 7 * 24 * time.Hour
-	}
-	if c.IdempotencyTTL == 0 {
-		c.IdempotencyTTL = 24 * time.Hour
-	}
+	defaults.Set(&c.Dedup, "store")
+	defaults.Set(&c.DedupRetention, 7*24*time.Hour)
+	defaults.Set(&c.IdempotencyTTL, 24*time.Hour)
 }
 
 // Validate reports every bad setting.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/defaults"
 	"github.com/orderflow/orderflow/router"
 )
 
@@ -28,15 +29,9 @@ func (c TopologyConfig) roles() router.Roles {
 }
 
 func (c *TopologyConfig) setDefaults() {
-	if c.Roles == "" {
-		c.Roles = "all"
-	}
-	if c.CacheKeyPrefix == "" {
-		c.CacheKeyPrefix = "orderflow:"
-	}
-	if c.CacheTTL == 0 {
-		c.CacheTTL = 10 * time.Minute
-	}
+	defaults.Set(&c.Roles, "all")
+	defaults.Set(&c.CacheKeyPrefix, "orderflow:")
+	defaults.Set(&c.CacheTTL, 10*time.Minute)
 }
 
 func (c TopologyConfig) validate() []error {

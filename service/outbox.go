@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/defaults"
 	"github.com/orderflow/orderflow/outbox"
 	"github.com/orderflow/orderflow/router"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,15 +21,9 @@ type OutboxConfig struct {
 }
 
 func (c *OutboxConfig) setDefaults() {
-	if c.ForwardBatchSize == 0 {
-		c.ForwardBatchSize = 100
-	}
-	if c.OutboxRetention == 0 {
-		c.OutboxRetention = time.Hour
-	}
-	if c.OutboxCleanupInterval == 0 {
-		c.OutboxCleanupInterval = time.Minute
-	}
+	defaults.Set(&c.ForwardBatchSize, 100)
+	defaults.Set(&c.OutboxRetention, time.Hour)
+	defaults.Set(&c.OutboxCleanupInterval, time.Minute)
 }
 
 // outboxCleaner deletes the outbox rows the forwarder moved more than

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/internal/defaults"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker"
@@ -47,12 +48,8 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.Failures == 0 {
-		c.Failures = 5
-	}
-	if c.OpenFor == 0 {
-		c.OpenFor = 30 * time.Second
-	}
+	defaults.Set(&c.Failures, 5)
+	defaults.Set(&c.OpenFor, 30*time.Second)
 }
 
 // Validate reports a configuration the breaker cannot run with.

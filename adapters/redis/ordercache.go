@@ -12,6 +12,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/orderflow/orderflow/internal/defaults"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -36,15 +37,9 @@ type OrderCacheConfig struct {
 }
 
 func (c *OrderCacheConfig) setDefaults() {
-	if c.KeyPrefix == "" {
-		c.KeyPrefix = "orderflow:"
-	}
-	if c.TTL == 0 {
-		c.TTL = 10 * time.Minute
-	}
-	if c.Timeout == 0 {
-		c.Timeout = 200 * time.Millisecond
-	}
+	defaults.Set(&c.KeyPrefix, "orderflow:")
+	defaults.Set(&c.TTL, 10*time.Minute)
+	defaults.Set(&c.Timeout, 200*time.Millisecond)
 }
 
 // Validate reports bad settings.

@@ -17,6 +17,7 @@ import (
 	wmkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/orderflow/orderflow/adapters/broker"
+	"github.com/orderflow/orderflow/internal/defaults"
 	"github.com/orderflow/orderflow/internal/eventwire"
 )
 
@@ -34,15 +35,9 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.Partitions == 0 {
-		c.Partitions = 6
-	}
-	if c.ReplicationFactor == 0 {
-		c.ReplicationFactor = 1
-	}
-	if c.ClientID == "" {
-		c.ClientID = "orderflow"
-	}
+	defaults.Set(&c.Partitions, 6)
+	defaults.Set(&c.ReplicationFactor, 1)
+	defaults.Set(&c.ClientID, "orderflow")
 }
 
 // Validate reports missing or impossible settings.

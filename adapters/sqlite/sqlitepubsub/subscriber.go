@@ -11,6 +11,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/orderflow/orderflow/internal/defaults"
 )
 
 // DefaultConsumerGroup is the group of a subscriber configured without one.
@@ -45,21 +46,11 @@ type SubscriberConfig struct {
 }
 
 func (c *SubscriberConfig) setDefaults() {
-	if c.ConsumerGroup == "" {
-		c.ConsumerGroup = DefaultConsumerGroup
-	}
-	if c.PollInterval == 0 {
-		c.PollInterval = 100 * time.Millisecond
-	}
-	if c.NackResendSleep == 0 {
-		c.NackResendSleep = time.Second
-	}
-	if c.LeaseTimeout == 0 {
-		c.LeaseTimeout = 30 * time.Second
-	}
-	if c.BatchSize == 0 {
-		c.BatchSize = 100
-	}
+	defaults.Set(&c.ConsumerGroup, DefaultConsumerGroup)
+	defaults.Set(&c.PollInterval, 100*time.Millisecond)
+	defaults.Set(&c.NackResendSleep, time.Second)
+	defaults.Set(&c.LeaseTimeout, 30*time.Second)
+	defaults.Set(&c.BatchSize, 100)
 }
 
 // Validate reports a configuration that cannot work.
