@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"github.com/orderflow/orderflow/app/apperr"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -58,6 +60,29 @@ func (p Position) Less(o Position) bool {
 }
 
 func (p Position) String() string { return fmt.Sprintf("%d/%d", p.Commit, p.Prepare) }
+
+// Compact is p as ParsePosition reads it: "N" where Commit and Prepare are
+// one sequence (SQLite), "COMMIT/PREPARE" otherwise.
+func (p Position) Compact() string {
+	if p.Commit == p.Prepare {
+		return strconv.FormatUint(p.Prepare, 10)
+	}
+	return p.String()
+}
+
+// ParsePosition reads a position as Compact writes it.
+func ParsePosition(s string) (Position, error) {
+	c, p, two := strings.Cut(s, "/")
+	commit, err1 := strconv.ParseUint(c, 10, 64)
+	prepare, err2 := commit, error(nil)
+	if two {
+		prepare, err2 = strconv.ParseUint(p, 10, 64)
+	}
+	if err1 != nil || err2 != nil {
+		return Position{}, fmt.Errorf("position %q: want N or COMMIT/PREPARE", s)
+	}
+	return Position{Commit: commit, Prepare: prepare}, nil
+}
 
 // RecordedEvent is an event as stored.
 type RecordedEvent struct {
