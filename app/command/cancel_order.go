@@ -1,7 +1,7 @@
 package command
 
 import (
-	"context"
+	"time"
 
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/repository"
@@ -16,16 +16,13 @@ type CancelOrder struct {
 	IfMatch int64
 }
 
-// CancelOrderHandler runs CancelOrder.
-type CancelOrderHandler struct{ deps }
+func (c CancelOrder) target() (string, int64) { return c.OrderID, c.IfMatch }
+
+// CancelOrderHandler runs CancelOrder; see repository.Orders.Update for concurrency.
+type CancelOrderHandler struct{ orderTransition[CancelOrder] }
 
 func NewCancelOrderHandler(repo *repository.Orders, clock ports.Clock) CancelOrderHandler {
-	return CancelOrderHandler{newDeps(repo, clock)}
-}
-
-// Handle applies the command; see repository.Orders.Update for concurrency.
-func (h CancelOrderHandler) Handle(ctx context.Context, cmd CancelOrder) (Result, error) {
-	return h.update(ctx, cmd.OrderID, cmd.IfMatch, func(o *order.Order) error {
-		return o.Cancel(cmd.Reason, h.clock.Now())
-	})
+	return CancelOrderHandler{newOrderTransition(repo, clock, func(o *order.Order, cmd CancelOrder, now time.Time) error {
+		return o.Cancel(cmd.Reason, now)
+	})}
 }

@@ -1,7 +1,7 @@
 package command
 
 import (
-	"context"
+	"time"
 
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/repository"
@@ -14,16 +14,13 @@ type ConfirmOrder struct {
 	IfMatch int64
 }
 
-// ConfirmOrderHandler runs ConfirmOrder.
-type ConfirmOrderHandler struct{ deps }
+func (c ConfirmOrder) target() (string, int64) { return c.OrderID, c.IfMatch }
+
+// ConfirmOrderHandler runs ConfirmOrder; see repository.Orders.Update for concurrency.
+type ConfirmOrderHandler struct{ orderTransition[ConfirmOrder] }
 
 func NewConfirmOrderHandler(repo *repository.Orders, clock ports.Clock) ConfirmOrderHandler {
-	return ConfirmOrderHandler{newDeps(repo, clock)}
-}
-
-// Handle applies the command; see repository.Orders.Update for concurrency.
-func (h ConfirmOrderHandler) Handle(ctx context.Context, cmd ConfirmOrder) (Result, error) {
-	return h.update(ctx, cmd.OrderID, cmd.IfMatch, func(o *order.Order) error {
-		return o.Confirm(h.clock.Now())
-	})
+	return ConfirmOrderHandler{newOrderTransition(repo, clock, func(o *order.Order, cmd ConfirmOrder, now time.Time) error {
+		return o.Confirm(now)
+	})}
 }

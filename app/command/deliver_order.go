@@ -1,7 +1,7 @@
 package command
 
 import (
-	"context"
+	"time"
 
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/repository"
@@ -14,16 +14,13 @@ type DeliverOrder struct {
 	IfMatch int64
 }
 
-// DeliverOrderHandler runs DeliverOrder.
-type DeliverOrderHandler struct{ deps }
+func (c DeliverOrder) target() (string, int64) { return c.OrderID, c.IfMatch }
+
+// DeliverOrderHandler runs DeliverOrder; see repository.Orders.Update for concurrency.
+type DeliverOrderHandler struct{ orderTransition[DeliverOrder] }
 
 func NewDeliverOrderHandler(repo *repository.Orders, clock ports.Clock) DeliverOrderHandler {
-	return DeliverOrderHandler{newDeps(repo, clock)}
-}
-
-// Handle applies the command; see repository.Orders.Update for concurrency.
-func (h DeliverOrderHandler) Handle(ctx context.Context, cmd DeliverOrder) (Result, error) {
-	return h.update(ctx, cmd.OrderID, cmd.IfMatch, func(o *order.Order) error {
-		return o.Deliver(h.clock.Now())
-	})
+	return DeliverOrderHandler{newOrderTransition(repo, clock, func(o *order.Order, cmd DeliverOrder, now time.Time) error {
+		return o.Deliver(now)
+	})}
 }

@@ -1,7 +1,7 @@
 package command
 
 import (
-	"context"
+	"time"
 
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/repository"
@@ -17,16 +17,13 @@ type ShipOrder struct {
 	IfMatch        int64
 }
 
-// ShipOrderHandler runs ShipOrder.
-type ShipOrderHandler struct{ deps }
+func (c ShipOrder) target() (string, int64) { return c.OrderID, c.IfMatch }
+
+// ShipOrderHandler runs ShipOrder; see repository.Orders.Update for concurrency.
+type ShipOrderHandler struct{ orderTransition[ShipOrder] }
 
 func NewShipOrderHandler(repo *repository.Orders, clock ports.Clock) ShipOrderHandler {
-	return ShipOrderHandler{newDeps(repo, clock)}
-}
-
-// Handle applies the command; see repository.Orders.Update for concurrency.
-func (h ShipOrderHandler) Handle(ctx context.Context, cmd ShipOrder) (Result, error) {
-	return h.update(ctx, cmd.OrderID, cmd.IfMatch, func(o *order.Order) error {
-		return o.Ship(cmd.Carrier, cmd.TrackingNumber, h.clock.Now())
-	})
+	return ShipOrderHandler{newOrderTransition(repo, clock, func(o *order.Order, cmd ShipOrder, now time.Time) error {
+		return o.Ship(cmd.Carrier, cmd.TrackingNumber, now)
+	})}
 }
