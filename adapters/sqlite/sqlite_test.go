@@ -1,8 +1,9 @@
 package sqlite_test
 
 import (
-	"context"
 	"database/sql"
+	"github.com/orderflow/orderflow/internal/storetest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,19 +20,7 @@ const outboxTopic = "outbox"
 func eventTopic(streamType string) string { return streamType + ".events" }
 
 // openDB opens a fresh database file, migrated, as the service does.
-func openDB(t *testing.T) *sql.DB {
-	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "data", "orderflow.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return db
-}
+func openDB(t *testing.T) *sql.DB { return storetest.SQLiteDB(t) }
 
 func newEventStore(t *testing.T, db *sql.DB) *sqlite.EventStore {
 	t.Helper()
@@ -151,4 +140,20 @@ func TestNotificationStore(t *testing.T) {
 	porttest.RunNotificationStore(t, func(t *testing.T) ports.NotificationStore {
 		return sqlite.Stores(openDB(t)).Notifications
 	})
+}
+
+// Open creates the data directory it is given when it does not exist yet,
+// as `orderflow serve` does with ./data on a fresh machine.
+func TestOpenCreatesTheDataDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data", "nested", "orderflow.db")
+	db, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database file: %v", err)
+	}
 }

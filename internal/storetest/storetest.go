@@ -40,8 +40,9 @@ func Each(t *testing.T, fn func(t *testing.T, s Stores)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
-// SQLite opens a fresh database file, migrated, closed at the end of t.
-func SQLite(t testing.TB) Stores {
+// SQLiteDB opens a fresh database file, migrated as the service does,
+// closed at the end of t.
+func SQLiteDB(t testing.TB) *sql.DB {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "orderflow.db"))
 	if err != nil {
@@ -52,6 +53,13 @@ func SQLite(t testing.TB) Stores {
 			t.Error(err)
 		}
 	})
+	return db
+}
+
+// SQLite opens every store on a fresh database file (SQLiteDB).
+func SQLite(t testing.TB) Stores {
+	t.Helper()
+	db := SQLiteDB(t)
 	es, err := sqlite.NewEventStore(db, sqlite.EventStoreConfig{
 		OutboxTopic: "outbox", EventTopic: func(s string) string { return s + ".events" },
 		Logger: watermill.NopLogger{},

@@ -1,9 +1,8 @@
 package sqlitepubsub_test
 
 import (
-	"context"
 	"database/sql"
-	"path/filepath"
+	"github.com/orderflow/orderflow/internal/storetest"
 	"testing"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/tests"
 
-	"github.com/orderflow/orderflow/adapters/sqlite"
 	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
 )
 
@@ -29,20 +27,8 @@ var testSubscriberConfig = sqlitepubsub.SubscriberConfig{
 
 var logger = watermill.NewStdLogger(false, false)
 
-// openDB opens a fresh database file exactly as the service does.
-func openDB(t *testing.T) *sql.DB {
-	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "orderflow.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return db
-}
+// openDB opens a fresh database file, migrated, as the service does.
+func openDB(t *testing.T) *sql.DB { return storetest.SQLiteDB(t) }
 
 func newPubSub(t *testing.T, db *sql.DB, group string) (message.Publisher, message.Subscriber) {
 	t.Helper()
