@@ -24,34 +24,33 @@ import (
 // with "unknown authorization" and were retried forever.
 func TestPaymentSurvivesRestart(t *testing.T) {
 	eachStoreBinary(t, func(t *testing.T, _ string, b *storeBinary) {
-		base := b.base
 		before := b.start(t)
-		setStock(t, base, "A", 5)
-		toShip, toCancel := placeWith(t, base, "tok_visa", "A"), placeWith(t, base, "tok_visa", "A")
+		setStock(t, b.base, "A", 5)
+		toShip, toCancel := placeWith(t, b.base, "tok_visa", "A"), placeWith(t, b.base, "tok_visa", "A")
 		auths := map[string]string{}
 		for _, id := range []string{toShip, toCancel} {
-			auths[id] = authorizationOf(t, waitCheckout(t, base, id, "confirmed"))
+			auths[id] = authorizationOf(t, waitCheckout(t, b.base, id, "confirmed"))
 		}
 		_ = before.cmd.Process.Signal(syscall.SIGKILL)
 		<-before.done
 
 		after := b.start(t)
-		expectStatus(t, do(t, "POST", base+"/v1/orders/"+toShip+"/ship",
+		expectStatus(t, do(t, "POST", b.base+"/v1/orders/"+toShip+"/ship",
 			map[string]string{"carrier": "DHL", "tracking_number": "T1"}), http.StatusOK)
-		expectStatus(t, do(t, "POST", base+"/v1/orders/"+toCancel+"/cancel",
+		expectStatus(t, do(t, "POST", b.base+"/v1/orders/"+toCancel+"/cancel",
 			map[string]string{"reason": "changed my mind"}), http.StatusOK)
 
-		shipped := waitCheckout(t, base, toShip, "completed")
+		shipped := waitCheckout(t, b.base, toShip, "completed")
 		if !hasStepDetail(shipped.Steps, "capture_payment", auths[toShip]) {
 			t.Fatalf("shipped checkout did not capture %s: %+v", auths[toShip], shipped)
 		}
-		cancelled := waitCheckout(t, base, toCancel, "cancelled")
+		cancelled := waitCheckout(t, b.base, toCancel, "cancelled")
 		if cancelled.Reason != "customer_cancelled" ||
 			!reflect.DeepEqual(cancelled.compensated(), []string{"void_payment", "release_inventory"}) ||
 			cancelled.Compensations[0].Detail != auths[toCancel] {
 			t.Fatalf("cancelled checkout did not void %s: %+v", auths[toCancel], cancelled)
 		}
-		expectStock(t, base, "A", 4, 0)
+		expectStock(t, b.base, "A", 4, 0)
 
 		provider := openSandbox(t, b.cfg)
 		for id, want := range map[string]string{toShip: paymentsandbox.StateCaptured, toCancel: paymentsandbox.StateVoided} {
