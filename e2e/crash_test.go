@@ -28,49 +28,36 @@ func TestCrashMidBurstLosesNothing(t *testing.T) {
 			mu                  sync.Mutex
 			accepted            []string
 			rejected, transport atomic.Int64
-			next                atomic.Int64
 			killOnce            sync.Once
 			client              = &http.Client{Timeout: 10 * time.Second}
 		)
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					n := next.Add(1)
-					if n > total {
-						return
-					}
-					body := newOrder(customer)
-					if n%7 == 0 { // invalid: must never be written
-						body = newOrder(badCustomer)
-						body["items"] = []map[string]any{{"sku": "X", "quantity": 0, "unit_price": 1}}
-					}
-					b, _ := json.Marshal(body)
-					res, err := client.Post(base+"/v1/orders", "application/json", bytes.NewReader(b))
-					if err != nil {
-						transport.Add(1)
-						continue
-					}
-					var created orderBody
-					_ = json.NewDecoder(res.Body).Decode(&created)
-					res.Body.Close()
-					switch res.StatusCode {
-					case http.StatusCreated:
-						mu.Lock()
-						accepted = append(accepted, created.OrderID)
-						if len(accepted) == killAfter {
-							killOnce.Do(func() { _ = p.cmd.Process.Signal(syscall.SIGKILL) })
-						}
-						mu.Unlock()
-					default:
-						rejected.Add(1)
-					}
+		inParallel(workers, total, func(n int) {
+			body := newOrder(customer)
+			if n%7 == 0 { // invalid: must never be written
+				body = newOrder(badCustomer)
+				body["items"] = []map[string]any{{"sku": "X", "quantity": 0, "unit_price": 1}}
+			}
+			payload, _ := json.Marshal(body)
+			res, err := client.Post(base+"/v1/orders", "application/json", bytes.NewReader(payload))
+			if err != nil {
+				transport.Add(1)
+				return
+			}
+			var created orderBody
+			_ = json.NewDecoder(res.Body).Decode(&created)
+			res.Body.Close()
+			switch res.StatusCode {
+			case http.StatusCreated:
+				mu.Lock()
+				accepted = append(accepted, created.OrderID)
+				if len(accepted) == killAfter {
+					killOnce.Do(func() { _ = p.cmd.Process.Signal(syscall.SIGKILL) })
 				}
-			}()
-		}
-		wg.Wait()
+				mu.Unlock()
+			default:
+				rejected.Add(1)
+			}
+		})
 		<-p.done
 
 		p2 := b.start(t)

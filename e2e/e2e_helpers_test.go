@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -143,4 +145,26 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// inParallel calls fn with each of 1 to total, from workers goroutines
+// taking the next number as they finish the last, and returns when all are
+// done.
+func inParallel(workers, total int, fn func(n int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n := int(next.Add(1))
+				if n > total {
+					return
+				}
+				fn(n)
+			}
+		}()
+	}
+	wg.Wait()
 }
