@@ -168,3 +168,14 @@ func inParallel(workers, total int, fn func(n int)) {
 	}
 	wg.Wait()
 }
+
+// eachStore runs fn as a subtest (or sub-benchmark) for each store, with a
+// fresh config of that store.
+func eachStore[T interface {
+	testing.TB
+	Run(name string, f func(T)) bool
+}](t T, fn func(t T, cfg service.Config)) {
+	for _, s := range stores {
+		t.Run(s.name, func(t T) { fn(t, s.config(t)) })
+	}
+}
