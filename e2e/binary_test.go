@@ -10,24 +10,84 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/orderflow/orderflow/service"
 )
 
 // buildBinary builds the real orderflow binary once per test run.
-var buildBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "orderflow-bin-")
+var buildBinary = goBuildOnce("../cmd/orderflow", "orderflow")
+
+// goBuildOnce returns a function that builds the Go command in pkg, once per
+// test run, into a temporary directory as name, and returns its path.
+func goBuildOnce(pkg, name string) func() (string, error) {
+	return sync.OnceValues(func() (string, error) {
+		dir, err := os.MkdirTemp("", name+"-bin-")
+		if err != nil {
+			return "", err
+		}
+		bin := filepath.Join(dir, name)
+		out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("go build %s: %v\n%s", name, err, out)
+		}
+		return bin, nil
+	})
+}
+
+// mustBuildBinary is buildBinary for a test: it fails the test when the
+// build fails.
+func mustBuildBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := buildBinary()
 	if err != nil {
-		return "", err
+		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, "orderflow")
-	out, err := exec.Command("go", "build", "-o", bin, "../cmd/orderflow").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	return bin
+}
+
+// storeBinary is the real binary set up on one store's data and a free
+// loopback address: what the crash and restart tests start, kill and start
+// again on the same data.
+type storeBinary struct {
+	bin  string
+	cfg  service.Config
+	base string
+	env  []string
+}
+
+// newStoreBinary sets bin up to serve cfg's store on a free loopback
+// address, with extraEnv added to the environment of every start.
+func newStoreBinary(t *testing.T, bin string, cfg service.Config, extraEnv ...string) *storeBinary {
+	t.Helper()
+	addr := freeAddr(t)
+	env := append([]string{"ORDERFLOW_HTTP_ADDR=" + addr, "ORDERFLOW_DATA_DIR=" + cfg.DataDir,
+		"ORDERFLOW_POSTGRES_URL=" + cfg.PostgresURL}, extraEnv...)
+	return &storeBinary{bin: bin, cfg: cfg, base: "http://" + addr, env: env}
+}
+
+// start starts the binary (with extraEnv added for this start only) and
+// waits until it is ready.
+func (b *storeBinary) start(t *testing.T, extraEnv ...string) *process {
+	t.Helper()
+	p := startProcess(t, b.bin, append(slices.Clip(b.env), extraEnv...))
+	waitReady(t, b.base, p)
+	return p
+}
+
+// eachStoreBinary builds the real binary and runs fn as a subtest for each
+// store, with the binary set up on a fresh copy of that store's data.
+func eachStoreBinary(t *testing.T, fn func(t *testing.T, store string, b *storeBinary), extraEnv ...string) {
+	bin := mustBuildBinary(t)
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			fn(t, s.name, newStoreBinary(t, bin, s.config(t), extraEnv...))
+		})
 	}
-	return bin, nil
-})
+}
 
 // orderflow runs the real binary with args, as an operator would, and
 // returns its error (an *exec.ExitError when it exits non-zero; its message

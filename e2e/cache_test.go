@@ -17,24 +17,28 @@ import (
 	"github.com/orderflow/orderflow/service"
 )
 
-// redisVia returns the test Redis URL with its host:port replaced by addr.
-func redisVia(t *testing.T, addr string) string {
+// testRedisURL is the test Redis URL, parsed.
+func testRedisURL(t *testing.T) *url.URL {
 	t.Helper()
 	u, err := url.Parse(testenv.RedisURL())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return u
+}
+
+// redisVia returns the test Redis URL with its host:port replaced by addr.
+func redisVia(t *testing.T, addr string) string {
+	t.Helper()
+	u := testRedisURL(t)
 	u.Host = addr
 	return u.String()
 }
 
+// redisHostPort is the host:port of the test Redis.
 func redisHostPort(t *testing.T) string {
 	t.Helper()
-	u, err := url.Parse(testenv.RedisURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Host
+	return testRedisURL(t).Host
 }
 
 // metricValue sums the samples of a metric whose labels contain every

@@ -13,10 +13,7 @@ import (
 // same data, the checkout must finish as it would have without the crash,
 // and the stock must show exactly the reservations of confirmed orders.
 func TestCheckoutSurvivesSIGKILLAtEveryStep(t *testing.T) {
-	bin, err := buildBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := mustBuildBinary(t)
 	// The deadline is durable: a checkout still waiting for payment when
 	// the process comes back past its deadline is cancelled with
 	// payment_timeout. Only the timeout case wants that; the others get a
@@ -41,13 +38,10 @@ func TestCheckoutSurvivesSIGKILLAtEveryStep(t *testing.T) {
 				if tc.token == "tok_timeout" {
 					deadline = "1s"
 				}
-				addr := freeAddr(t)
-				base := "http://" + addr
-				env := []string{"ORDERFLOW_HTTP_ADDR=" + addr, "ORDERFLOW_DATA_DIR=" + cfg.DataDir,
-					"ORDERFLOW_POSTGRES_URL=" + cfg.PostgresURL, "ORDERFLOW_CHECKOUT_DEADLINE=" + deadline,
-					"ORDERFLOW_PAYMENT_SANDBOX_LATE_AFTER=1500ms", "ORDERFLOW_DEADLINE_SCAN_INTERVAL=100ms"}
-				p := startProcess(t, bin, append(env, service.FaultKillAtEnv+"="+tc.step))
-				waitReady(t, base, p)
+				b := newStoreBinary(t, bin, cfg, "ORDERFLOW_CHECKOUT_DEADLINE="+deadline,
+					"ORDERFLOW_PAYMENT_SANDBOX_LATE_AFTER=1500ms", "ORDERFLOW_DEADLINE_SCAN_INTERVAL=100ms")
+				base := b.base
+				p := b.start(t, service.FaultKillAtEnv+"="+tc.step)
 				setStock(t, base, "A", 5)
 				id := placeWith(t, base, tc.token, "A")
 				select {
@@ -56,8 +50,7 @@ func TestCheckoutSurvivesSIGKILLAtEveryStep(t *testing.T) {
 					t.Fatalf("the process did not kill itself after %s:\n%s", tc.step, p.out)
 				}
 
-				p2 := startProcess(t, bin, env)
-				waitReady(t, base, p2)
+				b.start(t)
 				c := waitCheckout(t, base, id, "confirmed", "cancelled")
 				if c.State != tc.state || c.Reason != tc.reason {
 					t.Fatalf("after a crash at %s: checkout %+v, want %s %q", tc.step, c, tc.state, tc.reason)

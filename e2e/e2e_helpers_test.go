@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,5 +144,38 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 			t.Fatalf("timed out after %s waiting for %s", d, what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// inParallel calls fn with each of 1 to total, from workers goroutines
+// taking the next number as they finish the last, and returns when all are
+// done.
+func inParallel(workers, total int, fn func(n int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n := int(next.Add(1))
+				if n > total {
+					return
+				}
+				fn(n)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// eachStore runs fn as a subtest (or sub-benchmark) for each store, with a
+// fresh config of that store.
+func eachStore[T interface {
+	testing.TB
+	Run(name string, f func(T)) bool
+}](t T, fn func(t T, cfg service.Config)) {
+	for _, s := range stores {
+		t.Run(s.name, func(t T) { fn(t, s.config(t)) })
 	}
 }

@@ -166,47 +166,36 @@ func (g *loadGen) run(workers int, stop <-chan struct{}) *sync.WaitGroup {
 // moments under a bounded load, three times, restarting it on the same data
 // each time, and then checks every accepted command.
 func TestFaultSIGKILLRepeated(t *testing.T) {
-	bin, err := buildBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range stores {
-		t.Run(s.name, func(t *testing.T) {
-			cfg := s.config(t)
-			addr := freeAddr(t)
-			base := "http://" + addr
-			env := []string{"ORDERFLOW_ROLES=" + rolesWithoutSaga, "ORDERFLOW_HTTP_ADDR=" + addr, "ORDERFLOW_DATA_DIR=" + cfg.DataDir, "ORDERFLOW_POSTGRES_URL=" + cfg.PostgresURL}
-			g := &loadGen{base: base, customer: "fault-kill-" + uuid.NewString(), accepted: map[string]bool{}, maybeConfirmed: map[string]bool{}}
-			p := startProcess(t, bin, env)
-			waitReady(t, base, p)
-			stop := make(chan struct{})
-			wg := g.run(4, stop)
-			const kills = 3
-			var downtime time.Duration
-			for i := range kills {
-				// A random moment: after 10 to 60 more accepted orders.
-				target := g.count.Load() + 10 + rand.Int64N(50)
-				waitFor(t, 60*time.Second, "load before the kill", func() bool { return g.count.Load() >= target })
-				if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-					t.Fatal(err)
-				}
-				<-p.done
-				killed := time.Now()
-				p = startProcess(t, bin, env)
-				waitReady(t, base, p)
-				downtime += time.Since(killed)
-				t.Logf("kill %d of %d at %d accepted orders", i+1, kills, target)
+	eachStoreBinary(t, func(t *testing.T, store string, b *storeBinary) {
+		base := b.base
+		g := &loadGen{base: base, customer: "fault-kill-" + uuid.NewString(), accepted: map[string]bool{}, maybeConfirmed: map[string]bool{}}
+		p := b.start(t)
+		stop := make(chan struct{})
+		wg := g.run(4, stop)
+		const kills = 3
+		var downtime time.Duration
+		for i := range kills {
+			// A random moment: after 10 to 60 more accepted orders.
+			target := g.count.Load() + 10 + rand.Int64N(50)
+			waitFor(t, 60*time.Second, "load before the kill", func() bool { return g.count.Load() >= target })
+			if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
 			}
-			target := g.count.Load() + 20
-			waitFor(t, 60*time.Second, "load after the last restart", func() bool { return g.count.Load() >= target })
-			close(stop)
-			wg.Wait()
-			lost, twice, caughtUp := checkOrders(t, base, g.customer, g.accepted, g.maybeConfirmed)
-			faultReport{name: "sigkill x3 (" + s.name + ")", accepted: len(g.accepted), lost: lost, twice: twice,
-				recover: caughtUp, extra: fmt.Sprintf(" (read model caught up after the load; restarts took %s in all; %d requests unanswered)",
-					downtime.Round(time.Millisecond), g.unanswered.Load())}.log(t)
-		})
-	}
+			<-p.done
+			killed := time.Now()
+			p = b.start(t)
+			downtime += time.Since(killed)
+			t.Logf("kill %d of %d at %d accepted orders", i+1, kills, target)
+		}
+		target := g.count.Load() + 20
+		waitFor(t, 60*time.Second, "load after the last restart", func() bool { return g.count.Load() >= target })
+		close(stop)
+		wg.Wait()
+		lost, twice, caughtUp := checkOrders(t, base, g.customer, g.accepted, g.maybeConfirmed)
+		faultReport{name: "sigkill x3 (" + store + ")", accepted: len(g.accepted), lost: lost, twice: twice,
+			recover: caughtUp, extra: fmt.Sprintf(" (read model caught up after the load; restarts took %s in all; %d requests unanswered)",
+				downtime.Round(time.Millisecond), g.unanswered.Load())}.log(t)
+	}, "ORDERFLOW_ROLES="+rolesWithoutSaga)
 }
 
 // TestFaultInjectedMessages publishes malformed, oversized and unknown-type

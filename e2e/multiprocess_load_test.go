@@ -209,39 +209,26 @@ func (l *loader) run(n int, o *plannedOrder) {
 // result's lock) after each accepted order, with the count so far.
 func runLoad(c *cluster, res *loadResult, customer string, total, workers int, onAccepted func(n int)) {
 	l := &loader{c: c, client: &http.Client{Timeout: 10 * time.Second}, res: res}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				n := int(next.Add(1))
-				if n > total {
-					return
-				}
-				status, body, err := l.post(n, "/v1/orders", newOrder(customer))
-				if err != nil {
-					l.res.placeLost.Add(1)
-					continue
-				}
-				o := &plannedOrder{plan: plans[n%len(plans)]}
-				var created orderBody
-				if status != http.StatusCreated || json.Unmarshal(body, &created) != nil {
-					o.refused = fmt.Sprintf("place: %d %s", status, body)
-				}
-				o.id = created.OrderID
-				l.res.mu.Lock()
-				l.res.accepted = append(l.res.accepted, o)
-				if onAccepted != nil {
-					onAccepted(len(l.res.accepted))
-				}
-				l.res.mu.Unlock()
-				if o.refused == "" {
-					l.run(n, o)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	inParallel(workers, total, func(n int) {
+		status, body, err := l.post(n, "/v1/orders", newOrder(customer))
+		if err != nil {
+			l.res.placeLost.Add(1)
+			return
+		}
+		o := &plannedOrder{plan: plans[n%len(plans)]}
+		var created orderBody
+		if status != http.StatusCreated || json.Unmarshal(body, &created) != nil {
+			o.refused = fmt.Sprintf("place: %d %s", status, body)
+		}
+		o.id = created.OrderID
+		l.res.mu.Lock()
+		l.res.accepted = append(l.res.accepted, o)
+		if onAccepted != nil {
+			onAccepted(len(l.res.accepted))
+		}
+		l.res.mu.Unlock()
+		if o.refused == "" {
+			l.run(n, o)
+		}
+	})
 }

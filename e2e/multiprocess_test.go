@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -60,18 +59,7 @@ var multiProcessBrokers = map[string]func(t *testing.T) []string{
 }
 
 // buildDevKafka builds the cmd/devkafka binary once per test run.
-var buildDevKafka = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "devkafka-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "devkafka")
-	out, err := exec.Command("go", "build", "-o", bin, "../cmd/devkafka").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build devkafka: %v\n%s", err, out)
-	}
-	return bin, nil
-})
+var buildDevKafka = goBuildOnce("../cmd/devkafka", "devkafka")
 
 // startDevKafka runs the devkafka binary on a free loopback port until the
 // test ends (after the processes started later, cleanups being LIFO) and

@@ -15,25 +15,22 @@ import (
 // TestOutboxIsCleanedUpAfterForwarding: with a tiny retention, the outbox
 // empties once its rows reached the read model through the broker.
 func TestOutboxIsCleanedUpAfterForwarding(t *testing.T) {
-	for _, s := range stores {
-		t.Run(s.name, func(t *testing.T) {
-			cfg := s.config(t)
-			cfg.OutboxRetention = time.Nanosecond
-			cfg.OutboxCleanupInterval = 20 * time.Millisecond
-			_, base := startMain(t, cfg)
-			outboxRows := outboxCounter(t, cfg)
+	eachStore(t, func(t *testing.T, cfg service.Config) {
+		cfg.OutboxRetention = time.Nanosecond
+		cfg.OutboxCleanupInterval = 20 * time.Millisecond
+		_, base := startMain(t, cfg)
+		outboxRows := outboxCounter(t, cfg)
 
-			var placed orderBody
-			do(t, "POST", base+"/v1/orders", newOrder("cust-cleanup")).json(t, &placed)
-			// No stock: checkout cancels the order (version 2), which writes
-			// inventory and order events, all through the outbox.
-			waitFor(t, 30*time.Second, "checkout's outcome in the read model", func() bool {
-				r := do(t, "GET", base+"/v1/orders/"+placed.OrderID+"?min_version=2", nil)
-				return r.status == http.StatusOK && r.header.Get("Orderflow-Stale") == ""
-			})
-			waitFor(t, 10*time.Second, "the outbox to be cleaned up", func() bool { return outboxRows() == 0 })
+		var placed orderBody
+		do(t, "POST", base+"/v1/orders", newOrder("cust-cleanup")).json(t, &placed)
+		// No stock: checkout cancels the order (version 2), which writes
+		// inventory and order events, all through the outbox.
+		waitFor(t, 30*time.Second, "checkout's outcome in the read model", func() bool {
+			r := do(t, "GET", base+"/v1/orders/"+placed.OrderID+"?min_version=2", nil)
+			return r.status == http.StatusOK && r.header.Get("Orderflow-Stale") == ""
 		})
-	}
+		waitFor(t, 10*time.Second, "the outbox to be cleaned up", func() bool { return outboxRows() == 0 })
+	})
 }
 
 // outboxCounter counts the outbox rows in cfg's store.

@@ -23,68 +23,55 @@ import (
 // the first attempt. With authorizations in process memory, both failed
 // with "unknown authorization" and were retried forever.
 func TestPaymentSurvivesRestart(t *testing.T) {
-	bin, err := buildBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range stores {
-		t.Run(s.name, func(t *testing.T) {
-			cfg := s.config(t)
-			addr := freeAddr(t)
-			base := "http://" + addr
-			env := []string{"ORDERFLOW_HTTP_ADDR=" + addr, "ORDERFLOW_DATA_DIR=" + cfg.DataDir,
-				"ORDERFLOW_POSTGRES_URL=" + cfg.PostgresURL}
-			before := startProcess(t, bin, env)
-			waitReady(t, base, before)
-			setStock(t, base, "A", 5)
-			toShip, toCancel := placeWith(t, base, "tok_visa", "A"), placeWith(t, base, "tok_visa", "A")
-			auths := map[string]string{}
-			for _, id := range []string{toShip, toCancel} {
-				auths[id] = authorizationOf(t, waitCheckout(t, base, id, "confirmed"))
-			}
-			_ = before.cmd.Process.Signal(syscall.SIGKILL)
-			<-before.done
+	eachStoreBinary(t, func(t *testing.T, _ string, b *storeBinary) {
+		before := b.start(t)
+		setStock(t, b.base, "A", 5)
+		toShip, toCancel := placeWith(t, b.base, "tok_visa", "A"), placeWith(t, b.base, "tok_visa", "A")
+		auths := map[string]string{}
+		for _, id := range []string{toShip, toCancel} {
+			auths[id] = authorizationOf(t, waitCheckout(t, b.base, id, "confirmed"))
+		}
+		_ = before.cmd.Process.Signal(syscall.SIGKILL)
+		<-before.done
 
-			after := startProcess(t, bin, env)
-			waitReady(t, base, after)
-			expectStatus(t, do(t, "POST", base+"/v1/orders/"+toShip+"/ship",
-				map[string]string{"carrier": "DHL", "tracking_number": "T1"}), http.StatusOK)
-			expectStatus(t, do(t, "POST", base+"/v1/orders/"+toCancel+"/cancel",
-				map[string]string{"reason": "changed my mind"}), http.StatusOK)
+		after := b.start(t)
+		expectStatus(t, do(t, "POST", b.base+"/v1/orders/"+toShip+"/ship",
+			map[string]string{"carrier": "DHL", "tracking_number": "T1"}), http.StatusOK)
+		expectStatus(t, do(t, "POST", b.base+"/v1/orders/"+toCancel+"/cancel",
+			map[string]string{"reason": "changed my mind"}), http.StatusOK)
 
-			shipped := waitCheckout(t, base, toShip, "completed")
-			if !hasStepDetail(shipped.Steps, "capture_payment", auths[toShip]) {
-				t.Fatalf("shipped checkout did not capture %s: %+v", auths[toShip], shipped)
-			}
-			cancelled := waitCheckout(t, base, toCancel, "cancelled")
-			if cancelled.Reason != "customer_cancelled" ||
-				!reflect.DeepEqual(cancelled.compensated(), []string{"void_payment", "release_inventory"}) ||
-				cancelled.Compensations[0].Detail != auths[toCancel] {
-				t.Fatalf("cancelled checkout did not void %s: %+v", auths[toCancel], cancelled)
-			}
-			expectStock(t, base, "A", 4, 0)
+		shipped := waitCheckout(t, b.base, toShip, "completed")
+		if !hasStepDetail(shipped.Steps, "capture_payment", auths[toShip]) {
+			t.Fatalf("shipped checkout did not capture %s: %+v", auths[toShip], shipped)
+		}
+		cancelled := waitCheckout(t, b.base, toCancel, "cancelled")
+		if cancelled.Reason != "customer_cancelled" ||
+			!reflect.DeepEqual(cancelled.compensated(), []string{"void_payment", "release_inventory"}) ||
+			cancelled.Compensations[0].Detail != auths[toCancel] {
+			t.Fatalf("cancelled checkout did not void %s: %+v", auths[toCancel], cancelled)
+		}
+		expectStock(t, b.base, "A", 4, 0)
 
-			provider := openSandbox(t, cfg)
-			for id, want := range map[string]string{toShip: paymentsandbox.StateCaptured, toCancel: paymentsandbox.StateVoided} {
-				got, err := provider.State(t.Context(), auths[id])
-				if err != nil || got != want {
-					t.Errorf("provider: authorization %s of %s is %q (%v), want %q", auths[id], id, got, err, want)
-				}
+		provider := openSandbox(t, b.cfg)
+		for id, want := range map[string]string{toShip: paymentsandbox.StateCaptured, toCancel: paymentsandbox.StateVoided} {
+			got, err := provider.State(t.Context(), auths[id])
+			if err != nil || got != want {
+				t.Errorf("provider: authorization %s of %s is %q (%v), want %q", auths[id], id, got, err, want)
 			}
-			// The router logs every failed attempt before retrying it; the
-			// saga's gateway errors say "capture payment of <order>" (or
-			// void). Other retries are expected after a SIGKILL: messages
-			// the killed process had claimed wait for their claims to lapse.
-			_ = after.cmd.Process.Signal(syscall.SIGTERM)
-			if err := <-after.done; err != nil {
-				t.Fatalf("stop: %v\n%s", err, after.out)
-			}
-			out := after.out.String()
-			if strings.Contains(out, "unknown authorization") || strings.Contains(out, "payment of ") {
-				t.Fatalf("the restarted process retried payment calls:\n%s", out[max(0, len(out)-3000):])
-			}
-		})
-	}
+		}
+		// The router logs every failed attempt before retrying it; the
+		// saga's gateway errors say "capture payment of <order>" (or
+		// void). Other retries are expected after a SIGKILL: messages
+		// the killed process had claimed wait for their claims to lapse.
+		_ = after.cmd.Process.Signal(syscall.SIGTERM)
+		if err := <-after.done; err != nil {
+			t.Fatalf("stop: %v\n%s", err, after.out)
+		}
+		out := after.out.String()
+		if strings.Contains(out, "unknown authorization") || strings.Contains(out, "payment of ") {
+			t.Fatalf("the restarted process retried payment calls:\n%s", out[max(0, len(out)-3000):])
+		}
+	})
 }
 
 // authorizationOf returns the authorization id a confirmed checkout

@@ -44,6 +44,17 @@ func placeOrders(t *testing.T, base, customer string, n int) map[string]int64 {
 	return out
 }
 
+// startWithOrders runs the service on cfg without the checkout saga, places
+// n orders for customer (see placeOrders) and waits until the read model has
+// them.
+func startWithOrders(t *testing.T, cfg service.Config, customer string, n int) (*service.Main, string, map[string]int64) {
+	t.Helper()
+	m, base := startMain(t, withoutSaga(cfg))
+	orders := placeOrders(t, base, customer, n)
+	waitProjected(t, base, orders)
+	return m, base, orders
+}
+
 func waitProjected(t *testing.T, base string, orders map[string]int64) {
 	t.Helper()
 	for id, v := range orders {
@@ -78,9 +89,7 @@ func TestReplayRebuildsWithoutDowntime(t *testing.T) {
 	for _, s := range stores {
 		t.Run(s.name, func(t *testing.T) {
 			cfg := s.config(t)
-			m, base := startMain(t, withoutSaga(cfg))
-			orders := placeOrders(t, base, "replay", 60)
-			waitProjected(t, base, orders)
+			m, base, orders := startWithOrders(t, cfg, "replay", 60)
 
 			// A projection bug wrote a wrong status: the rebuild must fix it.
 			var victim string

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"reflect"
 	"strings"
@@ -20,32 +19,16 @@ func TestReplayTopicKafka(t *testing.T) {
 	cfg := withoutSaga(service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{
 		Broker: broker.Kafka, KafkaBrokers: strings.Join(testenv.Kafka(t), ","), KafkaPartitions: 3,
 		Namespace: testenv.BrokerNamespace(t)}})
-	m, base := startMain(t, cfg)
-	orders := placeOrders(t, base, "replay-topic-kafka", 8)
-	waitProjected(t, base, orders)
-	before := allRows(t, m.Adapters().Orders)
-	topic := router.EventTopic("order")
-	total := countOn(t, m, topic)
-	if total < len(orders) {
-		t.Fatalf("%d messages on %s for %d orders", total, topic, len(orders))
-	}
+	m, _, orders := startWithOrders(t, cfg, "replay-topic-kafka", 8)
+	before, topic, total := orderTopic(t, m, orders)
 
-	if _, err := m.Adapters().Shadow.Shadow(t.Context(), true); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Adapters().Shadow.Swap(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	loseReadModel(t, m)
 	runOut := func(extra ...string) string {
 		t.Helper()
 		args := append([]string{"replay-topic", "--topic", topic, "--handler", router.HandlerOrderSummary,
 			"--postgres-url", cfg.PostgresURL, "--broker", broker.Kafka, "--kafka-brokers", cfg.KafkaBrokers,
 			"--kafka-partitions", "3", "--broker-namespace", cfg.Namespace}, extra...)
-		var stdout, stderr bytes.Buffer
-		if err := orderflow(t.Context(), args, &stdout, &stderr); err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, stderr.String())
-		}
-		return stdout.String()
+		return runOrderflow(t.Context(), t, args)
 	}
 
 	out := runOut("--dry-run")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/orderflow/orderflow/adapters/broker"
+	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
 	"github.com/orderflow/orderflow/service"
 )
@@ -27,6 +28,41 @@ func countOn(t *testing.T, m *service.Main, topic string) int {
 	return n
 }
 
+// orderTopic returns the read model's rows and the order event topic with
+// its message count, which must be at least one a placed order.
+func orderTopic(t *testing.T, m *service.Main, orders map[string]int64) (before []ports.OrderSummary, topic string, total int) {
+	t.Helper()
+	before = allRows(t, m.Adapters().Orders)
+	topic = router.EventTopic("order")
+	total = countOn(t, m, topic)
+	if total < len(orders) {
+		t.Fatalf("%d messages on %s for %d orders", total, topic, len(orders))
+	}
+	return before, topic, total
+}
+
+// loseReadModel swaps an empty table in for the read model.
+func loseReadModel(t *testing.T, m *service.Main) {
+	t.Helper()
+	if _, err := m.Adapters().Shadow.Shadow(t.Context(), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Adapters().Shadow.Swap(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runOrderflow runs the real binary with args and returns its stdout; it
+// fails the test, with stderr, if the command fails.
+func runOrderflow(ctx context.Context, t *testing.T, args []string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if err := orderflow(ctx, args, &stdout, &stderr); err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, stderr.String())
+	}
+	return stdout.String()
+}
+
 // replay-topic feeds the event topic through the projection's own route and
 // middleware: it restores a lost read model, honours --from-offset, --since
 // and --dry-run, and parks what can never be handled on the poison topic.
@@ -34,15 +70,8 @@ func TestReplayTopicThroughHandler(t *testing.T) {
 	for _, s := range stores {
 		t.Run(s.name, func(t *testing.T) {
 			cfg := s.config(t)
-			m, base := startMain(t, withoutSaga(cfg))
-			orders := placeOrders(t, base, "replay-topic", 8)
-			waitProjected(t, base, orders)
-			before := allRows(t, m.Adapters().Orders)
-			topic := router.EventTopic("order")
-			total := countOn(t, m, topic)
-			if total < len(orders) {
-				t.Fatalf("%d messages on %s for %d orders", total, topic, len(orders))
-			}
+			m, _, orders := startWithOrders(t, cfg, "replay-topic", 8)
+			before, topic, total := orderTopic(t, m, orders)
 
 			// A message that is not an event: the poison queue must take it.
 			bad := message.NewMessage("0193a1b2-0000-7000-8000-0000000bad01", []byte(`{}`))
@@ -56,12 +85,7 @@ func TestReplayTopicThroughHandler(t *testing.T) {
 			poisonBefore = countPoisoned(t, m)
 
 			// Lose the read model: swap in an empty table.
-			if _, err := m.Adapters().Shadow.Shadow(t.Context(), true); err != nil {
-				t.Fatal(err)
-			}
-			if err := m.Adapters().Shadow.Swap(t.Context()); err != nil {
-				t.Fatal(err)
-			}
+			loseReadModel(t, m)
 			if rows := allRows(t, m.Adapters().Orders); len(rows) != 0 {
 				t.Fatalf("%d rows after the swap to an empty table", len(rows))
 			}
@@ -70,11 +94,7 @@ func TestReplayTopicThroughHandler(t *testing.T) {
 			}
 			runOut := func(a []string) string {
 				t.Helper()
-				var stdout, stderr bytes.Buffer
-				if err := orderflow(context.Background(), a, &stdout, &stderr); err != nil {
-					t.Fatalf("%v: %v\n%s", a, err, stderr.String())
-				}
-				return stdout.String()
+				return runOrderflow(context.Background(), t, a)
 			}
 
 			out := runOut(args("--dry-run"))
