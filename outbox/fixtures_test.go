@@ -239,6 +239,14 @@ func readPartition(t testing.TB, c sarama.Consumer, topic string, p int32) []*me
 	return out
 }
 
+// openWithEvents opens a test Kafka and an outbox store holding the events
+// appendEvents appends.
+func openWithEvents(t testing.TB, open func(testing.TB) outboxFixture, orders, perOrder int) (*testKafka, outboxFixture, map[string]*message.Message) {
+	k := newTestKafka(t)
+	fx := open(t)
+	return k, fx, appendEvents(t, fx.store, orders, perOrder)
+}
+
 // appendEvents appends perOrder events to each of orders orders, one order
 // after the other per version, so the outbox interleaves them, and returns
 // the messages the outbox must deliver, by UUID.

@@ -23,9 +23,7 @@ import (
 func TestForwarderPublishesBatchesInOrder(t *testing.T) {
 	for _, s := range outboxStores {
 		t.Run(s.name, func(t *testing.T) {
-			k := newTestKafka(t)
-			fx := s.open(t)
-			want := appendEvents(t, fx.store, 10, 12) // 120 rows
+			k, fx, want := openWithEvents(t, s.open, 10, 12) // 120 rows
 			reg := prometheus.NewRegistry()
 			f := newForwarder(t, fx.reader(t), k.broker(t), fx.poison, 50, reg)
 
@@ -61,9 +59,7 @@ func TestForwarderPublishesBatchesInOrder(t *testing.T) {
 func TestForwarderAcksNothingWhenTheBrokerFailsMidBatch(t *testing.T) {
 	for _, s := range outboxStores {
 		t.Run(s.name, func(t *testing.T) {
-			k := newTestKafka(t)
-			fx := s.open(t)
-			want := appendEvents(t, fx.store, 6, 10)
+			k, fx, want := openWithEvents(t, s.open, 6, 10)
 			reg := prometheus.NewRegistry()
 			f := newForwarder(t, fx.reader(t), k.broker(t), fx.poison, 100, reg)
 
@@ -129,9 +125,7 @@ func TestTwoForwardersShareOneOutbox(t *testing.T) {
 func TestForwarderParksRowsThatAreNotEnvelopes(t *testing.T) {
 	for _, s := range outboxStores {
 		t.Run(s.name, func(t *testing.T) {
-			k := newTestKafka(t)
-			fx := s.open(t)
-			want := appendEvents(t, fx.store, 3, 2)
+			k, fx, want := openWithEvents(t, s.open, 3, 2)
 			bad := map[string]string{} // row UUID -> what the reason must say
 			for _, row := range []struct{ payload, reason string }{
 				{`{"no":"envelope"}`, "no destination_topic"},
