@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"github.com/orderflow/orderflow/internal/testenv"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func TestDeleteForwardedOutbox(t *testing.T) {
 
 	// Forward the three rows: a real watermill-sql subscriber acks them.
 	sub := outboxSubscriber(t, pool)
-	forwarded := receiveAcked(t, sub, topic, 3)
+	forwarded := testenv.ReceiveAcked(t, sub, topic, 3)
 	waitAcked(t, pool, 3)
 	if err := sub.Close(); err != nil {
 		t.Fatal(err)
@@ -64,7 +65,7 @@ func TestDeleteForwardedOutbox(t *testing.T) {
 	}
 
 	// The group resumes with exactly the unforwarded rows.
-	next := receiveAcked(t, outboxSubscriber(t, pool), topic, 2)
+	next := testenv.ReceiveAcked(t, outboxSubscriber(t, pool), topic, 2)
 	for _, id := range next {
 		for _, old := range forwarded {
 			if id == old {
@@ -103,52 +104,17 @@ func outboxSubscriber(t *testing.T, pool *pgxpool.Pool) *wsql.Subscriber {
 	return sub
 }
 
-// receiveAcked acks n messages and returns their UUIDs. The subscription
-// lives on until the subscriber is closed: cancelling it right after the
-// last ack could roll back the batch that records the acks.
-func receiveAcked(t *testing.T, sub *wsql.Subscriber, topic string, n int) []string {
-	t.Helper()
-	ch, err := sub.Subscribe(t.Context(), topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	timeout := time.NewTimer(10 * time.Second)
-	defer timeout.Stop()
-	for range n {
-		select {
-		case msg := <-ch:
-			ids = append(ids, msg.UUID)
-			msg.Ack()
-		case <-timeout.C:
-			t.Fatalf("received %d of %d messages", len(ids), n)
-		}
-	}
-	return ids
-}
-
 // waitAcked waits until the group's stored offset covers n rows.
 func waitAcked(t *testing.T, pool *pgxpool.Pool, n int) {
 	t.Helper()
 	topic := postgres.DefaultOutboxTopic
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var acked int
-		err := pool.QueryRow(t.Context(), `
+	testenv.WaitCount(t, "rows the group acked", n, func() (acked int, err error) {
+		err = pool.QueryRow(t.Context(), `
 			SELECT count(*) FROM `+postgres.OutboxSchema.MessagesTable(topic)+` m,
 			       `+wsql.DefaultPostgreSQLOffsetsAdapter{}.MessagesOffsetsTable(topic)+` o
 			WHERE o.consumer_group = $1
 			  AND (m.transaction_id, m."offset") <= (o.last_processed_transaction_id, o.offset_acked)`,
 			cleanupGroup).Scan(&acked)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if acked == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("group acked %d rows, want %d", acked, n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return acked, err
+	})
 }

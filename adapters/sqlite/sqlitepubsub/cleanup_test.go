@@ -3,6 +3,7 @@ package sqlitepubsub_test
 import (
 	"database/sql"
 	"fmt"
+	"github.com/orderflow/orderflow/internal/testenv"
 	"testing"
 	"time"
 
@@ -40,7 +41,7 @@ func TestDeleteAcked(t *testing.T) {
 	if n := deleteAcked(0, 100); n != 0 {
 		t.Fatalf("deleted %d messages nobody acked", n)
 	}
-	forwarded := receiveAcked(t, sub, topic, 3)
+	forwarded := testenv.ReceiveAcked(t, sub, topic, 3)
 	waitAckedOffset(t, db, group, topic, 3)
 	if err := sub.Close(); err != nil {
 		t.Fatal(err)
@@ -56,7 +57,7 @@ func TestDeleteAcked(t *testing.T) {
 		}
 	}
 	_, sub2 := newPubSub(t, db, group)
-	for _, id := range receiveAcked(t, sub2, topic, 2) {
+	for _, id := range testenv.ReceiveAcked(t, sub2, topic, 2) {
 		for _, old := range forwarded {
 			if id == old {
 				t.Fatalf("message %s delivered again after cleanup", id)
@@ -65,44 +66,12 @@ func TestDeleteAcked(t *testing.T) {
 	}
 }
 
-func receiveAcked(t *testing.T, sub message.Subscriber, topic string, n int) []string {
-	t.Helper()
-	ch, err := sub.Subscribe(t.Context(), topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	timeout := time.NewTimer(10 * time.Second)
-	defer timeout.Stop()
-	var ids []string
-	for range n {
-		select {
-		case msg := <-ch:
-			ids = append(ids, msg.UUID)
-			msg.Ack()
-		case <-timeout.C:
-			t.Fatalf("received %d of %d messages", len(ids), n)
-		}
-	}
-	return ids
-}
-
 func waitAckedOffset(t *testing.T, db *sql.DB, group, topic string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var acked int
-		err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM pubsub_messages m JOIN pubsub_offsets o
+	testenv.WaitCount(t, "messages the group acked", n, func() (acked int, err error) {
+		err = db.QueryRowContext(t.Context(), `SELECT count(*) FROM pubsub_messages m JOIN pubsub_offsets o
 			ON o.topic = m.topic AND o.consumer_group = ? WHERE m.topic = ? AND m."offset" <= o.acked_offset`,
 			group, topic).Scan(&acked)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if acked == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("group acked %d messages, want %d", acked, n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return acked, err
+	})
 }
