@@ -10,10 +10,12 @@ import (
 )
 
 // Admin builds the admin use cases on the adapters: the poison queue
-// (requeue through the broker's publisher) and the projection rebuild.
+// (requeue through the broker's publisher), the projection rebuild and the
+// topic replay.
 func (st *Adapters) Admin(logger *slog.Logger, metrics decorator.MetricsClient) app.Admin {
 	return app.NewAdmin(app.AdminDeps{Poison: st.Poison, Republisher: router.PoisonRepublisher{Publisher: st.Broker.Publisher},
-		Events: st.Events, Orders: st.Orders, Shadow: st.Shadow, Checkpoints: st.Checkpoints, Logger: logger, Metrics: metrics})
+		Events: st.Events, Orders: st.Orders, Shadow: st.Shadow, Checkpoints: st.Checkpoints,
+		Replayer: st.TopicReplayer(logger), Logger: logger, Metrics: metrics})
 }
 
 // TopicReplayer feeds the broker's topics through one handler's route and

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/orderflow/orderflow/app"
 	"io"
 	"log/slog"
 	"os"
@@ -107,6 +108,18 @@ func parseConfig(name string, args []string, serve bool, stderr io.Writer) (serv
 		return c, err
 	}
 	return c, c.Validate()
+}
+
+// withAdmin opens the adapters c names and runs fn with the admin use cases
+// on them, then closes them.
+func withAdmin(ctx context.Context, c service.Config, fn func(admin app.Admin, logger *slog.Logger) error) (err error) {
+	logger := newLogger(c, os.Stderr)
+	st, err := service.Open(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, st.Close()) }()
+	return fn(st.Admin(logger, nil), logger)
 }
 
 // newLogger is the process's logger, as c's --log-level and --log-format

@@ -6,14 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/command"
 	"github.com/orderflow/orderflow/app/query"
-	"github.com/orderflow/orderflow/service"
 )
 
 const poisonUsage = `usage: orderflow poison list              list parked messages, oldest first
@@ -34,6 +33,12 @@ func poisonCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
 		id, rest = rest[0], rest[1:]
 	}
+	switch sub {
+	case "list", "show", "requeue", "purge":
+	default:
+		fmt.Fprintln(stderr, poisonUsage)
+		return fmt.Errorf("unknown poison subcommand %q", sub)
+	}
 	if (sub == "show" || sub == "requeue") && id == "" {
 		return fmt.Errorf("poison %s needs a message id", sub)
 	}
@@ -42,15 +47,15 @@ func poisonCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	cfg.AutoMigrate = true
-	logger := newLogger(cfg, os.Stderr)
-	st, err := service.Open(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	admin := st.Admin(logger, nil)
+	return withAdmin(ctx, cfg, func(admin app.Admin, _ *slog.Logger) error {
+		return poisonDo(ctx, admin, sub, id, stdout)
+	})
+}
+
+// poisonDo runs one poison subcommand.
+func poisonDo(ctx context.Context, admin app.Admin, sub, id string, stdout io.Writer) error {
 	switch sub {
 	case "list":
 		return poisonList(ctx, admin, stdout)
@@ -76,10 +81,8 @@ func poisonCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return nil
 	case "purge":
 		return poisonPurge(ctx, admin, id, stdout)
-	default:
-		fmt.Fprintln(stderr, poisonUsage)
-		return fmt.Errorf("unknown poison subcommand %q", sub)
 	}
+	return fmt.Errorf("unknown poison subcommand %q", sub)
 }
 
 func poisonList(ctx context.Context, admin app.Admin, stdout io.Writer) error {

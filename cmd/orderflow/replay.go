@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/orderflow/orderflow/app"
 	"io"
-	"os"
+	"log/slog"
 	"time"
 
 	"github.com/orderflow/orderflow/app/command"
@@ -17,7 +17,7 @@ import (
 
 // replay rebuilds a projection's read model from the event store beside the
 // live one and swaps it in (the RebuildProjection use case).
-func replay(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
 		c         service.Config
 		name      string
@@ -42,31 +42,26 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	if err != nil {
 		return err
 	}
-	logger := newLogger(c, os.Stderr)
-	st, err := service.Open(ctx, c, logger)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, st.Close()) }()
-
-	bar := progress.New(stderr, logger, "events")
-	res, err := st.Admin(logger, nil).RebuildProjection.Handle(ctx, command.RebuildProjection{Projection: name, From: from,
-		BatchSize: batchSize, Progress: func(p projection.RebuildProgress) {
-			total := p.Total
-			if p.Phase != "rebuild" {
-				total = 0 // the catch-up's length is not known
-			}
-			bar.Update(progress.Update{Phase: p.Phase, Done: p.Events, Total: total, Elapsed: p.Elapsed,
-				Attrs: []any{"position", p.Position.Compact()}})
-		}})
-	bar.Finish()
-	if err != nil {
-		return fmt.Errorf("replay %s: %w (resume with --from-position %s)", name, err, res.Position.Compact())
-	}
-	rate := float64(res.Events) / max(res.Elapsed.Seconds(), 1e-9)
-	fmt.Fprintf(stdout, "%s rebuilt from %d events (+%d caught up after the swap) in %s, %.0f events/s; last position %s\n",
-		name, res.Events, res.CaughtUp, res.Elapsed.Round(time.Millisecond), rate, res.Position.Compact())
-	return nil
+	return withAdmin(ctx, c, func(admin app.Admin, logger *slog.Logger) error {
+		bar := progress.New(stderr, logger, "events")
+		res, err := admin.RebuildProjection.Handle(ctx, command.RebuildProjection{Projection: name, From: from,
+			BatchSize: batchSize, Progress: func(p projection.RebuildProgress) {
+				total := p.Total
+				if p.Phase != "rebuild" {
+					total = 0 // the catch-up's length is not known
+				}
+				bar.Update(progress.Update{Phase: p.Phase, Done: p.Events, Total: total, Elapsed: p.Elapsed,
+					Attrs: []any{"position", p.Position.Compact()}})
+			}})
+		bar.Finish()
+		if err != nil {
+			return fmt.Errorf("replay %s: %w (resume with --from-position %s)", name, err, res.Position.Compact())
+		}
+		rate := float64(res.Events) / max(res.Elapsed.Seconds(), 1e-9)
+		fmt.Fprintf(stdout, "%s rebuilt from %d events (+%d caught up after the swap) in %s, %.0f events/s; last position %s\n",
+			name, res.Events, res.CaughtUp, res.Elapsed.Round(time.Millisecond), rate, res.Position.Compact())
+		return nil
+	})
 }
 
 // parsePosition reads --from-position.

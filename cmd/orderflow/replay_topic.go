@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"log/slog"
 	"time"
 
 	"github.com/orderflow/orderflow/adapters/broker"
@@ -19,7 +19,7 @@ import (
 
 // replayTopic feeds a broker topic through one handler's route and
 // middleware (the ReplayTopic use case over router.TopicReplayer).
-func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
 		c                     service.Config
 		topic, handler, since string
@@ -64,35 +64,29 @@ func replayTopic(ctx context.Context, args []string, stdout, stderr io.Writer) (
 		return err
 	}
 
-	logger := newLogger(c, os.Stderr)
-	st, err := service.Open(ctx, c, logger)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, st.Close()) }()
-
-	admin := app.NewAdmin(app.AdminDeps{Replayer: st.TopicReplayer(logger), Logger: logger})
-	stats, err := admin.ReplayTopic.Handle(ctx, command.ReplayTopic{
-		Topic: topic, Handler: handler, From: from, DryRun: dryRun,
-		Each: func(m ports.ReplayedMessage, err error) {
-			md := m.Metadata
-			if dryRun {
-				if m.Partition >= 0 {
-					fmt.Fprintf(stdout, "partition=%d ", m.Partition)
+	return withAdmin(ctx, c, func(admin app.Admin, logger *slog.Logger) error {
+		stats, err := admin.ReplayTopic.Handle(ctx, command.ReplayTopic{
+			Topic: topic, Handler: handler, From: from, DryRun: dryRun,
+			Each: func(m ports.ReplayedMessage, err error) {
+				md := m.Metadata
+				if dryRun {
+					if m.Partition >= 0 {
+						fmt.Fprintf(stdout, "partition=%d ", m.Partition)
+					}
+					fmt.Fprintf(stdout, "offset=%d created_at=%s uuid=%s event_type=%s stream=%s-%s version=%s\n",
+						m.Offset, m.CreatedAt.UTC().Format(time.RFC3339Nano), m.MessageID, md[eventwire.KeyEventType],
+						md[eventwire.KeyStreamType], md[eventwire.KeyStreamID], md[eventwire.KeyVersion])
+					return
 				}
-				fmt.Fprintf(stdout, "offset=%d created_at=%s uuid=%s event_type=%s stream=%s-%s version=%s\n",
-					m.Offset, m.CreatedAt.UTC().Format(time.RFC3339Nano), m.MessageID, md[eventwire.KeyEventType],
-					md[eventwire.KeyStreamType], md[eventwire.KeyStreamID], md[eventwire.KeyVersion])
-				return
-			}
-			logger.Debug("replayed", "offset", m.Offset, "uuid", m.MessageID, "error", err)
-		},
+				logger.Debug("replayed", "offset", m.Offset, "uuid", m.MessageID, "error", err)
+			},
+		})
+		verb := "replayed"
+		if dryRun {
+			verb = "would replay"
+		}
+		fmt.Fprintf(stdout, "%s %d messages of %s through %s (handled %d); last offset %d\n",
+			verb, stats.Read, topic, handler, stats.Handled, stats.LastOffset)
+		return err
 	})
-	verb := "replayed"
-	if dryRun {
-		verb = "would replay"
-	}
-	fmt.Fprintf(stdout, "%s %d messages of %s through %s (handled %d); last offset %d\n",
-		verb, stats.Read, topic, handler, stats.Handled, stats.LastOffset)
-	return err
 }
