@@ -8,13 +8,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/orderflow/orderflow/app"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/service"
 )
 

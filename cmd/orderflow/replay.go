@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/orderflow/orderflow/app"
 	"io"
 	"log/slog"
 	"time"
 
+	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/command"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/internal/progress"
