@@ -36,16 +36,22 @@ func newPubSub(t *testing.T, db *sql.DB, group string) (message.Publisher, messa
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pub, newSubscriber(t, db, group)
+}
+
+// newSubscriber is a subscriber of group with the test configuration. Some
+// suite tests leave a subscriber open; the test's cleanup closes it before
+// the database closes (Close is idempotent).
+func newSubscriber(t *testing.T, db *sql.DB, group string) *sqlitepubsub.Subscriber {
+	t.Helper()
 	cfg := testSubscriberConfig
 	cfg.ConsumerGroup = group
 	sub, err := sqlitepubsub.NewSubscriber(db, cfg, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Some suite tests leave a subscriber open; close it before the
-	// database closes. Close is idempotent.
 	t.Cleanup(func() { _ = sub.Close() })
-	return pub, sub
+	return sub
 }
 
 // TestPubSub runs Watermill's universal suite. Every pub/sub of a test

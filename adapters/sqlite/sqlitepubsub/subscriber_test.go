@@ -30,14 +30,7 @@ func publish(t *testing.T, exec sqlitepubsub.Executor, topic string, payload str
 
 func subscribe(t *testing.T, db *sql.DB, group, topic string) <-chan *message.Message {
 	t.Helper()
-	cfg := testSubscriberConfig
-	cfg.ConsumerGroup = group
-	sub, err := sqlitepubsub.NewSubscriber(db, cfg, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sub.Close() })
-	msgs, err := sub.Subscribe(t.Context(), topic)
+	msgs, err := newSubscriber(t, db, group).Subscribe(t.Context(), topic)
 	if err != nil {
 		t.Fatal(err)
 	}
