@@ -42,8 +42,10 @@ func (s *Checkout) step(ctx context.Context, c ports.Checkout, o *order.Order) (
 		return nil, nil
 	case StateCompensating:
 		return s.compensate(ctx, c, o)
+	case StateCancelled:
+		return s.releaseLate(ctx, c, o)
 	}
-	return nil, nil // cancelled, completed
+	return nil, nil // completed
 }
 
 // reserve reserves every line of the order or none (one atomic append over
