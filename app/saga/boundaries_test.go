@@ -42,6 +42,15 @@ func cancelOrder(t *testing.T, e *env, id string) {
 	}
 }
 
+func shipOrder(t *testing.T, e *env, id string) {
+	t.Helper()
+	if _, err := e.orders.Update(t.Context(), id, 0, func(o *order.Order) error {
+		return o.Ship("dhl", "T1", time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func appendsEvent(appends []ports.StreamAppend, eventType string) bool {
 	for _, a := range appends {
 		for _, ev := range a.Events {
@@ -115,6 +124,97 @@ func TestReservationAppendedAfterCompensationIsReleased(t *testing.T) {
 		e.advance(t, id)
 		if got := e.stockVersion(t, "A"); got != v || got != 3 {
 			t.Fatalf("stock of A at version %d after redeliveries (%d before), want 3: set, reserved, released", got, v)
+		}
+	})
+}
+
+// The order ships after the checkout confirmed it but before the checkout
+// saved that: the checkout must still capture the payment and commit the
+// stock, not wait forever in confirming.
+func TestShipBetweenConfirmAndItsSaveSettles(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		e.stock(t, "A", 5)
+		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
+		crashing := e.hooked(st, crashBefore(func(c ports.Checkout) bool { return c.State == saga.StateConfirmed }))
+		if err := crashing.Advance(t.Context(), id); !errors.Is(err, errCrash) {
+			t.Fatalf("advance: %v, want the crash", err)
+		}
+		shipOrder(t, e, id)
+		e.advance(t, id) // the order.shipped event's delivery
+		c := e.expect(t, id, saga.StateCompleted, order.StatusShipped, "")
+		e.levels(t, "A", 3, 0)
+		e.paymentStatus(t, id, payment.StatusCaptured)
+		if s := e.providerState(t, c); s != paymentsandbox.StateCaptured {
+			t.Fatalf("provider: %s, want captured", s)
+		}
+
+		v := e.stockVersion(t, "A")
+		e.advance(t, id)
+		if got := e.stockVersion(t, "A"); got != v || got != 3 {
+			t.Fatalf("stock of A at version %d after a redelivery (%d before), want 3: set, reserved, committed", got, v)
+		}
+		again := e.expect(t, id, saga.StateCompleted, order.StatusShipped, "")
+		if again.Version != c.Version {
+			t.Fatalf("checkout moved from version %d to %d on a redelivery", c.Version, again.Version)
+		}
+	})
+}
+
+// The customer cancels after the checkout confirmed the order but before it
+// saved that: the checkout compensates (void, release) instead.
+func TestCancelBetweenConfirmAndItsSaveCompensates(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		e.stock(t, "A", 5)
+		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
+		crashing := e.hooked(st, crashBefore(func(c ports.Checkout) bool { return c.State == saga.StateConfirmed }))
+		if err := crashing.Advance(t.Context(), id); !errors.Is(err, errCrash) {
+			t.Fatalf("advance: %v, want the crash", err)
+		}
+		cancelOrder(t, e, id)
+		e.advance(t, id)
+		c := e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
+		if c.Reason != saga.ReasonCustomerCancelled {
+			t.Fatalf("reason %q", c.Reason)
+		}
+		e.levels(t, "A", 5, 0)
+		e.paymentStatus(t, id, payment.StatusVoided)
+		if s := e.providerState(t, c); s != paymentsandbox.StateVoided {
+			t.Fatalf("provider: %s, want voided", s)
+		}
+		e.advance(t, id)
+		if got := e.stockVersion(t, "A"); got != 3 {
+			t.Fatalf("stock of A at version %d, want 3: set, reserved, released", got)
+		}
+	})
+}
+
+// The customer cancels the order between the checkout's load of it and its
+// confirmation: the confirmation meets a cancelled order, and the same
+// Advance compensates (void, release) rather than waiting for another event.
+func TestCancelDuringConfirmCompensates(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		e.stock(t, "A", 5)
+		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
+		first := once()
+		racing := e.hooked(st, &hooks{beforeAppend: func(_ context.Context, appends []ports.StreamAppend) {
+			if appendsEvent(appends, order.EventConfirmed) && first() {
+				cancelOrder(t, e, id)
+			}
+		}})
+		if err := racing.Advance(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+		c := e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
+		if c.Reason != saga.ReasonCustomerCancelled {
+			t.Fatalf("reason %q", c.Reason)
+		}
+		e.levels(t, "A", 5, 0)
+		e.paymentStatus(t, id, payment.StatusVoided)
+		if s := e.providerState(t, c); s != paymentsandbox.StateVoided {
+			t.Fatalf("provider: %s, want voided", s)
 		}
 	})
 }
