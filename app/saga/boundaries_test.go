@@ -128,6 +128,41 @@ func TestReservationAppendedAfterCompensationIsReleased(t *testing.T) {
 	})
 }
 
+// Process A appended the reservation; before A saves its checkout, process
+// B sees the order cancelled, compensates and cancels the checkout; A's save
+// then fails on the version and A reloads a cancelled checkout. B must have
+// released A's reservation.
+func TestCompensationRacingTheReserveSaveReleasesStock(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		e.stock(t, "A", 5)
+		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
+		first := once()
+		a := e.hooked(st, &hooks{beforeSave: func(ctx context.Context, c ports.Checkout) error {
+			if c.State == saga.StateAuthorizing && first() {
+				cancelOrder(t, e, id)
+				if err := e.saga.Advance(ctx, id); err != nil {
+					t.Errorf("advance by B: %v", err)
+				}
+			}
+			return nil
+		}})
+		if err := a.Advance(t.Context(), id); err != nil {
+			t.Fatalf("advance by A: %v", err)
+		}
+		c := e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
+		if len(c.Compensations) != 1 || c.Compensations[0].Step != saga.StepReleaseInventory {
+			t.Fatalf("compensations %+v, want one release", c.Compensations)
+		}
+		e.levels(t, "A", 5, 0)
+		e.paymentStatus(t, id, payment.StatusNone)
+		e.advance(t, id)
+		if got := e.stockVersion(t, "A"); got != 3 {
+			t.Fatalf("stock of A at version %d, want 3: set, reserved, released", got)
+		}
+	})
+}
+
 // The order ships after the checkout confirmed it but before the checkout
 // saved that: the checkout must still capture the payment and commit the
 // stock, not wait forever in confirming.
