@@ -41,7 +41,7 @@ func (s *Checkout) compensate(ctx context.Context, c ports.Checkout, o *order.Or
 		return &transition{next: logCompensation(c, StepVoidPayment, authID, now), step: StepVoidPayment, compensation: true}, nil
 	}
 	if !hasStep(c.Compensations, StepReleaseInventory, "") {
-		// Released whatever the step log says: a reservation appended just
+		// Release whatever the step log says: a reservation appended just
 		// before a crash, or by a concurrent Advance, is not logged yet.
 		released, err := s.release(ctx, c.OrderID, o)
 		if err != nil {
