@@ -1,7 +1,9 @@
 package saga_test
 
 import (
+	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,4 +155,84 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond) // poll interval
 	}
+}
+
+// hooks stop a second saga instance (another process, on the same stores)
+// at a step boundary: beforeAppend runs before its repositories append
+// (the effect), beforeSave before it saves its checkout; an error from
+// beforeSave is returned instead of saving, as a crash between the effect
+// and the save would leave it.
+type hooks struct {
+	beforeAppend func(ctx context.Context, appends []ports.StreamAppend)
+	beforeSave   func(ctx context.Context, c ports.Checkout) error
+}
+
+type hookedEvents struct {
+	ports.EventStore
+	h *hooks
+}
+
+func (s hookedEvents) Append(ctx context.Context, stream ports.Stream, expectedVersion int64, events []ports.NewEvent) (ports.AppendResult, error) {
+	if s.h.beforeAppend != nil {
+		s.h.beforeAppend(ctx, []ports.StreamAppend{{Stream: stream, ExpectedVersion: expectedVersion, Events: events}})
+	}
+	return s.EventStore.Append(ctx, stream, expectedVersion, events)
+}
+
+func (s hookedEvents) AppendMany(ctx context.Context, appends []ports.StreamAppend) error {
+	if s.h.beforeAppend != nil {
+		s.h.beforeAppend(ctx, appends)
+	}
+	return s.EventStore.AppendMany(ctx, appends)
+}
+
+type hookedCheckouts struct {
+	ports.CheckoutStore
+	h *hooks
+}
+
+func (s hookedCheckouts) Save(ctx context.Context, c ports.Checkout) error {
+	if s.h.beforeSave != nil {
+		if err := s.h.beforeSave(ctx, c); err != nil {
+			return err
+		}
+	}
+	return s.CheckoutStore.Save(ctx, c)
+}
+
+// hooked returns a second saga on e's stores and gateway, stopped by h.
+func (e *env) hooked(st stores, h *hooks) *saga.Checkout {
+	clock := ports.SystemClock{}
+	events := hookedEvents{EventStore: st.events, h: h}
+	return saga.New(saga.Config{}, saga.Deps{Orders: repository.NewOrders(events, clock),
+		Stocks: repository.NewStocks(events, clock), Payments: repository.NewPayments(events, clock),
+		Checkouts: hookedCheckouts{CheckoutStore: st.checkouts, h: h}, Gateway: e.gateway, Clock: clock})
+}
+
+// once returns a func that reports true the first time only.
+func once() func() bool {
+	var done atomic.Bool
+	return func() bool { return done.CompareAndSwap(false, true) }
+}
+
+func (e *env) stockVersion(t *testing.T, sku string) int64 {
+	t.Helper()
+	s, err := e.stocks.Load(t.Context(), sku)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Version()
+}
+
+// providerState is the state of c's authorization at the sandbox provider.
+func (e *env) providerState(t *testing.T, c ports.Checkout) string {
+	t.Helper()
+	if c.AuthorizationID == "" {
+		t.Fatalf("checkout %s has no authorization", c.OrderID)
+	}
+	s, err := e.gateway.State(t.Context(), c.AuthorizationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

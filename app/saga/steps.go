@@ -42,8 +42,10 @@ func (s *Checkout) step(ctx context.Context, c ports.Checkout, o *order.Order) (
 		return nil, nil
 	case StateCompensating:
 		return s.compensate(ctx, c, o)
+	case StateCancelled:
+		return s.releaseLate(ctx, c, o)
 	}
-	return nil, nil // cancelled, completed
+	return nil, nil // completed
 }
 
 // reserve reserves every line of the order or none (one atomic append over
@@ -123,20 +125,25 @@ func (s *Checkout) recordAuthorization(ctx context.Context, orderID, authID stri
 	return err
 }
 
-// confirm confirms the order (a no-op if it already is).
+// confirm confirms the order. An order already confirmed, shipped or
+// delivered was confirmed by an attempt whose checkout save was lost (a
+// crash, or a concurrent Advance): the checkout is confirmed, and the next
+// step settles a shipped order. An order cancelled meanwhile is compensated.
 func (s *Checkout) confirm(ctx context.Context, c ports.Checkout) (*transition, error) {
 	now := s.d.Clock.Now()
+	var cancelled bool
 	_, err := s.d.Orders.Update(ctx, c.OrderID, 0, func(o *order.Order) error {
-		if o.Status() == order.StatusConfirmed {
+		cancelled = o.Status() == order.StatusCancelled
+		if o.Status() != order.StatusPlaced {
 			return nil
 		}
 		return o.Confirm(now)
 	})
-	if apperr.Is(err, apperr.Conflict) {
-		return nil, nil // cancelled meanwhile: the next Advance compensates
-	}
 	if err != nil {
 		return nil, err
+	}
+	if cancelled {
+		return compensateFor(c, ReasonCustomerCancelled), nil
 	}
 	c = logStep(c, StepConfirmOrder, "done", "", now)
 	c.State = StateConfirmed

@@ -1,0 +1,255 @@
+package saga_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/orderflow/orderflow/adapters/paymentsandbox"
+	"github.com/orderflow/orderflow/app/domain/inventory"
+	"github.com/orderflow/orderflow/app/domain/order"
+	"github.com/orderflow/orderflow/app/domain/payment"
+	"github.com/orderflow/orderflow/app/saga"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// The tests of this file stop a checkout between a step's effect and the
+// save that records it, let the customer (or the warehouse) act on the
+// order, then let the checkout go on: whatever the interleaving, it ends
+// completed or cancelled, with stock conserved and every effect done once.
+
+var errCrash = errors.New("crash between the effect and the checkout save")
+
+// crashBefore fails the first save of a checkout matching saved, as a crash
+// right after that step's effect would.
+func crashBefore(saved func(ports.Checkout) bool) *hooks {
+	first := once()
+	return &hooks{beforeSave: func(_ context.Context, c ports.Checkout) error {
+		if saved(c) && first() {
+			return errCrash
+		}
+		return nil
+	}}
+}
+
+func cancelOrder(t *testing.T, e *env, id string) {
+	t.Helper()
+	if _, err := e.orders.Update(t.Context(), id, 0, func(o *order.Order) error {
+		return o.Cancel("changed my mind", time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func shipOrder(t *testing.T, e *env, id string) {
+	t.Helper()
+	if _, err := e.orders.Update(t.Context(), id, 0, func(o *order.Order) error {
+		return o.Ship("dhl", "T1", time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func appendsEvent(appends []ports.StreamAppend, eventType string) bool {
+	for _, a := range appends {
+		for _, ev := range a.Events {
+			if ev.Type == eventType {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// A customer cancel lands after the reservation was appended but before the
+// checkout recorded it (the process crashed in between): the compensation
+// must release the reservation the step log does not know of.
+func TestCancelBetweenReservationAndItsSaveReleasesStock(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		e.stock(t, "A", 5)
+		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
+		crashing := e.hooked(st, crashBefore(func(c ports.Checkout) bool { return c.State == saga.StateAuthorizing }))
+		if err := crashing.Advance(t.Context(), id); !errors.Is(err, errCrash) {
+			t.Fatalf("advance: %v, want the crash", err)
+		}
+		e.levels(t, "A", 5, 2) // the effect is there, the checkout does not know it
+
+		cancelOrder(t, e, id)
+		e.advance(t, id) // the order.cancelled event's delivery
+		e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
+		e.levels(t, "A", 5, 0)
+		e.paymentStatus(t, id, payment.StatusNone)
+
+		v := e.stockVersion(t, "A")
+		e.advance(t, id) // the inventory events' deliveries
+		e.advance(t, id)
+		if got := e.stockVersion(t, "A"); got != v || got != 3 {
+			t.Fatalf("stock of A at version %d after redeliveries (%d before), want 3: set, reserved, released", got, v)
+		}
+	})
+}
+
+// Process A appends the reservation after process B, seeing the order
+// cancelled, compensated and cancelled the checkout (releasing nothing, as
+// nothing was held yet); A's checkout save then fails on the version and A
+// reloads a cancelled checkout. The late hold must still be released.
+func TestReservationAppendedAfterCompensationIsReleased(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		e.stock(t, "A", 5)
+		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
+		first := once()
+		a := e.hooked(st, &hooks{beforeAppend: func(ctx context.Context, appends []ports.StreamAppend) {
+			if !appendsEvent(appends, inventory.EventReserved) || !first() {
+				return
+			}
+			// Between A's load of the stock and its append: B's turn.
+			cancelOrder(t, e, id)
+			if err := e.saga.Advance(ctx, id); err != nil {
+				t.Errorf("advance by B: %v", err)
+			}
+			e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
+		}})
+		if err := a.Advance(t.Context(), id); err != nil {
+			t.Fatalf("advance by A: %v", err)
+		}
+		e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
+		e.levels(t, "A", 5, 0)
+		e.paymentStatus(t, id, payment.StatusNone)
+
+		v := e.stockVersion(t, "A")
+		e.advance(t, id) // the deliveries of the late reservation and its release
+		e.advance(t, id)
+		if got := e.stockVersion(t, "A"); got != v || got != 3 {
+			t.Fatalf("stock of A at version %d after redeliveries (%d before), want 3: set, reserved, released", got, v)
+		}
+	})
+}
+
+// Process A appended the reservation; before A saves its checkout, process
+// B sees the order cancelled, compensates and cancels the checkout; A's save
+// then fails on the version and A reloads a cancelled checkout. B must have
+// released A's reservation.
+func TestCompensationRacingTheReserveSaveReleasesStock(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		e.stock(t, "A", 5)
+		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
+		first := once()
+		a := e.hooked(st, &hooks{beforeSave: func(ctx context.Context, c ports.Checkout) error {
+			if c.State == saga.StateAuthorizing && first() {
+				cancelOrder(t, e, id)
+				if err := e.saga.Advance(ctx, id); err != nil {
+					t.Errorf("advance by B: %v", err)
+				}
+			}
+			return nil
+		}})
+		if err := a.Advance(t.Context(), id); err != nil {
+			t.Fatalf("advance by A: %v", err)
+		}
+		c := e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
+		if len(c.Compensations) != 1 || c.Compensations[0].Step != saga.StepReleaseInventory {
+			t.Fatalf("compensations %+v, want one release", c.Compensations)
+		}
+		e.levels(t, "A", 5, 0)
+		e.paymentStatus(t, id, payment.StatusNone)
+		e.advance(t, id)
+		if got := e.stockVersion(t, "A"); got != 3 {
+			t.Fatalf("stock of A at version %d, want 3: set, reserved, released", got)
+		}
+	})
+}
+
+// The order ships after the checkout confirmed it but before the checkout
+// saved that: the checkout must still capture the payment and commit the
+// stock, not wait forever in confirming.
+func TestShipBetweenConfirmAndItsSaveSettles(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		e.stock(t, "A", 5)
+		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
+		crashing := e.hooked(st, crashBefore(func(c ports.Checkout) bool { return c.State == saga.StateConfirmed }))
+		if err := crashing.Advance(t.Context(), id); !errors.Is(err, errCrash) {
+			t.Fatalf("advance: %v, want the crash", err)
+		}
+		shipOrder(t, e, id)
+		e.advance(t, id) // the order.shipped event's delivery
+		c := e.expect(t, id, saga.StateCompleted, order.StatusShipped, "")
+		e.levels(t, "A", 3, 0)
+		e.paymentStatus(t, id, payment.StatusCaptured)
+		if s := e.providerState(t, c); s != paymentsandbox.StateCaptured {
+			t.Fatalf("provider: %s, want captured", s)
+		}
+
+		v := e.stockVersion(t, "A")
+		e.advance(t, id)
+		if got := e.stockVersion(t, "A"); got != v || got != 3 {
+			t.Fatalf("stock of A at version %d after a redelivery (%d before), want 3: set, reserved, committed", got, v)
+		}
+		again := e.expect(t, id, saga.StateCompleted, order.StatusShipped, "")
+		if again.Version != c.Version {
+			t.Fatalf("checkout moved from version %d to %d on a redelivery", c.Version, again.Version)
+		}
+	})
+}
+
+// The customer cancels after the checkout confirmed the order but before it
+// saved that: the checkout compensates (void, release) instead.
+func TestCancelBetweenConfirmAndItsSaveCompensates(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		e.stock(t, "A", 5)
+		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
+		crashing := e.hooked(st, crashBefore(func(c ports.Checkout) bool { return c.State == saga.StateConfirmed }))
+		if err := crashing.Advance(t.Context(), id); !errors.Is(err, errCrash) {
+			t.Fatalf("advance: %v, want the crash", err)
+		}
+		cancelOrder(t, e, id)
+		e.advance(t, id)
+		c := e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
+		if c.Reason != saga.ReasonCustomerCancelled {
+			t.Fatalf("reason %q", c.Reason)
+		}
+		e.levels(t, "A", 5, 0)
+		e.paymentStatus(t, id, payment.StatusVoided)
+		if s := e.providerState(t, c); s != paymentsandbox.StateVoided {
+			t.Fatalf("provider: %s, want voided", s)
+		}
+		e.advance(t, id)
+		if got := e.stockVersion(t, "A"); got != 3 {
+			t.Fatalf("stock of A at version %d, want 3: set, reserved, released", got)
+		}
+	})
+}
+
+// The customer cancels the order between the checkout's load of it and its
+// confirmation: the confirmation meets a cancelled order, and the same
+// Advance compensates (void, release) rather than waiting for another event.
+func TestCancelDuringConfirmCompensates(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		e.stock(t, "A", 5)
+		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
+		first := once()
+		racing := e.hooked(st, &hooks{beforeAppend: func(_ context.Context, appends []ports.StreamAppend) {
+			if appendsEvent(appends, order.EventConfirmed) && first() {
+				cancelOrder(t, e, id)
+			}
+		}})
+		if err := racing.Advance(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+		c := e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
+		if c.Reason != saga.ReasonCustomerCancelled {
+			t.Fatalf("reason %q", c.Reason)
+		}
+		e.levels(t, "A", 5, 0)
+		e.paymentStatus(t, id, payment.StatusVoided)
+		if s := e.providerState(t, c); s != paymentsandbox.StateVoided {
+			t.Fatalf("provider: %s, want voided", s)
+		}
+	})
+}
