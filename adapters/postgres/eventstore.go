@@ -127,7 +127,7 @@ func (s *EventStore) Append(ctx context.Context, stream ports.Stream, expectedVe
 		if expectedVersion == ports.AnyVersion && attempt < anyVersionAttempts {
 			continue
 		}
-		actual, verr := s.streamVersion(ctx, stream)
+		actual, verr := s.streamVersion(ctx, s.pool, stream)
 		if verr != nil {
 			return ports.AppendResult{}, fmt.Errorf("append to %s: read version after conflict: %w", stream, errors.Join(err, verr))
 		}
@@ -162,11 +162,10 @@ func validateAppend(stream ports.Stream, expected int64, events []ports.NewEvent
 func (s *EventStore) tryAppend(ctx context.Context, stream ports.Stream, expected int64, events []ports.NewEvent) (int64, error) {
 	var next int64
 	err := s.inTx(ctx, stream.String(), func(tx pgx.Tx) (err error) {
-		versions, err := lockStreams(ctx, tx, stream)
-		if err != nil {
+		if err := lockStreams(ctx, tx, stream); err != nil {
 			return fmt.Errorf("append to %s: %w", stream, err)
 		}
-		next, err = s.appendInTx(ctx, tx, stream, versions[0], expected, events)
+		next, err = s.appendInTx(ctx, tx, stream, expected, events)
 		return err
 	})
 	return next, err
@@ -189,10 +188,13 @@ func (s *EventStore) inTx(ctx context.Context, what string, fn func(pgx.Tx) erro
 	return nil
 }
 
-// appendInTx checks the stream's current version, as lockStreams read it on
-// tx, against expected, inserts the events and writes their outbox
-// messages, all on tx.
-func (s *EventStore) appendInTx(ctx context.Context, tx pgx.Tx, stream ports.Stream, current, expected int64, events []ports.NewEvent) (int64, error) {
+// appendInTx checks the stream version, inserts the events and writes their
+// outbox messages, all on tx, which must hold the stream's lock (lockStreams).
+func (s *EventStore) appendInTx(ctx context.Context, tx pgx.Tx, stream ports.Stream, expected int64, events []ports.NewEvent) (int64, error) {
+	current, err := s.streamVersion(ctx, tx, stream)
+	if err != nil {
+		return 0, err
+	}
 	if expected != ports.AnyVersion && current != expected {
 		return 0, &ports.ConcurrencyError{Stream: stream, Expected: expected, Actual: current}
 	}
@@ -206,13 +208,17 @@ func (s *EventStore) appendInTx(ctx context.Context, tx pgx.Tx, stream ports.Str
 	return current + int64(len(events)), nil
 }
 
-const streamVersionSQL = `SELECT coalesce(max(version), 0) FROM events WHERE stream_type = $1 AND stream_id = $2`
+// querier is what pgxpool.Pool and pgx.Tx have in common.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
 
-// streamVersion reads a stream's version outside any append, after a
-// conflict.
-func (s *EventStore) streamVersion(ctx context.Context, stream ports.Stream) (int64, error) {
+func (s *EventStore) streamVersion(ctx context.Context, q querier, stream ports.Stream) (int64, error) {
 	var v int64
-	err := s.pool.QueryRow(ctx, streamVersionSQL, stream.Type, stream.ID).Scan(&v)
+	err := q.QueryRow(ctx,
+		`SELECT coalesce(max(version), 0) FROM events WHERE stream_type = $1 AND stream_id = $2`,
+		stream.Type, stream.ID).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("read version of %s: %w", stream, err)
 	}

@@ -34,13 +34,12 @@ func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppen
 	for attempt := 1; ; attempt++ {
 		var failed ports.StreamAppend
 		err := s.inTx(ctx, fmt.Sprintf("%d streams", len(sorted)), func(tx pgx.Tx) error {
-			versions, err := lockStreams(ctx, tx, streams...)
-			if err != nil {
+			if err := lockStreams(ctx, tx, streams...); err != nil {
 				return fmt.Errorf("append to %d streams: %w", len(streams), err)
 			}
-			for i, a := range sorted {
+			for _, a := range sorted {
 				failed = a
-				if _, err := s.appendInTx(ctx, tx, a.Stream, versions[i], a.ExpectedVersion, a.Events); err != nil {
+				if _, err := s.appendInTx(ctx, tx, a.Stream, a.ExpectedVersion, a.Events); err != nil {
 					return err
 				}
 			}
@@ -52,7 +51,7 @@ func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppen
 		if attempt < anyVersionAttempts && appendmany.AnyVersionOnly(sorted) {
 			continue
 		}
-		actual, verr := s.streamVersion(ctx, failed.Stream)
+		actual, verr := s.streamVersion(ctx, s.pool, failed.Stream)
 		if verr != nil {
 			return fmt.Errorf("append to %s: read version after conflict: %w", failed.Stream, errors.Join(err, verr))
 		}
