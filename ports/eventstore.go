@@ -142,7 +142,9 @@ func (e *ConcurrencyError) Unwrap() error { return ErrConcurrency }
 // order. It never skips an event: an event becomes visible to ReadAll only
 // once every event that could be ordered before it has committed, so a reader
 // that resumes from the last Position it saw reads every committed event
-// exactly once, whatever the concurrency of writers.
+// exactly once, whatever the concurrency of writers. Within one stream,
+// positions grow with versions, AnyVersion appends included: ReadAll delivers
+// a stream's events in version order.
 //
 // AppendMany appends to several streams in one transaction, each with its own
 // expected version, together with all their outbox messages: either every

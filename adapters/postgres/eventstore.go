@@ -76,6 +76,10 @@ func (c EventStoreConfig) Validate() error {
 // exist before the first Append: call InitializeOutbox with the same config at
 // start-up.
 //
+// Every append takes its streams' locks before writing, so that within a
+// stream, versions and positions grow together (see lockStreams); writers
+// of one stream take turns.
+//
 // ReadAll positions are (transaction id, sequence): see ports.Position. An
 // event becomes visible to ReadAll only when every transaction older than
 // its own has ended, anywhere on the PostgreSQL server, so a long-running
@@ -99,7 +103,9 @@ func NewEventStore(pool *pgxpool.Pool, cfg EventStoreConfig) (*EventStore, error
 }
 
 // anyVersionAttempts bounds the retries of an AnyVersion append that loses a
-// race for its version to another writer.
+// race for its version to another writer. Writers through this package take
+// the stream's lock first and never race; one that does not (an older
+// release during a rolling upgrade) still can.
 const anyVersionAttempts = 5
 
 // Append implements ports.EventStore. A version conflict is a
@@ -156,6 +162,9 @@ func validateAppend(stream ports.Stream, expected int64, events []ports.NewEvent
 func (s *EventStore) tryAppend(ctx context.Context, stream ports.Stream, expected int64, events []ports.NewEvent) (int64, error) {
 	var next int64
 	err := s.inTx(ctx, stream.String(), func(tx pgx.Tx) (err error) {
+		if err := lockStreams(ctx, tx, stream); err != nil {
+			return fmt.Errorf("append to %s: %w", stream, err)
+		}
 		next, err = s.appendInTx(ctx, tx, stream, expected, events)
 		return err
 	})
@@ -180,7 +189,7 @@ func (s *EventStore) inTx(ctx context.Context, what string, fn func(pgx.Tx) erro
 }
 
 // appendInTx checks the stream version, inserts the events and writes their
-// outbox messages, all on tx.
+// outbox messages, all on tx, which must hold the stream's lock (lockStreams).
 func (s *EventStore) appendInTx(ctx context.Context, tx pgx.Tx, stream ports.Stream, expected int64, events []ports.NewEvent) (int64, error) {
 	current, err := s.streamVersion(ctx, tx, stream)
 	if err != nil {

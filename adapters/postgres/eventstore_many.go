@@ -11,11 +11,12 @@ import (
 )
 
 // AppendMany implements ports.EventStore: one transaction for every stream.
-// Streams are written in a fixed order (type, then id), so two AppendMany
-// calls over overlapping streams wait for each other instead of deadlocking.
-// A version clash on any stream is a *ports.ConcurrencyError for it, and the
-// whole transaction rolls back. AnyVersion parts retry a lost race a few
-// times, like Append.
+// It first takes every stream's lock, in a fixed order (see lockStreams), so
+// two calls over overlapping streams wait for each other instead of
+// deadlocking, and each stream's versions, AnyVersion ones included, follow
+// ReadAll's order. A version clash on any stream is a *ports.ConcurrencyError
+// for it, and the whole transaction rolls back. AnyVersion parts retry a lost
+// race a few times, like Append.
 func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppend) error {
 	sorted, err := appendmany.Prepare(appends)
 	if err != nil {
@@ -26,9 +27,16 @@ func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppen
 			return err
 		}
 	}
+	streams := make([]ports.Stream, len(sorted))
+	for i, a := range sorted {
+		streams[i] = a.Stream
+	}
 	for attempt := 1; ; attempt++ {
 		var failed ports.StreamAppend
 		err := s.inTx(ctx, fmt.Sprintf("%d streams", len(sorted)), func(tx pgx.Tx) error {
+			if err := lockStreams(ctx, tx, streams...); err != nil {
+				return fmt.Errorf("append to %d streams: %w", len(streams), err)
+			}
 			for _, a := range sorted {
 				failed = a
 				if _, err := s.appendInTx(ctx, tx, a.Stream, a.ExpectedVersion, a.Events); err != nil {

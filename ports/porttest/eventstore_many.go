@@ -15,6 +15,7 @@ func runAppendMany(t *testing.T, newStore func(t *testing.T) ports.EventStore) {
 		{"AppendManyConflictWritesNothing", testAppendManyConflict},
 		{"AppendManyRejectsBadInput", testAppendManyInvalid},
 		{"AppendManyConcurrentOverlapOneWins", testAppendManyRace},
+		{"AppendManyAnyVersionKeepsStreamOrder", testAnyVersionKeepsStreamOrder},
 	})
 }
 

@@ -1,0 +1,51 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// lockStreams takes a transaction-scoped advisory lock per stream, in
+// ascending key order, and must run before tx writes anything.
+//
+// ReadAll orders events by transaction id, and PostgreSQL assigns a
+// transaction its id at its first write. Holding a stream's lock from before
+// that first write until commit makes the writers of one stream take turns:
+// the next writer gets its id, and reads the stream's version, only after
+// the previous one committed. So a stream's versions and its positions
+// always grow together. Without it, an AppendMany whose first insert (on
+// another stream) had already given it an id could read a version committed
+// meanwhile by a younger transaction and write the next one behind it: a
+// catch-up reader would get v8 before v7.
+//
+// Ascending key order keeps two calls over overlapping streams from
+// deadlocking. Two streams whose keys collide only wait for each other.
+func lockStreams(ctx context.Context, tx pgx.Tx, streams ...ports.Stream) error {
+	keys := make([]int64, len(streams))
+	for i, s := range streams {
+		keys[i] = streamLockKey(s)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	// A function scan yields the array in order, so the locks are taken in
+	// key order within the one statement.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k`, keys); err != nil {
+		return fmt.Errorf("lock %d streams: %w", len(keys), err)
+	}
+	return nil
+}
+
+// streamLockKey is the advisory lock key of a stream: the FNV-1a hash of its
+// type and id.
+func streamLockKey(s ports.Stream) int64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(s.Type))
+	_, _ = h.Write([]byte{0})
+	_, _ = h.Write([]byte(s.ID))
+	return int64(h.Sum64())
+}
