@@ -27,6 +27,13 @@ const (
 	ClaimInFlight
 )
 
+// ErrClaimLost is wrapped by DedupStore.Complete (and Renew) when the
+// caller's claim no longer owns the key: its lease ran out and another
+// consumer took the message over (or the store forgot the expired claim).
+// The caller's work may then run, or have run, twice; the caller must not
+// assume it was the only one.
+var ErrClaimLost = apperr.New(apperr.Conflict, "deduplication claim lost to another consumer")
+
 // DedupStore is the durable, shared memory of which messages each handler
 // has already handled, so that a redelivery (after a nack, a crash, or a
 // broker's at-least-once duplicate) has no effect twice.

@@ -1,6 +1,7 @@
 package porttest
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +20,8 @@ func RunDedupStore(t *testing.T, newStore func(t *testing.T) ports.DedupStore) {
 		{"ExpiredLeaseCanBeTakenOver", testDedupLeaseExpiry},
 		{"KeysAreScopedByHandler", testDedupHandlerScope},
 		{"ConcurrentClaimsOneWins", testDedupConcurrent},
+		{"StaleReleaseKeepsTakenOverClaim", testDedupStaleRelease},
+		{"StaleCompleteIsClaimLost", testDedupStaleComplete},
 	})
 }
 
@@ -110,4 +113,45 @@ func testDedupConcurrent(t *testing.T, s ports.DedupStore) {
 	if acquired != 1 {
 		t.Fatalf("%d of %d concurrent claims acquired the key, want exactly 1", acquired, n)
 	}
+}
+
+// shortLease is the lease of the cases that let a claim run out: long
+// enough that a claim is certainly held right after Claim returns, short
+// enough to wait for.
+const shortLease = 300 * time.Millisecond
+
+// takeOver has a claim on k with shortLease, waits until its lease runs
+// out, and claims k again as another consumer would.
+func takeOver(t *testing.T, s ports.DedupStore, k ports.DedupKey) {
+	t.Helper()
+	mustClaim(t, s, k, shortLease, ports.ClaimAcquired)
+	waitFor(t, 10*time.Second, "the first lease to run out and the claim to be taken over", func() (bool, error) {
+		got, err := s.Claim(testContext(t, 10*time.Second), k, time.Minute)
+		return got == ports.ClaimAcquired, err
+	})
+}
+
+// A consumer whose lease ran out and whose message another consumer took
+// over must not, by releasing late, free the new holder's claim: a third
+// consumer would run the message alongside the second.
+func testDedupStaleRelease(t *testing.T, s ports.DedupStore) {
+	k := newDedupKey("h")
+	takeOver(t, s, k)
+	if err := s.Release(testContext(t, 10*time.Second), k); err != nil {
+		t.Fatalf("stale Release: %v", err)
+	}
+	mustClaim(t, s, k, time.Minute, ports.ClaimInFlight)
+}
+
+// A consumer whose lease ran out and whose message another consumer took
+// over learns, on Complete, that its claim was lost, and its late Complete
+// does not mark done over the new holder's live claim.
+func testDedupStaleComplete(t *testing.T, s ports.DedupStore) {
+	k := newDedupKey("h")
+	takeOver(t, s, k)
+	err := s.Complete(testContext(t, 10*time.Second), k, time.Hour)
+	if !errors.Is(err, ports.ErrClaimLost) {
+		t.Fatalf("stale Complete = %v, want ErrClaimLost", err)
+	}
+	mustClaim(t, s, k, time.Minute, ports.ClaimInFlight)
 }
