@@ -165,7 +165,7 @@ func dedup(store ports.DedupStore, lease, retention time.Duration, duplicates *p
 			if err != nil {
 				return nil, err
 			}
-			switch claim {
+			switch claim.State {
 			case ports.ClaimDone:
 				if duplicates != nil {
 					duplicates.WithLabelValues(key.Handler).Inc()
@@ -180,9 +180,9 @@ func dedup(store ports.DedupStore, lease, retention time.Duration, duplicates *p
 			bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
 			if err != nil {
-				return out, errors.Join(err, store.Release(bg, key))
+				return out, errors.Join(err, store.Release(bg, key, claim.Token))
 			}
-			if err := store.Complete(bg, key, retention); err != nil {
+			if err := store.Complete(bg, key, claim.Token, retention); err != nil {
 				return out, err
 			}
 			return out, nil
