@@ -14,12 +14,13 @@ type DedupKey struct {
 	MessageID string
 }
 
-// Claim is the outcome of DedupStore.Claim.
+// Claim is the state DedupStore.Claim found a message in.
 type Claim int
 
 const (
-	// ClaimAcquired: nobody has handled the message; the caller handles it
-	// and then calls Complete (success) or Release (failure).
+	// ClaimAcquired: nobody has handled the message; the caller handles it,
+	// renews the claim while that takes, and then calls Complete (success)
+	// or Release (failure) with the claim's token.
 	ClaimAcquired Claim = iota + 1
 	// ClaimDone: the message was handled within the retention window; drop it.
 	ClaimDone
@@ -27,19 +28,48 @@ const (
 	ClaimInFlight
 )
 
+// ClaimResult is the outcome of DedupStore.Claim.
+type ClaimResult struct {
+	State Claim
+	// Token names the owner of an acquired claim (State ClaimAcquired; ""
+	// otherwise). Renew, Complete and Release act only while the claim
+	// still carries it, so that a holder whose lease ran out cannot undo
+	// or overwrite the claim of the consumer that took the message over.
+	Token string
+}
+
+// ErrClaimLost is wrapped by DedupStore.Complete and Renew when the token no
+// longer owns the claim: its lease ran out and another consumer took the
+// message over, or the store forgot the expired claim. The caller's work may
+// then run, or have run, twice: it must not assume it was the only one.
+var ErrClaimLost = apperr.New(apperr.Conflict, "deduplication claim lost to another consumer")
+
 // DedupStore is the durable, shared memory of which messages each handler
 // has already handled, so that a redelivery (after a nack, a crash, or a
 // broker's at-least-once duplicate) has no effect twice.
 //
-// Claim takes a lease on key for lease; a claim whose lease ran out (its
-// holder crashed) may be taken again. Complete turns the caller's claim into
-// a "done" mark kept for retention. Release drops the claim so the message
-// can be handled again; releasing an absent key is not an error. All methods
-// are safe for concurrent use by several processes.
+// Claim takes a lease on key for lease and returns a token naming the new
+// owner; a claim whose lease ran out (its holder crashed or stalled) may be
+// taken again, under a new token. The holder keeps its claim by calling
+// Renew before the lease ends (the lease then ends lease after the call).
+//
+// The other methods act only while token owns the claim:
+//   - Renew extends the claim, or returns an error wrapping ErrClaimLost;
+//   - Complete turns the claim into a "done" mark kept for retention, or
+//     returns an error wrapping ErrClaimLost and changes nothing;
+//   - Release drops the claim so the message can be handled again; it is a
+//     no-op, not an error, when token does not own the claim (lost, absent,
+//     or already done).
+//
+// A token whose lease ran out but whose claim nobody took over may still
+// own it (the SQL stores keep it until cleanup) or not (Redis forgets it):
+// the holder cannot rely on either. All methods are safe for concurrent use
+// by several processes.
 type DedupStore interface {
-	Claim(ctx context.Context, key DedupKey, lease time.Duration) (Claim, error)
-	Complete(ctx context.Context, key DedupKey, retention time.Duration) error
-	Release(ctx context.Context, key DedupKey) error
+	Claim(ctx context.Context, key DedupKey, lease time.Duration) (ClaimResult, error)
+	Renew(ctx context.Context, key DedupKey, token string, lease time.Duration) error
+	Complete(ctx context.Context, key DedupKey, token string, retention time.Duration) error
+	Release(ctx context.Context, key DedupKey, token string) error
 }
 
 // StoredResponse is an HTTP response kept for an idempotency key.

@@ -30,10 +30,10 @@ func (k ExpiringKeys) IsDuplicate(ctx context.Context, key string) (bool, error)
 	if err != nil {
 		return false, err
 	}
-	if claim != ports.ClaimAcquired {
+	if claim.State != ports.ClaimAcquired {
 		return true, nil
 	}
-	return false, k.Store.Complete(ctx, dk, k.Retention)
+	return false, k.Store.Complete(ctx, dk, claim.Token, k.Retention)
 }
 
 // MessageIDKey is a middleware.MessageHasher keyed by the handler name (when

@@ -1,8 +1,6 @@
 package router
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -30,7 +28,8 @@ type Reliability struct {
 	// off (every handler is idempotent anyway; the inbox saves the work).
 	Dedup ports.DedupStore
 	// DedupLease is how long a claim holds a message against other
-	// consumers; a crashed holder's claim frees itself after it.
+	// consumers; the router renews it every third of it while the handler
+	// runs, so a crashed (or stalled) holder's claim frees itself after it.
 	DedupLease time.Duration
 	// DedupRetention is how long a handled message is remembered.
 	DedupRetention time.Duration
@@ -122,7 +121,7 @@ func (m *reliabilityMetrics) middlewares(cfg Reliability, pub message.Publisher,
 		middleware.Timeout(cfg.HandlerTimeout),
 	}
 	if cfg.Dedup != nil {
-		chain = append(chain, dedup(cfg.Dedup, cfg.DedupLease, cfg.DedupRetention, m.duplicates))
+		chain = append(chain, dedup(cfg.Dedup, cfg.DedupLease, cfg.DedupRetention, m, logger))
 	}
 	return chain, nil
 }
@@ -138,61 +137,10 @@ func stampFirstFailure(h message.HandlerFunc) message.HandlerFunc {
 	}
 }
 
-// ErrInFlight is returned (as apperr.Unavailable, so retried) when another
-// consumer holds the message's claim.
-var ErrInFlight = errors.New("message is being handled by another consumer")
-
-// Dedup is the deduplication middleware on a durable store. Unlike
-// Watermill's Deduplicator, which marks a message as seen before handling
-// it, it claims the message, and marks it done only when the handler
-// succeeded; a failure releases the claim so the retry or redelivery runs,
-// and a claim held by a crashed process frees itself after lease. Keys are
-// (handler name, message UUID), never a hash of the payload.
-//
-// A handler that produces messages must publish them idempotently: if the
-// router fails to publish what it returned after the mark, the redelivery is
-// dropped as a duplicate.
-func Dedup(store ports.DedupStore, lease, retention time.Duration) message.HandlerMiddleware {
-	return dedup(store, lease, retention, nil)
-}
-
-func dedup(store ports.DedupStore, lease, retention time.Duration, duplicates *prometheus.CounterVec) message.HandlerMiddleware {
-	return func(h message.HandlerFunc) message.HandlerFunc {
-		return func(msg *message.Message) ([]*message.Message, error) {
-			ctx := msg.Context()
-			key := ports.DedupKey{Handler: message.HandlerNameFromCtx(ctx), MessageID: msg.UUID}
-			claim, err := store.Claim(ctx, key, lease)
-			if err != nil {
-				return nil, err
-			}
-			switch claim {
-			case ports.ClaimDone:
-				if duplicates != nil {
-					duplicates.WithLabelValues(key.Handler).Inc()
-				}
-				return nil, nil
-			case ports.ClaimInFlight:
-				return nil, apperr.Wrap(apperr.Unavailable, ErrInFlight, "message %s", msg.UUID)
-			}
-			out, err := h(msg)
-			// The attempt's context may be spent (timeout); bookkeeping must
-			// still happen.
-			bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if err != nil {
-				return out, errors.Join(err, store.Release(bg, key))
-			}
-			if err := store.Complete(bg, key, retention); err != nil {
-				return out, err
-			}
-			return out, nil
-		}
-	}
-}
-
 type reliabilityMetrics struct {
 	poisoned   *prometheus.CounterVec
 	duplicates *prometheus.CounterVec
+	claimsLost *prometheus.CounterVec
 }
 
 func newReliabilityMetrics(reg prometheus.Registerer) (*reliabilityMetrics, error) {
@@ -205,8 +153,13 @@ func newReliabilityMetrics(reg prometheus.Registerer) (*reliabilityMetrics, erro
 			Namespace: "orderflow", Subsystem: "router", Name: "duplicate_messages_total",
 			Help: "Redelivered messages dropped by the deduplication store, by handler.",
 		}, []string{"handler_name"}),
+		claimsLost: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "orderflow", Subsystem: "router", Name: "dedup_claims_lost_total",
+			Help: "Messages handled successfully after their deduplication claim had passed to another consumer " +
+				"(their effects may have run twice), by handler.",
+		}, []string{"handler_name"}),
 	}
-	for _, c := range []prometheus.Collector{m.poisoned, m.duplicates} {
+	for _, c := range []prometheus.Collector{m.poisoned, m.duplicates, m.claimsLost} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("router metrics: %w", err)
 		}

@@ -1,13 +1,19 @@
 // Package redisinbox is the consumers' deduplication store on Redis: one key
 // per (handler, message id), taken with SET NX and an expiry, so several
 // processes share it and it forgets on its own after the retention window.
+// A claim's value is its owner's token (a UUID); a handled message's is
+// "done". Renew, Complete and Release compare the value with the caller's
+// token and act in the same Lua script, so that no other consumer's claim
+// can come between the check and the write.
 package redisinbox
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/ports"
 	goredis "github.com/redis/go-redis/v9"
@@ -16,14 +22,24 @@ import (
 var _ ports.DedupStore = (*Inbox)(nil)
 
 const (
-	pending = "pending"
-	done    = "done"
+	done = "done"
 	// DefaultPrefix starts every key the inbox writes.
 	DefaultPrefix = "orderflow:inbox:"
 )
 
-// release deletes a key only while it is a claim, never a done mark.
-var release = goredis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`)
+// The scripts act on KEYS[1] only while its value is the token ARGV[1], and
+// return 1 when they did, 0 when the token does not own the claim.
+var (
+	// renew sets the claim's expiry to ARGV[2] milliseconds from now.
+	renew = goredis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then
+	return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`)
+	// complete replaces the claim by the done mark, kept for ARGV[2] ms.
+	complete = goredis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then
+	redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2]) return 1 end return 0`)
+	// release deletes the claim; a done mark never carries a token.
+	release = goredis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then
+	return redis.call('DEL', KEYS[1]) end return 0`)
+)
 
 // Inbox implements ports.DedupStore on Redis.
 type Inbox struct {
@@ -51,39 +67,60 @@ func unavailable(err error, what string) error {
 	return apperr.Wrap(apperr.Unavailable, err, "redis inbox: %s", what)
 }
 
-// Claim implements ports.DedupStore with SET NX PX.
-func (s *Inbox) Claim(ctx context.Context, k ports.DedupKey, lease time.Duration) (ports.Claim, error) {
-	ok, err := s.client.SetNX(ctx, s.key(k), pending, lease).Result()
+// Claim implements ports.DedupStore with SET NX PX, the value being a new
+// token.
+func (s *Inbox) Claim(ctx context.Context, k ports.DedupKey, lease time.Duration) (ports.ClaimResult, error) {
+	token := uuid.NewString()
+	ok, err := s.client.SetNX(ctx, s.key(k), token, lease).Result()
 	if err != nil {
-		return 0, unavailable(err, "claim")
+		return ports.ClaimResult{}, unavailable(err, "claim")
 	}
 	if ok {
-		return ports.ClaimAcquired, nil
+		return ports.ClaimResult{State: ports.ClaimAcquired, Token: token}, nil
 	}
 	v, err := s.client.Get(ctx, s.key(k)).Result()
 	switch {
 	case errors.Is(err, goredis.Nil):
-		return ports.ClaimInFlight, nil // expired or released meanwhile: the caller tries again
+		// expired or released meanwhile: the caller tries again
+		return ports.ClaimResult{State: ports.ClaimInFlight}, nil
 	case err != nil:
-		return 0, unavailable(err, "read")
+		return ports.ClaimResult{}, unavailable(err, "read")
 	case v == done:
-		return ports.ClaimDone, nil
+		return ports.ClaimResult{State: ports.ClaimDone}, nil
 	default:
-		return ports.ClaimInFlight, nil
+		return ports.ClaimResult{State: ports.ClaimInFlight}, nil
 	}
 }
 
-// Complete implements ports.DedupStore.
-func (s *Inbox) Complete(ctx context.Context, k ports.DedupKey, retention time.Duration) error {
-	if err := s.client.Set(ctx, s.key(k), done, retention).Err(); err != nil {
+// Renew implements ports.DedupStore. A claim whose lease ran out is gone
+// from Redis, so renewing it too reports ErrClaimLost.
+func (s *Inbox) Renew(ctx context.Context, k ports.DedupKey, token string, lease time.Duration) error {
+	n, err := renew.Run(ctx, s.client, []string{s.key(k)}, token, lease.Milliseconds()).Int()
+	if err != nil {
+		return unavailable(err, "renew")
+	}
+	if n == 0 {
+		return fmt.Errorf("redis inbox: renew: %w", ports.ErrClaimLost)
+	}
+	return nil
+}
+
+// Complete implements ports.DedupStore. A claim whose lease ran out is gone
+// from Redis, so completing it too reports ErrClaimLost.
+func (s *Inbox) Complete(ctx context.Context, k ports.DedupKey, token string, retention time.Duration) error {
+	n, err := complete.Run(ctx, s.client, []string{s.key(k)}, token, retention.Milliseconds(), done).Int()
+	if err != nil {
 		return unavailable(err, "complete")
+	}
+	if n == 0 {
+		return fmt.Errorf("redis inbox: complete: %w", ports.ErrClaimLost)
 	}
 	return nil
 }
 
 // Release implements ports.DedupStore; a done mark is never released.
-func (s *Inbox) Release(ctx context.Context, k ports.DedupKey) error {
-	if err := release.Run(ctx, s.client, []string{s.key(k)}, pending).Err(); err != nil {
+func (s *Inbox) Release(ctx context.Context, k ports.DedupKey, token string) error {
+	if err := release.Run(ctx, s.client, []string{s.key(k)}, token).Err(); err != nil {
 		return unavailable(err, "release")
 	}
 	return nil

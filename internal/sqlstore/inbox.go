@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -29,56 +30,78 @@ func NewInbox(db DB) *Inbox { return &Inbox{db: db} }
 
 // Claim implements ports.DedupStore with one upsert that only takes over an
 // expired row, so concurrent claims cannot both win (Postgres locks the
-// row; SQLite serialises writers).
-func (s *Inbox) Claim(ctx context.Context, k ports.DedupKey, lease time.Duration) (ports.Claim, error) {
+// row; SQLite serialises writers). The row's token is the new owner's.
+func (s *Inbox) Claim(ctx context.Context, k ports.DedupKey, lease time.Duration) (ports.ClaimResult, error) {
 	if dueForCleanup(&s.lastCleanup) {
 		_, _ = s.DeleteExpired(ctx) // best effort: the next window tries again
 	}
 	d := s.db.Dialect
+	token := uuid.NewString()
 	var taken int
 	err := s.db.QueryRow(ctx, `
-		INSERT INTO inbox (handler, message_id, done, expires_at) VALUES (?, ?, ?, `+d.after+`)
-		ON CONFLICT (handler, message_id) DO UPDATE SET done = excluded.done, expires_at = excluded.expires_at
+		INSERT INTO inbox (handler, message_id, done, token, expires_at) VALUES (?, ?, ?, ?, `+d.after+`)
+		ON CONFLICT (handler, message_id) DO UPDATE
+			SET done = excluded.done, token = excluded.token, expires_at = excluded.expires_at
 			WHERE inbox.expires_at < `+d.now+`
-		RETURNING 1`, k.Handler, k.MessageID, false, d.expiry(lease)).Scan(&taken)
+		RETURNING 1`, k.Handler, k.MessageID, false, token, d.expiry(lease)).Scan(&taken)
 	if err == nil {
-		return ports.ClaimAcquired, nil
+		return ports.ClaimResult{State: ports.ClaimAcquired, Token: token}, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return 0, unavailable(err, "inbox claim %s/%s", k.Handler, k.MessageID)
+		return ports.ClaimResult{}, unavailable(err, "inbox claim %s/%s", k.Handler, k.MessageID)
 	}
 	var done bool
 	err = s.db.QueryRow(ctx, `SELECT done FROM inbox WHERE handler = ? AND message_id = ?`,
 		k.Handler, k.MessageID).Scan(&done)
 	switch {
 	case errors.Is(err, sql.ErrNoRows): // released meanwhile: someone else holds or held it
-		return ports.ClaimInFlight, nil
+		return ports.ClaimResult{State: ports.ClaimInFlight}, nil
 	case err != nil:
-		return 0, unavailable(err, "inbox read %s/%s", k.Handler, k.MessageID)
+		return ports.ClaimResult{}, unavailable(err, "inbox read %s/%s", k.Handler, k.MessageID)
 	case done:
-		return ports.ClaimDone, nil
+		return ports.ClaimResult{State: ports.ClaimDone}, nil
 	default:
-		return ports.ClaimInFlight, nil
+		return ports.ClaimResult{State: ports.ClaimInFlight}, nil
 	}
 }
 
-// Complete implements ports.DedupStore.
-func (s *Inbox) Complete(ctx context.Context, k ports.DedupKey, retention time.Duration) error {
+// Renew implements ports.DedupStore.
+func (s *Inbox) Renew(ctx context.Context, k ports.DedupKey, token string, lease time.Duration) error {
 	d := s.db.Dialect
-	_, err := s.db.Exec(ctx, `
-		INSERT INTO inbox (handler, message_id, done, expires_at) VALUES (?, ?, ?, `+d.after+`)
-		ON CONFLICT (handler, message_id) DO UPDATE SET done = excluded.done, expires_at = excluded.expires_at`,
-		k.Handler, k.MessageID, true, d.expiry(retention))
+	n, err := s.db.Exec(ctx, `
+		UPDATE inbox SET expires_at = `+d.after+`
+		WHERE handler = ? AND message_id = ? AND token = ? AND done = ?`,
+		d.expiry(lease), k.Handler, k.MessageID, token, false)
+	if err != nil {
+		return unavailable(err, "inbox renew %s/%s", k.Handler, k.MessageID)
+	}
+	if n == 0 {
+		return fmt.Errorf("inbox renew %s/%s: %w", k.Handler, k.MessageID, ports.ErrClaimLost)
+	}
+	return nil
+}
+
+// Complete implements ports.DedupStore. A done mark is no longer a claim:
+// completing it again reports ErrClaimLost, as on Redis.
+func (s *Inbox) Complete(ctx context.Context, k ports.DedupKey, token string, retention time.Duration) error {
+	d := s.db.Dialect
+	n, err := s.db.Exec(ctx, `
+		UPDATE inbox SET done = ?, expires_at = `+d.after+`
+		WHERE handler = ? AND message_id = ? AND token = ? AND done = ?`,
+		true, d.expiry(retention), k.Handler, k.MessageID, token, false)
 	if err != nil {
 		return unavailable(err, "inbox complete %s/%s", k.Handler, k.MessageID)
+	}
+	if n == 0 {
+		return fmt.Errorf("inbox complete %s/%s: %w", k.Handler, k.MessageID, ports.ErrClaimLost)
 	}
 	return nil
 }
 
 // Release implements ports.DedupStore; a done mark is never released.
-func (s *Inbox) Release(ctx context.Context, k ports.DedupKey) error {
-	_, err := s.db.Exec(ctx, `DELETE FROM inbox WHERE handler = ? AND message_id = ? AND done = ?`,
-		k.Handler, k.MessageID, false)
+func (s *Inbox) Release(ctx context.Context, k ports.DedupKey, token string) error {
+	_, err := s.db.Exec(ctx, `DELETE FROM inbox WHERE handler = ? AND message_id = ? AND token = ? AND done = ?`,
+		k.Handler, k.MessageID, token, false)
 	if err != nil {
 		return unavailable(err, "inbox release %s/%s", k.Handler, k.MessageID)
 	}
