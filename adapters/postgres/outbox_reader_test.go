@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderflow/orderflow/internal/testenv"
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -17,6 +19,7 @@ func TestOutboxReaderAcksOnlyWhatWasForwarded(t *testing.T) {
 	store, pool := newEventStore(t)
 	topic := postgres.DefaultOutboxTopic
 	appendOrders(t, store, 3)
+	waitVisible(t, pool)
 	r, err := postgres.NewOutboxReader(t.Context(), pool, topic, cleanupGroup)
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +69,7 @@ func TestOutboxReaderDeliversRowsWithForeignMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendOrders(t, store, 1)
+	waitVisible(t, pool)
 	r, err := postgres.NewOutboxReader(t.Context(), pool, topic, cleanupGroup)
 	if err != nil {
 		t.Fatal(err)
@@ -81,4 +85,24 @@ func TestOutboxReaderDeliversRowsWithForeignMetadata(t *testing.T) {
 	if got[0].UUID != odd || string(got[0].Payload) != `{"x":1}` || len(got[0].Metadata) != 0 {
 		t.Fatalf("odd row delivered as %s %s %v", got[0].UUID, got[0].Payload, got[0].Metadata)
 	}
+}
+
+// waitVisible waits until every transaction that began before now has
+// ended, so the rows just appended are visible to the outbox reader: it
+// reads only below the oldest running transaction of the whole server, and
+// the server is shared with whatever else runs on the machine.
+func waitVisible(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	var now uint64
+	if err := pool.QueryRow(t.Context(), `SELECT pg_current_xact_id()::text::bigint`).Scan(&now); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitCount(t, "the horizon passing the appended rows (1: passed)", 1, func() (int, error) {
+		var passed bool
+		err := pool.QueryRow(t.Context(), `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint > $1`, now).Scan(&passed)
+		if passed {
+			return 1, err
+		}
+		return 0, err
+	})
 }
