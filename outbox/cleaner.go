@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/defaults"
+	"github.com/orderflow/orderflow/internal/tick"
 )
 
 // CleanerConfig configures Cleaner.
@@ -73,14 +74,7 @@ func NewCleaner(cfg CleanerConfig) (*Cleaner, error) {
 // Run cleans up every Interval until ctx ends; errors are logged and the
 // next round tries again. It returns nil when ctx ends.
 func (c *Cleaner) Run(ctx context.Context) error {
-	t := time.NewTicker(c.cfg.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+	tick.Every(ctx, c.cfg.Interval, func(ctx context.Context) bool {
 		n, err := c.CleanUp(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -88,7 +82,9 @@ func (c *Cleaner) Run(ctx context.Context) error {
 		case n > 0:
 			c.cfg.Logger.Info("outbox cleanup", "deleted", n)
 		}
-	}
+		return true
+	})
+	return nil
 }
 
 // CleanUp runs one round: batches of at most BatchSize rows until a batch

@@ -8,6 +8,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/internal/tick"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -99,14 +100,7 @@ func keepClaim(ctx context.Context, store ports.DedupStore, key ports.DedupKey, 
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
+		tick.Every(ctx, every, func(ctx context.Context) bool {
 			rctx, rcancel := context.WithTimeout(ctx, every)
 			err := store.Renew(rctx, key, token, lease)
 			rcancel()
@@ -114,11 +108,12 @@ func keepClaim(ctx context.Context, store ports.DedupStore, key ports.DedupKey, 
 			case err == nil, ctx.Err() != nil:
 			case errors.Is(err, ports.ErrClaimLost):
 				logger.Error("deduplication claim lost while the handler runs", err, nil)
-				return
+				return false
 			default:
 				logger.Error("deduplication claim not renewed; trying again", err, nil)
 			}
-		}
+			return true
+		})
 	}()
 	return func() { cancel(); <-done }
 }

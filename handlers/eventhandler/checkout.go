@@ -10,6 +10,7 @@ import (
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/meta"
 	"github.com/orderflow/orderflow/internal/eventwire"
+	"github.com/orderflow/orderflow/internal/tick"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -62,22 +63,15 @@ type DueScanner interface {
 // live in the database, so a restart loses none: the first scan after it
 // picks up every checkout that fell due meanwhile.
 func ScanDeadlines(ctx context.Context, s DueScanner, interval time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	tick.Every(ctx, interval, func(ctx context.Context) bool {
 		for {
 			n, err := s.AdvanceDue(ctx, 100)
 			if err != nil && ctx.Err() == nil {
 				logger.WarnContext(ctx, "deadline scan", "error", err)
 			}
 			if n < 100 || err != nil {
-				break
+				return true
 			}
 		}
-	}
+	})
 }

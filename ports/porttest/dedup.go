@@ -1,6 +1,7 @@
 package porttest
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -183,11 +184,9 @@ func testDedupStaleRelease(t *testing.T, s ports.DedupStore) {
 // does not mark done over the new holder's live claim.
 func testDedupStaleComplete(t *testing.T, s ports.DedupStore) {
 	k := newDedupKey("h")
-	stale, live := takeOver(t, s, k)
-	err := s.Complete(testContext(t, 10*time.Second), k, stale, time.Hour)
-	if !errors.Is(err, ports.ErrClaimLost) {
-		t.Fatalf("stale Complete = %v, want ErrClaimLost", err)
-	}
+	live := staleIsClaimLost(t, s, k, "Complete", func(ctx context.Context, stale string) error {
+		return s.Complete(ctx, k, stale, time.Hour)
+	})
 	mustClaim(t, s, k, time.Minute, ports.ClaimInFlight)
 	// The live holder's failure frees the message, as if the stale holder
 	// had never completed it.
@@ -220,13 +219,23 @@ func testDedupRenew(t *testing.T, s ports.DedupStore) {
 // leaves the live claim as it is.
 func testDedupStaleRenew(t *testing.T, s ports.DedupStore) {
 	k := newDedupKey("h")
-	stale, live := takeOver(t, s, k)
-	err := s.Renew(testContext(t, 10*time.Second), k, stale, time.Minute)
-	if !errors.Is(err, ports.ErrClaimLost) {
-		t.Fatalf("stale Renew = %v, want ErrClaimLost", err)
-	}
+	live := staleIsClaimLost(t, s, k, "Renew", func(ctx context.Context, stale string) error {
+		return s.Renew(ctx, k, stale, time.Minute)
+	})
 	if err := s.Renew(testContext(t, 10*time.Second), k, live, time.Minute); err != nil {
 		t.Fatalf("live Renew: %v", err)
 	}
 	mustClaim(t, s, k, time.Minute, ports.ClaimInFlight)
+}
+
+// staleIsClaimLost has a second consumer take k over, then checks that op
+// with the first consumer's stale token fails with ErrClaimLost; it returns
+// the live holder's token.
+func staleIsClaimLost(t *testing.T, s ports.DedupStore, k ports.DedupKey, op string, do func(ctx context.Context, stale string) error) string {
+	t.Helper()
+	stale, live := takeOver(t, s, k)
+	if err := do(testContext(t, 10*time.Second), stale); !errors.Is(err, ports.ErrClaimLost) {
+		t.Fatalf("stale %s = %v, want ErrClaimLost", op, err)
+	}
+	return live
 }
