@@ -22,9 +22,8 @@ func RunDedupStore(t *testing.T, newStore func(t *testing.T) ports.DedupStore) {
 		{"KeysAreScopedByHandler", testDedupHandlerScope},
 		{"ConcurrentClaimsOneWins", testDedupConcurrent},
 		{"StaleReleaseKeepsTakenOverClaim", testDedupStaleRelease},
-		{"StaleCompleteIsClaimLost", testDedupStaleComplete},
+		{"StaleCallsAreClaimLost", testDedupStaleCalls},
 		{"RenewedClaimOutlivesItsLease", testDedupRenew},
-		{"StaleRenewIsClaimLost", testDedupStaleRenew},
 	})
 }
 
@@ -179,23 +178,6 @@ func testDedupStaleRelease(t *testing.T, s ports.DedupStore) {
 	mustClaim(t, s, k, time.Minute, ports.ClaimDone)
 }
 
-// A consumer whose lease ran out and whose message another consumer took
-// over learns, on Complete, that its claim was lost, and its late Complete
-// does not mark done over the new holder's live claim.
-func testDedupStaleComplete(t *testing.T, s ports.DedupStore) {
-	k := newDedupKey("h")
-	live := staleIsClaimLost(t, s, k, "Complete", func(ctx context.Context, stale string) error {
-		return s.Complete(ctx, k, stale, time.Hour)
-	})
-	mustClaim(t, s, k, time.Minute, ports.ClaimInFlight)
-	// The live holder's failure frees the message, as if the stale holder
-	// had never completed it.
-	if err := s.Release(testContext(t, 10*time.Second), k, live); err != nil {
-		t.Fatal(err)
-	}
-	mustClaim(t, s, k, time.Minute, ports.ClaimAcquired)
-}
-
 // A claim renewed before its lease ends stays in flight beyond the original
 // lease: other consumers keep getting ClaimInFlight all along.
 func testDedupRenew(t *testing.T, s ports.DedupStore) {
@@ -215,17 +197,35 @@ func testDedupRenew(t *testing.T, s ports.DedupStore) {
 	mustClaim(t, s, k, time.Minute, ports.ClaimDone)
 }
 
-// Renewing a claim another consumer took over fails with ErrClaimLost and
-// leaves the live claim as it is.
-func testDedupStaleRenew(t *testing.T, s ports.DedupStore) {
-	k := newDedupKey("h")
-	live := staleIsClaimLost(t, s, k, "Renew", func(ctx context.Context, stale string) error {
-		return s.Renew(ctx, k, stale, time.Minute)
-	})
-	if err := s.Renew(testContext(t, 10*time.Second), k, live, time.Minute); err != nil {
-		t.Fatalf("live Renew: %v", err)
+// A consumer whose claim another consumer took over learns, on Complete or
+// Renew, that it lost it (ErrClaimLost): its work may be duplicated. Its
+// stale call changes nothing: the message stays in flight, and the live
+// holder still renews and completes its claim.
+func testDedupStaleCalls(t *testing.T, s ports.DedupStore) {
+	for _, tc := range []struct {
+		op    string
+		stale func(ctx context.Context, k ports.DedupKey, token string) error
+	}{
+		{"Complete", func(ctx context.Context, k ports.DedupKey, token string) error {
+			return s.Complete(ctx, k, token, time.Hour)
+		}},
+		{"Renew", func(ctx context.Context, k ports.DedupKey, token string) error {
+			return s.Renew(ctx, k, token, time.Minute)
+		}},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			k := newDedupKey("h")
+			live := staleIsClaimLost(t, s, k, tc.op, func(ctx context.Context, stale string) error { return tc.stale(ctx, k, stale) })
+			mustClaim(t, s, k, time.Minute, ports.ClaimInFlight)
+			if err := s.Renew(testContext(t, 10*time.Second), k, live, time.Minute); err != nil {
+				t.Fatalf("live Renew after a stale %s: %v", tc.op, err)
+			}
+			if err := s.Complete(testContext(t, 10*time.Second), k, live, time.Hour); err != nil {
+				t.Fatalf("live Complete after a stale %s: %v", tc.op, err)
+			}
+			mustClaim(t, s, k, time.Minute, ports.ClaimDone)
+		})
 	}
-	mustClaim(t, s, k, time.Minute, ports.ClaimInFlight)
 }
 
 // staleIsClaimLost has a second consumer take k over, then checks that op
