@@ -131,10 +131,12 @@ func (s *server) orderHistory(w http.ResponseWriter, r *http.Request) error {
 	params := r.URL.Query()
 	var fields []apperr.FieldError
 	version := queryInt(params, "version", 1, &fields)
-	var at time.Time
+	var at *time.Time
 	if raw := params.Get("at"); raw != "" {
-		if at, err = time.Parse(time.RFC3339, raw); err != nil {
+		if t, err := time.Parse(time.RFC3339, raw); err != nil {
 			fields = append(fields, apperr.FieldError{Field: "at", Message: "must be an RFC 3339 date-time such as 2025-01-02T15:04:05Z"})
+		} else {
+			at = &t
 		}
 	}
 	if err := apperr.Validation("invalid query parameters", fields); err != nil {
