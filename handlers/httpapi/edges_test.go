@@ -17,6 +17,24 @@ import (
 
 var cancelled = command.Result{OrderID: orderID, Status: "cancelled", Version: 2}
 
+// answerEverything gives every use case an answer the document accepts.
+func (f *fakeApp) answerEverything() {
+	f.place.run = placed
+	f.cancel.result, f.ship.result, f.deliver.result = cancelled, cancelled, cancelled
+	f.get.result = query.OrderView{OrderSummary: summary(3)}
+	f.list.result = ports.OrderPage{Items: []ports.OrderSummary{summary(1)}}
+	f.history.result = summary(1)
+	f.events.result = []ports.RecordedEvent{{Stream: ports.Stream{Type: "order", ID: orderID}, Version: 1,
+		Type: "order.placed.v1", Data: []byte(`{}`), Metadata: ports.EventMetadata{EventID: "ev-1", OccurredAt: created}, RecordedAt: created}}
+	f.setStock.result = command.StockLevels{SKU: "SKU-1", OnHand: 1, Available: 1}
+	f.getStock.result = command.StockLevels{SKU: "SKU-1"}
+	f.checkout.result, f.checkout.err = ports.Checkout{OrderID: orderID, State: "reserving",
+		StartedAt: created, DeadlineAt: created, UpdatedAt: created, Steps: []ports.CheckoutStep{}, Compensations: []ports.CheckoutStep{}}, nil
+	f.listPoisoned.result = query.PoisonPage{}
+	f.getPoisoned.result = parked("p1", nil)
+	f.requeuePoisoned.result = parked("p1", nil)
+}
+
 // Invalid UTF-8 in a string is 422 naming its JSON path: encoding/json
 // would quietly turn it into U+FFFD, so the use case could never tell.
 func TestBodyWithInvalidUTF8(t *testing.T) {
@@ -171,16 +189,7 @@ func TestHeadOnEveryGet(t *testing.T) {
 			_, _ = w.Write([]byte("up 1\n"))
 		})
 	})
-	e.app.get.result = query.OrderView{OrderSummary: summary(3)}
-	e.app.list.result = ports.OrderPage{Items: []ports.OrderSummary{summary(1)}}
-	e.app.history.result = summary(1)
-	e.app.events.result = []ports.RecordedEvent{{Stream: ports.Stream{Type: "order", ID: orderID}, Version: 1,
-		Type: "order.placed.v1", Data: []byte(`{}`), Metadata: ports.EventMetadata{EventID: "ev-1", OccurredAt: created}, RecordedAt: created}}
-	e.app.getStock.result = command.StockLevels{SKU: "SKU-1"}
-	e.app.checkout.result, e.app.checkout.err = ports.Checkout{OrderID: orderID, State: "reserving",
-		StartedAt: created, DeadlineAt: created, UpdatedAt: created, Steps: []ports.CheckoutStep{}, Compensations: []ports.CheckoutStep{}}, nil
-	e.app.listPoisoned.result = query.PoisonPage{}
-	e.app.getPoisoned.result = parked("p1", nil)
+	e.app.answerEverything()
 	targets := map[string]string{
 		"/v1/orders": "/v1/orders", "/v1/orders/{id}": "/v1/orders/" + orderID,
 		"/v1/orders/{id}/events": "/v1/orders/" + orderID + "/events", "/v1/orders/{id}/history": "/v1/orders/" + orderID + "/history?version=1",
