@@ -2,6 +2,8 @@
 GO        ?= go
 BIN       ?= bin/orderflow
 PG_URL    ?= postgres://root@127.0.0.1:5432/test?sslmode=disable
+# The OpenAPI linter, pinned; .ci/run names the same version.
+REDOCLY_VERSION ?= 2.77.0
 
 .PHONY: build run run-postgres test test-unit test-fault migrate lint fmt bench ci
 
@@ -28,6 +30,7 @@ migrate: ## apply migrations (embedded store, or Postgres with PG_URL=...)
 
 lint:
 	$(GO) vet ./...
+	npx --yes @redocly/cli@$(REDOCLY_VERSION) lint --extends recommended handlers/httpapi/openapi.yaml
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
 fmt:

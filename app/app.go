@@ -118,7 +118,7 @@ func New(d Deps) Application {
 	}
 	if d.Notifications != nil {
 		application.Notifications = notification.New(d.Notifications, d.Notifiers...)
-		application.Queries.ListNotifications = decorator.Apply(query.NewListNotificationsHandler(d.Notifications), d.Logger, d.Metrics)
+		application.Queries.ListNotifications = decorator.Apply(query.NewListNotificationsHandler(d.Notifications, repo), d.Logger, d.Metrics)
 	}
 	return application
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/domain/text"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -40,6 +41,8 @@ func (h PurgePoisonedHandler) Handle(ctx context.Context, cmd PurgePoisoned) (Pu
 		return Purged{}, apperr.New(apperr.Invalid, "purge one message or all of them, not both")
 	case !cmd.All && cmd.ID == "":
 		return Purged{}, apperr.New(apperr.Invalid, "a poisoned message id is required to purge one")
+	case !cmd.All && !text.Valid(cmd.ID): // no message has it, and not every store can look it up
+		return Purged{}, apperr.Detail(ports.ErrPoisonNotFound, "no poisoned message has that id")
 	case !cmd.All:
 		if err := h.store.Delete(ctx, cmd.ID); err != nil {
 			return Purged{}, err

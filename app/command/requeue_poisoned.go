@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/domain/text"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -34,6 +35,9 @@ func NewRequeuePoisonedHandler(store ports.PoisonStore, republisher ports.Poison
 func (h RequeuePoisonedHandler) Handle(ctx context.Context, cmd RequeuePoisoned) (ports.PoisonedMessage, error) {
 	if cmd.ID == "" {
 		return ports.PoisonedMessage{}, apperr.New(apperr.Invalid, "a poisoned message id is required")
+	}
+	if !text.Valid(cmd.ID) { // no message has it, and not every store can look it up
+		return ports.PoisonedMessage{}, apperr.Detail(ports.ErrPoisonNotFound, "no poisoned message has that id")
 	}
 	m, err := h.store.Get(ctx, cmd.ID)
 	if err != nil {

@@ -3,6 +3,8 @@ package query
 import (
 	"context"
 
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/domain/text"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -22,5 +24,8 @@ func NewGetPoisonedHandler(store ports.PoisonStore) GetPoisonedHandler {
 // Handle returns an error wrapping ports.ErrPoisonNotFound (apperr.NotFound)
 // for an unknown id.
 func (h GetPoisonedHandler) Handle(ctx context.Context, q GetPoisoned) (ports.PoisonedMessage, error) {
+	if !text.Valid(q.ID) { // no message has it, and not every store can look it up
+		return ports.PoisonedMessage{}, apperr.Detail(ports.ErrPoisonNotFound, "no poisoned message has that id")
+	}
 	return h.store.Get(ctx, q.ID)
 }

@@ -47,7 +47,7 @@ func TestHistoryWithSnapshots(t *testing.T) {
 			t.Errorf("history at version %d: %s v%d, %v; want %s", v, got.Status, got.Version, err, want)
 		}
 	}
-	got, err := a.Queries.OrderHistory.Handle(ctx, query.OrderHistory{OrderID: id, At: time.Now().Add(time.Hour)})
+	got, err := a.Queries.OrderHistory.Handle(ctx, query.OrderHistory{OrderID: id, At: new(time.Now().Add(time.Hour))})
 	if err != nil || got.Status != "shipped" {
 		t.Errorf("history now: %+v, %v", got, err)
 	}

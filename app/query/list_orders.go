@@ -6,6 +6,7 @@ import (
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/order"
+	"github.com/orderflow/orderflow/app/domain/text"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -46,6 +47,12 @@ func (h ListOrdersHandler) Handle(ctx context.Context, q ListOrders) (ports.Orde
 	}
 	if q.Limit < 0 {
 		fields = append(fields, apperr.FieldError{Field: "limit", Message: "must be between 1 and 100"})
+	}
+	if msg := text.Problem(q.CustomerID); msg != "" { // no order could have it
+		fields = append(fields, apperr.FieldError{Field: "customer_id", Message: msg})
+	}
+	if !text.Valid(q.Cursor) {
+		fields = append(fields, apperr.FieldError{Field: "cursor", Message: "is not a cursor this service issued"})
 	}
 	if err := apperr.Validation("invalid order listing", fields); err != nil {
 		return ports.OrderPage{}, err

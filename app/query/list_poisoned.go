@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/domain/text"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -39,11 +40,14 @@ func NewListPoisonedHandler(store ports.PoisonStore) ListPoisonedHandler {
 	return ListPoisonedHandler{store: store}
 }
 
-// Handle returns apperr.Invalid for a negative Limit; a store error is
-// returned as it is.
+// Handle returns apperr.Invalid for a negative Limit or an After no message
+// id could be (see package text); a store error is returned as it is.
 func (h ListPoisonedHandler) Handle(ctx context.Context, q ListPoisoned) (PoisonPage, error) {
 	if q.Limit < 0 {
 		return PoisonPage{}, apperr.New(apperr.Invalid, "limit must be 0 or more, not %d", q.Limit)
+	}
+	if msg := text.Problem(q.After); msg != "" {
+		return PoisonPage{}, apperr.Validation("invalid poison queue listing", []apperr.FieldError{{Field: "after", Message: msg}})
 	}
 	limit := q.Limit
 	if limit == 0 {

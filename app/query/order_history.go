@@ -11,11 +11,12 @@ import (
 )
 
 // OrderHistory asks for the order as it was at a version or at a moment:
-// exactly one of Version (> 0) and At (non-zero) is set.
+// exactly one of Version (> 0) and At (non-nil; any moment, the zero time
+// included) is set.
 type OrderHistory struct {
 	OrderID string
 	Version int64
-	At      time.Time
+	At      *time.Time
 }
 
 // OrderHistoryHandler rebuilds past states from the event store (time travel),
@@ -33,9 +34,9 @@ func NewOrderHistoryHandler(repo *repository.Orders) OrderHistoryHandler {
 
 // Handle returns apperr.Invalid unless exactly one of Version and At is set,
 // and apperr.NotFound for an unknown order, a version past the latest, or a
-// moment before the order was placed.
+// moment before the order was placed ("did not exist yet").
 func (h OrderHistoryHandler) Handle(ctx context.Context, q OrderHistory) (ports.OrderSummary, error) {
-	if (q.Version > 0) == !q.At.IsZero() {
+	if (q.Version > 0) == (q.At != nil) {
 		return ports.OrderSummary{}, apperr.Validation("invalid history query", []apperr.FieldError{
 			{Field: "version", Message: "give exactly one of version (>= 1) or at (RFC 3339)"}})
 	}
@@ -43,8 +44,10 @@ func (h OrderHistoryHandler) Handle(ctx context.Context, q OrderHistory) (ports.
 	if err != nil {
 		return ports.OrderSummary{}, err
 	}
-	keep := repository.AtTime(q.At)
-	if q.Version > 0 {
+	var keep func(ports.RecordedEvent) bool
+	if q.At != nil {
+		keep = repository.AtTime(*q.At)
+	} else {
 		if last := events[len(events)-1].Version; q.Version > last {
 			return ports.OrderSummary{}, apperr.New(apperr.NotFound,
 				"order %s has no version %d; its latest version is %d", q.OrderID, q.Version, last)
@@ -53,9 +56,9 @@ func (h OrderHistoryHandler) Handle(ctx context.Context, q OrderHistory) (ports.
 	}
 	o, err := repository.Fold(events, keep)
 	if err != nil {
-		if apperr.Is(err, apperr.NotFound) {
+		if q.At != nil && apperr.Is(err, apperr.NotFound) {
 			return ports.OrderSummary{}, apperr.New(apperr.NotFound,
-				"order %s did not exist at %s", q.OrderID, q.At.Format(time.RFC3339))
+				"order %s did not exist yet at %s", q.OrderID, q.At.UTC().Format(time.RFC3339Nano))
 		}
 		return ports.OrderSummary{}, err
 	}

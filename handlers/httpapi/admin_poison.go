@@ -48,6 +48,7 @@ func (s *server) listPoison(w http.ResponseWriter, r *http.Request) error {
 		return errNoPoisonQueue
 	}
 	var fields []apperr.FieldError
+	singleValued(r.URL.Query(), &fields, "after", "limit")
 	limit := queryInt(r.URL.Query(), "limit", 1, &fields)
 	if err := apperr.Validation("invalid query", fields); err != nil {
 		return err

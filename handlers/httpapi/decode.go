@@ -27,16 +27,23 @@ const maxBodyBytes = 1 << 20
 // decodeBody reads the request's JSON object into dst, a pointer to a struct
 // whose fields are strings, int64s, slices and structs with json tags.
 //
-// A request carrying a body must say Content-Type: application/json (415,
-// checked first), and the body must fit in maxBodyBytes (413). Then, all 400:
-// an empty body when required, bytes that are not JSON, anything after the
-// JSON value, a value that is not an object, and fields dst does not have
-// (each listed in the problem's errors; names match exactly, not
-// case-insensitively as encoding/json would). A known field of the wrong JSON
-// type (quantity "3") is 422, like any other invalid field, with its JSON path
+// A request body is never content-coded: a Content-Encoding other than
+// identity is 415 (with Accept-Encoding: identity). A request carrying a body
+// must say Content-Type: application/json (415), and the body must fit in
+// maxBodyBytes (413). Then, all 400: an empty body when required, bytes that
+// are not JSON, anything after the JSON value, a value that is not an object,
+// a key given twice in one object, and fields dst does not have (each listed
+// in the problem's errors; names match exactly, not case-insensitively as
+// encoding/json would). A known field of the wrong JSON type (quantity "3")
+// or a string that is not valid UTF-8 (encoding/json would quietly turn it
+// into U+FFFD) is 422, like any other invalid field, with its JSON path
 // (items[0].quantity). JSON null counts as absent. Without a body and
 // required false, dst is left as it is.
 func decodeBody(w http.ResponseWriter, r *http.Request, dst any, required bool) error {
+	if err := checkContentEncoding(r.Header.Values("Content-Encoding")); err != nil {
+		w.Header().Set("Accept-Encoding", "identity")
+		return err
+	}
 	if r.ContentLength != 0 { // > 0, or -1: unknown length (chunked)
 		if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 			return err
@@ -72,12 +79,16 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any, required bool) 
 	if _, ok := v.(map[string]any); !ok {
 		return newHTTPError(codeMalformed, "the request body must be a JSON object")
 	}
+	ts := scanTokens(body)
+	if len(ts.duplicates) > 0 {
+		return newHTTPError(codeMalformed, "the request body names a key more than once in one object", ts.duplicates...)
+	}
 	var sc shapeCheck
 	sc.check(v, reflect.TypeOf(dst).Elem(), "")
 	if len(sc.unknown) > 0 {
 		return newHTTPError(codeMalformed, "the request body has unknown fields", sc.unknown...)
 	}
-	if err := apperr.Validation("the request body has fields of the wrong type", sc.wrongType); err != nil {
+	if err := apperr.Validation("the request body has invalid fields", append(sc.wrongType, ts.badText...)); err != nil {
 		return err
 	}
 	if err := json.Unmarshal(body, dst); err != nil { // the shape check makes this unreachable
@@ -87,6 +98,22 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any, required bool) 
 }
 
 var errTooLarge = newHTTPError(codePayloadTooLarge, fmt.Sprintf("the request body exceeds %d bytes", maxBodyBytes))
+
+// checkContentEncoding accepts no Content-Encoding, or identity: this API
+// decodes no compressed bodies, and a body labelled compressed but sent plain
+// has a sender that is confused about what it sent.
+func checkContentEncoding(values []string) error {
+	for _, v := range values {
+		for coding := range strings.SplitSeq(v, ",") {
+			if coding = strings.TrimSpace(coding); coding != "" && !strings.EqualFold(coding, "identity") {
+				return newHTTPError(codeUnsupportedMediaType, "Content-Encoding "+quoteShort(coding)+
+					" is not supported; send the body uncompressed",
+					apperr.FieldError{Field: "Content-Encoding", Message: "must be identity, or absent"})
+			}
+		}
+	}
+	return nil
+}
 
 // checkContentType accepts application/json, optionally with charset=utf-8.
 func checkContentType(header string) error {
@@ -195,9 +222,25 @@ func orderIDVar(r *http.Request) (string, error) {
 	raw := mux.Vars(r)["id"]
 	id, err := uuid.Parse(raw)
 	if err != nil {
-		return "", apperr.New(apperr.NotFound, "order %q not found: an order id is a UUID", raw)
+		return "", apperr.New(apperr.NotFound, "order %s not found: an order id is a UUID", quoteShort(raw))
 	}
 	return id.String(), nil
+}
+
+// maxQuoted is how many characters of a client's string a message quotes.
+const maxQuoted = 64
+
+// quoteShort quotes s for a message, cut to maxQuoted characters with an
+// ellipsis: a problem never echoes a megabyte the client sent.
+func quoteShort(s string) string {
+	n := 0
+	for i := range s {
+		if n == maxQuoted {
+			return strconv.Quote(s[:i] + "…")
+		}
+		n++
+	}
+	return strconv.Quote(s)
 }
 
 // etag is the entity tag of an order at a version: the version, quoted.
@@ -237,6 +280,16 @@ func noneMatch(r *http.Request, tag string) bool {
 		}
 	}
 	return false
+}
+
+// singleValued records in fields each of names given more than once in q:
+// which one was meant is anyone's guess, so none is taken.
+func singleValued(q url.Values, fields *[]apperr.FieldError, names ...string) {
+	for _, name := range names {
+		if len(q[name]) > 1 {
+			*fields = append(*fields, apperr.FieldError{Field: name, Message: "must be given at most once"})
+		}
+	}
 }
 
 // queryInt parses an optional integer query parameter of at least min;

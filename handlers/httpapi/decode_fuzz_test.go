@@ -23,6 +23,9 @@ func FuzzDecodeBody(f *testing.F) {
 		`{"carrier":"DHL","tracking_number":"123"}`,
 		`{}`, ``, ` `, `null`, `[]`, `{"items":[null]}`, `{"quantity":"3"}`, `{"a":1}{"b":2}`,
 		`{"customer_id":"\u0000"}`, `{"items":[{"quantity":1e309}]}`, `{"x":{"y":{"z":[[[[]]]]}}}`,
+		`{"reason":"a","reason":"b"}`, `{"items":[{"sku":"a","sku":"b"}]}`, `{"a":{"b":1,"b":2},"a":[]}`,
+		"{\"reason\":\"\xff\"}", "{\"reason\":\"\xed\xa0\x80\"}", `{"reason":"\ud800"}`, `{"reason":"\ufffd\ud800"}`,
+		`{"items":[{"sku":"\u001f"},{"sku":"\u007f"}]}`, "{\"items\":[{\"sku\":\"\xc3\"}]}",
 	} {
 		f.Add([]byte(seed), "application/json")
 	}

@@ -49,8 +49,8 @@ func TestOrderHistory(t *testing.T) {
 		wantFields []string
 	}{
 		{"version", "?version=2", &query.OrderHistory{OrderID: orderID, Version: 2}, nil},
-		{"at", "?at=2025-03-01T13:00:00%2B02:00", &query.OrderHistory{OrderID: orderID, At: at}, nil},
-		{"at with fraction", "?at=2025-03-01T13:00:00.000%2B02:00", &query.OrderHistory{OrderID: orderID, At: at}, nil},
+		{"at", "?at=2025-03-01T13:00:00%2B02:00", &query.OrderHistory{OrderID: orderID, At: &at}, nil},
+		{"at with fraction", "?at=2025-03-01T13:00:00.000%2B02:00", &query.OrderHistory{OrderID: orderID, At: &at}, nil},
 		{"version zero", "?version=0", nil, []string{"version: must be an integer of at least 1"}},
 		{"at not RFC 3339", "?at=yesterday", nil, []string{"at: must be an RFC 3339 date-time such as 2025-01-02T15:04:05Z"}},
 		{"both bad", "?version=x&at=2025-03-01", nil, []string{
@@ -71,7 +71,8 @@ func TestOrderHistory(t *testing.T) {
 				}
 				return
 			}
-			if rec.Code != 200 || len(calls) != 1 || calls[0].Version != tt.wantQuery.Version || !calls[0].At.Equal(tt.wantQuery.At) {
+			if rec.Code != 200 || len(calls) != 1 || calls[0].Version != tt.wantQuery.Version ||
+				(calls[0].At == nil) != (tt.wantQuery.At == nil) || calls[0].At != nil && !calls[0].At.Equal(*tt.wantQuery.At) {
 				t.Fatalf("status %d, calls %+v, want %+v", rec.Code, calls, tt.wantQuery)
 			}
 			if body := decodeJSON[map[string]any](t, rec); body["version"] != 2.0 {

@@ -27,8 +27,7 @@ var openAPIJSON = sync.OnceValues(func() ([]byte, error) {
 })
 
 func serveOpenAPIYAML(w http.ResponseWriter, _ *http.Request) error {
-	w.Header().Set("Content-Type", "application/yaml")
-	_, _ = w.Write(openAPIYAML)
+	writeBody(w, http.StatusOK, "application/yaml", openAPIYAML)
 	return nil
 }
 
@@ -37,7 +36,6 @@ func serveOpenAPIJSON(w http.ResponseWriter, _ *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(body)
+	writeBody(w, http.StatusOK, "application/json", body)
 	return nil
 }

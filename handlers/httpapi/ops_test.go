@@ -87,11 +87,11 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 		{http.MethodGet, "/v2/orders", 404, ""},
 		{http.MethodGet, "/", 404, ""},
 		{http.MethodGet, "/v1/orders/" + orderID + "/refund", 404, ""},
-		{http.MethodDelete, "/v1/orders", 405, "GET, POST"},
-		{http.MethodPut, "/v1/orders/" + orderID, 405, "GET"},
+		{http.MethodDelete, "/v1/orders", 405, "GET, HEAD, POST"},
+		{http.MethodPut, "/v1/orders/" + orderID, 405, "GET, HEAD"},
 		{http.MethodGet, "/v1/orders/" + orderID + "/confirm", 405, "POST"},
-		{http.MethodPost, "/healthz", 405, "GET"},
-		{http.MethodOptions, "/v1/orders", 405, "GET, POST"},
+		{http.MethodPost, "/healthz", 405, "GET, HEAD"},
+		{http.MethodOptions, "/v1/orders", 405, "GET, HEAD, POST"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 )
 
 // The read side: GET endpoints over the queries. Query parameters that do
-// not parse are 422 naming the parameter, like any other invalid input;
-// unknown query parameters are ignored.
+// not parse, or are given more than once, are 422 naming the parameter, like
+// any other invalid input; unknown query parameters are ignored.
 
 // getOrder answers the read model's view with its ETag; 304 when
 // If-None-Match holds that ETag. With ?min_version=N it waits up to ReadWait
@@ -24,6 +24,7 @@ func (s *server) getOrder(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var fields []apperr.FieldError
+	singleValued(r.URL.Query(), &fields, "min_version")
 	minVersion := queryInt(r.URL.Query(), "min_version", 0, &fields)
 	if err := apperr.Validation("invalid query parameters", fields); err != nil {
 		return err
@@ -92,6 +93,7 @@ func seenVersion(r *http.Request) int64 {
 func (s *server) listOrders(w http.ResponseWriter, r *http.Request) error {
 	params := r.URL.Query()
 	var fields []apperr.FieldError
+	singleValued(params, &fields, "customer_id", "status", "limit", "cursor")
 	limit := queryInt(params, "limit", 1, &fields)
 	if err := apperr.Validation("invalid query parameters", fields); err != nil {
 		return err
@@ -130,11 +132,14 @@ func (s *server) orderHistory(w http.ResponseWriter, r *http.Request) error {
 	}
 	params := r.URL.Query()
 	var fields []apperr.FieldError
+	singleValued(params, &fields, "version", "at")
 	version := queryInt(params, "version", 1, &fields)
-	var at time.Time
+	var at *time.Time
 	if raw := params.Get("at"); raw != "" {
-		if at, err = time.Parse(time.RFC3339, raw); err != nil {
+		if t, err := time.Parse(time.RFC3339, raw); err != nil {
 			fields = append(fields, apperr.FieldError{Field: "at", Message: "must be an RFC 3339 date-time such as 2025-01-02T15:04:05Z"})
+		} else {
+			at = &t
 		}
 	}
 	if err := apperr.Validation("invalid query parameters", fields); err != nil {

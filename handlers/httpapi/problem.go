@@ -99,12 +99,16 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path,
 			"status", pt.status, "correlation_id", correlationID, "error", err)
 	}
+	instance := r.URL.Path
+	if len(instance) > maxInstanceLength {
+		instance = ""
+	}
 	p := problem{
 		Type:          problemTypePrefix + string(c),
 		Title:         pt.title,
 		Status:        pt.status,
 		Detail:        detail,
-		Instance:      r.URL.Path,
+		Instance:      instance,
 		CorrelationID: correlationID,
 		Errors:        make([]fieldError, len(fields)),
 	}
@@ -116,7 +120,9 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(pt.status)
-	_, _ = w.Write(body)
+	writeBody(w, pt.status, "application/problem+json", body)
 }
+
+// maxInstanceLength bounds the path a problem names as its instance; a
+// longer one (no route has one) is left out rather than echoed.
+const maxInstanceLength = 256

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -106,13 +107,14 @@ func NewHandler(application app.Application, cfg Config) http.Handler {
 		store: cfg.Store, broker: cfg.Broker}
 	router := s.routes()
 	return handler{
-		Handler: correlate(s.logRequests(s.recoverPanics(s.authenticate(router)))),
+		Handler: correlate(s.logRequests(s.recoverPanics(s.authenticate(withoutBody(router))))),
 		router:  router,
 	}
 }
 
 // routes registers every endpoint; openapi.yaml describes exactly these
-// (a test walks both).
+// (a test walks both). Every GET answers HEAD too (RFC 9110 section 9.3.2):
+// the same status and headers, without the body (see withoutBody).
 func (s *server) routes() *mux.Router {
 	r := mux.NewRouter()
 	r.NotFoundHandler = s.api(func(http.ResponseWriter, *http.Request) error {
@@ -129,29 +131,29 @@ func (s *server) routes() *mux.Router {
 	r.Use(s.idempotent)
 
 	r.Handle("/v1/orders", s.api(s.placeOrder)).Methods(http.MethodPost)
-	r.Handle("/v1/orders", s.api(s.listOrders)).Methods(http.MethodGet)
-	r.Handle("/v1/orders/{id}", s.api(s.getOrder)).Methods(http.MethodGet)
+	r.Handle("/v1/orders", s.api(s.listOrders)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/v1/orders/{id}", s.api(s.getOrder)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/orders/{id}/confirm", s.api(s.confirmOrder)).Methods(http.MethodPost)
 	r.Handle("/v1/orders/{id}/cancel", s.api(s.cancelOrder)).Methods(http.MethodPost)
 	r.Handle("/v1/orders/{id}/ship", s.api(s.shipOrder)).Methods(http.MethodPost)
 	r.Handle("/v1/orders/{id}/deliver", s.api(s.deliverOrder)).Methods(http.MethodPost)
-	r.Handle("/v1/orders/{id}/events", s.api(s.orderEvents)).Methods(http.MethodGet)
-	r.Handle("/v1/orders/{id}/history", s.api(s.orderHistory)).Methods(http.MethodGet)
-	r.Handle("/v1/orders/{id}/checkout", s.api(s.getCheckout)).Methods(http.MethodGet)
-	r.Handle("/v1/orders/{id}/notifications", s.api(s.listNotifications)).Methods(http.MethodGet)
+	r.Handle("/v1/orders/{id}/events", s.api(s.orderEvents)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/v1/orders/{id}/history", s.api(s.orderHistory)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/v1/orders/{id}/checkout", s.api(s.getCheckout)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/v1/orders/{id}/notifications", s.api(s.listNotifications)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/inventory/{sku}", s.api(s.putStock)).Methods(http.MethodPut)
-	r.Handle("/v1/inventory/{sku}", s.api(s.getStock)).Methods(http.MethodGet)
+	r.Handle("/v1/inventory/{sku}", s.api(s.getStock)).Methods(http.MethodGet, http.MethodHead)
 
-	r.Handle("/v1/admin/poison", s.api(s.listPoison)).Methods(http.MethodGet)
-	r.Handle("/v1/admin/poison/{id}", s.api(s.getPoison)).Methods(http.MethodGet)
+	r.Handle("/v1/admin/poison", s.api(s.listPoison)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/v1/admin/poison/{id}", s.api(s.getPoison)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/admin/poison/{id}", s.api(s.deletePoison)).Methods(http.MethodDelete)
 	r.Handle("/v1/admin/poison/{id}/requeue", s.api(s.requeuePoison)).Methods(http.MethodPost)
 
-	r.Handle("/healthz", s.api(s.healthz)).Methods(http.MethodGet)
-	r.Handle("/readyz", s.api(s.readyz)).Methods(http.MethodGet)
-	r.Handle("/metrics", s.api(s.serveMetrics)).Methods(http.MethodGet)
-	r.Handle("/openapi.yaml", s.api(serveOpenAPIYAML)).Methods(http.MethodGet)
-	r.Handle("/openapi.json", s.api(serveOpenAPIJSON)).Methods(http.MethodGet)
+	r.Handle("/healthz", s.api(s.healthz)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/readyz", s.api(s.readyz)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/metrics", s.api(s.serveMetrics)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/openapi.yaml", s.api(serveOpenAPIYAML)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/openapi.json", s.api(serveOpenAPIJSON)).Methods(http.MethodGet, http.MethodHead)
 	return r
 }
 
@@ -173,7 +175,7 @@ var errNoRoute = newHTTPError(code(apperr.NotFound), "no such resource; see /ope
 // Allow header of a 405.
 func allowedMethods(router *mux.Router, r *http.Request) string {
 	allow := ""
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		probe := r.WithContext(r.Context())
 		probe.Method = m
 		var match mux.RouteMatch
@@ -193,8 +195,34 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
+	writeBody(w, status, "application/json", append(body, '\n'))
 	return nil
 }
+
+// writeBody answers body with its Content-Type and Content-Length: the
+// length is set here, not left to net/http, so that HEAD, whose body
+// withoutBody drops, says the same length as GET.
+func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// withoutBody runs a HEAD request as its GET (the routes accept both) and
+// drops whatever body the endpoint writes.
+func withoutBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			w = headWriter{w}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type headWriter struct{ http.ResponseWriter }
+
+func (headWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w headWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/domain/text"
 )
 
 // MaxSKULength bounds a SKU, which is also a stream id.
@@ -95,11 +96,16 @@ func (s *Stock) record(e Event) {
 	s.changes = append(s.changes, e)
 }
 
-// ValidateSKU reports a SKU that cannot name a stock stream.
+// ValidateSKU reports a SKU that cannot name a stock stream: blank, longer
+// than MaxSKULength bytes, holding '/', '?' or '#', or not storable text
+// (see package text).
 func ValidateSKU(sku string) error {
 	if strings.TrimSpace(sku) == "" || len(sku) > MaxSKULength || strings.ContainsAny(sku, "/?#") {
 		return apperr.Validation("invalid sku", []apperr.FieldError{{Field: "sku",
 			Message: "must be 1 to 100 characters, without '/', '?' or '#'"}})
+	}
+	if msg := text.Problem(sku); msg != "" {
+		return apperr.Validation("invalid sku", []apperr.FieldError{{Field: "sku", Message: msg}})
 	}
 	return nil
 }

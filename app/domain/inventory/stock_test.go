@@ -180,3 +180,25 @@ func TestReserveAfterFailureStaysShort(t *testing.T) {
 	thenEvents(t, s)
 	thenLevels(t, s, 10, 0, 10)
 }
+
+func TestValidateSKU(t *testing.T) {
+	for _, tc := range []struct {
+		sku  string
+		fine bool
+	}{
+		{"SKU-1", true},
+		{"Tee shirt, größe M", true},
+		{"", false},
+		{" ", false},
+		{"a/b", false},
+		{"SKU\x00", false},
+		{"SKU\x1f", false},
+		{"SKU\x7f", false},
+		{"SKU\xff", false},
+	} {
+		err := inventory.ValidateSKU(tc.sku)
+		if (err == nil) != tc.fine || err != nil && apperr.CodeOf(err) != apperr.Invalid {
+			t.Errorf("ValidateSKU(%q) = %v, want fine %v", tc.sku, err, tc.fine)
+		}
+	}
+}

@@ -73,6 +73,16 @@ func TestPlaceRejectsInvalidInputNamingEachField(t *testing.T) {
 		{"bad country", func(p *order.PlaceParams) { p.ShippingAddress.Country = "Germany" }, []string{"shipping_address.country"}},
 		{"no customer", func(p *order.PlaceParams) { p.CustomerID = "" }, []string{"customer_id"}},
 		{"no payment method", func(p *order.PlaceParams) { p.PaymentMethod = "" }, []string{"payment_method"}},
+		{"NUL in customer", func(p *order.PlaceParams) { p.CustomerID = "cu\x00st" }, []string{"customer_id"}},
+		{"control in sku", func(p *order.PlaceParams) { p.Items[1].SKU = "SKU\x1f" }, []string{"items[1].sku"}},
+		{"DEL in city", func(p *order.PlaceParams) { p.ShippingAddress.City = "Ber\x7flin" }, []string{"shipping_address.city"}},
+		{"newline in line2", func(p *order.PlaceParams) { p.ShippingAddress.Line2 = "a\nb" }, []string{"shipping_address.line2"}},
+		{"invalid UTF-8 in name", func(p *order.PlaceParams) { p.ShippingAddress.Name = "A\xff" }, []string{"shipping_address.name"}},
+		{"control in every text field", func(p *order.PlaceParams) {
+			p.ShippingAddress = order.Address{Name: "\x00", Line1: "\x01", Line2: "\x02", City: "\x03", PostalCode: "\x04", Country: "DE"}
+			p.PaymentMethod = "tok\x00"
+		}, []string{"shipping_address.name", "shipping_address.line1", "shipping_address.line2", "shipping_address.city",
+			"shipping_address.postal_code", "payment_method"}},
 		{"several at once", func(p *order.PlaceParams) {
 			p.ShippingAddress = order.Address{}
 			p.Currency = ""
@@ -136,6 +146,9 @@ func TestTransitions(t *testing.T) {
 		{"ship cancelled", []order.Event{placed(), cancelled}, ship, nil, apperr.Conflict},
 		{"cancel without reason", []order.Event{placed()}, func(o *order.Order) error { return o.Cancel("", now) }, nil, apperr.Invalid},
 		{"ship without carrier", []order.Event{placed(), confirmed}, func(o *order.Order) error { return o.Ship("", "T1", now) }, nil, apperr.Invalid},
+		{"cancel with NUL in reason", []order.Event{placed()}, func(o *order.Order) error { return o.Cancel("why\x00", now) }, nil, apperr.Invalid},
+		{"ship with control in carrier", []order.Event{placed(), confirmed}, func(o *order.Order) error { return o.Ship("D\x1bHL", "T1", now) }, nil, apperr.Invalid},
+		{"ship with invalid UTF-8 tracking", []order.Event{placed(), confirmed}, func(o *order.Order) error { return o.Ship("DHL", "T\xc3", now) }, nil, apperr.Invalid},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/domain/text"
 	"golang.org/x/text/currency"
 	"golang.org/x/text/language"
 )
@@ -84,6 +85,8 @@ func (p PlaceParams) validate() (int64, error) {
 	fields = requireText(fields, "shipping_address.line1", a.Line1, maxTextLength)
 	if utf8.RuneCountInString(a.Line2) > maxTextLength {
 		add("shipping_address.line2", fmt.Sprintf("must be at most %d characters", maxTextLength))
+	} else if msg := text.Problem(a.Line2); msg != "" {
+		add("shipping_address.line2", msg)
 	}
 	fields = requireText(fields, "shipping_address.city", a.City, maxTextLength)
 	fields = requireText(fields, "shipping_address.postal_code", a.PostalCode, 20)
@@ -98,12 +101,17 @@ func (p PlaceParams) validate() (int64, error) {
 	return total, nil
 }
 
+// requireText checks a required text field: not blank, at most max
+// characters, and storable (see package text).
 func requireText(fields []apperr.FieldError, field, v string, max int) []apperr.FieldError {
 	switch {
 	case strings.TrimSpace(v) == "":
 		return append(fields, apperr.FieldError{Field: field, Message: "is required"})
 	case utf8.RuneCountInString(v) > max:
 		return append(fields, apperr.FieldError{Field: field, Message: fmt.Sprintf("must be at most %d characters", max)})
+	}
+	if msg := text.Problem(v); msg != "" {
+		return append(fields, apperr.FieldError{Field: field, Message: msg})
 	}
 	return fields
 }
