@@ -5,7 +5,7 @@ PG_URL    ?= postgres://root@127.0.0.1:5432/test?sslmode=disable
 # The OpenAPI linter, pinned; .ci/run names the same version.
 REDOCLY_VERSION ?= 2.77.0
 
-.PHONY: build run run-postgres test test-unit test-fault migrate lint fmt bench ci
+.PHONY: build run run-postgres test test-unit test-fault migrate lint fmt bench bench-pipeline ci
 
 build:
 	$(GO) build -o $(BIN) ./cmd/orderflow
@@ -38,6 +38,17 @@ fmt:
 
 bench: ## append and end-to-end POST benchmarks (figures in README.md)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./adapters/postgres/ ./e2e/
+
+# The end-to-end pipeline benchmark, the four runs of README.md's "End-to-end benchmark (pipeline)";
+# one run is `orderflow bench [flags]`. RATE and DURATION override the rate (orders/s) and the window.
+RATE     ?= 30
+DURATION ?= 60s
+BENCH     = $(GO) run ./cmd/orderflow bench --log-level error --duration $(DURATION) --rate $(RATE)
+bench-pipeline: ## end-to-end: append ceiling, POST rate, confirmed rate, place→confirmed latency (figures in README.md)
+	$(BENCH) --postgres-url '$(PG_URL)' --out bench-postgres.json
+	$(BENCH) --postgres-url '$(PG_URL)' --devkafka --out bench-postgres-kafka.json
+	$(BENCH) --postgres-url '$(PG_URL)' --hot --out bench-postgres-hot.json
+	$(BENCH) --out bench-embedded.json
 
 ci:
 	bash .ci/run

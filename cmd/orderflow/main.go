@@ -29,6 +29,9 @@ Usage:
                               feed a broker topic through one handler's route and middleware
   orderflow poison list|show ID|requeue ID|purge [ID] [flags]
                               the poison queue: messages no handler could process
+  orderflow bench [--rate N --duration D --hot --devkafka --out F] [flags]
+                              end-to-end benchmark on a fresh store: append ceiling, POST
+                              rate, confirmed rate, place→confirmed latency
   orderflow help [command]    show this help or a command's flags
 
 Every flag has an environment variable: --http-addr is ORDERFLOW_HTTP_ADDR, and so on.
@@ -63,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return replayTopic(ctx, rest, stdout, stderr)
 	case "poison":
 		return poisonCommand(ctx, rest, stdout, stderr)
+	case "bench":
+		return bench(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		if len(rest) > 0 {
 			return run(ctx, []string{rest[0], "--help"}, stdout, stderr)
