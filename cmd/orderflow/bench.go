@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/orderflow/orderflow/internal/pipelinebench"
+	"github.com/orderflow/orderflow/service"
 )
 
 // bench runs the end-to-end pipeline benchmark (internal/pipelinebench)
@@ -20,7 +21,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	r, err := pipelinebench.Run(ctx, c, newLogger(c.Service, os.Stderr), stderr)
+	r, err := pipelinebench.Run(ctx, c, service.NewLogger(c.Service, os.Stderr), stderr)
 	if err != nil {
 		return err
 	}

@@ -27,31 +27,30 @@ func envName(flagName string) string {
 func (f flags) usage(name, usage string) string { return usage + " (env " + envName(name) + ")" }
 
 func (f flags) Str(p *string, name, value, usage string) {
-	if v, ok := os.LookupEnv(envName(name)); ok {
-		value = v
-	}
-	f.fs.StringVar(p, name, value, f.usage(name, usage))
+	f.fs.StringVar(p, name, fromEnv(name, value, func(s string) (string, error) { return s, nil }), f.usage(name, usage))
 }
 
 func (f flags) Dur(p *time.Duration, name string, value time.Duration, usage string) {
-	if d, err := time.ParseDuration(os.Getenv(envName(name))); err == nil {
-		value = d
-	}
-	f.fs.DurationVar(p, name, value, f.usage(name, usage))
+	f.fs.DurationVar(p, name, fromEnv(name, value, time.ParseDuration), f.usage(name, usage))
 }
 
 func (f flags) Int(p *int, name string, value int, usage string) {
-	if n, err := strconv.Atoi(os.Getenv(envName(name))); err == nil {
-		value = n
-	}
-	f.fs.IntVar(p, name, value, f.usage(name, usage))
+	f.fs.IntVar(p, name, fromEnv(name, value, strconv.Atoi), f.usage(name, usage))
 }
 
 func (f flags) Bool(p *bool, name string, value bool, usage string) {
-	if v, ok := os.LookupEnv(envName(name)); ok {
-		value = v == "true"
+	f.fs.BoolVar(p, name, fromEnv(name, value, func(s string) (bool, error) { return s == "true", nil }), f.usage(name, usage))
+}
+
+// fromEnv is the value of name's variable when it is set and parses, def
+// otherwise.
+func fromEnv[T any](name string, def T, parse func(string) (T, error)) T {
+	if s, ok := os.LookupEnv(envName(name)); ok {
+		if v, err := parse(s); err == nil {
+			return v
+		}
 	}
-	f.fs.BoolVar(p, name, value, f.usage(name, usage))
+	return def
 }
 
 // storeFlags declares the flags of the store and the log, which every

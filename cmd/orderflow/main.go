@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/orderflow/orderflow/app"
@@ -69,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "bench":
 		return bench(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help", "-help":
-		if len(rest) > 0 {
+		if len(rest) > 0 && !slices.Contains([]string{"help", "-h", "--help", "-help"}, rest[0]) {
 			return run(ctx, []string{rest[0], "--help"}, stdout, stderr)
 		}
 		fmt.Fprint(stdout, usage)
@@ -118,25 +119,13 @@ func parseConfig(name string, args []string, serve bool, stderr io.Writer) (serv
 // withAdmin opens the adapters c names and runs fn with the admin use cases
 // on them, then closes them.
 func withAdmin(ctx context.Context, c service.Config, fn func(admin app.Admin, logger *slog.Logger) error) (err error) {
-	logger := newLogger(c, os.Stderr)
+	logger := service.NewLogger(c, os.Stderr)
 	st, err := service.Open(ctx, c, logger)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, st.Close()) }()
 	return fn(st.Admin(logger, nil), logger)
-}
-
-// newLogger is the process's logger, as c's --log-level and --log-format
-// (validated) ask.
-func newLogger(c service.Config, w *os.File) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(c.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
-	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // serve runs until ctx is cancelled (SIGINT, SIGTERM), then drains.
@@ -146,7 +135,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	m := service.NewMain(cfg)
-	m.Logger = newLogger(cfg, os.Stderr)
+	m.Logger = service.NewLogger(cfg, os.Stderr)
 	if err := m.Run(ctx); err != nil {
 		_ = m.Close()
 		return err
@@ -168,7 +157,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if err := service.Migrate(ctx, cfg, newLogger(cfg, os.Stderr)); err != nil {
+	if err := service.Migrate(ctx, cfg, service.NewLogger(cfg, os.Stderr)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s schema is up to date\n", cfg.StoreName())
