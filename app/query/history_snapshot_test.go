@@ -21,15 +21,7 @@ func TestHistoryWithSnapshots(t *testing.T) {
 	a := app.New(app.Deps{Events: s.Events, Orders: s.Orders, Snapshots: s.Snapshots, SnapshotEvery: 1,
 		Logger: slog.New(slog.DiscardHandler)})
 	ctx := t.Context()
-	id := uuid.Must(uuid.NewV7()).String()
-	_, err := a.Commands.PlaceOrder.Handle(ctx, command.PlaceOrder{PlaceParams: order.PlaceParams{
-		OrderID: id, CustomerID: "c", Currency: "EUR", PaymentMethod: "tok",
-		Items:           []order.Item{{SKU: "A", Quantity: 2, UnitPrice: 5}},
-		ShippingAddress: order.Address{Name: "N", Line1: "L", City: "C", PostalCode: "1", Country: "DE"},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := placeOrder(t, a)
 	if _, err := a.Commands.ConfirmOrder.Handle(ctx, command.ConfirmOrder{OrderID: id}); err != nil {
 		t.Fatal(err)
 	}
@@ -51,4 +43,20 @@ func TestHistoryWithSnapshots(t *testing.T) {
 	if err != nil || got.Status != "shipped" {
 		t.Errorf("history now: %+v, %v", got, err)
 	}
+}
+
+// placeOrder places an order of two units of SKU A through a and returns
+// its id.
+func placeOrder(t *testing.T, a app.Application) string {
+	t.Helper()
+	id := uuid.Must(uuid.NewV7()).String()
+	_, err := a.Commands.PlaceOrder.Handle(t.Context(), command.PlaceOrder{PlaceParams: order.PlaceParams{
+		OrderID: id, CustomerID: "c", Currency: "EUR", PaymentMethod: "tok",
+		Items:           []order.Item{{SKU: "A", Quantity: 2, UnitPrice: 5}},
+		ShippingAddress: order.Address{Name: "N", Line1: "L", City: "C", PostalCode: "1", Country: "DE"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/command"
-	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/query"
 	"github.com/orderflow/orderflow/internal/storetest"
 	"github.com/orderflow/orderflow/ports"
@@ -65,15 +64,7 @@ func TestHistoryBeforePlacement(t *testing.T) {
 	s := storetest.SQLite(t)
 	a := app.New(app.Deps{Events: s.Events, Orders: s.Orders, Logger: slog.New(slog.DiscardHandler)})
 	ctx := t.Context()
-	id := uuid.Must(uuid.NewV7()).String()
-	_, err := a.Commands.PlaceOrder.Handle(ctx, command.PlaceOrder{PlaceParams: order.PlaceParams{
-		OrderID: id, CustomerID: "c", Currency: "EUR", PaymentMethod: "tok",
-		Items:           []order.Item{{SKU: "A", Quantity: 2, UnitPrice: 5}},
-		ShippingAddress: order.Address{Name: "N", Line1: "L", City: "C", PostalCode: "1", Country: "DE"},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := placeOrder(t, a)
 	for _, at := range []time.Time{{}, time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)} {
 		_, err := a.Queries.OrderHistory.Handle(ctx, query.OrderHistory{OrderID: id, At: &at})
 		if !apperr.Is(err, apperr.NotFound) || !strings.Contains(err.Error(), "did not exist yet") {
