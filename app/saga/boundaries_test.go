@@ -67,27 +67,13 @@ func appendsEvent(appends []ports.StreamAppend, eventType string) bool {
 // must release the reservation the step log does not know of.
 func TestCancelBetweenReservationAndItsSaveReleasesStock(t *testing.T) {
 	bothStores(t, func(t *testing.T, st stores) {
-		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
-		e.stock(t, "A", 5)
-		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
-		crashing := e.hooked(st, crashBefore(func(c ports.Checkout) bool { return c.State == saga.StateAuthorizing }))
-		if err := crashing.Advance(t.Context(), id); !errors.Is(err, errCrash) {
-			t.Fatalf("advance: %v, want the crash", err)
-		}
+		e, id := placeTwoOfFive(t, st)
+		crashBeforeSaving(t, e, st, id, saga.StateAuthorizing)
 		e.levels(t, "A", 5, 2) // the effect is there, the checkout does not know it
 
 		cancelOrder(t, e, id)
 		e.advance(t, id) // the order.cancelled event's delivery
-		e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
-		e.levels(t, "A", 5, 0)
-		e.paymentStatus(t, id, payment.StatusNone)
-
-		v := e.stockVersion(t, "A")
-		e.advance(t, id) // the inventory events' deliveries
-		e.advance(t, id)
-		if got := e.stockVersion(t, "A"); got != v || got != 3 {
-			t.Fatalf("stock of A at version %d after redeliveries (%d before), want 3: set, reserved, released", got, v)
-		}
+		expectReleasedOnce(t, e, id)
 	})
 }
 
@@ -97,9 +83,7 @@ func TestCancelBetweenReservationAndItsSaveReleasesStock(t *testing.T) {
 // reloads a cancelled checkout. The late hold must still be released.
 func TestReservationAppendedAfterCompensationIsReleased(t *testing.T) {
 	bothStores(t, func(t *testing.T, st stores) {
-		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
-		e.stock(t, "A", 5)
-		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
+		e, id := placeTwoOfFive(t, st)
 		first := once()
 		a := e.hooked(st, &hooks{beforeAppend: func(ctx context.Context, appends []ports.StreamAppend) {
 			if !appendsEvent(appends, inventory.EventReserved) || !first() {
@@ -115,16 +99,7 @@ func TestReservationAppendedAfterCompensationIsReleased(t *testing.T) {
 		if err := a.Advance(t.Context(), id); err != nil {
 			t.Fatalf("advance by A: %v", err)
 		}
-		e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
-		e.levels(t, "A", 5, 0)
-		e.paymentStatus(t, id, payment.StatusNone)
-
-		v := e.stockVersion(t, "A")
-		e.advance(t, id) // the deliveries of the late reservation and its release
-		e.advance(t, id)
-		if got := e.stockVersion(t, "A"); got != v || got != 3 {
-			t.Fatalf("stock of A at version %d after redeliveries (%d before), want 3: set, reserved, released", got, v)
-		}
+		expectReleasedOnce(t, e, id)
 	})
 }
 
@@ -134,9 +109,7 @@ func TestReservationAppendedAfterCompensationIsReleased(t *testing.T) {
 // released A's reservation.
 func TestCompensationRacingTheReserveSaveReleasesStock(t *testing.T) {
 	bothStores(t, func(t *testing.T, st stores) {
-		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
-		e.stock(t, "A", 5)
-		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
+		e, id := placeTwoOfFive(t, st)
 		first := once()
 		a := e.hooked(st, &hooks{beforeSave: func(ctx context.Context, c ports.Checkout) error {
 			if c.State == saga.StateAuthorizing && first() {
@@ -156,10 +129,7 @@ func TestCompensationRacingTheReserveSaveReleasesStock(t *testing.T) {
 		}
 		e.levels(t, "A", 5, 0)
 		e.paymentStatus(t, id, payment.StatusNone)
-		e.advance(t, id)
-		if got := e.stockVersion(t, "A"); got != 3 {
-			t.Fatalf("stock of A at version %d, want 3: set, reserved, released", got)
-		}
+		expectStockVersionAfterRedelivery(t, e, id, 3)
 	})
 }
 
@@ -168,13 +138,8 @@ func TestCompensationRacingTheReserveSaveReleasesStock(t *testing.T) {
 // stock, not wait forever in confirming.
 func TestShipBetweenConfirmAndItsSaveSettles(t *testing.T) {
 	bothStores(t, func(t *testing.T, st stores) {
-		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
-		e.stock(t, "A", 5)
-		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
-		crashing := e.hooked(st, crashBefore(func(c ports.Checkout) bool { return c.State == saga.StateConfirmed }))
-		if err := crashing.Advance(t.Context(), id); !errors.Is(err, errCrash) {
-			t.Fatalf("advance: %v, want the crash", err)
-		}
+		e, id := placeTwoOfFive(t, st)
+		crashBeforeSaving(t, e, st, id, saga.StateConfirmed)
 		shipOrder(t, e, id)
 		e.advance(t, id) // the order.shipped event's delivery
 		c := e.expect(t, id, saga.StateCompleted, order.StatusShipped, "")
@@ -200,28 +165,12 @@ func TestShipBetweenConfirmAndItsSaveSettles(t *testing.T) {
 // saved that: the checkout compensates (void, release) instead.
 func TestCancelBetweenConfirmAndItsSaveCompensates(t *testing.T) {
 	bothStores(t, func(t *testing.T, st stores) {
-		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
-		e.stock(t, "A", 5)
-		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
-		crashing := e.hooked(st, crashBefore(func(c ports.Checkout) bool { return c.State == saga.StateConfirmed }))
-		if err := crashing.Advance(t.Context(), id); !errors.Is(err, errCrash) {
-			t.Fatalf("advance: %v, want the crash", err)
-		}
+		e, id := placeTwoOfFive(t, st)
+		crashBeforeSaving(t, e, st, id, saga.StateConfirmed)
 		cancelOrder(t, e, id)
 		e.advance(t, id)
-		c := e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
-		if c.Reason != saga.ReasonCustomerCancelled {
-			t.Fatalf("reason %q", c.Reason)
-		}
-		e.levels(t, "A", 5, 0)
-		e.paymentStatus(t, id, payment.StatusVoided)
-		if s := e.providerState(t, c); s != paymentsandbox.StateVoided {
-			t.Fatalf("provider: %s, want voided", s)
-		}
-		e.advance(t, id)
-		if got := e.stockVersion(t, "A"); got != 3 {
-			t.Fatalf("stock of A at version %d, want 3: set, reserved, released", got)
-		}
+		expectVoidedAndReleased(t, e, id)
+		expectStockVersionAfterRedelivery(t, e, id, 3)
 	})
 }
 
@@ -230,9 +179,7 @@ func TestCancelBetweenConfirmAndItsSaveCompensates(t *testing.T) {
 // Advance compensates (void, release) rather than waiting for another event.
 func TestCancelDuringConfirmCompensates(t *testing.T) {
 	bothStores(t, func(t *testing.T, st stores) {
-		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
-		e.stock(t, "A", 5)
-		id := e.place(t, paymentsandbox.TokenApprove, item("A", 2))
+		e, id := placeTwoOfFive(t, st)
 		first := once()
 		racing := e.hooked(st, &hooks{beforeAppend: func(_ context.Context, appends []ports.StreamAppend) {
 			if appendsEvent(appends, order.EventConfirmed) && first() {
@@ -242,14 +189,67 @@ func TestCancelDuringConfirmCompensates(t *testing.T) {
 		if err := racing.Advance(t.Context(), id); err != nil {
 			t.Fatal(err)
 		}
-		c := e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
-		if c.Reason != saga.ReasonCustomerCancelled {
-			t.Fatalf("reason %q", c.Reason)
-		}
-		e.levels(t, "A", 5, 0)
-		e.paymentStatus(t, id, payment.StatusVoided)
-		if s := e.providerState(t, c); s != paymentsandbox.StateVoided {
-			t.Fatalf("provider: %s, want voided", s)
-		}
+		expectVoidedAndReleased(t, e, id)
 	})
+}
+
+// placeTwoOfFive places an order of two units of A, of which five are on
+// hand.
+func placeTwoOfFive(t *testing.T, st stores) (*env, string) {
+	e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+	e.stock(t, "A", 5)
+	return e, e.place(t, paymentsandbox.TokenApprove, item("A", 2))
+}
+
+// expectReleasedOnce checks that the checkout of id is cancelled with its
+// hold on A released and nothing authorized, and that the deliveries of
+// the inventory events that follow (two more Advances) release nothing
+// twice: A's stream stays at set, reserved, released.
+func expectReleasedOnce(t *testing.T, e *env, id string) {
+	t.Helper()
+	e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
+	e.levels(t, "A", 5, 0)
+	e.paymentStatus(t, id, payment.StatusNone)
+	v := e.stockVersion(t, "A")
+	e.advance(t, id)
+	e.advance(t, id)
+	if got := e.stockVersion(t, "A"); got != v || got != 3 {
+		t.Fatalf("stock of A at version %d after redeliveries (%d before), want 3: set, reserved, released", got, v)
+	}
+}
+
+// expectVoidedAndReleased checks that the customer's cancel compensated the
+// checkout of id: payment voided at the provider, the hold on A released.
+func expectVoidedAndReleased(t *testing.T, e *env, id string) {
+	t.Helper()
+	c := e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
+	if c.Reason != saga.ReasonCustomerCancelled {
+		t.Fatalf("reason %q", c.Reason)
+	}
+	e.levels(t, "A", 5, 0)
+	e.paymentStatus(t, id, payment.StatusVoided)
+	if s := e.providerState(t, c); s != paymentsandbox.StateVoided {
+		t.Fatalf("provider: %s, want voided", s)
+	}
+}
+
+// expectStockVersionAfterRedelivery advances id once more (a redelivered
+// event) and checks A's stream is at want: set, reserved, released.
+func expectStockVersionAfterRedelivery(t *testing.T, e *env, id string, want int64) {
+	t.Helper()
+	e.advance(t, id)
+	if got := e.stockVersion(t, "A"); got != want {
+		t.Fatalf("stock of A at version %d, want %d: set, reserved, released", got, want)
+	}
+}
+
+// crashBeforeSaving advances id in a second saga instance that crashes
+// right before it saves the checkout in state: the step's effect is stored,
+// the checkout does not record it.
+func crashBeforeSaving(t *testing.T, e *env, st stores, id, state string) {
+	t.Helper()
+	crashing := e.hooked(st, crashBefore(func(c ports.Checkout) bool { return c.State == state }))
+	if err := crashing.Advance(t.Context(), id); !errors.Is(err, errCrash) {
+		t.Fatalf("advance: %v, want the crash before saving %s", err, state)
+	}
 }
