@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/internal/appendmany"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -113,7 +113,7 @@ const anyVersionAttempts = 5
 // failed attempt; bad input (no events, an event id that is not a UUID) is
 // an apperr.Invalid error. AnyVersion appends retry a lost race a few times.
 func (s *EventStore) Append(ctx context.Context, stream ports.Stream, expectedVersion int64, events []ports.NewEvent) (ports.AppendResult, error) {
-	if err := validateAppend(stream, expectedVersion, events); err != nil {
+	if err := appendmany.Validate(stream, expectedVersion, events); err != nil {
 		return ports.AppendResult{}, err
 	}
 	for attempt := 1; ; attempt++ {
@@ -133,27 +133,6 @@ func (s *EventStore) Append(ctx context.Context, stream ports.Stream, expectedVe
 		}
 		return ports.AppendResult{}, &ports.ConcurrencyError{Stream: stream, Expected: expectedVersion, Actual: actual}
 	}
-}
-
-func validateAppend(stream ports.Stream, expected int64, events []ports.NewEvent) error {
-	if stream.Type == "" || stream.ID == "" {
-		return apperr.New(apperr.Invalid, "append: stream type and id are required, got %q", stream)
-	}
-	if len(events) == 0 {
-		return apperr.New(apperr.Invalid, "append to %s: no events", stream)
-	}
-	if expected < ports.AnyVersion {
-		return apperr.New(apperr.Invalid, "append to %s: expected version %d", stream, expected)
-	}
-	for i, e := range events {
-		if e.Type == "" {
-			return apperr.New(apperr.Invalid, "append to %s: event %d has no type", stream, i)
-		}
-		if _, err := uuid.Parse(e.Metadata.EventID); err != nil {
-			return apperr.New(apperr.Invalid, "append to %s: event %d: id %q is not a UUID", stream, i, e.Metadata.EventID)
-		}
-	}
-	return nil
 }
 
 // tryAppend runs one append transaction and returns the new stream version.

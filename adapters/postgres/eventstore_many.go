@@ -22,11 +22,6 @@ func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppen
 	if err != nil {
 		return err
 	}
-	for _, a := range sorted {
-		if err := validateAppend(a.Stream, a.ExpectedVersion, a.Events); err != nil {
-			return err
-		}
-	}
 	streams := make([]ports.Stream, len(sorted))
 	for i, a := range sorted {
 		streams[i] = a.Stream

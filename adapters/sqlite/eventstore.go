@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/google/uuid"
 
 	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
 	"github.com/orderflow/orderflow/app/apperr"
@@ -92,7 +90,7 @@ func NewEventStore(db *sql.DB, cfg EventStoreConfig) (*EventStore, error) {
 // apperr.Invalid; an event id already stored is apperr.Conflict. AnyVersion
 // appends never conflict: writers are serialised.
 func (s *EventStore) Append(ctx context.Context, stream ports.Stream, expectedVersion int64, events []ports.NewEvent) (_ ports.AppendResult, err error) {
-	if err := validateAppend(stream, expectedVersion, events); err != nil {
+	if err := appendmany.Validate(stream, expectedVersion, events); err != nil {
 		return ports.AppendResult{}, err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -156,11 +154,6 @@ func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppen
 	if err != nil {
 		return err
 	}
-	for _, a := range sorted {
-		if err := validateAppend(a.Stream, a.ExpectedVersion, a.Events); err != nil {
-			return err
-		}
-	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite event store: append to %d streams: %w", len(sorted), err)
@@ -177,33 +170,6 @@ func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppen
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite event store: commit append to %d streams: %w", len(sorted), err)
-	}
-	return nil
-}
-
-// validateAppend rejects, as apperr.Invalid, what no store would accept; the
-// rules are those of the PostgreSQL store, whose jsonb and uuid columns
-// enforce them.
-func validateAppend(stream ports.Stream, expected int64, events []ports.NewEvent) error {
-	if stream.Type == "" || stream.ID == "" {
-		return apperr.New(apperr.Invalid, "append: stream type and id are required, got %q", stream)
-	}
-	if len(events) == 0 {
-		return apperr.New(apperr.Invalid, "append to %s: no events", stream)
-	}
-	if expected < ports.AnyVersion {
-		return apperr.New(apperr.Invalid, "append to %s: expected version %d", stream, expected)
-	}
-	for i, e := range events {
-		if e.Type == "" {
-			return apperr.New(apperr.Invalid, "append to %s: event %d has no type", stream, i)
-		}
-		if _, err := uuid.Parse(e.Metadata.EventID); err != nil {
-			return apperr.New(apperr.Invalid, "append to %s: event %d: id %q is not a UUID", stream, i, e.Metadata.EventID)
-		}
-		if !json.Valid(e.Data) {
-			return apperr.New(apperr.Invalid, "append to %s: event %d: data is not valid JSON", stream, i)
-		}
 	}
 	return nil
 }
