@@ -5,6 +5,7 @@ import (
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/text"
+	"github.com/orderflow/orderflow/app/wire"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -25,10 +26,7 @@ const purgePage = 500
 type PurgePoisonedHandler struct{ store ports.PoisonStore }
 
 func NewPurgePoisonedHandler(store ports.PoisonStore) PurgePoisonedHandler {
-	if store == nil {
-		panic("command: nil poison store")
-	}
-	return PurgePoisonedHandler{store: store}
+	return PurgePoisonedHandler{store: wire.Need(store, "command: nil poison store")}
 }
 
 // Handle deletes. An unknown ID wraps ports.ErrPoisonNotFound

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/wire"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -28,10 +29,7 @@ type ReplayTopic struct {
 type ReplayTopicHandler struct{ replayer ports.TopicReplayer }
 
 func NewReplayTopicHandler(replayer ports.TopicReplayer) ReplayTopicHandler {
-	if replayer == nil {
-		panic("command: nil topic replayer")
-	}
-	return ReplayTopicHandler{replayer: replayer}
+	return ReplayTopicHandler{replayer: wire.Need(replayer, "command: nil topic replayer")}
 }
 
 // Handle returns apperr.Invalid without Topic or Handler or with a negative

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/wire"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -16,10 +17,7 @@ type GetCheckout struct{ OrderID string }
 type GetCheckoutHandler struct{ store ports.CheckoutStore }
 
 func NewGetCheckoutHandler(store ports.CheckoutStore) GetCheckoutHandler {
-	if store == nil {
-		panic("query: nil checkout store")
-	}
-	return GetCheckoutHandler{store: store}
+	return GetCheckoutHandler{store: wire.Need(store, "query: nil checkout store")}
 }
 
 // Handle returns apperr.NotFound for an order whose checkout has not started.

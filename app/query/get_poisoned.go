@@ -5,6 +5,7 @@ import (
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/text"
+	"github.com/orderflow/orderflow/app/wire"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -15,10 +16,7 @@ type GetPoisoned struct{ ID string }
 type GetPoisonedHandler struct{ store ports.PoisonStore }
 
 func NewGetPoisonedHandler(store ports.PoisonStore) GetPoisonedHandler {
-	if store == nil {
-		panic("query: nil poison store")
-	}
-	return GetPoisonedHandler{store: store}
+	return GetPoisonedHandler{store: wire.Need(store, "query: nil poison store")}
 }
 
 // Handle returns an error wrapping ports.ErrPoisonNotFound (apperr.NotFound)

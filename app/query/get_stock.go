@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"github.com/orderflow/orderflow/app/wire"
 
 	"github.com/orderflow/orderflow/app/command"
 	"github.com/orderflow/orderflow/app/domain/inventory"
@@ -16,10 +17,7 @@ type GetStock struct{ SKU string }
 type GetStockHandler struct{ stocks *repository.Stocks }
 
 func NewGetStockHandler(stocks *repository.Stocks) GetStockHandler {
-	if stocks == nil {
-		panic("query: nil stocks")
-	}
-	return GetStockHandler{stocks: stocks}
+	return GetStockHandler{stocks: wire.Need(stocks, "query: nil stocks")}
 }
 
 func (h GetStockHandler) Handle(ctx context.Context, q GetStock) (command.StockLevels, error) {

@@ -7,6 +7,7 @@ import (
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/domain/text"
+	"github.com/orderflow/orderflow/app/wire"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -31,10 +32,7 @@ type ListOrdersHandler struct {
 }
 
 func NewListOrdersHandler(reader ports.OrderSummaryReader) ListOrdersHandler {
-	if reader == nil {
-		panic("query: nil order summary reader")
-	}
-	return ListOrdersHandler{reader: reader}
+	return ListOrdersHandler{reader: wire.Need(reader, "query: nil order summary reader")}
 }
 
 func (h ListOrdersHandler) Handle(ctx context.Context, q ListOrders) (ports.OrderPage, error) {

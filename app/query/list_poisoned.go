@@ -5,6 +5,7 @@ import (
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/text"
+	"github.com/orderflow/orderflow/app/wire"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -34,10 +35,7 @@ type PoisonPage struct {
 type ListPoisonedHandler struct{ store ports.PoisonStore }
 
 func NewListPoisonedHandler(store ports.PoisonStore) ListPoisonedHandler {
-	if store == nil {
-		panic("query: nil poison store")
-	}
-	return ListPoisonedHandler{store: store}
+	return ListPoisonedHandler{store: wire.Need(store, "query: nil poison store")}
 }
 
 // Handle returns apperr.Invalid for a negative Limit or an After no message

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/orderflow/orderflow/app/repository"
+	"github.com/orderflow/orderflow/app/wire"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -18,10 +19,7 @@ type OrderEventsHandler struct {
 }
 
 func NewOrderEventsHandler(repo *repository.Orders) OrderEventsHandler {
-	if repo == nil {
-		panic("query: nil repository")
-	}
-	return OrderEventsHandler{repo: repo}
+	return OrderEventsHandler{repo: wire.Need(repo, "query: nil repository")}
 }
 
 // Handle returns apperr.NotFound for an unknown order.

@@ -7,6 +7,7 @@ import (
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/repository"
+	"github.com/orderflow/orderflow/app/wire"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -26,10 +27,7 @@ type OrderHistoryHandler struct {
 }
 
 func NewOrderHistoryHandler(repo *repository.Orders) OrderHistoryHandler {
-	if repo == nil {
-		panic("query: nil repository")
-	}
-	return OrderHistoryHandler{repo: repo}
+	return OrderHistoryHandler{repo: wire.Need(repo, "query: nil repository")}
 }
 
 // Handle returns apperr.Invalid unless exactly one of Version and At is set,
