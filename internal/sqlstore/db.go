@@ -17,8 +17,8 @@
 //
 // The event stores and the outbox readers are not here: they genuinely
 // differ per database and stay in adapters/postgres and adapters/sqlite,
-// which also keep the public constructors the composition root calls
-// (one-line wrappers over this package).
+// whose Stores functions open this package's stores on their database
+// (Open).
 //
 // Why internal/ and not adapters/: adapters do not import each other
 // (internal/archtest), and this is not an adapter of its own but the shared
