@@ -5,7 +5,7 @@ PG_URL    ?= postgres://root@127.0.0.1:5432/test?sslmode=disable
 # The OpenAPI linter, pinned; .ci/run names the same version.
 REDOCLY_VERSION ?= 2.77.0
 
-.PHONY: build run run-postgres test test-unit test-fault migrate lint fmt bench bench-pipeline ci
+.PHONY: build run run-postgres test test-unit test-fault migrate lint fmt bench bench-pipeline ci docs-assets
 
 build:
 	$(GO) build -o $(BIN) ./cmd/orderflow
@@ -35,6 +35,9 @@ lint:
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+docs-assets: ## re-fetch the Redoc bundle /docs embeds (pinned in the script; REDOC_VERSION=x.y.z to change) and record its SHA-256
+	bash handlers/httpapi/docs/fetch-redoc.sh
 
 bench: ## append and end-to-end POST benchmarks (figures in README.md)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./adapters/postgres/ ./e2e/

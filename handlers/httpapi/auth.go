@@ -18,7 +18,7 @@ var errUnauthorized = apperr.New(apperr.Unauthorized, "a valid API key is requir
 
 // authenticate requires one of the API keys on writes (every method but
 // GET, HEAD and OPTIONS) and on /v1/admin/, and on reads too when keyReads.
-// Probes and the API document stay open. Keys are compared in constant
+// Probes, the API document and its /docs page stay open. Keys are compared in constant
 // time, as SHA-256 digests so that lengths leak nothing either; every key is
 // compared, whichever matches. Without keys it is a no-op.
 func (s *server) authenticate(next http.Handler) http.Handler {
@@ -51,7 +51,7 @@ func requestScope(r *http.Request) string {
 
 func (s *server) needsKey(r *http.Request) bool {
 	switch r.URL.Path {
-	case "/healthz", "/readyz", "/openapi.yaml", "/openapi.json":
+	case "/healthz", "/readyz", "/openapi.yaml", "/openapi.json", "/docs", "/docs/redoc.standalone.js":
 		return false
 	}
 	if strings.HasPrefix(r.URL.Path, "/v1/admin/") || r.URL.Path == "/v1/admin" {

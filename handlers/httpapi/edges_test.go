@@ -196,6 +196,7 @@ func TestHeadOnEveryGet(t *testing.T) {
 		"/v1/orders/{id}/checkout": "/v1/orders/" + orderID + "/checkout", "/v1/orders/{id}/notifications": "/v1/orders/" + orderID + "/notifications",
 		"/v1/inventory/{sku}": "/v1/inventory/SKU-1", "/v1/admin/poison": "/v1/admin/poison", "/v1/admin/poison/{id}": "/v1/admin/poison/p1",
 		"/healthz": "/healthz", "/readyz": "/readyz", "/metrics": "/metrics", "/openapi.yaml": "/openapi.yaml", "/openapi.json": "/openapi.json",
+		"/docs": "/docs", "/docs/redoc.standalone.js": "/docs/redoc.standalone.js",
 	}
 	doc, _ := mustDoc(t)
 	for path, item := range doc.Paths.Map() {

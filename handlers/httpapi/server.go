@@ -154,6 +154,7 @@ func (s *server) routes() *mux.Router {
 	r.Handle("/metrics", s.api(s.serveMetrics)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/openapi.yaml", s.api(serveOpenAPIYAML)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/openapi.json", s.api(serveOpenAPIJSON)).Methods(http.MethodGet, http.MethodHead)
+	s.docsRoutes(r)
 	return r
 }
 
