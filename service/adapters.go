@@ -55,8 +55,8 @@ type Adapters struct {
 	// outboxBacklog is the age of the oldest outbox row the forwarder has
 	// not acked (prommetrics.OutboxBacklog).
 	outboxBacklog func(ctx context.Context) (time.Duration, error)
-	ping        func(ctx context.Context) error
-	close       func() error
+	ping          func(ctx context.Context) error
+	close         func() error
 }
 
 // SQLitePath is the embedded database file inside the data directory.
