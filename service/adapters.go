@@ -52,8 +52,11 @@ type Adapters struct {
 	// cleanOutbox deletes outbox rows the forwarder has acked (see
 	// outbox.CleanerConfig.Delete).
 	cleanOutbox func(ctx context.Context, retention time.Duration, limit int) (int64, error)
-	ping        func(ctx context.Context) error
-	close       func() error
+	// outboxBacklog is the age of the oldest outbox row the forwarder has
+	// not acked (prommetrics.OutboxBacklog).
+	outboxBacklog func(ctx context.Context) (time.Duration, error)
+	ping          func(ctx context.Context) error
+	close         func() error
 }
 
 // SQLitePath is the embedded database file inside the data directory.
@@ -137,6 +140,9 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
 		return sqlitepubsub.DeleteAcked(ctx, db, outboxTopic, outbox.ConsumerGroup, retention, limit)
 	}
+	st.outboxBacklog = func(ctx context.Context) (time.Duration, error) {
+		return sqlitepubsub.OldestUnacked(ctx, db, outboxTopic, outbox.ConsumerGroup)
+	}
 	reader, err := sqlbroker.SQLiteOutbox(db, outboxTopic, outbox.ConsumerGroup, logger)
 	if err != nil {
 		return st, err
@@ -184,6 +190,9 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*Adapte
 	}
 	st.cleanOutbox = func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
 		return postgres.DeleteForwardedOutbox(ctx, pool, outboxTopic, outbox.ConsumerGroup, retention, limit)
+	}
+	st.outboxBacklog = func(ctx context.Context) (time.Duration, error) {
+		return postgres.OldestUnforwardedOutbox(ctx, pool, outboxTopic, outbox.ConsumerGroup)
 	}
 	if err := st.openBroker(ctx, cfg, brokerPool, wlog); err != nil {
 		return st, err

@@ -12,6 +12,7 @@ import (
 	"github.com/orderflow/orderflow/adapters/prommetrics"
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/projection"
+	"github.com/orderflow/orderflow/app/saga"
 	"github.com/orderflow/orderflow/handlers/eventhandler"
 	"github.com/orderflow/orderflow/handlers/httpapi"
 	"github.com/orderflow/orderflow/outbox"
@@ -145,6 +146,12 @@ func (m *Main) application(st *Adapters, registry *prometheus.Registry, useCases
 	}
 	m.closeCache = closeCache
 	if _, err := prommetrics.NewProjectionLag(registry, st.Checkpoints, projection.OrderSummaryName); err != nil {
+		return app.Application{}, nil, err
+	}
+	if _, err := prommetrics.NewCheckoutsPastDeadline(registry, st.Checkouts, saga.DueStates); err != nil {
+		return app.Application{}, nil, err
+	}
+	if _, err := prommetrics.NewOutboxBacklog(registry, st.outboxBacklog); err != nil {
 		return app.Application{}, nil, err
 	}
 	checkoutMetrics, err := prommetrics.NewCheckouts(registry)

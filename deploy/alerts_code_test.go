@@ -1,0 +1,143 @@
+package deploy_test
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/orderflow/orderflow/adapters/broker/memory"
+	"github.com/orderflow/orderflow/adapters/prommetrics"
+	"github.com/orderflow/orderflow/outbox"
+	"github.com/orderflow/orderflow/router"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.yaml.in/yaml/v3"
+)
+
+// describedNames is a prometheus.Registerer that keeps the names of the
+// metrics its collectors describe, whether or not they have a sample yet
+// (a counter vector has none until its first label values).
+type describedNames struct {
+	mu    sync.Mutex
+	names map[string]bool
+}
+
+var fqNameRE = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+func (d *describedNames) Register(c prometheus.Collector) error {
+	ch := make(chan *prometheus.Desc)
+	go func() { c.Describe(ch); close(ch) }()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for desc := range ch {
+		if m := fqNameRE.FindStringSubmatch(desc.String()); m != nil {
+			d.names[m[1]] = true
+		}
+	}
+	return nil
+}
+
+func (d *describedNames) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		_ = d.Register(c)
+	}
+}
+
+func (d *describedNames) Unregister(prometheus.Collector) bool { return true }
+
+// registeredMetrics builds the parts of the service that register metrics
+// (as service.Main does) on a describedNames and returns the names, with
+// the _bucket, _count and _sum series of histograms and summaries.
+func registeredMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	reg := &describedNames{names: map[string]bool{}}
+	logger := watermill.NopLogger{}
+	b := memory.New(logger)
+	if _, err := router.New(router.Config{Broker: b, Registry: reg, Roles: router.Roles{router.RoleSaga}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := outbox.NewForwarder(outbox.ForwarderConfig{
+		Outbox: noSource{}, Broker: b, Poison: b.Publisher, PoisonTopic: router.PoisonTopic, Registry: reg,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		ignore(prommetrics.NewProjectionLag(reg, nil)),
+		ignore(prommetrics.NewCheckoutsPastDeadline(reg, nil, nil)),
+		ignore(prommetrics.NewOutboxBacklog(reg, nil)),
+		ignore(prommetrics.NewCheckouts(reg)),
+		ignore(prommetrics.NewUseCases(reg)),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := map[string]bool{}
+	for n := range reg.names {
+		names[n] = true
+		for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+			names[n+suffix] = true
+		}
+	}
+	return names
+}
+
+func ignore[T any](_ T, err error) error { return err }
+
+type noSource struct{}
+
+func (noSource) ForwardBatch(_ context.Context, _ int, _ func(context.Context, []*message.Message) error) (int, error) {
+	return 0, nil
+}
+
+// metricNameRE finds the orderflow metrics a PromQL expression names.
+var metricNameRE = regexp.MustCompile(`\borderflow_[a-z0-9_]+`)
+
+// TestAlertsMatchTheCode checks that every metric alerts.yml queries is one
+// the code registers, so that renaming a metric cannot silently disarm an
+// alert (an absent series never fires). promtool tests the rules' logic.
+func TestAlertsMatchTheCode(t *testing.T) {
+	raw, err := os.ReadFile("prometheus/alerts.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		Groups []struct {
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				Expr  string `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(raw, &rules); err != nil {
+		t.Fatalf("alerts.yml: %v", err)
+	}
+	registered := registeredMetrics(t)
+	var alerts []string
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			alerts = append(alerts, r.Alert)
+			used := metricNameRE.FindAllString(r.Expr, -1)
+			if len(used) == 0 {
+				t.Errorf("alert %s queries no orderflow metric", r.Alert)
+			}
+			for _, name := range used {
+				if !registered[name] {
+					t.Errorf("alert %s queries %s, which the code does not register", r.Alert, name)
+				}
+			}
+		}
+	}
+	for _, want := range []string{"OrderflowPipelineStalled", "OrderflowPoisonGrowing", "OrderflowCheckoutsStuck", "OrderflowProjectionLag"} {
+		if !slices.Contains(alerts, want) {
+			t.Errorf("alerts.yml has no alert %s (the README's Alerts section names it)", want)
+		}
+	}
+	if !registered["orderflow_router_poisoned_messages_total"] || !registered["orderflow_outbox_forwarded_messages_total"] {
+		t.Fatalf("the router's or the forwarder's metrics were not seen: %v", registered)
+	}
+}
