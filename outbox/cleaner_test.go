@@ -2,7 +2,6 @@ package outbox_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -11,8 +10,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/orderflow/orderflow/adapters/broker/brokertest"
 	sqlbroker "github.com/orderflow/orderflow/adapters/broker/sql"
-	"github.com/orderflow/orderflow/adapters/sqlite"
 	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
+	"github.com/orderflow/orderflow/internal/storetest"
 	"github.com/orderflow/orderflow/outbox"
 )
 
@@ -20,11 +19,7 @@ import (
 // BatchSize rows per DELETE and MaxBatches batches; rows the forwarder has
 // not acked stay.
 func TestCleanerWorksInBoundedBatches(t *testing.T) {
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "orderflow.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := storetest.SQLiteDB(t)
 	b, err := sqlbroker.NewSQLite(t.Context(), db, 10*time.Millisecond, logger)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"github.com/orderflow/orderflow/adapters/sqlite"
 	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
 	"github.com/orderflow/orderflow/internal/eventwire"
+	"github.com/orderflow/orderflow/internal/storetest"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/outbox"
 	"github.com/orderflow/orderflow/ports"
@@ -94,11 +94,7 @@ var outboxStores = []struct {
 		}
 	}},
 	{"sqlite", func(t testing.TB) outboxFixture {
-		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "orderflow.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close() })
+		db := storetest.SQLiteDB(t)
 		if err := sqlitepubsub.InitializeSchema(context.Background(), db); err != nil {
 			t.Fatal(err)
 		}

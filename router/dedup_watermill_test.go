@@ -1,7 +1,6 @@
 package router_test
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/google/uuid"
 	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/internal/storetest"
 	"github.com/orderflow/orderflow/router"
 )
 
@@ -16,11 +16,7 @@ import (
 // duplicate, also for a second deduplicator (another process) on the same
 // store; an identical payload under another id is not.
 func TestWatermillDeduplicatorOnDurableStore(t *testing.T) {
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "orderflow.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := storetest.SQLiteDB(t)
 	newDedup := func() *middleware.Deduplicator {
 		return &middleware.Deduplicator{KeyFactory: router.MessageIDKey,
 			Repository: router.ExpiringKeys{Store: sqlite.Stores(db).Inbox, Retention: time.Hour}, Timeout: 5 * time.Second}

@@ -3,11 +3,10 @@ package paymentsandbox
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/internal/storetest"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/ports"
 )
@@ -17,11 +16,7 @@ import (
 // key is not spent on it, so the same key succeeds once it exists. The id
 // is read from the store, since no caller can learn it earlier.
 func TestPendingAuthorizationIsUnknown(t *testing.T) {
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "orderflow.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := storetest.SQLiteDB(t)
 	pool, _ := testenv.PostgresPool(t)
 	for name, g := range map[string]*Gateway{
 		"sqlite":   NewSQLite(db, Config{LateAfter: 400 * time.Millisecond}),

@@ -1,7 +1,6 @@
 package prommetrics_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,17 +8,14 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/orderflow/orderflow/adapters/prommetrics"
 	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/internal/storetest"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func TestProjectionLagGauges(t *testing.T) {
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "o.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.SQLiteDB(t)
 	es, err := sqlite.NewEventStore(db, sqlite.EventStoreConfig{OutboxTopic: "o", EventTopic: func(s string) string { return s },
 		Logger: watermill.NopLogger{}})
 	if err != nil {

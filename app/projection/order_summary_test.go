@@ -2,7 +2,6 @@ package projection_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/app/repository"
+	"github.com/orderflow/orderflow/internal/storetest"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -29,11 +29,7 @@ type embedded struct {
 
 func newEmbedded(t *testing.T) embedded {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := storetest.SQLiteDB(t)
 	events, err := sqlite.NewEventStore(db, sqlite.EventStoreConfig{
 		OutboxTopic: "outbox", EventTopic: func(t string) string { return t + ".events" }})
 	if err != nil {

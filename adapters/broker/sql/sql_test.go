@@ -1,7 +1,6 @@
 package sql_test
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -9,7 +8,7 @@ import (
 	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/adapters/broker/brokertest"
 	sqlbroker "github.com/orderflow/orderflow/adapters/broker/sql"
-	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/internal/storetest"
 	"github.com/orderflow/orderflow/internal/testenv"
 )
 
@@ -25,11 +24,7 @@ var brokers = []struct {
 		return brokertest.Opened(t, b, err)
 	}},
 	{"sqlite", func(t *testing.T) broker.Broker {
-		db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "orderflow.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close() })
+		db := storetest.SQLiteDB(t)
 		b, err := sqlbroker.NewSQLite(t.Context(), db, 10*time.Millisecond, logger)
 		return brokertest.Opened(t, b, err)
 	}},
