@@ -140,7 +140,7 @@ func (s *Checkout) Advance(ctx context.Context, orderID string) error {
 			continue
 		}
 		if err != nil {
-			return apperr.Wrap(apperr.Unavailable, err, "load checkout %s", orderID)
+			return apperr.Dependency(err, "load checkout %s", orderID)
 		}
 		o, err := s.d.Orders.Load(ctx, orderID)
 		if err != nil {
@@ -157,7 +157,7 @@ func (s *Checkout) Advance(ctx context.Context, orderID string) error {
 			continue // another Advance moved it: reload and go on from there
 		}
 		if err != nil {
-			return apperr.Wrap(apperr.Unavailable, err, "save checkout %s", orderID)
+			return apperr.Dependency(err, "save checkout %s", orderID)
 		}
 		s.saved(t)
 	}
@@ -203,7 +203,7 @@ func (s *Checkout) start(ctx context.Context, orderID string) (bool, error) {
 		Steps: []ports.CheckoutStep{{Step: StepStart, Status: "done", At: now}}}
 	err = s.d.Checkouts.Save(ctx, c)
 	if err != nil && !errors.Is(err, ports.ErrConcurrency) {
-		return false, apperr.Wrap(apperr.Unavailable, err, "start checkout %s", orderID)
+		return false, apperr.Dependency(err, "start checkout %s", orderID)
 	}
 	return true, nil
 }

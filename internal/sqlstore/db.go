@@ -156,15 +156,19 @@ type pgxConn struct {
 
 func (c pgxConn) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	tag, err := c.q.Exec(ctx, numbered(query), args...)
-	return tag.RowsAffected(), err
+	return tag.RowsAffected(), PostgresError(err)
 }
 
 func (c pgxConn) query(ctx context.Context, query string, args ...any) (Rows, error) {
-	return c.q.Query(ctx, numbered(query), args...)
+	rows, err := c.q.Query(ctx, numbered(query), args...)
+	if err != nil {
+		return nil, PostgresError(err)
+	}
+	return pgxRows{rows}, nil
 }
 
 func (c pgxConn) queryRow(ctx context.Context, query string, args ...any) Row {
-	return c.q.QueryRow(ctx, numbered(query), args...)
+	return pgxRow{c.q.QueryRow(ctx, numbered(query), args...)}
 }
 
 type pgxTx struct {
@@ -172,7 +176,7 @@ type pgxTx struct {
 	tx pgx.Tx
 }
 
-func (t pgxTx) commit(ctx context.Context) error { return t.tx.Commit(ctx) }
+func (t pgxTx) commit(ctx context.Context) error { return PostgresError(t.tx.Commit(ctx)) }
 
 func (t pgxTx) rollback(ctx context.Context) error {
 	if err := t.tx.Rollback(ctx); !errors.Is(err, pgx.ErrTxClosed) {
