@@ -19,11 +19,16 @@ import (
 // SKU), written straight into the event store, is a data error no retry can
 // fix: every handler that fails on it parks it in the poison queue with
 // the reason, and the pipeline goes on, so a later order is checked out and
-// read as usual.
+// read as usual. The bad order's checkout, which can never advance, is
+// parked by the deadline scanner for an operator to see.
 func TestDataErrorIsParkedAndPipelineFlows(t *testing.T) {
 	for _, s := range stores {
 		t.Run(s.name, func(t *testing.T) {
-			m, base := startMain(t, s.config(t))
+			cfg := s.config(t)
+			// The bad order's checkout can never advance: the deadline
+			// scanner parks it after two attempts (backoff 1s).
+			cfg.CheckoutDeadline, cfg.DeadlineScanInterval, cfg.CheckoutMaxAttempts = 3*time.Second, 100*time.Millisecond, 2
+			m, base := startMain(t, cfg)
 			badID := uuid.Must(uuid.NewV7()).String()
 			data, err := json.Marshal(order.Placed{
 				OrderID: badID, CustomerID: "cust\x00nul", Currency: "EUR",
@@ -85,6 +90,15 @@ func TestDataErrorIsParkedAndPipelineFlows(t *testing.T) {
 				if !slices.ContainsFunc(reasons, func(r string) bool { return strings.Contains(p.Reason, r) }) {
 					t.Errorf("parked by %s with reason %q, want the data error", p.Handler, p.Reason)
 				}
+			}
+
+			c := waitCheckout(t, base, badID, "parked")
+			if !strings.HasPrefix(c.Reason, "parked: 2 attempts failed") {
+				t.Fatalf("parked checkout's reason %q", c.Reason)
+			}
+			metrics := do(t, "GET", base+"/metrics", nil)
+			if !strings.Contains(string(metrics.body), `orderflow_checkouts_total{outcome="parked"`) {
+				t.Fatal("no parked checkout in /metrics")
 			}
 		})
 	}
