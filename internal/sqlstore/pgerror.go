@@ -7,6 +7,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/orderflow/orderflow/app/apperr"
+	modernc "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // PostgresError classifies err, returned by PostgreSQL: a data exception
@@ -47,3 +49,22 @@ func (r pgxRows) Scan(dest ...any) error { return PostgresError(r.Rows.Scan(dest
 type pgxRow struct{ pgx.Row }
 
 func (r pgxRow) Scan(dest ...any) error { return PostgresError(r.Row.Scan(dest...)) }
+
+// SQLiteError is PostgresError for SQLite: a constraint violation
+// (SQLITE_CONSTRAINT, with any extended code), a datatype mismatch or a
+// value too big is apperr.Invalid, the cause wrapped; anything else (a busy
+// database, I/O) is returned as is, and so is an error already coded.
+func SQLiteError(err error) error {
+	var se *modernc.Error
+	if err == nil || !errors.As(err, &se) {
+		return err
+	}
+	if _, coded := apperr.As(err); coded {
+		return err
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_TOOBIG:
+		return apperr.Wrap(apperr.Invalid, err, "the database refused the data (%s)", modernc.ErrorCodeString[se.Code()])
+	}
+	return err
+}

@@ -1,13 +1,18 @@
 package sqlstore_test
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/internal/sqlstore"
+
+	_ "modernc.org/sqlite"
 )
 
 func TestPostgresErrorClassifiesDataErrorsAsInvalid(t *testing.T) {
@@ -38,5 +43,26 @@ func TestPostgresErrorClassifiesDataErrorsAsInvalid(t *testing.T) {
 	}
 	if sqlstore.PostgresError(nil) != nil {
 		t.Fatal("nil is not nil")
+	}
+}
+
+// On SQLite a CHECK constraint violation through a store's executor is
+// Invalid, the driver's error kept.
+func TestSQLiteConstraintViolationIsInvalid(t *testing.T) {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := sqlstore.SQLite(db)
+	if _, err := s.Exec(t.Context(), `CREATE TABLE t (n INTEGER NOT NULL CHECK (n >= 0))`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Exec(t.Context(), `INSERT INTO t (n) VALUES (?)`, -1)
+	if !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), "CHECK constraint failed") {
+		t.Fatalf("insert breaking a CHECK: %v, want invalid", err)
+	}
+	if _, err := s.Exec(t.Context(), `INSERT INTO nowhere (n) VALUES (1)`); apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("a missing table is not the data's fault: %v", err)
 	}
 }
