@@ -30,7 +30,12 @@ type Checkout struct {
 	StartedAt       time.Time
 	DeadlineAt      time.Time
 	UpdatedAt       time.Time
-	Version         int64 // 1 when first saved
+	// Attempts counts the deadline scanner's failed attempts to advance
+	// the checkout since it last moved; NextAttemptAt (zero: none) is when
+	// the scanner may try it again.
+	Attempts      int
+	NextAttemptAt time.Time
+	Version       int64 // 1 when first saved
 }
 
 // CheckoutStore keeps checkouts.
@@ -39,8 +44,10 @@ type Checkout struct {
 // conditional statement; otherwise nothing is written and the error matches
 // ErrConcurrency. Get returns ErrCheckoutNotFound (wrapped) for an unknown
 // order. Due returns up to limit order ids whose checkout is in one of
-// states with DeadlineAt at or before now, earliest deadline first: the
-// durable timer the saga's deadline scanner polls.
+// states with DeadlineAt at or before now and NextAttemptAt zero or at or
+// before now, the earliest due first (NextAttemptAt, or DeadlineAt when it
+// is zero): the durable timer the saga's deadline scanner polls, where a
+// checkout that failed and backs off never holds up the others.
 type CheckoutStore interface {
 	Save(ctx context.Context, c Checkout) error
 	Get(ctx context.Context, orderID string) (Checkout, error)

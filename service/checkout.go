@@ -29,6 +29,9 @@ func (c *Config) setCheckoutDefaults() {
 	if c.DeadlineScanInterval == 0 {
 		c.DeadlineScanInterval = time.Second
 	}
+	if c.CheckoutMaxAttempts == 0 {
+		c.CheckoutMaxAttempts = 10
+	}
 	if c.PaymentGateway == "" {
 		c.PaymentGateway = "sandbox"
 	}
@@ -44,8 +47,8 @@ func (c Config) validateCheckout() error {
 	switch {
 	case c.PaymentGateway != "sandbox":
 		return fmt.Errorf("--payment-gateway must be sandbox, not %q", c.PaymentGateway)
-	case c.CheckoutDeadline <= 0 || c.DeadlineScanInterval <= 0:
-		return fmt.Errorf("--checkout-deadline and --deadline-scan-interval must be positive")
+	case c.CheckoutDeadline <= 0 || c.DeadlineScanInterval <= 0 || c.CheckoutMaxAttempts <= 0:
+		return fmt.Errorf("--checkout-deadline, --deadline-scan-interval and --checkout-max-attempts must be positive")
 	case c.SandboxLatency < 0 || c.SandboxLateAfter < 0:
 		return fmt.Errorf("--payment-sandbox-latency and --payment-sandbox-late-after must not be negative")
 	case c.PaymentBreakerFailures < 1 || c.PaymentBreakerOpenFor <= 0:
@@ -84,7 +87,7 @@ func paymentGateway(c Config, st *Adapters, reg prometheus.Registerer) (ports.Pa
 // sagaConfig is the saga's configuration, with the test-only crash
 // injection of FaultKillAtEnv when it is set.
 func sagaConfig(c Config, logger *slog.Logger) saga.Config {
-	cfg := saga.Config{Deadline: c.CheckoutDeadline}
+	cfg := saga.Config{Deadline: c.CheckoutDeadline, MaxAttempts: c.CheckoutMaxAttempts}
 	if step := os.Getenv(FaultKillAtEnv); step != "" {
 		logger.Warn("TEST-ONLY crash injection is on", "env", FaultKillAtEnv, "step", step)
 		cfg.AfterStep = func(done string) {

@@ -40,11 +40,14 @@ type Config struct {
 	// Checkout saga and payment provider (see checkout.go).
 	CheckoutDeadline     time.Duration
 	DeadlineScanInterval time.Duration
-	PaymentGateway       string
-	SandboxLatency       time.Duration
-	SandboxLateAfter     time.Duration
-	WebhookURL           string
-	WebhookSecret        string
+	// CheckoutMaxAttempts is how many failed deadline-scan attempts a
+	// checkout gets before it is parked for an operator (saga.Config).
+	CheckoutMaxAttempts int
+	PaymentGateway      string
+	SandboxLatency      time.Duration
+	SandboxLateAfter    time.Duration
+	WebhookURL          string
+	WebhookSecret       string
 
 	// The payment circuit breaker (see checkout.go).
 	PaymentBreakerFailures int

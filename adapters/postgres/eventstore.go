@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/internal/appendmany"
+	"github.com/orderflow/orderflow/internal/sqlstore"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -111,7 +112,9 @@ const anyVersionAttempts = 5
 // Append implements ports.EventStore. A version conflict is a
 // *ports.ConcurrencyError whose Actual is the stream version read after the
 // failed attempt; bad input (no events, an event id that is not a UUID) is
-// an apperr.Invalid error. AnyVersion appends retry a lost race a few times.
+// an apperr.Invalid error, and so is data the database refuses (a NUL in a
+// stream id, any other data exception or constraint violation: see
+// sqlstore.PostgresError). AnyVersion appends retry a lost race a few times.
 func (s *EventStore) Append(ctx context.Context, stream ports.Stream, expectedVersion int64, events []ports.NewEvent) (ports.AppendResult, error) {
 	if err := appendmany.Validate(stream, expectedVersion, events); err != nil {
 		return ports.AppendResult{}, err
@@ -122,7 +125,7 @@ func (s *EventStore) Append(ctx context.Context, stream ports.Stream, expectedVe
 			return ports.AppendResult{NextExpectedVersion: next}, nil
 		}
 		if !isVersionClash(err) {
-			return ports.AppendResult{}, err
+			return ports.AppendResult{}, sqlstore.PostgresError(err)
 		}
 		if expectedVersion == ports.AnyVersion && attempt < anyVersionAttempts {
 			continue

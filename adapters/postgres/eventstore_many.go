@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/orderflow/orderflow/internal/appendmany"
+	"github.com/orderflow/orderflow/internal/sqlstore"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -41,7 +42,7 @@ func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppen
 			return nil
 		})
 		if err == nil || !isVersionClash(err) {
-			return err
+			return sqlstore.PostgresError(err)
 		}
 		if attempt < anyVersionAttempts && appendmany.AnyVersionOnly(sorted) {
 			continue

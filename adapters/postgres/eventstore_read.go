@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/internal/sqlstore"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -19,11 +20,11 @@ func (s *EventStore) Load(ctx context.Context, stream ports.Stream, fromVersion 
 		ORDER BY version`,
 		stream.Type, stream.ID, fromVersion)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", stream, err)
+		return nil, sqlstore.PostgresError(fmt.Errorf("load %s: %w", stream, err))
 	}
 	events, err := scanEvents(rows)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", stream, err)
+		return nil, sqlstore.PostgresError(fmt.Errorf("load %s: %w", stream, err))
 	}
 	return events, nil
 }
@@ -45,11 +46,11 @@ func (s *EventStore) ReadAll(ctx context.Context, after ports.Position, limit in
 		LIMIT $3`,
 		after.Commit, int64(after.Prepare), limit)
 	if err != nil {
-		return nil, fmt.Errorf("read all after %v: %w", after, err)
+		return nil, sqlstore.PostgresError(fmt.Errorf("read all after %v: %w", after, err))
 	}
 	events, err := scanEvents(rows)
 	if err != nil {
-		return nil, fmt.Errorf("read all after %v: %w", after, err)
+		return nil, sqlstore.PostgresError(fmt.Errorf("read all after %v: %w", after, err))
 	}
 	return events, nil
 }

@@ -22,7 +22,7 @@ func NewCheckouts(reg prometheus.Registerer) (*Checkouts, error) {
 	c := &Checkouts{
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "orderflow", Name: "checkouts_total",
-			Help: "Finished checkouts by outcome (confirmed, cancelled) and reason (empty when confirmed).",
+			Help: "Finished checkouts by outcome (confirmed, cancelled, parked) and reason (empty when confirmed; the stuck state when parked).",
 		}, []string{"outcome", "reason"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "orderflow", Name: "checkout_duration_seconds",
@@ -48,6 +48,10 @@ func (c *Checkouts) CheckoutFinished(outcome, reason string, elapsed time.Durati
 	c.outcomes.WithLabelValues(outcome, reason).Inc()
 	c.duration.WithLabelValues(outcome).Observe(elapsed.Seconds())
 }
+
+// CheckoutParked implements saga.Metrics: outcome "parked", the reason
+// label naming the state the checkout could not leave.
+func (c *Checkouts) CheckoutParked(state string) { c.outcomes.WithLabelValues("parked", state).Inc() }
 
 // Compensated implements saga.Metrics.
 func (c *Checkouts) Compensated(step string) { c.compensations.WithLabelValues(step).Inc() }

@@ -15,6 +15,7 @@ import (
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/internal/appendmany"
 	"github.com/orderflow/orderflow/internal/eventwire"
+	"github.com/orderflow/orderflow/internal/sqlstore"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -177,7 +178,8 @@ func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppen
 // insertError classifies a failed insert: a clash on (stream, version) is a
 // *ports.ConcurrencyError (unreachable while every writer begins IMMEDIATE,
 // kept so that a writer that does not still gets the port's error), a
-// duplicate event id is apperr.Conflict.
+// duplicate event id is apperr.Conflict, any other data the database
+// refuses apperr.Invalid (sqlstore.SQLiteError).
 func (s *EventStore) insertError(ctx context.Context, tx *sql.Tx, stream ports.Stream, expected int64, err error) error {
 	switch {
 	case isUniqueViolation(err, "events.stream_type, events.stream_id, events.version"):
@@ -189,7 +191,7 @@ func (s *EventStore) insertError(ctx context.Context, tx *sql.Tx, stream ports.S
 	case isUniqueViolation(err, "events.event_id"):
 		return apperr.Wrap(apperr.Conflict, err, "append to %s: an event with this id is already stored", stream)
 	}
-	return fmt.Errorf("sqlite event store: append to %s: %w", stream, err)
+	return sqlstore.SQLiteError(fmt.Errorf("sqlite event store: append to %s: %w", stream, err))
 }
 
 func streamVersion(ctx context.Context, tx *sql.Tx, stream ports.Stream) (int64, error) {

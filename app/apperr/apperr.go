@@ -111,3 +111,16 @@ func As(err error) (*Error, bool) {
 	ok := errors.As(err, &e)
 	return e, ok
 }
+
+// Dependency returns cause, the failure of a store or other dependency, as
+// Unavailable (try again later), unless the dependency found the data itself
+// invalid (cause carries Invalid: a database refusing a NUL in text, say):
+// that stays Invalid, since no retry can succeed, and the router parks the
+// message instead of retrying it forever.
+func Dependency(cause error, format string, args ...any) *Error {
+	code := Unavailable
+	if Is(cause, Invalid) {
+		code = Invalid
+	}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: cause}
+}

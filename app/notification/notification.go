@@ -49,7 +49,7 @@ func (h *Handler) Handle(ctx context.Context, e ports.RecordedEvent) error {
 		return nil
 	}
 	if err := h.store.Save(ctx, n); err != nil {
-		return apperr.Wrap(apperr.Unavailable, err, "store notification of %s", n.OrderID)
+		return apperr.Dependency(err, "store notification of %s", n.OrderID)
 	}
 	for _, s := range h.sinks {
 		if err := s.Notify(ctx, n); err != nil {

@@ -69,7 +69,7 @@ func (p *OrderSummary) Handle(ctx context.Context, e ports.RecordedEvent) error 
 		return nil
 	}
 	if err := p.checkpoints.SaveCheckpoint(ctx, OrderSummaryName, e.Position); err != nil {
-		return apperr.Wrap(apperr.Unavailable, err, "cannot save the %s checkpoint", OrderSummaryName)
+		return apperr.Dependency(err, "cannot save the %s checkpoint", OrderSummaryName)
 	}
 	return nil
 }
@@ -124,7 +124,7 @@ func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent) err
 	stream, last := run[0].Stream, run[len(run)-1]
 	row, err := p.store.Get(ctx, stream.ID)
 	if err != nil && !errors.Is(err, ports.ErrNotFound) {
-		return apperr.Wrap(apperr.Unavailable, err, "cannot read order_summary %s", stream.ID)
+		return apperr.Dependency(err, "cannot read order_summary %s", stream.ID)
 	}
 	if last.Version <= row.Version {
 		// A redelivery: the row is saved, but a crash may have come between
@@ -140,7 +140,7 @@ func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent) err
 		}
 		if e.Version > next { // a gap: read what is missing from the store
 			if pending, err = p.events.Load(ctx, stream, row.Version+1); err != nil {
-				return apperr.Wrap(apperr.Unavailable, err, "cannot fill the gap in order_summary %s", stream.ID)
+				return apperr.Dependency(err, "cannot fill the gap in order_summary %s", stream.ID)
 			}
 			break
 		}
@@ -165,7 +165,7 @@ func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent) err
 		if errors.Is(err, ports.ErrStaleWrite) {
 			return err
 		}
-		return apperr.Wrap(apperr.Unavailable, err, "cannot save order_summary %s", stream.ID)
+		return apperr.Dependency(err, "cannot save order_summary %s", stream.ID)
 	}
 	p.refreshCache(ctx, row)
 	return nil

@@ -55,7 +55,7 @@ func (r *Aggregates[A, E]) Load(ctx context.Context, id string) (A, error) {
 	stream := ports.Stream{Type: r.codec.StreamType, ID: id}
 	recorded, err := r.store.Load(ctx, stream, 1)
 	if err != nil {
-		return zero, apperr.Wrap(apperr.Unavailable, err, "cannot load %s", stream)
+		return zero, apperr.Dependency(err, "cannot load %s", stream)
 	}
 	events := make([]E, len(recorded))
 	for i, re := range recorded {
@@ -140,7 +140,7 @@ func (r *Aggregates[A, E]) save(ctx context.Context, aggregates map[string]A) er
 	case errors.Is(err, ports.ErrConcurrency):
 		return err
 	case err != nil:
-		return apperr.Wrap(apperr.Unavailable, err, "cannot store %s", r.codec.StreamType)
+		return apperr.Dependency(err, "cannot store %s", r.codec.StreamType)
 	}
 	return nil
 }

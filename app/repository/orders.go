@@ -76,7 +76,7 @@ func (r *Orders) load(ctx context.Context, orderID string) (*order.Order, int64,
 	o, base := r.loadSnapshot(ctx, orderID)
 	tail, err := r.store.Load(ctx, Stream(orderID), base+1)
 	if err != nil {
-		return nil, 0, apperr.Wrap(apperr.Unavailable, err, "cannot load order %s", orderID)
+		return nil, 0, apperr.Dependency(err, "cannot load order %s", orderID)
 	}
 	if o == nil {
 		if len(tail) == 0 {
@@ -109,7 +109,7 @@ func (r *Orders) History(ctx context.Context, orderID string) ([]ports.RecordedE
 	}
 	events, err := r.store.Load(ctx, Stream(orderID), 1)
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, err, "cannot load order %s", orderID)
+		return nil, apperr.Dependency(err, "cannot load order %s", orderID)
 	}
 	if len(events) == 0 {
 		return nil, apperr.New(apperr.NotFound, "order %s not found", orderID)
@@ -220,7 +220,7 @@ func (r *Orders) save(ctx context.Context, o *order.Order) (ports.AppendResult, 
 	case errors.Is(err, ports.ErrConcurrency):
 		return res, err
 	case err != nil:
-		return res, apperr.Wrap(apperr.Unavailable, err, "cannot store order %s", o.ID())
+		return res, apperr.Dependency(err, "cannot store order %s", o.ID())
 	}
 	return res, nil
 }

@@ -17,8 +17,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/order"
@@ -35,6 +37,10 @@ const (
 	StateCompensating = "compensating"
 	StateCancelled    = "cancelled"
 	StateCompleted    = "completed"
+	// StateParked: the deadline scanner gave up on the checkout after
+	// Config.MaxAttempts failed attempts; the reason holds the last error.
+	// Nothing advances it any more: an operator decides.
+	StateParked = "parked"
 )
 
 // Reason codes: the first word of a checkout's (and its order's) reason.
@@ -43,6 +49,7 @@ const (
 	ReasonPaymentDeclined   = "payment_declined"
 	ReasonPaymentTimeout    = "payment_timeout"
 	ReasonCustomerCancelled = "customer_cancelled"
+	ReasonParked            = "parked"
 )
 
 // Step names, in the step log, the metrics and the fault hook.
@@ -67,6 +74,9 @@ type Metrics interface {
 	CheckoutFinished(outcome, reason string, elapsed time.Duration)
 	// Compensated counts a compensation step done.
 	Compensated(step string)
+	// CheckoutParked counts a checkout the deadline scanner gave up on,
+	// by the state it could not leave.
+	CheckoutParked(state string)
 }
 
 // NopMetrics records nothing.
@@ -74,6 +84,7 @@ type NopMetrics struct{}
 
 func (NopMetrics) CheckoutFinished(string, string, time.Duration) {}
 func (NopMetrics) Compensated(string)                             {}
+func (NopMetrics) CheckoutParked(string)                          {}
 
 // Config tunes the saga.
 type Config struct {
@@ -83,6 +94,13 @@ type Config struct {
 	// ReplayTimeout bounds the wait for a late authorization's outcome when
 	// compensating a timed-out payment. Default 30s.
 	ReplayTimeout time.Duration
+	// MaxAttempts is how many failed attempts of the deadline scanner a
+	// checkout gets before it is parked (StateParked). Default 10.
+	MaxAttempts int
+	// RetryBackoff is the wait after a checkout's first failed attempt; it
+	// doubles with each further failure, up to MaxRetryBackoff. Defaults
+	// 1s and 5m.
+	RetryBackoff, MaxRetryBackoff time.Duration
 	// AfterStep, if set, is called after each step's state is saved. The
 	// binary uses it for its test-only crash injection.
 	AfterStep func(step string)
@@ -119,6 +137,15 @@ func New(cfg Config, d Deps) *Checkout {
 	if cfg.ReplayTimeout <= 0 {
 		cfg.ReplayTimeout = 30 * time.Second
 	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 10
+	}
+	if cfg.RetryBackoff <= 0 {
+		cfg.RetryBackoff = time.Second
+	}
+	if cfg.MaxRetryBackoff < cfg.RetryBackoff {
+		cfg.MaxRetryBackoff = max(5*time.Minute, cfg.RetryBackoff)
+	}
 	return &Checkout{cfg: cfg, d: d}
 }
 
@@ -140,7 +167,7 @@ func (s *Checkout) Advance(ctx context.Context, orderID string) error {
 			continue
 		}
 		if err != nil {
-			return apperr.Wrap(apperr.Unavailable, err, "load checkout %s", orderID)
+			return apperr.Dependency(err, "load checkout %s", orderID)
 		}
 		o, err := s.d.Orders.Load(ctx, orderID)
 		if err != nil {
@@ -152,12 +179,14 @@ func (s *Checkout) Advance(ctx context.Context, orderID string) error {
 		}
 		t.next.Version = c.Version + 1
 		t.next.UpdatedAt = s.d.Clock.Now()
+		// It moved: the scanner's count of failures starts again.
+		t.next.Attempts, t.next.NextAttemptAt = 0, time.Time{}
 		err = s.d.Checkouts.Save(ctx, t.next)
 		if errors.Is(err, ports.ErrConcurrency) {
 			continue // another Advance moved it: reload and go on from there
 		}
 		if err != nil {
-			return apperr.Wrap(apperr.Unavailable, err, "save checkout %s", orderID)
+			return apperr.Dependency(err, "save checkout %s", orderID)
 		}
 		s.saved(t)
 	}
@@ -203,7 +232,7 @@ func (s *Checkout) start(ctx context.Context, orderID string) (bool, error) {
 		Steps: []ports.CheckoutStep{{Step: StepStart, Status: "done", At: now}}}
 	err = s.d.Checkouts.Save(ctx, c)
 	if err != nil && !errors.Is(err, ports.ErrConcurrency) {
-		return false, apperr.Wrap(apperr.Unavailable, err, "start checkout %s", orderID)
+		return false, apperr.Dependency(err, "start checkout %s", orderID)
 	}
 	return true, nil
 }
@@ -256,7 +285,14 @@ func key(orderID, step string) string { return fmt.Sprintf("%s:%s", orderID, ste
 
 // AdvanceDue advances up to limit checkouts whose deadline has passed and
 // that are not finished: the durable timer. It returns how many it found;
-// errors of single checkouts are joined (the next scan tries them again).
+// errors of single checkouts are joined.
+//
+// A checkout that fails is not tried again before its backoff has passed
+// (Config.RetryBackoff, doubled per failure up to MaxRetryBackoff), and the
+// scan takes the earliest due first, so checkouts that keep failing never
+// hold up a later deadline. After Config.MaxAttempts failures in a row the
+// checkout is parked (StateParked, the last error as reason) for an
+// operator, and counted (Metrics.CheckoutParked).
 func (s *Checkout) AdvanceDue(ctx context.Context, limit int) (int, error) {
 	ids, err := s.d.Checkouts.Due(ctx, s.d.Clock.Now(), DueStates, limit)
 	if err != nil {
@@ -264,9 +300,73 @@ func (s *Checkout) AdvanceDue(ctx context.Context, limit int) (int, error) {
 	}
 	var errs []error
 	for _, id := range ids {
-		if err := s.Advance(ctx, id); err != nil {
-			errs = append(errs, err)
+		err := s.Advance(ctx, id)
+		if err == nil {
+			continue
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+		if ferr := s.attemptFailed(ctx, id, err); ferr != nil {
+			errs = append(errs, ferr)
 		}
 	}
 	return len(ids), errors.Join(errs...)
+}
+
+// attemptFailed records a failed attempt of the scanner on orderID's
+// checkout: it backs off, or is parked after MaxAttempts. A checkout another
+// Advance moved meanwhile is left as it is.
+func (s *Checkout) attemptFailed(ctx context.Context, orderID string, cause error) error {
+	c, err := s.d.Checkouts.Get(ctx, orderID)
+	if err != nil {
+		return apperr.Dependency(err, "record failed attempt of checkout %s", orderID)
+	}
+	if !slices.Contains(DueStates, c.State) {
+		return nil
+	}
+	now := s.d.Clock.Now()
+	stuck := c.State
+	c.Attempts++
+	c.Version++
+	c.UpdatedAt = now
+	if c.Attempts >= s.cfg.MaxAttempts {
+		detail := printable(fmt.Sprintf("%d attempts failed in state %s: %v", c.Attempts, stuck, cause))
+		c = logStep(c, "park", "failed", detail, now)
+		c.State, c.Reason, c.NextAttemptAt = StateParked, limitReason(ReasonParked+": "+detail), time.Time{}
+	} else {
+		c.NextAttemptAt = now.Add(s.backoff(c.Attempts))
+	}
+	err = s.d.Checkouts.Save(ctx, c)
+	if errors.Is(err, ports.ErrConcurrency) {
+		return nil
+	}
+	if err != nil {
+		return apperr.Dependency(err, "record failed attempt of checkout %s", orderID)
+	}
+	if c.State == StateParked {
+		s.d.Metrics.CheckoutParked(stuck)
+	}
+	return nil
+}
+
+// printable is s with invalid UTF-8 and control characters replaced, so
+// that an error quoting bad data (a NUL in a SKU) can be stored as a reason.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+}
+
+// backoff is the wait after the n-th failed attempt (n >= 1).
+func (s *Checkout) backoff(n int) time.Duration {
+	d := s.cfg.RetryBackoff
+	for i := 1; i < n && d < s.cfg.MaxRetryBackoff; i++ {
+		d *= 2
+	}
+	return min(d, s.cfg.MaxRetryBackoff)
 }

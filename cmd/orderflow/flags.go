@@ -107,6 +107,7 @@ func (f flags) serveFlags(c *service.Config) {
 	// Checkout saga, payment provider, notifications.
 	f.Dur(&c.CheckoutDeadline, "checkout-deadline", def.CheckoutDeadline, "how long checkout waits for the payment provider before it cancels the order (payment_timeout)")
 	f.Dur(&c.DeadlineScanInterval, "deadline-scan-interval", def.DeadlineScanInterval, "how often the persisted checkout deadlines are scanned")
+	f.Int(&c.CheckoutMaxAttempts, "checkout-max-attempts", def.CheckoutMaxAttempts, "failed deadline-scan attempts (backing off exponentially, 1s to 5m) before a checkout is parked for an operator (state parked)")
 	f.Str(&c.PaymentGateway, "payment-gateway", def.PaymentGateway, "payment provider: sandbox (the provider's test mode, its state kept in the store's database, so durable and shared by every process: tok_visa approves, tok_chargeDeclined declines, tok_timeout answers after the checkout deadline)")
 	f.Dur(&c.SandboxLatency, "payment-sandbox-latency", def.SandboxLatency, "latency of every sandbox provider call")
 	f.Dur(&c.SandboxLateAfter, "payment-sandbox-late-after", def.SandboxLateAfter, "when the sandbox answers tok_timeout (0: twice the checkout deadline)")

@@ -31,8 +31,12 @@ func (s *CheckoutStore) Save(ctx context.Context, c ports.Checkout) error {
 	if err != nil {
 		return err
 	}
+	var next any // NULL: due at the deadline
+	if !c.NextAttemptAt.IsZero() {
+		next = d.time(c.NextAttemptAt)
+	}
 	args := []any{c.State, c.Reason, c.AuthorizationID, steps, comps, d.time(c.StartedAt),
-		d.time(c.DeadlineAt), d.time(c.UpdatedAt), c.Version, c.OrderID}
+		d.time(c.DeadlineAt), d.time(c.UpdatedAt), c.Attempts, next, c.Version, c.OrderID}
 	var n int64
 	switch {
 	case c.Version < 1:
@@ -40,12 +44,13 @@ func (s *CheckoutStore) Save(ctx context.Context, c ports.Checkout) error {
 	case c.Version == 1:
 		n, err = s.db.Exec(ctx, `
 			INSERT INTO checkouts (state, reason, authorization_id, steps, compensations,
-				started_at, deadline_at, updated_at, version, order_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING`, args...)
+				started_at, deadline_at, updated_at, attempts, next_attempt_at, version, order_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING`, args...)
 	default:
 		n, err = s.db.Exec(ctx, `
 			UPDATE checkouts SET state = ?, reason = ?, authorization_id = ?, steps = ?,
-				compensations = ?, started_at = ?, deadline_at = ?, updated_at = ?, version = ?
+				compensations = ?, started_at = ?, deadline_at = ?, updated_at = ?, attempts = ?,
+				next_attempt_at = ?, version = ?
 			WHERE order_id = ? AND version = ?`, append(args, c.Version-1)...)
 	}
 	if err != nil {
@@ -64,10 +69,11 @@ func (s *CheckoutStore) Get(ctx context.Context, orderID string) (ports.Checkout
 	var steps, comps []byte
 	err := s.db.QueryRow(ctx, `
 		SELECT order_id, state, reason, authorization_id, steps, compensations,
-		       started_at, deadline_at, updated_at, version
+		       started_at, deadline_at, updated_at, attempts, next_attempt_at, version
 		FROM checkouts WHERE order_id = ?`, orderID).Scan(&c.OrderID, &c.State, &c.Reason,
 		&c.AuthorizationID, &steps, &comps,
-		ScanTime(&c.StartedAt), ScanTime(&c.DeadlineAt), ScanTime(&c.UpdatedAt), &c.Version)
+		ScanTime(&c.StartedAt), ScanTime(&c.DeadlineAt), ScanTime(&c.UpdatedAt), &c.Attempts,
+		ScanTime(&c.NextAttemptAt), &c.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("order %s: %w", orderID, ports.ErrCheckoutNotFound)
 	}
@@ -87,21 +93,23 @@ func (s *CheckoutStore) Get(ctx context.Context, orderID string) (ports.Checkout
 }
 
 // Due implements ports.CheckoutStore: the checkouts in one of states whose
-// deadline is at or before now, earliest first.
+// deadline is at or before now and that are due again (next_attempt_at
+// NULL or at or before now), the earliest due first.
 func (s *CheckoutStore) Due(ctx context.Context, now time.Time, states []string, limit int) ([]string, error) {
 	d := s.db.Dialect
 	if len(states) == 0 {
 		return nil, nil
 	}
-	args := []any{d.time(now)}
+	args := []any{d.time(now), d.time(now)}
 	for _, st := range states {
 		args = append(args, st)
 	}
 	args = append(args, limit)
 	rows, err := s.db.Query(ctx, `
 		SELECT order_id FROM checkouts
-		WHERE deadline_at <= ? AND state IN (?`+strings.Repeat(", ?", len(states)-1)+`)
-		ORDER BY deadline_at, order_id LIMIT ?`, args...)
+		WHERE deadline_at <= ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+		  AND state IN (?`+strings.Repeat(", ?", len(states)-1)+`)
+		ORDER BY coalesce(next_attempt_at, deadline_at), order_id LIMIT ?`, args...)
 	if err != nil {
 		return nil, d.errorf("due checkouts: %w", err)
 	}

@@ -156,15 +156,19 @@ type pgxConn struct {
 
 func (c pgxConn) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	tag, err := c.q.Exec(ctx, numbered(query), args...)
-	return tag.RowsAffected(), err
+	return tag.RowsAffected(), PostgresError(err)
 }
 
 func (c pgxConn) query(ctx context.Context, query string, args ...any) (Rows, error) {
-	return c.q.Query(ctx, numbered(query), args...)
+	rows, err := c.q.Query(ctx, numbered(query), args...)
+	if err != nil {
+		return nil, PostgresError(err)
+	}
+	return pgxRows{rows}, nil
 }
 
 func (c pgxConn) queryRow(ctx context.Context, query string, args ...any) Row {
-	return c.q.QueryRow(ctx, numbered(query), args...)
+	return pgxRow{c.q.QueryRow(ctx, numbered(query), args...)}
 }
 
 type pgxTx struct {
@@ -172,7 +176,7 @@ type pgxTx struct {
 	tx pgx.Tx
 }
 
-func (t pgxTx) commit(ctx context.Context) error { return t.tx.Commit(ctx) }
+func (t pgxTx) commit(ctx context.Context) error { return PostgresError(t.tx.Commit(ctx)) }
 
 func (t pgxTx) rollback(ctx context.Context) error {
 	if err := t.tx.Rollback(ctx); !errors.Is(err, pgx.ErrTxClosed) {
@@ -216,7 +220,7 @@ type sqlConn struct {
 func (c sqlConn) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := c.q.ExecContext(ctx, query, args...)
 	if err != nil {
-		return 0, err
+		return 0, SQLiteError(err)
 	}
 	return res.RowsAffected()
 }
@@ -224,13 +228,13 @@ func (c sqlConn) exec(ctx context.Context, query string, args ...any) (int64, er
 func (c sqlConn) query(ctx context.Context, query string, args ...any) (Rows, error) {
 	rows, err := c.q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, SQLiteError(err)
 	}
 	return sqlRows{rows}, nil
 }
 
 func (c sqlConn) queryRow(ctx context.Context, query string, args ...any) Row {
-	return c.q.QueryRowContext(ctx, query, args...)
+	return sqlRow{c.q.QueryRowContext(ctx, query, args...)}
 }
 
 type sqlTx struct {
@@ -238,7 +242,7 @@ type sqlTx struct {
 	tx *sql.Tx
 }
 
-func (t sqlTx) commit(context.Context) error { return t.tx.Commit() }
+func (t sqlTx) commit(context.Context) error { return SQLiteError(t.tx.Commit()) }
 
 func (t sqlTx) rollback(context.Context) error {
 	if err := t.tx.Rollback(); !errors.Is(err, sql.ErrTxDone) {
@@ -247,7 +251,16 @@ func (t sqlTx) rollback(context.Context) error {
 	return nil
 }
 
-// sqlRows drops the error of Close: a read's errors surface in Err.
+// sqlRows drops the error of Close: a read's errors surface in Err. Its
+// errors, and sqlRow's, are classified by SQLiteError.
 type sqlRows struct{ *sql.Rows }
 
 func (r sqlRows) Close() { _ = r.Rows.Close() }
+
+func (r sqlRows) Err() error { return SQLiteError(r.Rows.Err()) }
+
+func (r sqlRows) Scan(dest ...any) error { return SQLiteError(r.Rows.Scan(dest...)) }
+
+type sqlRow struct{ *sql.Row }
+
+func (r sqlRow) Scan(dest ...any) error { return SQLiteError(r.Row.Scan(dest...)) }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/ports"
@@ -24,8 +25,15 @@ func unavailable(err error, format string, args ...any) error {
 const poisonColumns = `id, message_id, topic, handler, reason, payload, metadata, first_failed_at, poisoned_at`
 
 // Add implements ports.PoisonStore; a message already there is kept.
+// Its text is stored as storableText has it: the reason may quote the very
+// data that got the message parked (a NUL the database refused), and the
+// queue must hold it all the same.
 func (s *PoisonStore) Add(ctx context.Context, m ports.PoisonedMessage) error {
-	md, err := json.Marshal(m.Metadata)
+	md := make(map[string]string, len(m.Metadata))
+	for k, v := range m.Metadata {
+		md[storableText(k)] = storableText(v)
+	}
+	mdJSON, err := json.Marshal(md)
 	if err != nil {
 		return fmt.Errorf("poison %s: %w", m.ID, err)
 	}
@@ -36,12 +44,20 @@ func (s *PoisonStore) Add(ctx context.Context, m ports.PoisonedMessage) error {
 	d := s.db.Dialect
 	_, err = s.db.Exec(ctx, `INSERT INTO poison_messages (`+poisonColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		m.ID, m.MessageID, m.Topic, m.Handler, m.Reason, payload, d.json(md),
+		m.ID, storableText(m.MessageID), storableText(m.Topic), storableText(m.Handler),
+		storableText(m.Reason), payload, d.json(mdJSON),
 		d.time(m.FirstFailedAt), d.time(m.PoisonedAt))
 	if err != nil {
 		return unavailable(err, "add poisoned message")
 	}
 	return nil
+}
+
+// storableText is s as every database here can store it in a text column:
+// invalid UTF-8 becomes U+FFFD and a NUL (PostgreSQL text refuses it) the
+// four characters \x00.
+func storableText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", `\x00`)
 }
 
 // List implements ports.PoisonStore.
