@@ -44,6 +44,13 @@ func startMain(t testing.TB, cfg service.Config) (*service.Main, string) {
 	cfg.AutoMigrate = true
 	cfg.PollInterval = 20 * time.Millisecond
 	cfg.ShutdownTimeout = 10 * time.Second
+	if cfg.ReadWait == 0 {
+		// ?min_version= waits for the read model; on a machine loaded by
+		// other test processes the pipeline can take longer than the 2 s a
+		// client gets by default, and a test asserting what was projected
+		// should wait for it rather than fail on the machine's load.
+		cfg.ReadWait = 10 * time.Second
+	}
 	m := service.NewMain(cfg)
 	switch os.Getenv("ORDERFLOW_TEST_LOG") {
 	case "":
