@@ -127,7 +127,8 @@ func (s *EventStore) Append(ctx context.Context, stream ports.Stream, expectedVe
 		if !isVersionClash(err) {
 			return ports.AppendResult{}, sqlstore.PostgresError(err)
 		}
-		if expectedVersion == ports.AnyVersion && attempt < anyVersionAttempts {
+		_, inUnit := sqlstore.PgxTx(ctx, s.pool)
+		if expectedVersion == ports.AnyVersion && attempt < anyVersionAttempts && !inUnit {
 			continue
 		}
 		actual, verr := s.streamVersion(ctx, s.pool, stream)
@@ -153,8 +154,13 @@ func (s *EventStore) tryAppend(ctx context.Context, stream ports.Stream, expecte
 	return next, err
 }
 
-// inTx runs fn in a transaction and commits it if fn succeeds.
+// inTx runs fn in a transaction and commits it if fn succeeds. Inside a
+// unit of work (sqlstore.Transactor on the same pool), fn runs in its
+// transaction, which the unit of work commits.
 func (s *EventStore) inTx(ctx context.Context, what string, fn func(pgx.Tx) error) error {
+	if tx, ok := sqlstore.PgxTx(ctx, s.pool); ok {
+		return fn(tx)
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("append to %s: begin: %w", what, err)
@@ -194,6 +200,16 @@ func (s *EventStore) appendInTx(ctx context.Context, tx pgx.Tx, stream ports.Str
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// reader is where reads run: the unit of work's transaction that ctx
+// carries (sqlstore.Transactor), so that it sees its own appends, or the
+// pool.
+func (s *EventStore) reader(ctx context.Context) querier {
+	if tx, ok := sqlstore.PgxTx(ctx, s.pool); ok {
+		return tx
+	}
+	return s.pool
 }
 
 func (s *EventStore) streamVersion(ctx context.Context, q querier, stream ports.Stream) (int64, error) {

@@ -44,7 +44,8 @@ func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppen
 		if err == nil || !isVersionClash(err) {
 			return sqlstore.PostgresError(err)
 		}
-		if attempt < anyVersionAttempts && appendmany.AnyVersionOnly(sorted) {
+		_, inUnit := sqlstore.PgxTx(ctx, s.pool)
+		if attempt < anyVersionAttempts && appendmany.AnyVersionOnly(sorted) && !inUnit {
 			continue
 		}
 		actual, verr := s.streamVersion(ctx, s.pool, failed.Stream)

@@ -15,7 +15,7 @@ const eventColumns = `stream_type, stream_id, version, position, transaction_id,
 
 // Load implements ports.EventStore.
 func (s *EventStore) Load(ctx context.Context, stream ports.Stream, fromVersion int64) ([]ports.RecordedEvent, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
+	rows, err := s.reader(ctx).Query(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE stream_type = $1 AND stream_id = $2 AND version >= $3
 		ORDER BY version`,
 		stream.Type, stream.ID, fromVersion)

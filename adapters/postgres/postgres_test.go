@@ -85,3 +85,11 @@ func TestNotificationStoreContract(t *testing.T) {
 		return postgres.Stores(pool).Notifications
 	})
 }
+
+func TestTransactorContract(t *testing.T) {
+	porttest.RunTransactor(t, func(t *testing.T) porttest.UnitOfWork {
+		store, pool := newEventStore(t)
+		stores := postgres.Stores(pool)
+		return porttest.UnitOfWork{Tx: stores.Tx, Events: store, Checkouts: stores.Checkouts}
+	})
+}

@@ -90,26 +90,17 @@ func NewEventStore(db *sql.DB, cfg EventStoreConfig) (*EventStore, error) {
 // events, an event id that is not a UUID, data that is not JSON) is
 // apperr.Invalid; an event id already stored is apperr.Conflict. AnyVersion
 // appends never conflict: writers are serialised.
-func (s *EventStore) Append(ctx context.Context, stream ports.Stream, expectedVersion int64, events []ports.NewEvent) (_ ports.AppendResult, err error) {
+func (s *EventStore) Append(ctx context.Context, stream ports.Stream, expectedVersion int64, events []ports.NewEvent) (ports.AppendResult, error) {
 	if err := appendmany.Validate(stream, expectedVersion, events); err != nil {
 		return ports.AppendResult{}, err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return ports.AppendResult{}, fmt.Errorf("sqlite event store: append to %s: %w", stream, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-
-	next, err := s.appendInTx(ctx, tx, stream, expectedVersion, events)
+	var next int64
+	err := s.inTx(ctx, stream.String(), func(tx *sql.Tx) (err error) {
+		next, err = s.appendInTx(ctx, tx, stream, expectedVersion, events)
+		return err
+	})
 	if err != nil {
 		return ports.AppendResult{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return ports.AppendResult{}, fmt.Errorf("sqlite event store: commit append to %s: %w", stream, err)
 	}
 	return ports.AppendResult{NextExpectedVersion: next}, nil
 }
@@ -155,22 +146,37 @@ func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppen
 	if err != nil {
 		return err
 	}
+	return s.inTx(ctx, fmt.Sprintf("%d streams", len(sorted)), func(tx *sql.Tx) error {
+		for _, a := range sorted {
+			if _, err := s.appendInTx(ctx, tx, a.Stream, a.ExpectedVersion, a.Events); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// inTx runs fn in an IMMEDIATE transaction and commits it if fn succeeds.
+// Inside a unit of work (sqlstore.Transactor on the same database), fn runs
+// in its transaction, which the unit of work commits.
+func (s *EventStore) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) (err error) {
+	if tx, ok := sqlstore.SQLTx(ctx, s.db); ok {
+		return fn(tx)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite event store: append to %d streams: %w", len(sorted), err)
+		return fmt.Errorf("sqlite event store: append to %s: %w", what, err)
 	}
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback()
 		}
 	}()
-	for _, a := range sorted {
-		if _, err := s.appendInTx(ctx, tx, a.Stream, a.ExpectedVersion, a.Events); err != nil {
-			return err
-		}
+	if err := fn(tx); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite event store: commit append to %d streams: %w", len(sorted), err)
+		return fmt.Errorf("sqlite event store: commit append to %s: %w", what, err)
 	}
 	return nil
 }

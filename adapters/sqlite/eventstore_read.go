@@ -2,10 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/internal/sqlstore"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -48,7 +50,13 @@ func (s *EventStore) ReadAll(ctx context.Context, after ports.Position, limit in
 }
 
 func (s *EventStore) query(ctx context.Context, query string, args ...any) ([]ports.RecordedEvent, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	var q interface {
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	} = s.db
+	if tx, ok := sqlstore.SQLTx(ctx, s.db); ok {
+		q = tx // a unit of work's reads see its own appends
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -157,3 +157,11 @@ func TestOpenCreatesTheDataDirectory(t *testing.T) {
 		t.Fatalf("database file: %v", err)
 	}
 }
+
+func TestTransactor(t *testing.T) {
+	porttest.RunTransactor(t, func(t *testing.T) porttest.UnitOfWork {
+		db := openDB(t)
+		stores := sqlite.Stores(db)
+		return porttest.UnitOfWork{Tx: stores.Tx, Events: newEventStore(t, db), Checkouts: stores.Checkouts}
+	})
+}

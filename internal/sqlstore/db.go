@@ -53,9 +53,14 @@ var (
 )
 
 // DB is a database and its dialect; inside InTx, a transaction.
+//
+// A DB joins the transaction a Transactor of the same database opened
+// (Transactor.InTx): every statement run with a context that carries it runs
+// in it, so that stores written separately commit together.
 type DB struct {
 	conn    conn
 	begin   func(ctx context.Context) (tx, error) // nil inside a transaction
+	owner   any                                   // the *pgxpool.Pool or *sql.DB: which transactions it joins
 	Dialect *Dialect
 }
 
@@ -93,7 +98,7 @@ func Postgres(pool *pgxpool.Pool) DB {
 		t, err := pool.Begin(ctx)
 		return pgxTx{pgxConn{t}, t}, err
 	}
-	return DB{conn: pgxConn{pool}, begin: begin, Dialect: postgresDialect}
+	return DB{conn: pgxConn{pool}, begin: begin, owner: pool, Dialect: postgresDialect}
 }
 
 // SQLite returns db, opened by adapters/sqlite.Open, as a DB. It panics on
@@ -106,27 +111,30 @@ func SQLite(db *sql.DB) DB {
 		t, err := db.BeginTx(ctx, nil)
 		return sqlTx{sqlConn{t}, t}, err
 	}
-	return DB{conn: sqlConn{db}, begin: begin, Dialect: sqliteDialect}
+	return DB{conn: sqlConn{db}, begin: begin, owner: db, Dialect: sqliteDialect}
 }
 
 // Exec runs a statement and returns the number of rows it affected.
 func (db DB) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	return db.conn.exec(ctx, query, args...)
+	return db.in(ctx).conn.exec(ctx, query, args...)
 }
 
 // Query runs a query; the caller closes the Rows.
 func (db DB) Query(ctx context.Context, query string, args ...any) (Rows, error) {
-	return db.conn.query(ctx, query, args...)
+	return db.in(ctx).conn.query(ctx, query, args...)
 }
 
 // QueryRow runs a query that returns at most one row.
 func (db DB) QueryRow(ctx context.Context, query string, args ...any) Row {
-	return db.conn.queryRow(ctx, query, args...)
+	return db.in(ctx).conn.queryRow(ctx, query, args...)
 }
 
 // InTx runs fn in a transaction, committed if fn returns nil and rolled
-// back otherwise. Inside a transaction, fn runs in it.
+// back otherwise. Inside a transaction (db's own, or one of a Transactor
+// of the same database that ctx carries), fn runs in it, and its outcome is
+// that transaction's.
 func (db DB) InTx(ctx context.Context, fn func(tx DB) error) error {
+	db = db.in(ctx)
 	if db.begin == nil {
 		return fn(db)
 	}
@@ -134,7 +142,7 @@ func (db DB) InTx(ctx context.Context, fn func(tx DB) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(DB{conn: t, Dialect: db.Dialect}); err != nil {
+	if err := fn(DB{conn: t, owner: db.owner, Dialect: db.Dialect}); err != nil {
 		// Roll back even when ctx has ended, or a Postgres connection goes
 		// back to the pool only once the server notices.
 		if rerr := t.rollback(context.WithoutCancel(ctx)); rerr != nil {

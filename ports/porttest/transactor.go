@@ -1,0 +1,162 @@
+package porttest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// UnitOfWork is what the ports.Transactor contract runs on: a Transactor
+// and two stores of its database that a unit of work spans.
+type UnitOfWork struct {
+	Tx        ports.Transactor
+	Events    ports.EventStore
+	Checkouts ports.CheckoutStore
+}
+
+// RunTransactor runs the ports.Transactor contract: one fresh, empty
+// database per subtest.
+func RunTransactor(t *testing.T, newUnit func(t *testing.T) UnitOfWork) {
+	runContract(t, newUnit, []contractCase[UnitOfWork]{
+		{"CommitsEveryStoreTogether", testUnitCommits},
+		{"ErrorRollsEveryStoreBack", testUnitRollsBack},
+		{"ReadsSeeOwnWrites", testUnitReadsOwnWrites},
+		{"NestedRunsInTheOuter", testUnitNested},
+		{"ConcurrencyErrorRollsBackAndRetrySucceeds", testUnitConcurrency},
+	})
+}
+
+var errUnitFailed = errors.New("unit failed on purpose")
+
+// unitWrites appends one event to a new stream and saves a new checkout:
+// the two writes of one saga step.
+func unitWrites(ctx context.Context, u UnitOfWork, stream ports.Stream, c ports.Checkout) error {
+	if _, err := u.Events.Append(ctx, stream, ports.NoStream, newEvents(1)); err != nil {
+		return err
+	}
+	return u.Checkouts.Save(ctx, c)
+}
+
+func unitParts() (ports.Stream, ports.Checkout) {
+	return ports.Stream{Type: "unit", ID: uuid.NewString()}, newCheckout(time.Now().UTC().Truncate(time.Microsecond))
+}
+
+func testUnitCommits(t *testing.T, u UnitOfWork) {
+	ctx := testContext(t, visibilityTimeout)
+	stream, c := unitParts()
+	if err := u.Tx.InTx(ctx, func(ctx context.Context) error { return unitWrites(ctx, u, stream, c) }); err != nil {
+		t.Fatal(err)
+	}
+	expectUnit(t, u, stream, c.OrderID, true)
+}
+
+func testUnitRollsBack(t *testing.T, u UnitOfWork) {
+	ctx := testContext(t, visibilityTimeout)
+	stream, c := unitParts()
+	err := u.Tx.InTx(ctx, func(ctx context.Context) error {
+		if err := unitWrites(ctx, u, stream, c); err != nil {
+			return err
+		}
+		return errUnitFailed
+	})
+	if !errors.Is(err, errUnitFailed) {
+		t.Fatalf("InTx returned %v, want fn's error", err)
+	}
+	expectUnit(t, u, stream, c.OrderID, false)
+}
+
+func testUnitReadsOwnWrites(t *testing.T, u UnitOfWork) {
+	ctx := testContext(t, visibilityTimeout)
+	stream, c := unitParts()
+	err := u.Tx.InTx(ctx, func(ctx context.Context) error {
+		if err := unitWrites(ctx, u, stream, c); err != nil {
+			return err
+		}
+		events, err := u.Events.Load(ctx, stream, 1)
+		if err != nil || len(events) != 1 {
+			t.Errorf("inside the unit, Load = %d events, %v; want its own append", len(events), err)
+		}
+		if got, err := u.Checkouts.Get(ctx, c.OrderID); err != nil || got.Version != 1 {
+			t.Errorf("inside the unit, Get = %+v, %v; want its own save", got, err)
+		}
+		return errUnitFailed
+	})
+	if !errors.Is(err, errUnitFailed) {
+		t.Fatal(err)
+	}
+	expectUnit(t, u, stream, c.OrderID, false)
+}
+
+func testUnitNested(t *testing.T, u UnitOfWork) {
+	ctx := testContext(t, visibilityTimeout)
+	stream, c := unitParts()
+	err := u.Tx.InTx(ctx, func(ctx context.Context) error {
+		if err := u.Tx.InTx(ctx, func(ctx context.Context) error { return unitWrites(ctx, u, stream, c) }); err != nil {
+			return err
+		}
+		return errUnitFailed // the inner unit committed nothing of its own
+	})
+	if !errors.Is(err, errUnitFailed) {
+		t.Fatal(err)
+	}
+	expectUnit(t, u, stream, c.OrderID, false)
+}
+
+// A stale checkout save inside a unit rolls back the unit's append too, and
+// the unit run again with the right version commits both.
+func testUnitConcurrency(t *testing.T, u UnitOfWork) {
+	ctx := testContext(t, visibilityTimeout)
+	_, c := unitParts()
+	if err := u.Checkouts.Save(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	stream := ports.Stream{Type: "unit", ID: uuid.NewString()}
+	stale := c
+	stale.Version = 3 // the stored row is at 1, not 2
+	err := u.Tx.InTx(ctx, func(ctx context.Context) error {
+		if _, err := u.Events.Append(ctx, stream, ports.NoStream, newEvents(1)); err != nil {
+			return err
+		}
+		return u.Checkouts.Save(ctx, stale)
+	})
+	if !errors.Is(err, ports.ErrConcurrency) {
+		t.Fatalf("stale save in a unit: %v, want ErrConcurrency", err)
+	}
+	if events, err := u.Events.Load(ctx, stream, 1); err != nil || len(events) != 0 {
+		t.Fatalf("after the failed unit the stream has %d events (%v), want none", len(events), err)
+	}
+	next := c
+	next.Version = 2
+	if err := u.Tx.InTx(ctx, func(ctx context.Context) error {
+		if _, err := u.Events.Append(ctx, stream, ports.NoStream, newEvents(1)); err != nil {
+			return err
+		}
+		return u.Checkouts.Save(ctx, next)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := u.Checkouts.Get(ctx, c.OrderID); err != nil || got.Version != 2 {
+		t.Fatalf("after the retried unit: %+v, %v; want version 2", got, err)
+	}
+}
+
+// expectUnit checks, outside any unit, whether both writes are stored.
+func expectUnit(t *testing.T, u UnitOfWork, stream ports.Stream, orderID string, stored bool) {
+	t.Helper()
+	ctx := testContext(t, visibilityTimeout)
+	events, err := u.Events.Load(ctx, stream, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cerr := u.Checkouts.Get(ctx, orderID)
+	if cerr != nil && !errors.Is(cerr, ports.ErrCheckoutNotFound) {
+		t.Fatal(cerr)
+	}
+	if gotEvents, gotCheckout := len(events) == 1, cerr == nil; gotEvents != stored || gotCheckout != stored {
+		t.Fatalf("event stored %v, checkout stored %v; want both %v", gotEvents, gotCheckout, stored)
+	}
+}
