@@ -62,7 +62,9 @@ type Deps struct {
 	// (repository.DefaultSnapshotEvery when 0).
 	Snapshots     ports.SnapshotStore
 	SnapshotEvery int
-	// Checkouts, Gateway, Saga and SagaMetrics are the checkout saga's.
+	// Tx, Checkouts, Gateway, Saga and SagaMetrics are the checkout saga's:
+	// Tx is the unit of work over Events and Checkouts.
+	Tx          ports.Transactor
 	Checkouts   ports.CheckoutStore
 	Gateway     ports.PaymentGateway
 	Saga        saga.Config
@@ -111,9 +113,9 @@ func New(d Deps) Application {
 	}
 	// Checkout runs when its store and payment provider are given: the
 	// service always gives them; a test of other use cases may not.
-	if d.Checkouts != nil && d.Gateway != nil {
+	if d.Checkouts != nil && d.Gateway != nil && d.Tx != nil {
 		application.Checkout = saga.New(d.Saga, saga.Deps{Orders: repo, Stocks: stocks, Payments: payments,
-			Checkouts: d.Checkouts, Gateway: d.Gateway, Clock: d.Clock, Metrics: d.SagaMetrics})
+			Tx: d.Tx, Checkouts: d.Checkouts, Gateway: d.Gateway, Clock: d.Clock, Metrics: d.SagaMetrics})
 		application.Queries.GetCheckout = decorator.Apply(query.NewGetCheckoutHandler(d.Checkouts), d.Logger, d.Metrics)
 	}
 	if d.Notifications != nil {

@@ -35,6 +35,9 @@ type Adapters struct {
 	Snapshots   ports.SnapshotStore
 	Checkpoints ports.CheckpointStore
 	Shadow      ports.ShadowOrderSummary
+	// Tx runs units of work over Events and the row stores: the checkout
+	// saga's steps, a projection's apply with its checkpoint.
+	Tx ports.Transactor
 	// checkouts is the checkout saga's state, in the same database.
 	Checkouts ports.CheckoutStore
 	// notifications keeps the notifications sent about orders.
@@ -157,6 +160,7 @@ func (st *Adapters) setRows(rows sqlstore.Stores) {
 	st.Orders, st.Snapshots, st.Checkpoints, st.Shadow = rows.OrderSummary, rows.Snapshots, rows.Checkpoints, rows.Shadow
 	st.Poison, st.Inbox, st.Idempotency = rows.Poison, rows.Inbox, rows.Idempotency
 	st.Checkouts, st.Notifications = rows.Checkouts, rows.Notifications
+	st.Tx = rows.Tx
 }
 
 func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*Adapters, error) {

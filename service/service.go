@@ -168,7 +168,7 @@ func (m *Main) application(st *Adapters, registry *prometheus.Registry, useCases
 	}
 	return app.New(app.Deps{Events: st.Events, Orders: st.Orders, Cache: cache, Logger: m.Logger, Metrics: useCases,
 		Snapshots: st.Snapshots, SnapshotEvery: m.Config.SnapshotEvery,
-		Checkouts: st.Checkouts, Gateway: gateway, Saga: sagaConfig(m.Config, m.Logger),
+		Tx: st.Tx, Checkouts: st.Checkouts, Gateway: gateway, Saga: sagaConfig(m.Config, m.Logger),
 		SagaMetrics: checkoutMetrics, Notifications: st.Notifications, Notifiers: sinks}), cache, nil
 }
 

@@ -80,7 +80,7 @@ func TestFailingCheckoutsBackOffAndPark(t *testing.T) {
 		metrics := &parkedMetrics{}
 		s := saga.New(saga.Config{Deadline: time.Minute, ReplayTimeout: time.Second, MaxAttempts: maxAttempts,
 			RetryBackoff: time.Second, MaxRetryBackoff: 10 * time.Second},
-			saga.Deps{Orders: e.orders, Stocks: e.stocks, Payments: e.payments, Checkouts: e.checkouts,
+			saga.Deps{Orders: e.orders, Stocks: e.stocks, Payments: e.payments, Checkouts: e.checkouts, Tx: st.tx,
 				Gateway: gw, Clock: clock, Metrics: metrics})
 		e.stock(t, "A", 100)
 

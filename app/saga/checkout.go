@@ -5,12 +5,15 @@
 // the reservation.
 //
 // Its state is one persisted row per checkout (ports.CheckoutStore), saved
-// with a version check after every step, so a crash between steps resumes
-// from the last saved state. Every step is idempotent: reservations are
-// keyed by order id, gateway calls by "<order id>:<step>", aggregate intents
-// record nothing twice. Advance may therefore be called any number of times,
-// concurrently, from any event that concerns the order or from the deadline
-// scanner: it always moves the checkout forward, never twice.
+// with a version check after every step in the same transaction as the
+// step's effect on the database (ports.Transactor), so a crash leaves a step
+// done and recorded, or neither, and a step's database effect happens once
+// by construction. The payment provider is called between transactions,
+// requested-then-answered: the request is recorded first, the call carries
+// the idempotency key "<order id>:<step>", and the answer is recorded after.
+// Advance may therefore be called any number of times, concurrently, from
+// any event that concerns the order or from the deadline scanner: it always
+// moves the checkout forward, never twice.
 package saga
 
 import (
@@ -112,7 +115,10 @@ type Deps struct {
 	Stocks    *repository.Stocks
 	Payments  *repository.Payments
 	Checkouts ports.CheckoutStore
-	Gateway   ports.PaymentGateway
+	// Tx runs each unit of steps in one transaction of the database that
+	// holds the events and the checkouts.
+	Tx      ports.Transactor
+	Gateway ports.PaymentGateway
 	Clock     ports.Clock
 	Metrics   Metrics
 }
@@ -125,7 +131,7 @@ type Checkout struct {
 
 // New panics on missing dependencies.
 func New(cfg Config, d Deps) *Checkout {
-	if d.Orders == nil || d.Stocks == nil || d.Payments == nil || d.Checkouts == nil || d.Gateway == nil || d.Clock == nil {
+	if d.Orders == nil || d.Stocks == nil || d.Payments == nil || d.Checkouts == nil || d.Tx == nil || d.Gateway == nil || d.Clock == nil {
 		panic("saga: missing dependency")
 	}
 	if d.Metrics == nil {
@@ -156,41 +162,118 @@ const maxSteps = 32
 // starts the checkout of a placed order, runs the next steps, and returns
 // when the checkout waits for something outside (shipping) or is finished.
 // An error is transient (a store or the gateway unavailable): call again.
+//
+// The steps run in units of work (Deps.Tx): each unit loads the checkout
+// and the order, and runs steps until one needs the payment provider. Every
+// step's effect in the database (a reservation, a payment or order event)
+// commits in the same transaction as the checkout state that records it,
+// and the checkout is saved with a version check, so a step's effect is
+// stored exactly once: two Advances of one order (redeliveries, the
+// deadline scanner, another process) cannot both commit it, and a crash
+// leaves either the step and its record or neither. Calls to the provider
+// happen between units, never inside one: the unit before records that the
+// call is requested, the call carries an idempotency key, and the unit after
+// records the answer.
 func (s *Checkout) Advance(ctx context.Context, orderID string) error {
+	a := &advance{Checkout: s, answers: map[string]answer{}}
 	for range maxSteps {
-		c, err := s.d.Checkouts.Get(ctx, orderID)
-		if errors.Is(err, ports.ErrCheckoutNotFound) {
-			started, err := s.start(ctx, orderID)
-			if err != nil || !started {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return apperr.Dependency(err, "load checkout %s", orderID)
-		}
-		o, err := s.d.Orders.Load(ctx, orderID)
-		if err != nil {
+		var done []*transition
+		var need *needCall
+		err := s.d.Tx.InTx(ctx, func(ctx context.Context) (err error) {
+			done, need, err = a.unit(ctx, orderID)
 			return err
-		}
-		t, err := s.step(ctx, c, o)
-		if err != nil || t == nil {
-			return err
-		}
-		t.next.Version = c.Version + 1
-		t.next.UpdatedAt = s.d.Clock.Now()
-		// It moved: the scanner's count of failures starts again.
-		t.next.Attempts, t.next.NextAttemptAt = 0, time.Time{}
-		err = s.d.Checkouts.Save(ctx, t.next)
+		})
 		if errors.Is(err, ports.ErrConcurrency) {
 			continue // another Advance moved it: reload and go on from there
 		}
 		if err != nil {
-			return apperr.Dependency(err, "save checkout %s", orderID)
+			return err
 		}
-		s.saved(t)
+		for _, t := range done {
+			s.saved(t)
+		}
+		if need == nil {
+			return nil
+		}
+		a.answers[need.key] = need.call(ctx)
 	}
 	return apperr.New(apperr.Unavailable, "checkout %s did not settle in %d steps", orderID, maxSteps)
+}
+
+// advance is one call of Advance: the answers of the provider calls it made.
+type advance struct {
+	*Checkout
+	answers map[string]answer
+}
+
+// answer is the outcome of one provider call.
+type answer struct {
+	auth ports.Authorization
+	err  error
+}
+
+// needCall is returned by a step that needs the answer of a provider call
+// this Advance has not made yet: Advance commits what the unit did so far,
+// makes the call outside any transaction and runs the step again.
+type needCall struct {
+	key  string
+	call func(ctx context.Context) answer
+}
+
+func (n *needCall) Error() string { return "saga: provider call " + n.key + " needed" }
+
+// ask returns the answer of the provider call named key, or a *needCall
+// error to make it with call.
+func (a *advance) ask(key string, call func(ctx context.Context) answer) answer {
+	if ans, ok := a.answers[key]; ok {
+		return ans
+	}
+	return answer{err: &needCall{key: key, call: call}}
+}
+
+// unit runs, in one transaction (ctx), the steps of orderID's checkout
+// that need nothing from outside, saving the checkout after each; it stops
+// at the first step that needs a provider answer (returned as need), or
+// when there is nothing to do. Nothing is committed if it fails.
+func (a *advance) unit(ctx context.Context, orderID string) (done []*transition, need *needCall, err error) {
+	c, err := a.d.Checkouts.Get(ctx, orderID)
+	if errors.Is(err, ports.ErrCheckoutNotFound) {
+		t, err := a.start(ctx, orderID)
+		if err != nil || t == nil {
+			return nil, nil, err
+		}
+		if err := a.d.Checkouts.Save(ctx, t.next); err != nil {
+			return nil, nil, err
+		}
+		done, c = append(done, t), t.next
+	} else if err != nil {
+		return nil, nil, apperr.Dependency(err, "load checkout %s", orderID)
+	}
+	for range maxSteps {
+		o, err := a.d.Orders.Load(ctx, orderID)
+		if err != nil {
+			return nil, nil, err
+		}
+		t, err := a.step(ctx, c, o)
+		if errors.As(err, &need) {
+			return done, need, nil
+		}
+		if err != nil || t == nil {
+			return done, nil, err
+		}
+		t.next.Version = c.Version + 1
+		t.next.UpdatedAt = a.d.Clock.Now()
+		// It moved: the scanner's count of failures starts again.
+		t.next.Attempts, t.next.NextAttemptAt = 0, time.Time{}
+		if err := a.d.Checkouts.Save(ctx, t.next); err != nil {
+			if errors.Is(err, ports.ErrConcurrency) {
+				return nil, nil, err
+			}
+			return nil, nil, apperr.Dependency(err, "save checkout %s", orderID)
+		}
+		done, c = append(done, t), t.next
+	}
+	return done, nil, nil
 }
 
 // transition is one step's outcome, acted on once it is saved.
@@ -213,28 +296,24 @@ func (s *Checkout) saved(t *transition) {
 	}
 }
 
-// start saves a new checkout for a placed order; an order that is not
-// placed (or unknown) never starts one.
-func (s *Checkout) start(ctx context.Context, orderID string) (bool, error) {
+// start is the first state of the checkout of a placed order; an order
+// that is not placed (or unknown) never starts one (nil).
+func (s *Checkout) start(ctx context.Context, orderID string) (*transition, error) {
 	o, err := s.d.Orders.Load(ctx, orderID)
 	if apperr.Is(err, apperr.NotFound) {
-		return false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if o.Status() != order.StatusPlaced {
-		return false, nil
+		return nil, nil
 	}
 	now := s.d.Clock.Now()
 	c := ports.Checkout{OrderID: orderID, State: StateReserving, StartedAt: now,
 		DeadlineAt: now.Add(s.cfg.Deadline), UpdatedAt: now, Version: 1,
 		Steps: []ports.CheckoutStep{{Step: StepStart, Status: "done", At: now}}}
-	err = s.d.Checkouts.Save(ctx, c)
-	if err != nil && !errors.Is(err, ports.ErrConcurrency) {
-		return false, apperr.Dependency(err, "start checkout %s", orderID)
-	}
-	return true, nil
+	return &transition{next: c, step: StepStart}, nil
 }
 
 // ReasonCode is the code part of a reason ("out_of_stock: A, B" →

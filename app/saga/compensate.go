@@ -14,7 +14,7 @@ import (
 // compensate undoes, one step per call, what the checkout did: void the
 // payment (including an authorization that arrived after the deadline),
 // release the reservation, cancel the order; then the checkout is cancelled.
-func (s *Checkout) compensate(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
+func (s *advance) compensate(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
 	now := s.d.Clock.Now()
 	reserved := hasStep(c.Steps, StepReserveInventory, "done")
 	requested := hasStep(c.Steps, StepAuthorizePayment, "requested")
@@ -28,7 +28,14 @@ func (s *Checkout) compensate(ctx context.Context, c ports.Checkout, o *order.Or
 			// Nothing was authorized: nothing to void.
 			return &transition{next: logCompensation(c, StepVoidPayment, "no authorization", now), step: StepVoidPayment}, nil
 		}
-		if err := s.d.Gateway.Void(ctx, key(c.OrderID, StepVoidPayment), authID); err != nil {
+		err = s.ask(StepVoidPayment, func(ctx context.Context) answer {
+			return answer{err: s.d.Gateway.Void(ctx, key(c.OrderID, StepVoidPayment), authID)}
+		}).err
+		var need *needCall
+		if errors.As(err, &need) {
+			return nil, err
+		}
+		if err != nil {
 			return nil, apperr.Wrap(apperr.Unavailable, err, "void payment of %s", c.OrderID)
 		}
 		if err := s.recordAuthorization(ctx, c.OrderID, authID, o); err != nil {
@@ -72,7 +79,7 @@ func (s *Checkout) compensate(ctx context.Context, c ports.Checkout, o *order.Or
 // before the compensation released (nothing, then) and appended after it.
 // The reservation's own event advances the checkout, so it ends up here;
 // a checkout holding nothing is left as it is.
-func (s *Checkout) releaseLate(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
+func (s *advance) releaseLate(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
 	released, err := s.release(ctx, c.OrderID, o)
 	if err != nil || !released {
 		return nil, err
@@ -107,7 +114,7 @@ func (s *Checkout) release(ctx context.Context, orderID string, o *order.Order) 
 // exists at the provider: the one recorded, or the outcome of the original
 // request, replayed with its idempotency key (it may have completed after
 // the deadline).
-func (s *Checkout) lateAuthorization(ctx context.Context, c ports.Checkout, o *order.Order) (string, error) {
+func (s *advance) lateAuthorization(ctx context.Context, c ports.Checkout, o *order.Order) (string, error) {
 	if c.AuthorizationID != "" {
 		return c.AuthorizationID, nil
 	}
@@ -121,15 +128,25 @@ func (s *Checkout) lateAuthorization(ctx context.Context, c ports.Checkout, o *o
 	if p.Status() == payment.StatusDeclined {
 		return "", nil
 	}
-	rctx, cancel := context.WithTimeout(ctx, s.cfg.ReplayTimeout)
-	defer cancel()
-	auth, err := s.d.Gateway.Authorize(rctx, ports.AuthorizeRequest{
-		IdempotencyKey: key(c.OrderID, StepAuthorizePayment), Token: o.PaymentMethod(),
-		Amount: o.Total(), Currency: o.Currency()})
-	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+	ans := s.ask(StepAuthorizePayment+"_replay", func(ctx context.Context) answer {
+		rctx, cancel := context.WithTimeout(ctx, s.cfg.ReplayTimeout)
+		defer cancel()
+		auth, err := s.d.Gateway.Authorize(rctx, ports.AuthorizeRequest{
+			IdempotencyKey: key(c.OrderID, StepAuthorizePayment), Token: o.PaymentMethod(),
+			Amount: o.Total(), Currency: o.Currency()})
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = errNoAnswer
+		}
+		return answer{auth: auth, err: err}
+	})
+	auth, err := ans.auth, ans.err
+	var need *needCall
+	switch {
+	case errors.As(err, &need):
+		return "", err
+	case errors.Is(err, errNoAnswer):
 		return "", apperr.Wrap(apperr.Unavailable, err, "payment of %s still pending at the provider", c.OrderID)
-	}
-	if err != nil {
+	case err != nil:
 		return "", apperr.Wrap(apperr.Unavailable, err, "look up payment of %s", c.OrderID)
 	}
 	if !auth.Approved {

@@ -23,6 +23,7 @@ import (
 // env is the saga on real stores with the sandbox provider; the tests call
 // Advance directly, as the router's handlers do.
 type env struct {
+	events    ports.EventStore
 	saga      *saga.Checkout
 	orders    *repository.Orders
 	stocks    *repository.Stocks
@@ -34,6 +35,8 @@ type env struct {
 type stores struct {
 	events    ports.EventStore
 	checkouts ports.CheckoutStore
+	tx        ports.Transactor
+	sqlite    bool // SQLite: writers serialise on BEGIN, so no writer can act inside another's unit
 	// gateway builds the sandbox provider on the same database.
 	gateway func(paymentsandbox.Config) *paymentsandbox.Gateway
 }
@@ -43,10 +46,10 @@ type stores struct {
 func sagaStores(s storetest.Stores) stores {
 	st := stores{events: s.Events}
 	if s.SQLite != nil {
-		st.checkouts = sqlite.Stores(s.SQLite).Checkouts
+		st.checkouts, st.tx, st.sqlite = sqlite.Stores(s.SQLite).Checkouts, sqlite.Stores(s.SQLite).Tx, true
 		st.gateway = func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewSQLite(s.SQLite, c) }
 	} else {
-		st.checkouts = postgres.Stores(s.Postgres).Checkouts
+		st.checkouts, st.tx = postgres.Stores(s.Postgres).Checkouts, postgres.Stores(s.Postgres).Tx
 		st.gateway = func(c paymentsandbox.Config) *paymentsandbox.Gateway {
 			return paymentsandbox.NewPostgres(s.Postgres, c)
 		}
@@ -59,6 +62,7 @@ func openSQLite(t *testing.T) stores { return sagaStores(storetest.SQLite(t)) }
 func newEnv(t *testing.T, st stores, cfg saga.Config, gw paymentsandbox.Config) *env {
 	clock := ports.SystemClock{}
 	e := &env{
+		events:    st.events,
 		orders:    repository.NewOrders(st.events, clock),
 		stocks:    repository.NewStocks(st.events, clock),
 		payments:  repository.NewPayments(st.events, clock),
@@ -66,7 +70,7 @@ func newEnv(t *testing.T, st stores, cfg saga.Config, gw paymentsandbox.Config) 
 		gateway:   st.gateway(gw),
 	}
 	e.saga = saga.New(cfg, saga.Deps{Orders: e.orders, Stocks: e.stocks, Payments: e.payments,
-		Checkouts: e.checkouts, Gateway: e.gateway, Clock: clock})
+		Checkouts: e.checkouts, Tx: st.tx, Gateway: e.gateway, Clock: clock})
 	return e
 }
 
@@ -158,13 +162,19 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 // hooks stop a second saga instance (another process, on the same stores)
-// at a step boundary: beforeAppend runs before its repositories append
-// (the effect), beforeSave before it saves its checkout; an error from
-// beforeSave is returned instead of saving, as a crash between the effect
-// and the save would leave it.
+// at a step boundary: before and after its repositories append (the
+// effect), before and after it saves its checkout. An error from a hook is
+// returned instead of going on, as a crash right there would leave it.
 type hooks struct {
-	beforeAppend func(ctx context.Context, appends []ports.StreamAppend)
-	beforeSave   func(ctx context.Context, c ports.Checkout) error
+	beforeAppend, afterAppend func(ctx context.Context, appends []ports.StreamAppend) error
+	beforeSave, afterSave     func(ctx context.Context, c ports.Checkout) error
+}
+
+func runHook[T any](hook func(context.Context, T) error, ctx context.Context, v T) error {
+	if hook == nil {
+		return nil
+	}
+	return hook(ctx, v)
 }
 
 type hookedEvents struct {
@@ -173,17 +183,25 @@ type hookedEvents struct {
 }
 
 func (s hookedEvents) Append(ctx context.Context, stream ports.Stream, expectedVersion int64, events []ports.NewEvent) (ports.AppendResult, error) {
-	if s.h.beforeAppend != nil {
-		s.h.beforeAppend(ctx, []ports.StreamAppend{{Stream: stream, ExpectedVersion: expectedVersion, Events: events}})
+	appends := []ports.StreamAppend{{Stream: stream, ExpectedVersion: expectedVersion, Events: events}}
+	if err := runHook(s.h.beforeAppend, ctx, appends); err != nil {
+		return ports.AppendResult{}, err
 	}
-	return s.EventStore.Append(ctx, stream, expectedVersion, events)
+	res, err := s.EventStore.Append(ctx, stream, expectedVersion, events)
+	if err != nil {
+		return res, err
+	}
+	return res, runHook(s.h.afterAppend, ctx, appends)
 }
 
 func (s hookedEvents) AppendMany(ctx context.Context, appends []ports.StreamAppend) error {
-	if s.h.beforeAppend != nil {
-		s.h.beforeAppend(ctx, appends)
+	if err := runHook(s.h.beforeAppend, ctx, appends); err != nil {
+		return err
 	}
-	return s.EventStore.AppendMany(ctx, appends)
+	if err := s.EventStore.AppendMany(ctx, appends); err != nil {
+		return err
+	}
+	return runHook(s.h.afterAppend, ctx, appends)
 }
 
 type hookedCheckouts struct {
@@ -192,21 +210,25 @@ type hookedCheckouts struct {
 }
 
 func (s hookedCheckouts) Save(ctx context.Context, c ports.Checkout) error {
-	if s.h.beforeSave != nil {
-		if err := s.h.beforeSave(ctx, c); err != nil {
-			return err
-		}
+	if err := runHook(s.h.beforeSave, ctx, c); err != nil {
+		return err
 	}
-	return s.CheckoutStore.Save(ctx, c)
+	if err := s.CheckoutStore.Save(ctx, c); err != nil {
+		return err
+	}
+	return runHook(s.h.afterSave, ctx, c)
 }
 
 // hooked returns a second saga on e's stores and gateway, stopped by h.
-func (e *env) hooked(st stores, h *hooks) *saga.Checkout {
+func (e *env) hooked(st stores, h *hooks) *saga.Checkout { return e.hookedWith(st, h, e.gateway) }
+
+// hookedWith is hooked with another gateway.
+func (e *env) hookedWith(st stores, h *hooks, gw ports.PaymentGateway) *saga.Checkout {
 	clock := ports.SystemClock{}
 	events := hookedEvents{EventStore: st.events, h: h}
 	return saga.New(saga.Config{}, saga.Deps{Orders: repository.NewOrders(events, clock),
 		Stocks: repository.NewStocks(events, clock), Payments: repository.NewPayments(events, clock),
-		Checkouts: hookedCheckouts{CheckoutStore: st.checkouts, h: h}, Gateway: e.gateway, Clock: clock})
+		Checkouts: hookedCheckouts{CheckoutStore: st.checkouts, h: h}, Tx: st.tx, Gateway: gw, Clock: clock})
 }
 
 // once returns a func that reports true the first time only.

@@ -14,7 +14,7 @@ import (
 
 // step runs the next step of c and returns the state to save, or nil when
 // there is nothing to do now.
-func (s *Checkout) step(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
+func (s *advance) step(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
 	cancelled := o.Status() == order.StatusCancelled
 	switch c.State {
 	case StateReserving:
@@ -50,7 +50,7 @@ func (s *Checkout) step(ctx context.Context, c ports.Checkout, o *order.Order) (
 
 // reserve reserves every line of the order or none (one atomic append over
 // all its SKU streams).
-func (s *Checkout) reserve(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
+func (s *advance) reserve(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
 	now := s.d.Clock.Now()
 	var wanted []inventory.Line
 	for _, it := range o.Items() {
@@ -75,7 +75,7 @@ func (s *Checkout) reserve(ctx context.Context, c ports.Checkout, o *order.Order
 }
 
 // authorize asks the gateway, waiting no later than the checkout deadline.
-func (s *Checkout) authorize(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
+func (s *advance) authorize(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
 	timedOut := func() *transition {
 		c := logStep(c, StepAuthorizePayment, "timed_out", "no answer before the deadline", s.d.Clock.Now())
 		return compensateFor(c, ReasonPaymentTimeout)
@@ -89,13 +89,23 @@ func (s *Checkout) authorize(ctx context.Context, c ports.Checkout, o *order.Ord
 		c = logStep(c, StepAuthorizePayment, "requested", "", s.d.Clock.Now())
 		return &transition{next: c, step: StepAuthorizePayment + "_requested"}, nil
 	}
-	actx, cancel := context.WithDeadline(ctx, c.DeadlineAt)
-	defer cancel()
-	auth, err := s.d.Gateway.Authorize(actx, ports.AuthorizeRequest{
-		IdempotencyKey: key(c.OrderID, StepAuthorizePayment), Token: o.PaymentMethod(),
-		Amount: o.Total(), Currency: o.Currency()})
+	ans := s.ask(StepAuthorizePayment, func(ctx context.Context) answer {
+		actx, cancel := context.WithDeadline(ctx, c.DeadlineAt)
+		defer cancel()
+		auth, err := s.d.Gateway.Authorize(actx, ports.AuthorizeRequest{
+			IdempotencyKey: key(c.OrderID, StepAuthorizePayment), Token: o.PaymentMethod(),
+			Amount: o.Total(), Currency: o.Currency()})
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = errNoAnswer // the checkout's deadline, not the caller's
+		}
+		return answer{auth: auth, err: err}
+	})
+	auth, err := ans.auth, ans.err
+	var need *needCall
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+	case errors.As(err, &need):
+		return nil, err
+	case errors.Is(err, errNoAnswer):
 		return timedOut(), nil
 	case err != nil:
 		return nil, apperr.Wrap(apperr.Unavailable, err, "authorize payment of %s", c.OrderID)
@@ -129,7 +139,7 @@ func (s *Checkout) recordAuthorization(ctx context.Context, orderID, authID stri
 // delivered was confirmed by an attempt whose checkout save was lost (a
 // crash, or a concurrent Advance): the checkout is confirmed, and the next
 // step settles a shipped order. An order cancelled meanwhile is compensated.
-func (s *Checkout) confirm(ctx context.Context, c ports.Checkout) (*transition, error) {
+func (s *advance) confirm(ctx context.Context, c ports.Checkout) (*transition, error) {
 	now := s.d.Clock.Now()
 	var cancelled bool
 	_, err := s.d.Orders.Update(ctx, c.OrderID, 0, func(o *order.Order) error {
@@ -152,10 +162,17 @@ func (s *Checkout) confirm(ctx context.Context, c ports.Checkout) (*transition, 
 
 // settle runs the shipping steps: capture the payment, then commit the
 // reservation.
-func (s *Checkout) settle(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
+func (s *advance) settle(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
 	now := s.d.Clock.Now()
 	if !hasStep(c.Steps, StepCapturePayment, "done") {
-		if err := s.d.Gateway.Capture(ctx, key(c.OrderID, StepCapturePayment), c.AuthorizationID); err != nil {
+		err := s.ask(StepCapturePayment, func(ctx context.Context) answer {
+			return answer{err: s.d.Gateway.Capture(ctx, key(c.OrderID, StepCapturePayment), c.AuthorizationID)}
+		}).err
+		var need *needCall
+		if errors.As(err, &need) {
+			return nil, err
+		}
+		if err != nil {
 			return nil, apperr.Wrap(apperr.Unavailable, err, "capture payment of %s", c.OrderID)
 		}
 		if _, err := s.d.Payments.Update(ctx, c.OrderID, func(p *payment.Payment) error { return p.Capture(now) }); err != nil {
@@ -182,6 +199,10 @@ func (s *Checkout) eachStock(ctx context.Context, o *order.Order, fn func(*inven
 	})
 	return err
 }
+
+// errNoAnswer: the provider did not answer an authorization before the
+// time the saga gives it.
+var errNoAnswer = errors.New("no answer from the payment provider in time")
 
 // maxReason is the longest cancellation reason an order accepts.
 const maxReason = 500
