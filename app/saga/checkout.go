@@ -119,8 +119,8 @@ type Deps struct {
 	// holds the events and the checkouts.
 	Tx      ports.Transactor
 	Gateway ports.PaymentGateway
-	Clock     ports.Clock
-	Metrics   Metrics
+	Clock   ports.Clock
+	Metrics Metrics
 }
 
 // Checkout is the process manager.
