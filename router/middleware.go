@@ -24,8 +24,10 @@ type Reliability struct {
 	// Poison parks permanent failures. When nil they are published to
 	// PoisonTopic on the broker instead (not listable).
 	Poison ports.PoisonStore
-	// Dedup remembers handled messages per handler; nil turns deduplication
-	// off (every handler is idempotent anyway; the inbox saves the work).
+	// Dedup remembers the messages handled by the routes whose effects
+	// are outside the database (notifications' webhooks), so that a
+	// redelivery does not repeat them; nil turns that off. The other routes
+	// are exactly-once by their own transactions and do not use it.
 	Dedup ports.DedupStore
 	// DedupLease is how long a claim holds a message against other
 	// consumers; the router renews it every third of it while the handler
@@ -69,6 +71,32 @@ func IsPermanent(err error) bool {
 	return false
 }
 
+// routeMiddlewares is the chain of one route (ReplayTopic's): the chain of
+// middlewares, and deduplication for a route with an inbox.
+func routeMiddlewares(inbox bool, cfg Reliability, pub message.Publisher, reg prometheus.Registerer, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
+	m, err := newReliabilityMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	chain, err := m.middlewares(cfg, pub, logger)
+	if err != nil {
+		return nil, err
+	}
+	if d := m.dedup(cfg, logger); inbox && d != nil {
+		chain = append(chain, d)
+	}
+	return chain, nil
+}
+
+// poisonPublisher is where permanent failures go: the PoisonStore, or
+// PoisonTopic on the broker when there is none; both count them.
+func (m *reliabilityMetrics) poisonPublisher(cfg Reliability, pub message.Publisher) message.Publisher {
+	if cfg.Poison != nil {
+		return &PoisonPublisher{Store: cfg.Poison, poisoned: m.poisoned}
+	}
+	return &countingPublisher{Publisher: pub, poisoned: m.poisoned}
+}
+
 // middlewares returns the chain of every route, outermost first (Watermill
 // runs the first added outermost):
 //
@@ -81,27 +109,12 @@ func IsPermanent(err error) bool {
 //  5. retry: transient errors with exponential backoff and jitter, bounded
 //     in attempts and elapsed time; the context is reset on each attempt;
 //  6. timeout of one attempt (inside retry, so every attempt gets its own);
-//  7. deduplication by (handler, message id) in a durable store; it sits
-//     inside the poison queue so that a poisoned message is released, not
-//     remembered, and a requeued copy is processed;
+//  7. on the routes with an inbox only (route.inbox: effects outside the
+//     database), deduplication by (handler, message id) in a durable store
+//     (m.dedup, added per handler by New); it sits inside the poison queue
+//     so that a poisoned message is released, not remembered, and a
+//     requeued copy is processed;
 //  8. (the Prometheus handler metrics, added last by New, innermost).
-func middlewares(cfg Reliability, pub message.Publisher, reg prometheus.Registerer, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
-	m, err := newReliabilityMetrics(reg)
-	if err != nil {
-		return nil, err
-	}
-	return m.middlewares(cfg, pub, logger)
-}
-
-// poisonPublisher is where permanent failures go: the PoisonStore, or
-// PoisonTopic on the broker when there is none; both count them.
-func (m *reliabilityMetrics) poisonPublisher(cfg Reliability, pub message.Publisher) message.Publisher {
-	if cfg.Poison != nil {
-		return &PoisonPublisher{Store: cfg.Poison, poisoned: m.poisoned}
-	}
-	return &countingPublisher{Publisher: pub, poisoned: m.poisoned}
-}
-
 func (m *reliabilityMetrics) middlewares(cfg Reliability, pub message.Publisher, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
 	cfg.setDefaults()
 	poisonPub := m.poisonPublisher(cfg, pub)
@@ -120,10 +133,17 @@ func (m *reliabilityMetrics) middlewares(cfg Reliability, pub message.Publisher,
 		retry.Middleware,
 		middleware.Timeout(cfg.HandlerTimeout),
 	}
-	if cfg.Dedup != nil {
-		chain = append(chain, dedup(cfg.Dedup, cfg.DedupLease, cfg.DedupRetention, m, logger))
-	}
 	return chain, nil
+}
+
+// dedup is the deduplication middleware of the routes with an inbox, nil
+// without a Dedup store.
+func (m *reliabilityMetrics) dedup(cfg Reliability, logger watermill.LoggerAdapter) message.HandlerMiddleware {
+	cfg.setDefaults()
+	if cfg.Dedup == nil {
+		return nil
+	}
+	return dedup(cfg.Dedup, cfg.DedupLease, cfg.DedupRetention, m, logger)
 }
 
 // stampFirstFailure records when the message first failed, once.

@@ -44,16 +44,18 @@ func ReplayTopic(ctx context.Context, cfg Config, source broker.ReplaySource, re
 		return ReplayStats{}, errors.New("replay: this broker has no replay source")
 	}
 	var h message.HandlerFunc
+	var inbox bool
 	for _, rt := range routes(cfg) {
 		if rt.name == req.Handler {
 			h = func(msg *message.Message) ([]*message.Message, error) { return nil, rt.handler(msg) }
+			inbox = rt.inbox
 		}
 	}
 	if h == nil {
 		return ReplayStats{}, fmt.Errorf("replay: unknown handler %q (known: %s)", req.Handler, HandlerNames(cfg))
 	}
 	if !req.DryRun {
-		mw, err := middlewares(cfg.Reliability, cfg.Broker.Publisher, cfg.Registry, watermill.NewSlogLogger(cfg.Logger))
+		mw, err := routeMiddlewares(inbox, cfg.Reliability, cfg.Broker.Publisher, cfg.Registry, watermill.NewSlogLogger(cfg.Logger))
 		if err != nil {
 			return ReplayStats{}, err
 		}

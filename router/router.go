@@ -116,7 +116,14 @@ func New(cfg Config) (*Router, error) {
 		if err := broker.InitializeSubscription(sub, rt.topic); err != nil {
 			return nil, fmt.Errorf("router: initialize subscription of %s: %w", rt.name, err)
 		}
-		r.AddConsumerHandler(rt.name, rt.topic, sub, rt.handler)
+		h := r.AddConsumerHandler(rt.name, rt.topic, sub, rt.handler)
+		if rt.inbox {
+			// Inside the router-wide chain, like the chain's own
+			// middleware, and before the metrics added below.
+			if d := rm.dedup(cfg.Reliability, logger); d != nil {
+				h.AddMiddleware(d)
+			}
+		}
 	}
 
 	metrics.NewPrometheusMetricsBuilder(cfg.Registry, "orderflow", "router").AddPrometheusRouterMetrics(r)
@@ -142,34 +149,38 @@ type Router struct {
 func (r *Router) PoisonPublisher() message.Publisher { return r.poison }
 
 // route is one event handler: its name (also its consumer group), the topic
-// it consumes, and its function before middleware.
+// it consumes, and its function before middleware. inbox routes get the
+// deduplication middleware (Reliability.Dedup): their effects are outside
+// the database (webhooks), so only a record of handled messages keeps a
+// redelivery from repeating them. The others are exactly-once by
+// construction: each effect commits in one transaction with the record that
+// it was done (the order_summary row's version and the checkpoint, the
+// checkout's state and version), so a redelivery finds it done.
 type route struct {
 	name, topic string
 	handler     message.NoPublishHandlerFunc
+	inbox       bool
 }
 
 // routes are the event handlers of the router; replay-topic uses them too.
 // Only the routes of the configured roles are returned.
 //
-// The checkout saga listens to the order, inventory and payment topics, each
-// in its own consumer group; it is idempotent, so the same order's events on
-// several topics (or redelivered) only ever move its checkout forward once.
-// Notifications are side effects of order events and run with the saga.
+// The checkout saga listens to the order topic: a placed order starts a
+// checkout, a cancel compensates it, a shipment settles it. Its own effects
+// (reservations, payment events, the confirmation) commit with its state,
+// so it needs no delivery of them. Notifications are side effects of order
+// events and run with the saga.
 func routes(cfg Config) []route {
 	var rs []route
 	if cfg.Roles.Has(RoleProjections) {
-		rs = append(rs, route{HandlerOrderSummary, EventTopic("order"), eventhandler.Events(cfg.OrderSummary)})
+		rs = append(rs, route{name: HandlerOrderSummary, topic: EventTopic("order"), handler: eventhandler.Events(cfg.OrderSummary)})
 	}
 	if cfg.Roles.Has(RoleSaga) && cfg.Checkout != nil {
-		checkout := eventhandler.Checkout(cfg.Checkout)
-		rs = append(rs,
-			route{HandlerCheckoutOrders, EventTopic("order"), checkout},
-			route{HandlerCheckoutInventory, EventTopic("inventory"), checkout},
-			route{HandlerCheckoutPayments, EventTopic("payment"), checkout},
-		)
+		rs = append(rs, route{name: HandlerCheckoutOrders, topic: EventTopic("order"), handler: eventhandler.Checkout(cfg.Checkout)})
 	}
 	if cfg.Roles.Has(RoleSaga) && cfg.Notifications != nil {
-		rs = append(rs, route{HandlerNotifications, EventTopic("order"), eventhandler.Events(cfg.Notifications)})
+		rs = append(rs, route{name: HandlerNotifications, topic: EventTopic("order"),
+			handler: eventhandler.Events(cfg.Notifications), inbox: true})
 	}
 	return rs
 }

@@ -9,12 +9,13 @@ const (
 	// consumer group.
 	HandlerOrderSummary = "orderflow.projection.order_summary.v1"
 
-	// HandlerCheckoutOrders, HandlerCheckoutInventory and
-	// HandlerCheckoutPayments are the checkout saga's handlers (and consumer
-	// groups) on the order, inventory and payment event topics.
-	HandlerCheckoutOrders    = "orderflow.saga.checkout.order_events.v1"
-	HandlerCheckoutInventory = "orderflow.saga.checkout.inventory_events.v1"
-	HandlerCheckoutPayments  = "orderflow.saga.checkout.payment_events.v1"
+	// HandlerCheckoutOrders is the checkout saga's handler (and consumer
+	// group) on the order event topic. (Releases before the unit of work
+	// also consumed the inventory and payment topics, in the groups
+	// orderflow.saga.checkout.inventory_events.v1 and
+	// ...payment_events.v1: the saga's own effects, which now commit with
+	// its state. Those groups are left idle.)
+	HandlerCheckoutOrders = "orderflow.saga.checkout.order_events.v1"
 
 	// HandlerNotifications sends notifications of confirmed, cancelled and
 	// shipped orders.

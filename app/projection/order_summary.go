@@ -31,6 +31,7 @@ type OrderSummary struct {
 	events      ports.EventStore
 	cache       ports.OrderCache
 	checkpoints ports.CheckpointStore
+	tx          ports.Transactor
 }
 
 func NewOrderSummary(store ports.OrderSummaryStore, events ports.EventStore) *OrderSummary {
@@ -50,6 +51,17 @@ func (p *OrderSummary) WithCache(cache ports.OrderCache) *OrderSummary {
 	return p
 }
 
+// WithUnitOfWork makes Handle apply an event and move the checkpoint in
+// one transaction of tx (the database of the read model, the checkpoints
+// and the events): the row's version and the checkpoint are the record that
+// the event was handled, committed with its effect, so a crash leaves both
+// or neither and a redelivery finds the event applied. The cache is
+// refreshed after the commit.
+func (p *OrderSummary) WithUnitOfWork(tx ports.Transactor) *OrderSummary {
+	p.tx = tx
+	return p
+}
+
 // WithCheckpoints makes Handle record each event's Position as the
 // projection's checkpoint (OrderSummaryName) once the event is applied: the
 // measure of its lag, and where a rebuild ends. Call before use.
@@ -62,21 +74,37 @@ func (p *OrderSummary) WithCheckpoints(cps ports.CheckpointStore) *OrderSummary 
 // An undecodable event is an apperr.Invalid error (never retried); a store
 // failure is apperr.Unavailable (retry).
 func (p *OrderSummary) Handle(ctx context.Context, e ports.RecordedEvent) error {
-	if err := p.handle(ctx, e); err != nil {
-		return err
-	}
-	if p.checkpoints == nil {
+	var row ports.OrderSummary
+	unit := func(ctx context.Context) (err error) {
+		if row, err = p.handle(ctx, e); err != nil {
+			return err
+		}
+		if p.checkpoints == nil {
+			return nil
+		}
+		if err := p.checkpoints.SaveCheckpoint(ctx, OrderSummaryName, e.Position); err != nil {
+			return apperr.Dependency(err, "cannot save the %s checkpoint", OrderSummaryName)
+		}
 		return nil
 	}
-	if err := p.checkpoints.SaveCheckpoint(ctx, OrderSummaryName, e.Position); err != nil {
-		return apperr.Dependency(err, "cannot save the %s checkpoint", OrderSummaryName)
+	var err error
+	if p.tx != nil {
+		err = p.tx.InTx(ctx, unit)
+	} else {
+		err = unit(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	if row.OrderID != "" {
+		p.refreshCache(ctx, row)
 	}
 	return nil
 }
 
-func (p *OrderSummary) handle(ctx context.Context, e ports.RecordedEvent) error {
+func (p *OrderSummary) handle(ctx context.Context, e ports.RecordedEvent) (ports.OrderSummary, error) {
 	if e.Stream.Type != order.AggregateType {
-		return nil
+		return ports.OrderSummary{}, nil
 	}
 	return p.applyWithRetry(ctx, []ports.RecordedEvent{e})
 }
@@ -97,21 +125,23 @@ func (p *OrderSummary) HandleBatch(ctx context.Context, events []ports.RecordedE
 		runs[e.Stream.ID] = append(runs[e.Stream.ID], e)
 	}
 	for _, id := range streams {
-		if err := p.applyWithRetry(ctx, runs[id]); err != nil {
+		row, err := p.applyWithRetry(ctx, runs[id])
+		if err != nil {
 			return err
 		}
+		p.refreshCache(ctx, row)
 	}
 	return nil
 }
 
-func (p *OrderSummary) applyWithRetry(ctx context.Context, run []ports.RecordedEvent) error {
+func (p *OrderSummary) applyWithRetry(ctx context.Context, run []ports.RecordedEvent) (ports.OrderSummary, error) {
 	for attempt := 0; ; attempt++ {
-		err := p.apply(ctx, run)
+		row, err := p.apply(ctx, run)
 		if !errors.Is(err, ports.ErrStaleWrite) {
-			return err
+			return row, err
 		}
 		if attempt >= staleRetries {
-			return apperr.Wrap(apperr.Unavailable, err, "order_summary %s keeps changing", run[0].Stream.ID)
+			return row, apperr.Wrap(apperr.Unavailable, err, "order_summary %s keeps changing", run[0].Stream.ID)
 		}
 	}
 }
@@ -120,17 +150,16 @@ func (p *OrderSummary) applyWithRetry(ctx context.Context, run []ports.RecordedE
 // in version order: one read, one conditional write. Events at or below the
 // row's version are redeliveries; a gap (before or within run) is filled
 // from the event store.
-func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent) error {
+func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent) (ports.OrderSummary, error) {
 	stream, last := run[0].Stream, run[len(run)-1]
 	row, err := p.store.Get(ctx, stream.ID)
 	if err != nil && !errors.Is(err, ports.ErrNotFound) {
-		return apperr.Dependency(err, "cannot read order_summary %s", stream.ID)
+		return row, apperr.Dependency(err, "cannot read order_summary %s", stream.ID)
 	}
 	if last.Version <= row.Version {
 		// A redelivery: the row is saved, but a crash may have come between
-		// the save and the cache update.
-		p.refreshCache(ctx, row)
-		return nil
+		// the save and the cache update, which the caller refreshes.
+		return row, nil
 	}
 	var pending []ports.RecordedEvent
 	next := row.Version + 1
@@ -140,7 +169,7 @@ func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent) err
 		}
 		if e.Version > next { // a gap: read what is missing from the store
 			if pending, err = p.events.Load(ctx, stream, row.Version+1); err != nil {
-				return apperr.Dependency(err, "cannot fill the gap in order_summary %s", stream.ID)
+				return row, apperr.Dependency(err, "cannot fill the gap in order_summary %s", stream.ID)
 			}
 			break
 		}
@@ -153,22 +182,21 @@ func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent) err
 			break
 		}
 		if re.Version != row.Version+1 {
-			return apperr.New(apperr.Internal, "order %s: event version %d follows %d", stream.ID, re.Version, row.Version)
+			return row, apperr.New(apperr.Internal, "order %s: event version %d follows %d", stream.ID, re.Version, row.Version)
 		}
 		domainEvent, err := repository.Decode(re)
 		if err != nil {
-			return fmt.Errorf("order_summary: %w", err)
+			return row, fmt.Errorf("order_summary: %w", err)
 		}
 		row = applyTo(row, domainEvent, re)
 	}
 	if err := p.store.Save(ctx, row, prev); err != nil {
 		if errors.Is(err, ports.ErrStaleWrite) {
-			return err
+			return row, err
 		}
-		return apperr.Dependency(err, "cannot save order_summary %s", stream.ID)
+		return row, apperr.Dependency(err, "cannot save order_summary %s", stream.ID)
 	}
-	p.refreshCache(ctx, row)
-	return nil
+	return row, nil
 }
 
 // refreshCache updates the cached row, or drops it when the update fails.

@@ -8,6 +8,7 @@ import (
 
 	wm "github.com/ThreeDotsLabs/watermill/message"
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/meta"
 	"github.com/orderflow/orderflow/internal/eventwire"
 	"github.com/orderflow/orderflow/internal/tick"
@@ -20,16 +21,22 @@ type Advancer interface {
 	Advance(ctx context.Context, orderID string) error
 }
 
-// Checkout adapts the checkout saga to a Watermill handler for order,
-// inventory and payment events: each event names an order (the stream id of
-// order and payment streams, the order_id of inventory events), whose
-// checkout is advanced. Events about no order (a restock) are acked as is.
+// Checkout adapts the checkout saga to a Watermill handler for order
+// events: each event names an order, whose checkout is advanced. (It also
+// takes inventory and payment events, naming their order by the order_id of
+// inventory events and the stream id of payment streams, for a replay
+// through it.) Events about no order (a restock) are acked as is, and so
+// are order.confirmed events: only the checkout confirms an order, in the
+// same transaction as its own state, so their delivery has nothing to move.
 // A redelivered or duplicated message advances nothing twice.
 func Checkout(saga Advancer) wm.NoPublishHandlerFunc {
 	return func(msg *wm.Message) error {
 		e, err := eventwire.FromMessage(msg)
 		if err != nil {
 			return err
+		}
+		if e.Stream.Type == order.AggregateType && e.Type == order.EventConfirmed {
+			return nil
 		}
 		orderID, err := orderOf(e)
 		if err != nil || orderID == "" {
