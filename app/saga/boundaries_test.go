@@ -3,6 +3,7 @@ package saga_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -90,11 +91,7 @@ func TestCancelBetweenReservationAndItsSaveReleasesStock(t *testing.T) {
 
 		cancelOrder(t, e, id)
 		e.advance(t, id) // the order.cancelled event's delivery
-		// The crash rolled back the checkout's start too: the order was
-		// cancelled before any checkout began, so none ever does.
-		if c, err := e.checkouts.Get(t.Context(), id); !errors.Is(err, ports.ErrCheckoutNotFound) {
-			t.Fatalf("checkout %+v (%v), want none", c, err)
-		}
+		e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
 		e.levels(t, "A", 5, 0)
 		if v := e.stockVersion(t, "A"); v != 1 {
 			t.Fatalf("stock of A at version %d, want 1: set only", v)
@@ -160,7 +157,7 @@ func TestCompensationRacingTheReserveSaveReleasesStock(t *testing.T) {
 		e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
 		e.levels(t, "A", 5, 0)
 		expectNothingPaid(t, e, id)
-		expectStockVersionAfterRedelivery(t, e, id, 3)
+		expectStockVersionAfterRedelivery(t, e, id, 1, 3)
 	})
 }
 
@@ -254,8 +251,8 @@ func expectReleasedOnce(t *testing.T, e *env, id string) {
 	v := e.stockVersion(t, "A")
 	e.advance(t, id)
 	e.advance(t, id)
-	if got := e.stockVersion(t, "A"); got != v || got != 3 {
-		t.Fatalf("stock of A at version %d after redeliveries (%d before), want 3: set, reserved, released", got, v)
+	if got := e.stockVersion(t, "A"); got != v || (got != 1 && got != 3) {
+		t.Fatalf("stock of A at version %d after redeliveries (%d before), want 1 (set; the reservation rolled back) or 3 (set, reserved, released)", got, v)
 	}
 }
 
@@ -289,12 +286,13 @@ func expectVoidedAndReleased(t *testing.T, e *env, id string) {
 }
 
 // expectStockVersionAfterRedelivery advances id once more (a redelivered
-// event) and checks A's stream is at want: set, reserved, released.
-func expectStockVersionAfterRedelivery(t *testing.T, e *env, id string, want int64) {
+// event) and checks A's stream is at one of want: set (the reservation
+// rolled back with its unit), or set, reserved, released.
+func expectStockVersionAfterRedelivery(t *testing.T, e *env, id string, want ...int64) {
 	t.Helper()
 	e.advance(t, id)
-	if got := e.stockVersion(t, "A"); got != want {
-		t.Fatalf("stock of A at version %d, want %d: set, reserved, released", got, want)
+	if got := e.stockVersion(t, "A"); !slices.Contains(want, got) {
+		t.Fatalf("stock of A at version %d, want one of %v: set (reservation rolled back), or set, reserved, released", got, want)
 	}
 }
 

@@ -192,10 +192,11 @@ func (s *Checkout) Advance(ctx context.Context, orderID string) error {
 		for _, t := range done {
 			s.saved(t)
 		}
-		if need == nil {
+		if need != nil {
+			a.answers[need.key] = need.call(ctx)
+		} else if len(done) == 0 || done[len(done)-1].step != StepStart {
 			return nil
 		}
-		a.answers[need.key] = need.call(ctx)
 	}
 	return apperr.New(apperr.Unavailable, "checkout %s did not settle in %d steps", orderID, maxSteps)
 }
@@ -242,10 +243,13 @@ func (a *advance) unit(ctx context.Context, orderID string) (done []*transition,
 		if err != nil || t == nil {
 			return nil, nil, err
 		}
+		// The start commits alone: from then on the deadline scanner sees
+		// the checkout, even if its first step can never succeed (bad data,
+		// parked by the poison queue) or the process dies.
 		if err := a.d.Checkouts.Save(ctx, t.next); err != nil {
 			return nil, nil, err
 		}
-		done, c = append(done, t), t.next
+		return []*transition{t}, nil, nil
 	} else if err != nil {
 		return nil, nil, apperr.Dependency(err, "load checkout %s", orderID)
 	}
