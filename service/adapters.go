@@ -254,7 +254,7 @@ func (st *Adapters) openBroker(ctx context.Context, cfg Config, storeDB any, log
 // OrderSummaryProjection is the order_summary projection as the router runs
 // it, checkpointing included.
 func (st *Adapters) OrderSummaryProjection() *projection.OrderSummary {
-	return projection.NewOrderSummary(st.Orders, st.Events).WithCheckpoints(st.Checkpoints).WithUnitOfWork(st.Tx)
+	return projection.NewOrderSummary(st.Orders, st.Events).WithCheckpoints(st.Checkpoints)
 }
 
 // joinClose runs both closers, first a then b, and joins their errors.

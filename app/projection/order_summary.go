@@ -31,7 +31,6 @@ type OrderSummary struct {
 	events      ports.EventStore
 	cache       ports.OrderCache
 	checkpoints ports.CheckpointStore
-	tx          ports.Transactor
 }
 
 func NewOrderSummary(store ports.OrderSummaryStore, events ports.EventStore) *OrderSummary {
@@ -51,17 +50,6 @@ func (p *OrderSummary) WithCache(cache ports.OrderCache) *OrderSummary {
 	return p
 }
 
-// WithUnitOfWork makes Handle apply an event and move the checkpoint in
-// one transaction of tx (the database of the read model, the checkpoints
-// and the events): the row's version and the checkpoint are the record that
-// the event was handled, committed with its effect, so a crash leaves both
-// or neither and a redelivery finds the event applied. The cache is
-// refreshed after the commit.
-func (p *OrderSummary) WithUnitOfWork(tx ports.Transactor) *OrderSummary {
-	p.tx = tx
-	return p
-}
-
 // WithCheckpoints makes Handle record each event's Position as the
 // projection's checkpoint (OrderSummaryName) once the event is applied: the
 // measure of its lag, and where a rebuild ends. Call before use.
@@ -73,31 +61,27 @@ func (p *OrderSummary) WithCheckpoints(cps ports.CheckpointStore) *OrderSummary 
 // Handle applies one recorded event. Events of other aggregates are ignored.
 // An undecodable event is an apperr.Invalid error (never retried); a store
 // failure is apperr.Unavailable (retry).
+//
+// It is exactly-once by the row itself: the row's version is the record of
+// the events applied, and the save is conditional on the version read (one
+// statement), so a redelivered, duplicated or concurrent copy of an event
+// applies nothing twice, with no inbox and no lease. The cache is refreshed
+// and the checkpoint (the lag's bookkeeping, not a record of what was
+// applied) moved after the save: a crash between them leaves the
+// checkpoint behind until the next event, never the row.
 func (p *OrderSummary) Handle(ctx context.Context, e ports.RecordedEvent) error {
-	var row ports.OrderSummary
-	unit := func(ctx context.Context) (err error) {
-		if row, err = p.handle(ctx, e); err != nil {
-			return err
-		}
-		if p.checkpoints == nil {
-			return nil
-		}
-		if err := p.checkpoints.SaveCheckpoint(ctx, OrderSummaryName, e.Position); err != nil {
-			return apperr.Dependency(err, "cannot save the %s checkpoint", OrderSummaryName)
-		}
-		return nil
-	}
-	var err error
-	if p.tx != nil {
-		err = p.tx.InTx(ctx, unit)
-	} else {
-		err = unit(ctx)
-	}
+	row, err := p.handle(ctx, e)
 	if err != nil {
 		return err
 	}
 	if row.OrderID != "" {
 		p.refreshCache(ctx, row)
+	}
+	if p.checkpoints == nil {
+		return nil
+	}
+	if err := p.checkpoints.SaveCheckpoint(ctx, OrderSummaryName, e.Position); err != nil {
+		return apperr.Dependency(err, "cannot save the %s checkpoint", OrderSummaryName)
 	}
 	return nil
 }
