@@ -186,17 +186,32 @@ func (s *Checkout) Advance(ctx context.Context, orderID string) error {
 		if errors.Is(err, ports.ErrConcurrency) {
 			continue // another Advance moved it: reload and go on from there
 		}
+		if err != nil && !a.startAlone {
+			// The first steps may never succeed (bad data the poison
+			// queue parks): the start commits alone, so that the deadline
+			// scanner sees the checkout and parks it in the end. (On a
+			// checkout already started, this unit changes nothing.)
+			a.startAlone = true
+			if serr := s.d.Tx.InTx(ctx, func(ctx context.Context) (err error) {
+				done, _, err = a.unit(ctx, orderID)
+				return err
+			}); serr == nil {
+				for _, t := range done {
+					s.saved(t)
+				}
+			}
+			return err
+		}
 		if err != nil {
 			return err
 		}
 		for _, t := range done {
 			s.saved(t)
 		}
-		if need != nil {
-			a.answers[need.key] = need.call(ctx)
-		} else if len(done) == 0 || done[len(done)-1].step != StepStart {
+		if need == nil {
 			return nil
 		}
+		a.answers[need.key] = need.call(ctx)
 	}
 	return apperr.New(apperr.Unavailable, "checkout %s did not settle in %d steps", orderID, maxSteps)
 }
@@ -205,6 +220,9 @@ func (s *Checkout) Advance(ctx context.Context, orderID string) error {
 type advance struct {
 	*Checkout
 	answers map[string]answer
+	// startAlone makes a unit that starts the checkout commit the start
+	// without running a step.
+	startAlone bool
 }
 
 // answer is the outcome of one provider call.
@@ -238,25 +256,33 @@ func (a *advance) ask(key string, call func(ctx context.Context) answer) answer 
 // when there is nothing to do. Nothing is committed if it fails.
 func (a *advance) unit(ctx context.Context, orderID string) (done []*transition, need *needCall, err error) {
 	c, err := a.d.Checkouts.Get(ctx, orderID)
+	var o *order.Order
 	if errors.Is(err, ports.ErrCheckoutNotFound) {
-		t, err := a.start(ctx, orderID)
+		var t *transition
+		t, o, err = a.start(ctx, orderID)
 		if err != nil || t == nil {
 			return nil, nil, err
 		}
-		// The start commits alone: from then on the deadline scanner sees
-		// the checkout, even if its first step can never succeed (bad data,
-		// parked by the poison queue) or the process dies.
 		if err := a.d.Checkouts.Save(ctx, t.next); err != nil {
 			return nil, nil, err
 		}
-		return []*transition{t}, nil, nil
+		done, c = append(done, t), t.next
+		if a.startAlone {
+			return done, nil, nil
+		}
 	} else if err != nil {
 		return nil, nil, apperr.Dependency(err, "load checkout %s", orderID)
+	} else if a.startAlone {
+		return nil, nil, nil // started already
 	}
 	for range maxSteps {
-		o, err := a.d.Orders.Load(ctx, orderID)
-		if err != nil {
-			return nil, nil, err
+		if o == nil {
+			// Loaded once per unit, and again only after a step changed it:
+			// a concurrent change (a customer's cancel) is seen by the next
+			// unit, which its own event starts.
+			if o, err = a.d.Orders.Load(ctx, orderID); err != nil {
+				return nil, nil, err
+			}
 		}
 		t, err := a.step(ctx, c, o)
 		if errors.As(err, &need) {
@@ -276,6 +302,9 @@ func (a *advance) unit(ctx context.Context, orderID string) (done []*transition,
 			return nil, nil, apperr.Dependency(err, "save checkout %s", orderID)
 		}
 		done, c = append(done, t), t.next
+		if t.orderChanged {
+			o = nil
+		}
 	}
 	return done, nil, nil
 }
@@ -286,6 +315,7 @@ type transition struct {
 	step         string
 	compensation bool
 	finished     string // "confirmed" or "cancelled" when this step ends checkout
+	orderChanged bool   // the step appended to the order's stream
 }
 
 func (s *Checkout) saved(t *transition) {
@@ -300,24 +330,24 @@ func (s *Checkout) saved(t *transition) {
 	}
 }
 
-// start is the first state of the checkout of a placed order; an order
-// that is not placed (or unknown) never starts one (nil).
-func (s *Checkout) start(ctx context.Context, orderID string) (*transition, error) {
+// start is the first state of the checkout of a placed order, and the
+// order; an order that is not placed (or unknown) never starts one (nil).
+func (s *Checkout) start(ctx context.Context, orderID string) (*transition, *order.Order, error) {
 	o, err := s.d.Orders.Load(ctx, orderID)
 	if apperr.Is(err, apperr.NotFound) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if o.Status() != order.StatusPlaced {
-		return nil, nil
+		return nil, nil, nil
 	}
 	now := s.d.Clock.Now()
 	c := ports.Checkout{OrderID: orderID, State: StateReserving, StartedAt: now,
 		DeadlineAt: now.Add(s.cfg.Deadline), UpdatedAt: now, Version: 1,
 		Steps: []ports.CheckoutStep{{Step: StepStart, Status: "done", At: now}}}
-	return &transition{next: c, step: StepStart}, nil
+	return &transition{next: c, step: StepStart}, o, nil
 }
 
 // ReasonCode is the code part of a reason ("out_of_stock: A, B" →

@@ -71,7 +71,7 @@ func (s *advance) compensate(ctx context.Context, c ports.Checkout, o *order.Ord
 		c = logStep(c, StepCancelOrder, "done", c.Reason, now)
 	}
 	c.State = StateCancelled
-	return &transition{next: c, step: StepCancelOrder, finished: "cancelled"}, nil
+	return &transition{next: c, step: StepCancelOrder, finished: "cancelled", orderChanged: true}, nil
 }
 
 // releaseLate releases a reservation appended for a cancelled checkout by

@@ -157,7 +157,7 @@ func (s *advance) confirm(ctx context.Context, c ports.Checkout) (*transition, e
 	}
 	c = logStep(c, StepConfirmOrder, "done", "", now)
 	c.State = StateConfirmed
-	return &transition{next: c, step: StepConfirmOrder, finished: "confirmed"}, nil
+	return &transition{next: c, step: StepConfirmOrder, finished: "confirmed", orderChanged: true}, nil
 }
 
 // settle runs the shipping steps: capture the payment, then commit the
