@@ -43,6 +43,15 @@ type Config struct {
 	Roles Roles
 	// Checkout is the checkout saga; nil runs no saga handlers.
 	Checkout eventhandler.Advancer
+	// SagaPartitions runs the checkout as this many handlers over the order
+	// topic, each in a consumer group of its own
+	// (HandlerCheckoutOrders.p<i>of<n>) and advancing only the orders
+	// whose partition key hashes to i; the others it acks at once. A
+	// consumer group of the Postgres and SQLite brokers is handled one
+	// message at a time, so this is how checkouts of different orders run
+	// in parallel there; an order's events stay in order, in one group.
+	// Kafka partitions the topic itself: 1 (the default) suffices there.
+	SagaPartitions int
 	// Notifications reacts to order events; nil runs no notifications.
 	Notifications eventhandler.EventHandler
 	// DuplicateForTests delivers every message to every handler twice
@@ -57,6 +66,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CloseTimeout == 0 {
 		c.CloseTimeout = 30 * time.Second
+	}
+	if c.SagaPartitions < 1 {
+		c.SagaPartitions = 1
 	}
 	c.Reliability.setDefaults()
 }
@@ -176,7 +188,16 @@ func routes(cfg Config) []route {
 		rs = append(rs, route{name: HandlerOrderSummary, topic: EventTopic("order"), handler: eventhandler.Events(cfg.OrderSummary)})
 	}
 	if cfg.Roles.Has(RoleSaga) && cfg.Checkout != nil {
-		rs = append(rs, route{name: HandlerCheckoutOrders, topic: EventTopic("order"), handler: eventhandler.Checkout(cfg.Checkout)})
+		checkout, n := eventhandler.Checkout(cfg.Checkout), cfg.SagaPartitions
+		if n <= 1 {
+			rs = append(rs, route{name: HandlerCheckoutOrders, topic: EventTopic("order"), handler: checkout})
+		}
+		for i := range n {
+			if n > 1 {
+				rs = append(rs, route{name: PartitionName(HandlerCheckoutOrders, i, n),
+					topic: EventTopic("order"), handler: partition(i, n, checkout)})
+			}
+		}
 	}
 	if cfg.Roles.Has(RoleSaga) && cfg.Notifications != nil {
 		rs = append(rs, route{name: HandlerNotifications, topic: EventTopic("order"),

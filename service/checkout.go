@@ -32,6 +32,9 @@ func (c *Config) setCheckoutDefaults() {
 	if c.CheckoutMaxAttempts == 0 {
 		c.CheckoutMaxAttempts = 10
 	}
+	if c.SagaPartitions == 0 {
+		c.SagaPartitions = 1
+	}
 	if c.PaymentGateway == "" {
 		c.PaymentGateway = "sandbox"
 	}
@@ -49,6 +52,8 @@ func (c Config) validateCheckout() error {
 		return fmt.Errorf("--payment-gateway must be sandbox, not %q", c.PaymentGateway)
 	case c.CheckoutDeadline <= 0 || c.DeadlineScanInterval <= 0 || c.CheckoutMaxAttempts <= 0:
 		return fmt.Errorf("--checkout-deadline, --deadline-scan-interval and --checkout-max-attempts must be positive")
+	case c.SagaPartitions < 1 || c.SagaPartitions > 64:
+		return fmt.Errorf("--saga-partitions must be from 1 to 64, not %d", c.SagaPartitions)
 	case c.SandboxLatency < 0 || c.SandboxLateAfter < 0:
 		return fmt.Errorf("--payment-sandbox-latency and --payment-sandbox-late-after must not be negative")
 	case c.PaymentBreakerFailures < 1 || c.PaymentBreakerOpenFor <= 0:

@@ -43,7 +43,11 @@ type Config struct {
 	// CheckoutMaxAttempts is how many failed deadline-scan attempts a
 	// checkout gets before it is parked for an operator (saga.Config).
 	CheckoutMaxAttempts int
-	PaymentGateway      string
+	// SagaPartitions is how many handlers (consumer groups) the checkout
+	// runs over the order topic, each for the orders whose partition key
+	// hashes to it (router.Config.SagaPartitions).
+	SagaPartitions int
+	PaymentGateway string
 	SandboxLatency      time.Duration
 	SandboxLateAfter    time.Duration
 	WebhookURL          string

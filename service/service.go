@@ -89,8 +89,9 @@ func (m *Main) Run(ctx context.Context) error {
 		CloseTimeout:  m.Config.ShutdownTimeout,
 		Roles:         roles,
 		Reliability:   rel,
-		Checkout:      application.Checkout,
-		Notifications: application.Notifications,
+		Checkout:       application.Checkout,
+		SagaPartitions: m.Config.SagaPartitions,
+		Notifications:  application.Notifications,
 
 		DuplicateForTests: m.Config.DuplicateMessagesForTests,
 	})

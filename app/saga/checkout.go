@@ -257,25 +257,22 @@ func (a *advance) ask(key string, call func(ctx context.Context) answer) answer 
 func (a *advance) unit(ctx context.Context, orderID string) (done []*transition, need *needCall, err error) {
 	c, err := a.d.Checkouts.Get(ctx, orderID)
 	var o *order.Order
+	stored := c.Version // the version the unit's one save expects to replace
 	if errors.Is(err, ports.ErrCheckoutNotFound) {
 		var t *transition
-		t, o, err = a.start(ctx, orderID)
-		if err != nil || t == nil {
+		if t, o, err = a.start(ctx, orderID); err != nil || t == nil {
 			return nil, nil, err
 		}
-		if err := a.d.Checkouts.Save(ctx, t.next); err != nil {
-			return nil, nil, err
-		}
-		done, c = append(done, t), t.next
-		if a.startAlone {
-			return done, nil, nil
-		}
+		done, c, stored = append(done, t), t.next, 0
 	} else if err != nil {
 		return nil, nil, apperr.Dependency(err, "load checkout %s", orderID)
 	} else if a.startAlone {
 		return nil, nil, nil // started already
 	}
 	for range maxSteps {
+		if a.startAlone || need != nil {
+			break
+		}
 		if o == nil {
 			// Loaded once per unit, and again only after a step changed it:
 			// a concurrent change (a customer's cancel) is seen by the next
@@ -286,27 +283,39 @@ func (a *advance) unit(ctx context.Context, orderID string) (done []*transition,
 		}
 		t, err := a.step(ctx, c, o)
 		if errors.As(err, &need) {
-			return done, need, nil
+			break
 		}
-		if err != nil || t == nil {
-			return done, nil, err
+		if err != nil {
+			return nil, nil, err
 		}
-		t.next.Version = c.Version + 1
-		t.next.UpdatedAt = a.d.Clock.Now()
-		// It moved: the scanner's count of failures starts again.
-		t.next.Attempts, t.next.NextAttemptAt = 0, time.Time{}
-		if err := a.d.Checkouts.Save(ctx, t.next); err != nil {
-			if errors.Is(err, ports.ErrConcurrency) {
-				return nil, nil, err
-			}
-			return nil, nil, apperr.Dependency(err, "save checkout %s", orderID)
+		if t == nil {
+			break
 		}
 		done, c = append(done, t), t.next
 		if t.orderChanged {
 			o = nil
 		}
 	}
-	return done, nil, nil
+	if len(done) == 0 {
+		return nil, need, nil
+	}
+	// One save records every step of the unit, with a version check: if
+	// another Advance moved the checkout meanwhile, the unit's effects roll
+	// back with it.
+	c.Version = stored + 1
+	c.UpdatedAt = a.d.Clock.Now()
+	// It moved: the scanner's count of failures starts again.
+	c.Attempts, c.NextAttemptAt = 0, time.Time{}
+	if err := a.d.Checkouts.Save(ctx, c); err != nil {
+		if errors.Is(err, ports.ErrConcurrency) {
+			return nil, nil, err
+		}
+		return nil, nil, apperr.Dependency(err, "save checkout %s", orderID)
+	}
+	for _, t := range done {
+		t.next.UpdatedAt = c.UpdatedAt // for the metrics' elapsed time
+	}
+	return done, need, nil
 }
 
 // transition is one step's outcome, acted on once it is saved.

@@ -18,6 +18,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var out, cpuProfile string
 	if err := parseFlags("bench", args, stderr, &c.Service, func(f flags) {
 		f.brokerFlags(&c.Service.BrokerConfig)
+		f.pipelineFlags(&c.Service)
 		c.Bind(f)
 		f.Str(&out, "out", "", "write the report as JSON to this file")
 		f.Str(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (service included) to this file, for go tool pprof")

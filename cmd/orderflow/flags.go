@@ -78,6 +78,13 @@ func (f flags) brokerFlags(c *service.BrokerConfig) {
 
 // serveFlags declares every other setting of `orderflow serve`: the one
 // place they are documented (--help).
+// pipelineFlags are the settings of serve that shape the pipeline's
+// throughput, which bench takes too.
+func (f flags) pipelineFlags(c *service.Config) {
+	def := service.Config{}.WithDefaults()
+	f.Int(&c.SagaPartitions, "saga-partitions", def.SagaPartitions, "handlers (consumer groups) the checkout runs over the order topic, each for the orders whose id hashes to it: parallel checkouts where the broker has no partitions of its own (postgres, sqlite); changing it starts new consumer groups, which read the topic from its start")
+}
+
 func (f flags) serveFlags(c *service.Config) {
 	def := service.Config{}.WithDefaults()
 	f.Str(&c.HTTPAddr, "http-addr", def.HTTPAddr, "address the HTTP API listens on")
@@ -108,6 +115,7 @@ func (f flags) serveFlags(c *service.Config) {
 	f.Dur(&c.CheckoutDeadline, "checkout-deadline", def.CheckoutDeadline, "how long checkout waits for the payment provider before it cancels the order (payment_timeout)")
 	f.Dur(&c.DeadlineScanInterval, "deadline-scan-interval", def.DeadlineScanInterval, "how often the persisted checkout deadlines are scanned")
 	f.Int(&c.CheckoutMaxAttempts, "checkout-max-attempts", def.CheckoutMaxAttempts, "failed deadline-scan attempts (backing off exponentially, 1s to 5m) before a checkout is parked for an operator (state parked)")
+	f.pipelineFlags(c)
 	f.Str(&c.PaymentGateway, "payment-gateway", def.PaymentGateway, "payment provider: sandbox (the provider's test mode, its state kept in the store's database, so durable and shared by every process: tok_visa approves, tok_chargeDeclined declines, tok_timeout answers after the checkout deadline)")
 	f.Dur(&c.SandboxLatency, "payment-sandbox-latency", def.SandboxLatency, "latency of every sandbox provider call")
 	f.Dur(&c.SandboxLateAfter, "payment-sandbox-late-after", def.SandboxLateAfter, "when the sandbox answers tok_timeout (0: twice the checkout deadline)")

@@ -59,7 +59,7 @@ func NewPostgres(pool *pgxpool.Pool, poll time.Duration, logger watermill.Logger
 // process that held its lease was killed: a restarted process takes over
 // after at most this long. Holders renew it every third of it while they
 // work, so it does not limit handler duration.
-const sqliteLeaseTimeout = 5 * time.Second
+const sqliteLeaseTimeout = 1500 * time.Millisecond
 
 // SQLiteSubscriber subscribes to topics stored in the embedded SQLite file.
 func SQLiteSubscriber(db *stdsql.DB, group string, poll time.Duration, logger watermill.LoggerAdapter) (message.Subscriber, error) {
