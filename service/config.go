@@ -46,12 +46,12 @@ type Config struct {
 	// SagaPartitions is how many handlers (consumer groups) the checkout
 	// runs over the order topic, each for the orders whose partition key
 	// hashes to it (router.Config.SagaPartitions).
-	SagaPartitions int
-	PaymentGateway string
-	SandboxLatency      time.Duration
-	SandboxLateAfter    time.Duration
-	WebhookURL          string
-	WebhookSecret       string
+	SagaPartitions   int
+	PaymentGateway   string
+	SandboxLatency   time.Duration
+	SandboxLateAfter time.Duration
+	WebhookURL       string
+	WebhookSecret    string
 
 	// The payment circuit breaker (see checkout.go).
 	PaymentBreakerFailures int

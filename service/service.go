@@ -82,13 +82,13 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	st.close = joinClose(closeRel, st.close)
 	m.router, err = router.New(router.Config{
-		Broker:        st.Broker,
-		OrderSummary:  st.OrderSummaryProjection().WithCache(cache),
-		Registry:      registry,
-		Logger:        m.Logger,
-		CloseTimeout:  m.Config.ShutdownTimeout,
-		Roles:         roles,
-		Reliability:   rel,
+		Broker:         st.Broker,
+		OrderSummary:   st.OrderSummaryProjection().WithCache(cache),
+		Registry:       registry,
+		Logger:         m.Logger,
+		CloseTimeout:   m.Config.ShutdownTimeout,
+		Roles:          roles,
+		Reliability:    rel,
 		Checkout:       application.Checkout,
 		SagaPartitions: m.Config.SagaPartitions,
 		Notifications:  application.Notifications,
