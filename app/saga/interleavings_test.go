@@ -183,8 +183,21 @@ func newRig(t *testing.T, e *env, st stores, sku string, at func(point string) e
 // point (its crash is the process dying there).
 func (r *rig) crashed(t *testing.T, id string) {
 	t.Helper()
-	if err := r.hooked.Advance(t.Context(), id); err != nil && !errors.Is(err, errCrash) {
+	err := r.hooked.Advance(t.Context(), id)
+	if err != nil && !errors.Is(err, errCrash) {
 		t.Fatalf("advance: %v", err)
+	}
+	if err != nil {
+		return // the process died
+	}
+	// Confirmed: the warehouse ships, and the same process settles, so
+	// that the settlement's points (capture, commit) are disturbed too.
+	if c, err := r.e.checkouts.Get(t.Context(), id); err != nil || c.State != saga.StateConfirmed {
+		return
+	}
+	r.disturb(t, id, ship)
+	if err := r.hooked.Advance(t.Context(), id); err != nil && !errors.Is(err, errCrash) {
+		t.Fatalf("advance after shipping: %v", err)
 	}
 }
 
