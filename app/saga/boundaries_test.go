@@ -24,6 +24,42 @@ import (
 
 var errCrash = errors.New("crash between the effect and the checkout save")
 
+// racer is process B, which cancels the order and advances its checkout
+// while process A is stopped in a unit of work.
+type racer struct {
+	e     *env
+	id    string
+	first func() bool
+	wait  func()
+	fn    func()
+}
+
+func cancelledByB(t *testing.T, e *env, id string) *racer {
+	return &racer{e: e, id: id, first: once(), wait: func() {}, fn: func() {
+		cancelOrder(t, e, id)
+		if err := e.saga.Advance(context.Background(), id); err != nil {
+			t.Errorf("advance by B: %v", err)
+		}
+	}}
+}
+
+// turn runs B beside A, the first time only.
+func (b *racer) turn() {
+	if b.first() {
+		b.wait = beside(b.fn)
+	}
+}
+
+// advanceA runs A, waits for B, and delivers B's events to the checkout.
+func (b *racer) advanceA(t *testing.T, a *saga.Checkout) {
+	t.Helper()
+	if err := a.Advance(t.Context(), b.id); err != nil {
+		t.Fatalf("advance by A: %v", err)
+	}
+	b.wait()
+	b.e.advance(t, b.id)
+}
+
 // beside runs fn beside a stopped unit of work: fn ends before the unit
 // goes on unless it waits for a lock the unit holds (always on SQLite,
 // whose writers serialise at BEGIN); then it runs on once the unit has
@@ -106,25 +142,14 @@ func TestCancelBetweenReservationAndItsSaveReleasesStock(t *testing.T) {
 func TestReservationAppendedAfterCompensationIsReleased(t *testing.T) {
 	bothStores(t, func(t *testing.T, st stores) {
 		e, id := placeTwoOfFive(t, st, paymentsandbox.TokenApprove)
-		first := once()
-		wait := func() {}
+		b := cancelledByB(t, e, id)
 		a := e.hooked(st, &hooks{beforeAppend: func(_ context.Context, appends []ports.StreamAppend) error {
-			if appendsEvent(appends, inventory.EventReserved) && first() {
-				// Between A's load of the stock and its append: B's turn.
-				wait = beside(func() {
-					cancelOrder(t, e, id)
-					if err := e.saga.Advance(context.Background(), id); err != nil {
-						t.Errorf("advance by B: %v", err)
-					}
-				})
+			if appendsEvent(appends, inventory.EventReserved) {
+				b.turn() // between A's load of the stock and its append
 			}
 			return nil
 		}})
-		if err := a.Advance(t.Context(), id); err != nil {
-			t.Fatalf("advance by A: %v", err)
-		}
-		wait()
-		e.advance(t, id) // the deliveries of B's events
+		b.advanceA(t, a)
 		expectReleasedOnce(t, e, id)
 	})
 }
@@ -136,24 +161,14 @@ func TestReservationAppendedAfterCompensationIsReleased(t *testing.T) {
 func TestCompensationRacingTheReserveSaveReleasesStock(t *testing.T) {
 	bothStores(t, func(t *testing.T, st stores) {
 		e, id := placeTwoOfFive(t, st, paymentsandbox.TokenApprove)
-		first := once()
-		wait := func() {}
+		b := cancelledByB(t, e, id)
 		a := e.hooked(st, &hooks{beforeSave: func(_ context.Context, c ports.Checkout) error {
-			if c.State == saga.StateAuthorizing && first() {
-				wait = beside(func() {
-					cancelOrder(t, e, id)
-					if err := e.saga.Advance(context.Background(), id); err != nil {
-						t.Errorf("advance by B: %v", err)
-					}
-				})
+			if c.State == saga.StateAuthorizing {
+				b.turn()
 			}
 			return nil
 		}})
-		if err := a.Advance(t.Context(), id); err != nil {
-			t.Fatalf("advance by A: %v", err)
-		}
-		wait()
-		e.advance(t, id)
+		b.advanceA(t, a)
 		e.expect(t, id, saga.StateCancelled, order.StatusCancelled, "")
 		e.levels(t, "A", 5, 0)
 		expectNothingPaid(t, e, id)

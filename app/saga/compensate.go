@@ -28,15 +28,10 @@ func (s *advance) compensate(ctx context.Context, c ports.Checkout, o *order.Ord
 			// Nothing was authorized: nothing to void.
 			return &transition{next: logCompensation(c, StepVoidPayment, "no authorization", now), step: StepVoidPayment}, nil
 		}
-		err = s.ask(StepVoidPayment, func(ctx context.Context) answer {
-			return answer{err: s.d.Gateway.Void(ctx, key(c.OrderID, StepVoidPayment), authID)}
-		}).err
-		var need *needCall
-		if errors.As(err, &need) {
+		if err := s.settleAt(StepVoidPayment, c.OrderID, func(ctx context.Context, k string) error {
+			return s.d.Gateway.Void(ctx, k, authID)
+		}); err != nil {
 			return nil, err
-		}
-		if err != nil {
-			return nil, apperr.Wrap(apperr.Unavailable, err, "void payment of %s", c.OrderID)
 		}
 		if err := s.recordAuthorization(ctx, c.OrderID, authID, o); err != nil {
 			return nil, err

@@ -381,21 +381,20 @@ func (g hookedGateway) Authorize(ctx context.Context, req ports.AuthorizeRequest
 }
 
 func (g hookedGateway) Capture(ctx context.Context, key, authorizationID string) error {
-	if err := g.at("call capture"); err != nil {
-		return err
-	}
-	if err := g.PaymentGateway.Capture(ctx, key, authorizationID); err != nil {
-		return err
-	}
-	return g.at("called capture")
+	return g.around("capture", func() error { return g.PaymentGateway.Capture(ctx, key, authorizationID) })
 }
 
 func (g hookedGateway) Void(ctx context.Context, key, authorizationID string) error {
-	if err := g.at("call void"); err != nil {
+	return g.around("void", func() error { return g.PaymentGateway.Void(ctx, key, authorizationID) })
+}
+
+// around passes the points before and after call.
+func (g hookedGateway) around(name string, call func() error) error {
+	if err := g.at("call " + name); err != nil {
 		return err
 	}
-	if err := g.PaymentGateway.Void(ctx, key, authorizationID); err != nil {
+	if err := call(); err != nil {
 		return err
 	}
-	return g.at("called void")
+	return g.at("called " + name)
 }

@@ -165,15 +165,10 @@ func (s *advance) confirm(ctx context.Context, c ports.Checkout) (*transition, e
 func (s *advance) settle(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
 	now := s.d.Clock.Now()
 	if !hasStep(c.Steps, StepCapturePayment, "done") {
-		err := s.ask(StepCapturePayment, func(ctx context.Context) answer {
-			return answer{err: s.d.Gateway.Capture(ctx, key(c.OrderID, StepCapturePayment), c.AuthorizationID)}
-		}).err
-		var need *needCall
-		if errors.As(err, &need) {
+		if err := s.settleAt(StepCapturePayment, c.OrderID, func(ctx context.Context, k string) error {
+			return s.d.Gateway.Capture(ctx, k, c.AuthorizationID)
+		}); err != nil {
 			return nil, err
-		}
-		if err != nil {
-			return nil, apperr.Wrap(apperr.Unavailable, err, "capture payment of %s", c.OrderID)
 		}
 		if _, err := s.d.Payments.Update(ctx, c.OrderID, func(p *payment.Payment) error { return p.Capture(now) }); err != nil {
 			return nil, err
@@ -186,6 +181,18 @@ func (s *advance) settle(ctx context.Context, c ports.Checkout, o *order.Order) 
 	c = logStep(c, StepCommitInventory, "done", "", now)
 	c.State = StateCompleted
 	return &transition{next: c, step: StepCommitInventory}, nil
+}
+
+// settleAt makes (or has made, in this Advance) the provider call of step
+// (capture or void) of orderID's payment, with its idempotency key: nil
+// once it succeeded, a *needCall to make it, or apperr.Unavailable.
+func (s *advance) settleAt(step, orderID string, call func(ctx context.Context, idempotencyKey string) error) error {
+	err := s.ask(step, func(ctx context.Context) answer { return answer{err: call(ctx, key(orderID, step))} }).err
+	var need *needCall
+	if err == nil || errors.As(err, &need) {
+		return err
+	}
+	return apperr.Wrap(apperr.Unavailable, err, "%s of %s", step, orderID)
 }
 
 // eachStock runs fn on the stock of every SKU of o, all in one UpdateMany
