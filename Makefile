@@ -48,10 +48,10 @@ RATE     ?= 30
 DURATION ?= 60s
 BENCH     = $(GO) run ./cmd/orderflow bench --log-level error --duration $(DURATION) --rate $(RATE)
 bench-pipeline: ## end-to-end: append ceiling, POST rate, confirmed rate, place→confirmed latency (figures in README.md)
-	$(BENCH) --postgres-url '$(PG_URL)' --out bench-postgres.json
-	$(BENCH) --postgres-url '$(PG_URL)' --devkafka --out bench-postgres-kafka.json
-	$(BENCH) --postgres-url '$(PG_URL)' --hot --out bench-postgres-hot.json
-	$(BENCH) --out bench-embedded.json
+	$(BENCH) --postgres-url '$(PG_URL)' --saga-partitions 8 --rate 150 --out bench-postgres.json
+	$(BENCH) --postgres-url '$(PG_URL)' --devkafka --rate 150 --out bench-postgres-kafka.json
+	$(BENCH) --postgres-url '$(PG_URL)' --saga-partitions 8 --hot --rate 60 --out bench-postgres-hot.json
+	$(BENCH) --rate 100 --out bench-embedded.json
 
 ci:
 	bash .ci/run
