@@ -93,6 +93,11 @@ func New(d Deps) Application {
 		repo.EnableSnapshots(d.Snapshots, d.SnapshotEvery, d.Logger)
 	}
 	stocks := repository.NewStocks(d.Events, d.Clock)
+	if d.Snapshots != nil {
+		// A hot SKU's stream grows with every order it serves: its state
+		// (bounded, see inventory.Remembered) is snapshotted like an order.
+		stocks.EnableSnapshots(d.Snapshots, d.SnapshotEvery, d.Logger)
+	}
 	payments := repository.NewPayments(d.Events, d.Clock)
 	application := Application{
 		Commands: Commands{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/google/uuid"
 	"github.com/orderflow/orderflow/app/apperr"
@@ -30,6 +31,19 @@ type Codec[A Aggregate[E], E Typed] struct {
 	Fold   func(id string, events []E) A
 	Encode func(E) ([]byte, error)
 	Decode func(eventType string, data []byte) (E, error)
+	// State, when set, lets EnableSnapshots keep snapshots of the type.
+	State *StateCodec[A, E]
+}
+
+// StateCodec stores an aggregate's state as a snapshot.
+type StateCodec[A Aggregate[E], E Typed] struct {
+	SchemaVersion int
+	Encode        func(A) ([]byte, error)
+	Decode        func(data []byte) (A, error)
+	// Apply continues a decoded state with the stream's events after it.
+	Apply func(A, []E) A
+	// Version is the stream version a state (with no changes) is at.
+	Version func(A) int64
 }
 
 // Aggregates is a repository for one aggregate type whose unknown streams
@@ -38,6 +52,29 @@ type Aggregates[A Aggregate[E], E Typed] struct {
 	store ports.EventStore
 	clock ports.Clock
 	codec Codec[A, E]
+
+	// Set by EnableSnapshots; nil folds every stream from its start.
+	snapshots ports.SnapshotStore
+	every     int64
+	logger    *slog.Logger
+}
+
+// EnableSnapshots makes Load start from the stream's snapshot and read only
+// the events after it, storing a new snapshot whenever the state is every
+// or more events past the one it started from. A snapshot of another
+// schema, or one that cannot be decoded, is ignored (the stream is folded
+// from its start and a fresh snapshot replaces it). Snapshots are a cache:
+// failing to read or write one is logged and never fails a command. It
+// panics for a type without Codec.State. Call before use.
+func (r *Aggregates[A, E]) EnableSnapshots(store ports.SnapshotStore, every int, logger *slog.Logger) *Aggregates[A, E] {
+	if store == nil || every < 1 || r.codec.State == nil {
+		panic("repository: snapshots need a store, every >= 1 and a state codec")
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	r.snapshots, r.every, r.logger = store, int64(every), logger
+	return r
 }
 
 // NewAggregates panics on nil dependencies.
@@ -49,11 +86,13 @@ func NewAggregates[A Aggregate[E], E Typed](store ports.EventStore, clock ports.
 }
 
 // Load returns the aggregate's current state (its initial state if its
-// stream is empty).
+// stream is empty). With snapshots it reads the snapshot and the events
+// after it.
 func (r *Aggregates[A, E]) Load(ctx context.Context, id string) (A, error) {
 	var zero A
 	stream := ports.Stream{Type: r.codec.StreamType, ID: id}
-	recorded, err := r.store.Load(ctx, stream, 1)
+	snap, base, fromSnap := r.loadSnapshot(ctx, stream)
+	recorded, err := r.store.Load(ctx, stream, base+1)
 	if err != nil {
 		return zero, apperr.Dependency(err, "cannot load %s", stream)
 	}
@@ -63,7 +102,59 @@ func (r *Aggregates[A, E]) Load(ctx context.Context, id string) (A, error) {
 			return zero, fmt.Errorf("%s version %d: %w", stream, re.Version, err)
 		}
 	}
-	return r.codec.Fold(id, events), nil
+	if !fromSnap {
+		a := r.codec.Fold(id, events)
+		r.maybeSnapshot(ctx, stream, a, 0)
+		return a, nil
+	}
+	a := r.codec.State.Apply(snap, events)
+	r.maybeSnapshot(ctx, stream, a, base)
+	return a, nil
+}
+
+// loadSnapshot returns the stream's usable snapshot and its version, or
+// ok false (and version 0) when there is none to use.
+func (r *Aggregates[A, E]) loadSnapshot(ctx context.Context, stream ports.Stream) (a A, version int64, ok bool) {
+	if r.snapshots == nil {
+		return a, 0, false
+	}
+	snap, err := r.snapshots.LoadSnapshot(ctx, stream)
+	switch {
+	case errors.Is(err, ports.ErrNotFound):
+		return a, 0, false
+	case err != nil:
+		r.logger.WarnContext(ctx, "cannot read snapshot; loading every event", "stream", stream.String(), "error", err)
+		return a, 0, false
+	case snap.SchemaVersion != r.codec.State.SchemaVersion:
+		return a, 0, false
+	}
+	a, err = r.codec.State.Decode(snap.Data)
+	if err != nil || r.codec.State.Version(a) != snap.Version {
+		r.logger.WarnContext(ctx, "ignoring an unreadable snapshot", "stream", stream.String(), "error", err)
+		var zero A
+		return zero, 0, false
+	}
+	return a, snap.Version, true
+}
+
+// maybeSnapshot stores a's state if it is at least every events past the
+// snapshot at base. a must have no changes that are not stored.
+func (r *Aggregates[A, E]) maybeSnapshot(ctx context.Context, stream ports.Stream, a A, base int64) {
+	if r.snapshots == nil {
+		return
+	}
+	version := r.codec.State.Version(a)
+	if version-base < r.every {
+		return
+	}
+	data, err := r.codec.State.Encode(a)
+	if err == nil {
+		err = r.snapshots.SaveSnapshot(ctx, ports.Snapshot{Stream: stream, Version: version,
+			SchemaVersion: r.codec.State.SchemaVersion, Data: data, TakenAt: r.clock.Now()})
+	}
+	if err != nil {
+		r.logger.WarnContext(ctx, "cannot store snapshot", "stream", stream.String(), "version", version, "error", err)
+	}
 }
 
 // Update loads the aggregate, runs fn and appends what fn recorded. A

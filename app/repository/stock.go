@@ -19,6 +19,13 @@ func NewStocks(store ports.EventStore, clock ports.Clock) *Stocks {
 		Fold:       inventory.FromHistory,
 		Encode:     inventory.EncodeEvent,
 		Decode:     inventory.DecodeEvent,
+		State: &StateCodec[*inventory.Stock, inventory.Event]{
+			SchemaVersion: inventory.StateSchemaVersion,
+			Encode:        inventory.EncodeState,
+			Decode:        inventory.DecodeState,
+			Apply:         (*inventory.Stock).ApplyAll,
+			Version:       (*inventory.Stock).Version,
+		},
 	})
 }
 

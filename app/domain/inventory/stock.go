@@ -2,7 +2,7 @@
 // on-hand units, units reserved per order, and what is available to reserve.
 // Reservations are keyed by order id, so every intent is idempotent: reserving
 // an order twice, or releasing or committing it twice, records nothing the
-// second time. Available stock never goes negative: reserving more than is
+// second time (for the last Remembered settled orders; see state.go). Available stock never goes negative: reserving more than is
 // available fails, and on-hand stock cannot be set below what is reserved.
 package inventory
 
@@ -32,6 +32,9 @@ type Stock struct {
 	// the same answer, so that a redelivered reserve never turns a failed
 	// reservation into a successful one.
 	failed map[string]bool
+	// recent are the orders of settled and failed, oldest first: only the
+	// last Remembered are kept (state.go).
+	recent []string
 
 	version int64
 	changes []Event
@@ -77,16 +80,16 @@ func (s *Stock) Apply(e Event) {
 		s.holds[e.OrderID] = e.Quantity
 		s.reserved += e.Quantity
 	case ReservationFailed:
-		s.failed[e.OrderID] = true
+		s.remember(e.OrderID, true)
 	case Released:
 		s.reserved -= s.holds[e.OrderID]
 		delete(s.holds, e.OrderID)
-		s.settled[e.OrderID] = true
+		s.remember(e.OrderID, false)
 	case Committed:
 		s.reserved -= s.holds[e.OrderID]
 		s.onHand -= s.holds[e.OrderID]
 		delete(s.holds, e.OrderID)
-		s.settled[e.OrderID] = true
+		s.remember(e.OrderID, false)
 	}
 	s.version++
 }

@@ -1,0 +1,88 @@
+package repository_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/app/domain/inventory"
+	"github.com/orderflow/orderflow/app/repository"
+	"github.com/orderflow/orderflow/internal/storetest"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// A stock loaded from snapshots is the stock folded from every event, at
+// every point of a long random history (reserves, releases, commits,
+// restocks, failures; more settled orders than a stock remembers), and the
+// load reads at most every events past the snapshot.
+func TestStockSnapshotsLoadWhatTheEventsSay(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		const every = 10
+		ctx := t.Context()
+		clock := ports.SystemClock{}
+		plain := repository.NewStocks(s.Events, clock)
+		snapped := repository.NewStocks(s.Events, clock).EnableSnapshots(s.Snapshots, every, quiet)
+		sku := "SKU-" + uuid.NewString()[:8]
+		rng := rand.New(rand.NewPCG(7, uint64(len(s.Name))))
+		var held []string
+		now := time.Now()
+		for step := range inventory.Remembered + 400 {
+			_, err := snapped.Update(ctx, sku, func(st *inventory.Stock) error {
+				switch k := rng.IntN(10); {
+				case st.Available() < 5 || k == 0:
+					return st.SetOnHand(st.OnHand()+10, now)
+				case k < 5 || len(held) == 0:
+					id := fmt.Sprintf("o-%d", step)
+					if rng.IntN(8) == 0 {
+						st.Fail(id, 1, []string{sku}, now)
+						return nil
+					}
+					held = append(held, id)
+					return st.Reserve(id, 1+rng.Int64N(3), now)
+				case k < 8:
+					st.Commit(held[0], now)
+				default:
+					st.Release(held[0], now)
+				}
+				held = held[1:]
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("step %d: %v", step, err)
+			}
+			if step%97 != 0 {
+				continue
+			}
+			want, err := plain.Load(ctx, sku)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := snapped.Load(ctx, sku)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Version() != want.Version() || got.OnHand() != want.OnHand() || got.Reserved() != want.Reserved() {
+				t.Fatalf("step %d: from snapshots version %d on hand %d reserved %d; from events %d %d %d", step,
+					got.Version(), got.OnHand(), got.Reserved(), want.Version(), want.OnHand(), want.Reserved())
+			}
+			for _, id := range held {
+				if got.ReservedFor(id) != want.ReservedFor(id) {
+					t.Fatalf("step %d: hold of %s %d from snapshots, %d from events", step, id, got.ReservedFor(id), want.ReservedFor(id))
+				}
+			}
+			snap, err := s.Snapshots.LoadSnapshot(ctx, ports.Stream{Type: inventory.AggregateType, ID: sku})
+			if errors.Is(err, ports.ErrNotFound) && want.Version() < every {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want.Version()-snap.Version >= every {
+				t.Fatalf("step %d: snapshot at %d, stream at %d: more than %d events to read", step, snap.Version, want.Version(), every)
+			}
+		}
+	})
+}
