@@ -5,10 +5,10 @@
 // the reservation.
 //
 // Its state is one persisted row per checkout (ports.CheckoutStore), saved
-// with a version check after every step in the same transaction as the
-// step's effect on the database (ports.Transactor), so a crash leaves a step
-// done and recorded, or neither, and a step's database effect happens once
-// by construction. The payment provider is called between transactions,
+// with a version check in the same transaction as the effects on the
+// database of the steps it records (ports.Transactor), so a crash leaves a
+// step done and recorded, or neither, and a step's database effect happens
+// once by construction. The payment provider is called between transactions,
 // requested-then-answered: the request is recorded first, the call carries
 // the idempotency key "<order id>:<step>", and the answer is recorded after.
 // Advance may therefore be called any number of times, concurrently, from
@@ -251,9 +251,9 @@ func (a *advance) ask(key string, call func(ctx context.Context) answer) answer 
 }
 
 // unit runs, in one transaction (ctx), the steps of orderID's checkout
-// that need nothing from outside, saving the checkout after each; it stops
-// at the first step that needs a provider answer (returned as need), or
-// when there is nothing to do. Nothing is committed if it fails.
+// that need nothing from outside, and saves the checkout once after them;
+// it stops at the first step that needs a provider answer (returned as
+// need), or when there is nothing to do. Nothing is committed if it fails.
 func (a *advance) unit(ctx context.Context, orderID string) (done []*transition, need *needCall, err error) {
 	c, err := a.d.Checkouts.Get(ctx, orderID)
 	var o *order.Order
@@ -270,7 +270,7 @@ func (a *advance) unit(ctx context.Context, orderID string) (done []*transition,
 		return nil, nil, nil // started already
 	}
 	for range maxSteps {
-		if a.startAlone || need != nil {
+		if a.startAlone {
 			break
 		}
 		if o == nil {
