@@ -63,9 +63,12 @@ type Aggregates[A Aggregate[E], E Typed] struct {
 // the events after it, storing a new snapshot whenever the state is every
 // or more events past the one it started from. A snapshot of another
 // schema, or one that cannot be decoded, is ignored (the stream is folded
-// from its start and a fresh snapshot replaces it). Snapshots are a cache:
-// failing to read or write one is logged and never fails a command. It
-// panics for a type without Codec.State. Call before use.
+// from its start and a fresh snapshot replaces it). A snapshot store that
+// fails the read fails the load: inside a unit of work the failed statement
+// has aborted the transaction, so the events could not be read instead (and
+// a SKU the database refuses, say, must fail as the event read would:
+// apperr.Invalid, parked, not retried forever). Failing to write one is
+// logged. It panics for a type without Codec.State. Call before use.
 func (r *Aggregates[A, E]) EnableSnapshots(store ports.SnapshotStore, every int, logger *slog.Logger) *Aggregates[A, E] {
 	if store == nil || every < 1 || r.codec.State == nil {
 		panic("repository: snapshots need a store, every >= 1 and a state codec")
@@ -91,7 +94,10 @@ func NewAggregates[A Aggregate[E], E Typed](store ports.EventStore, clock ports.
 func (r *Aggregates[A, E]) Load(ctx context.Context, id string) (A, error) {
 	var zero A
 	stream := ports.Stream{Type: r.codec.StreamType, ID: id}
-	snap, base, fromSnap := r.loadSnapshot(ctx, stream)
+	snap, base, fromSnap, err := r.loadSnapshot(ctx, stream)
+	if err != nil {
+		return zero, err
+	}
 	recorded, err := r.store.Load(ctx, stream, base+1)
 	if err != nil {
 		return zero, apperr.Dependency(err, "cannot load %s", stream)
@@ -114,27 +120,26 @@ func (r *Aggregates[A, E]) Load(ctx context.Context, id string) (A, error) {
 
 // loadSnapshot returns the stream's usable snapshot and its version, or
 // ok false (and version 0) when there is none to use.
-func (r *Aggregates[A, E]) loadSnapshot(ctx context.Context, stream ports.Stream) (a A, version int64, ok bool) {
+func (r *Aggregates[A, E]) loadSnapshot(ctx context.Context, stream ports.Stream) (a A, version int64, ok bool, err error) {
 	if r.snapshots == nil {
-		return a, 0, false
+		return a, 0, false, nil
 	}
 	snap, err := r.snapshots.LoadSnapshot(ctx, stream)
 	switch {
 	case errors.Is(err, ports.ErrNotFound):
-		return a, 0, false
+		return a, 0, false, nil
 	case err != nil:
-		r.logger.WarnContext(ctx, "cannot read snapshot; loading every event", "stream", stream.String(), "error", err)
-		return a, 0, false
+		return a, 0, false, apperr.Dependency(err, "cannot read the snapshot of %s", stream)
 	case snap.SchemaVersion != r.codec.State.SchemaVersion:
-		return a, 0, false
+		return a, 0, false, nil
 	}
 	a, err = r.codec.State.Decode(snap.Data)
 	if err != nil || r.codec.State.Version(a) != snap.Version {
 		r.logger.WarnContext(ctx, "ignoring an unreadable snapshot", "stream", stream.String(), "error", err)
 		var zero A
-		return zero, 0, false
+		return zero, 0, false, nil
 	}
-	return a, snap.Version, true
+	return a, snap.Version, true, nil
 }
 
 // maybeSnapshot stores a's state if it is at least every events past the

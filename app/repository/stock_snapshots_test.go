@@ -1,6 +1,7 @@
 package repository_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -8,6 +9,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderflow/orderflow/adapters/postgres"
+	"github.com/orderflow/orderflow/adapters/sqlite"
+	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/inventory"
 	"github.com/orderflow/orderflow/app/repository"
 	"github.com/orderflow/orderflow/internal/storetest"
@@ -85,4 +89,31 @@ func TestStockSnapshotsLoadWhatTheEventsSay(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A SKU the database refuses (a NUL, on Postgres) fails the load inside a
+// unit of work as invalid, so the message is parked, not retried forever:
+// the snapshot read's failure must not be swallowed, since it has aborted
+// the transaction the event read would run in.
+func TestStockSnapshotReadRefusedIsInvalid(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		stocks := repository.NewStocks(s.Events, ports.SystemClock{}).EnableSnapshots(s.Snapshots, 10, quiet)
+		err := unitOf(s).InTx(t.Context(), func(ctx context.Context) error {
+			_, err := stocks.Load(ctx, "SKU\x00NUL")
+			return err
+		})
+		if s.Postgres != nil && !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("load of a NUL SKU on Postgres: %v, want apperr.Invalid", err)
+		}
+		if s.SQLite != nil && err != nil {
+			t.Fatalf("load of a NUL SKU on SQLite (which stores it): %v", err)
+		}
+	})
+}
+
+func unitOf(s storetest.Stores) ports.Transactor {
+	if s.SQLite != nil {
+		return sqlite.Stores(s.SQLite).Tx
+	}
+	return postgres.Stores(s.Postgres).Tx
 }
