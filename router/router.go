@@ -165,9 +165,10 @@ func (r *Router) PoisonPublisher() message.Publisher { return r.poison }
 // deduplication middleware (Reliability.Dedup): their effects are outside
 // the database (webhooks), so only a record of handled messages keeps a
 // redelivery from repeating them. The others are exactly-once by
-// construction: each effect commits in one transaction with the record that
-// it was done (the order_summary row's version and the checkpoint, the
-// checkout's state and version), so a redelivery finds it done.
+// construction: each effect commits with the record that it was done (the
+// order_summary row's version, in its one conditional statement; the
+// checkout's state and version, in the unit of work of its steps), so a
+// redelivery finds it done.
 type route struct {
 	name, topic string
 	handler     message.NoPublishHandlerFunc
