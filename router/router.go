@@ -192,9 +192,8 @@ func routes(cfg Config) []route {
 		checkout, n := eventhandler.Checkout(cfg.Checkout), cfg.SagaPartitions
 		if n <= 1 {
 			rs = append(rs, route{name: HandlerCheckoutOrders, topic: EventTopic("order"), handler: checkout})
-		}
-		for i := range n {
-			if n > 1 {
+		} else {
+			for i := range n {
 				rs = append(rs, route{name: PartitionName(HandlerCheckoutOrders, i, n),
 					topic: EventTopic("order"), handler: partition(i, n, checkout)})
 			}

@@ -152,14 +152,9 @@ func (r *Aggregates[A, E]) maybeSnapshot(ctx context.Context, stream ports.Strea
 	if version-base < r.every {
 		return
 	}
-	data, err := r.codec.State.Encode(a)
-	if err == nil {
-		err = r.snapshots.SaveSnapshot(ctx, ports.Snapshot{Stream: stream, Version: version,
-			SchemaVersion: r.codec.State.SchemaVersion, Data: data, TakenAt: r.clock.Now()})
-	}
-	if err != nil {
-		r.logger.WarnContext(ctx, "cannot store snapshot", "stream", stream.String(), "version", version, "error", err)
-	}
+	storeSnapshot(ctx, r.snapshots, r.logger, ports.Snapshot{Stream: stream, Version: version,
+		SchemaVersion: r.codec.State.SchemaVersion, TakenAt: r.clock.Now()},
+		func() ([]byte, error) { return r.codec.State.Encode(a) })
 }
 
 // Update loads the aggregate, runs fn and appends what fn recorded. A

@@ -62,14 +62,20 @@ func (r *Orders) maybeSnapshot(ctx context.Context, o *order.Order, base int64) 
 	if r.snapshots == nil || o.Version()-base < r.snapshotEvery {
 		return
 	}
-	data, err := order.EncodeSnapshot(o)
+	storeSnapshot(ctx, r.snapshots, r.logger, ports.Snapshot{Stream: Stream(o.ID()), Version: o.Version(),
+		SchemaVersion: order.SnapshotSchemaVersion, TakenAt: r.clock.Now()},
+		func() ([]byte, error) { return order.EncodeSnapshot(o) })
+}
+
+// storeSnapshot stores snap with the state encode returns as its Data.
+// Snapshots are a cache: a failure is logged, never returned.
+func storeSnapshot(ctx context.Context, store ports.SnapshotStore, logger *slog.Logger, snap ports.Snapshot, encode func() ([]byte, error)) {
+	data, err := encode()
 	if err == nil {
-		err = r.snapshots.SaveSnapshot(ctx, ports.Snapshot{
-			Stream: Stream(o.ID()), Version: o.Version(), SchemaVersion: order.SnapshotSchemaVersion,
-			Data: data, TakenAt: r.clock.Now(),
-		})
+		snap.Data = data
+		err = store.SaveSnapshot(ctx, snap)
 	}
 	if err != nil {
-		r.logger.WarnContext(ctx, "cannot store snapshot", "order_id", o.ID(), "version", o.Version(), "error", err)
+		logger.WarnContext(ctx, "cannot store snapshot", "stream", snap.Stream.String(), "version", snap.Version, "error", err)
 	}
 }

@@ -177,12 +177,7 @@ const maxSteps = 32
 func (s *Checkout) Advance(ctx context.Context, orderID string) error {
 	a := &advance{Checkout: s, answers: map[string]answer{}}
 	for range maxSteps {
-		var done []*transition
-		var need *needCall
-		err := s.d.Tx.InTx(ctx, func(ctx context.Context) (err error) {
-			done, need, err = a.unit(ctx, orderID)
-			return err
-		})
+		need, err := a.commit(ctx, orderID)
 		if errors.Is(err, ports.ErrConcurrency) {
 			continue // another Advance moved it: reload and go on from there
 		}
@@ -192,24 +187,11 @@ func (s *Checkout) Advance(ctx context.Context, orderID string) error {
 			// scanner sees the checkout and parks it in the end. (On a
 			// checkout already started, this unit changes nothing.)
 			a.startAlone = true
-			if serr := s.d.Tx.InTx(ctx, func(ctx context.Context) (err error) {
-				done, _, err = a.unit(ctx, orderID)
-				return err
-			}); serr == nil {
-				for _, t := range done {
-					s.saved(t)
-				}
-			}
+			_, _ = a.commit(ctx, orderID) // err is what the caller must see
 			return err
 		}
-		if err != nil {
+		if err != nil || need == nil {
 			return err
-		}
-		for _, t := range done {
-			s.saved(t)
-		}
-		if need == nil {
-			return nil
 		}
 		a.answers[need.key] = need.call(ctx)
 	}
@@ -223,6 +205,24 @@ type advance struct {
 	// startAlone makes a unit that starts the checkout commit the start
 	// without running a step.
 	startAlone bool
+}
+
+// commit runs one unit of orderID's checkout in its own transaction and,
+// once it committed, acts on the steps it saved (Checkout.saved).
+func (a *advance) commit(ctx context.Context, orderID string) (*needCall, error) {
+	var done []*transition
+	var need *needCall
+	err := a.d.Tx.InTx(ctx, func(ctx context.Context) (err error) {
+		done, need, err = a.unit(ctx, orderID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range done {
+		a.saved(t)
+	}
+	return need, nil
 }
 
 // answer is the outcome of one provider call.
