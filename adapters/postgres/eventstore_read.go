@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/internal/pghorizon"
 	"github.com/orderflow/orderflow/internal/sqlstore"
 	"github.com/orderflow/orderflow/ports"
 )
@@ -31,8 +32,9 @@ func (s *EventStore) Load(ctx context.Context, stream ports.Stream, fromVersion 
 
 // ReadAll implements ports.EventStore. It reads in (transaction id,
 // sequence) order and only events whose transaction is older than every
-// transaction still running on the server: those can no longer be joined by
-// an event ordered before them. A non-positive limit is apperr.Invalid.
+// transaction still running that could write to this database
+// (internal/pghorizon): those can no longer be joined by an event ordered
+// before them. Transactions of other databases on the server do not hold it. A non-positive limit is apperr.Invalid.
 func (s *EventStore) ReadAll(ctx context.Context, after ports.Position, limit int) ([]ports.RecordedEvent, error) {
 	if limit < 1 {
 		return nil, apperr.New(apperr.Invalid, "read all: limit %d, want at least 1", limit)
@@ -41,7 +43,7 @@ func (s *EventStore) ReadAll(ctx context.Context, after ports.Position, limit in
 	// (transaction_id, position) index.
 	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
-		  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		  AND transaction_id < `+pghorizon.Expr+`
 		ORDER BY transaction_id, position
 		LIMIT $3`,
 		after.Commit, int64(after.Prepare), limit)

@@ -10,13 +10,16 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderflow/orderflow/internal/eventwire"
+	"github.com/orderflow/orderflow/internal/pghorizon"
 	"github.com/orderflow/orderflow/ports"
 )
 
 // OutboxSchema is the watermill-sql schema of the outbox topic. The
 // forwarder's subscriber must use the same one (with
-// wsql.DefaultPostgreSQLOffsetsAdapter{}) to read what Append writes.
-var OutboxSchema = wsql.DefaultPostgreSQLSchema{}
+// wsql.DefaultPostgreSQLOffsetsAdapter{}) to read what Append writes. It is
+// watermill-sql's default schema, read below this database's horizon
+// (internal/pghorizon) rather than the whole server's.
+var OutboxSchema = pghorizon.Schema{}
 
 // InitializeOutbox creates the tables of cfg's outbox topic (messages and
 // consumer offsets) with watermill-sql's own schema initialisation, if they

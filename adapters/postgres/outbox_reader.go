@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderflow/orderflow/internal/pghorizon"
 )
 
 // outboxAckTimeout bounds the offset write and commit after a batch was
@@ -19,8 +20,8 @@ import (
 const outboxAckTimeout = 15 * time.Second
 
 // OutboxReader reads the outbox topic for one consumer group in batches,
-// through watermill-sql's own adapters (DefaultPostgreSQLSchema's select and
-// unmarshal, DefaultPostgreSQLOffsetsAdapter's offsets table and ack), so
+// through watermill-sql's own adapters (DefaultPostgreSQLSchema's select,
+// read below this database's horizon (internal/pghorizon), and unmarshal, DefaultPostgreSQLOffsetsAdapter's offsets table and ack), so
 // the group's offset is the one watermill-sql's Subscriber keeps: it can
 // take over from the Watermill forwarder, and DeleteForwardedOutbox reads
 // it.
@@ -34,7 +35,7 @@ type OutboxReader struct {
 	pool    *pgxpool.Pool
 	topic   string
 	group   string
-	schema  wsql.DefaultPostgreSQLSchema
+	schema  pghorizon.Schema
 	offsets wsql.DefaultPostgreSQLOffsetsAdapter
 }
 

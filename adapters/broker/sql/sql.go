@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
+	"github.com/orderflow/orderflow/internal/pghorizon"
 )
 
 // PostgresSubscriber subscribes to topics stored in Postgres by watermill-sql
@@ -26,7 +27,7 @@ import (
 func PostgresSubscriber(pool *pgxpool.Pool, group string, poll time.Duration, logger watermill.LoggerAdapter) (message.Subscriber, error) {
 	return wsql.NewSubscriber(wsql.BeginnerFromPgx(pool), wsql.SubscriberConfig{
 		ConsumerGroup:    group,
-		SchemaAdapter:    wsql.DefaultPostgreSQLSchema{},
+		SchemaAdapter:    pghorizon.Schema{},
 		OffsetsAdapter:   wsql.DefaultPostgreSQLOffsetsAdapter{},
 		InitializeSchema: true,
 		PollInterval:     poll,
@@ -38,7 +39,7 @@ func PostgresSubscriber(pool *pgxpool.Pool, group string, poll time.Duration, lo
 // NewPostgres uses Postgres itself as the broker, through watermill-sql.
 func NewPostgres(pool *pgxpool.Pool, poll time.Duration, logger watermill.LoggerAdapter) (broker.Broker, error) {
 	pub, err := wsql.NewPublisher(wsql.BeginnerFromPgx(pool), wsql.PublisherConfig{
-		SchemaAdapter:        wsql.DefaultPostgreSQLSchema{},
+		SchemaAdapter:        pghorizon.Schema{},
 		AutoInitializeSchema: true,
 	}, logger)
 	if err != nil {

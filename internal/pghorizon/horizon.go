@@ -1,0 +1,85 @@
+// Package pghorizon is the read horizon of the project's Postgres readers
+// that follow a table in commit order (the event store's ReadAll, the outbox
+// forwarder, the Postgres broker's subscribers): the transaction id below
+// which no transaction that could still add a row is running.
+//
+// Rows carry the id of the transaction that wrote them (transaction_id
+// xid8), and readers take them in (transaction id, position) order. A row
+// of a transaction still running when the reader looks will, once
+// committed, sort before rows the reader may already have passed, so a
+// reader only takes rows below the oldest transaction still running.
+// watermill-sql takes the oldest running on the whole server
+// (pg_snapshot_xmin(pg_current_snapshot())): then any transaction left open
+// anywhere on the server — a batch job or an idle pgAdmin session in
+// another database — stops every reader for as long as it stays open.
+//
+// Expr narrows that to transactions that could write to this database. A
+// transaction of another database cannot write here, so it is left out
+// when Postgres says where it runs: pg_stat_activity (its backend_xid and
+// database) or pg_prepared_xacts. Every other running transaction still
+// holds the horizon, including one whose database is not known, so the
+// horizon is never later than what is safe:
+//   - a transaction of this database is never left out;
+//   - one that ended between the snapshot and the look at pg_stat_activity
+//     is not found there, so it is kept (until the next read's snapshot no
+//     longer lists it);
+//   - pg_stat_activity hides backend_xid of other roles' sessions from a
+//     role without pg_read_all_stats: their transactions are kept, as
+//     watermill-sql keeps them (grant the role pg_read_all_stats).
+//
+// Its cost is one read of the server's backend status (one row per
+// connection; pg_stat_activity's function, without the view's joins) and of
+// pg_prepared_xacts per read, evaluated once per statement: 0.8 ms with 37
+// connections on the reference machine, against 0.04 ms for the server-wide
+// horizon (pgbench, one client). A reader pays it once per batch or poll.
+package pghorizon
+
+import (
+	"fmt"
+	"strings"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+)
+
+// ServerWide is watermill-sql's horizon: every transaction on the server.
+const ServerWide = "pg_snapshot_xmin(pg_current_snapshot())"
+
+// Expr is the horizon as an xid8 SQL expression, for `transaction_id <
+// Expr`: the oldest transaction in the current snapshot that may run in
+// this database, or the snapshot's xmax when there is none. The 32-bit
+// xids of pg_stat_activity and pg_prepared_xacts are matched against the
+// low 32 bits of the snapshot's xid8 values: running transactions are far
+// fewer than 2^31 apart, so the low bits name one of them.
+const Expr = `(WITH elsewhere AS MATERIALIZED (
+		SELECT a.backend_xid::text::bigint AS xid FROM pg_stat_get_activity(NULL) a
+		 WHERE a.backend_xid IS NOT NULL
+		   AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
+		UNION ALL
+		SELECT p.transaction::text::bigint FROM pg_prepared_xacts p
+		 WHERE p.database <> current_database())
+	SELECT coalesce(min(r.xid), pg_snapshot_xmax(pg_current_snapshot()))
+	  FROM pg_snapshot_xip(pg_current_snapshot()) AS r(xid)
+	 WHERE NOT EXISTS (SELECT FROM elsewhere e WHERE e.xid = r.xid::text::bigint % 4294967296))`
+
+// Schema is watermill-sql's DefaultPostgreSQLSchema reading below Expr
+// instead of the server-wide horizon. Its tables, inserts and rows are
+// DefaultPostgreSQLSchema's, so it reads and writes the same topics and
+// offsets.
+type Schema struct {
+	wsql.DefaultPostgreSQLSchema
+}
+
+// SelectQuery is DefaultPostgreSQLSchema's select with Expr as horizon. It
+// fails, rather than read below the server-wide horizon unnoticed, if that
+// query no longer has the horizon this package replaces.
+func (s Schema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error) {
+	q, err := s.DefaultPostgreSQLSchema.SelectQuery(params)
+	if err != nil {
+		return q, err
+	}
+	if !strings.Contains(q.Query, ServerWide) {
+		return q, fmt.Errorf("pghorizon: watermill-sql's select has no %s to replace", ServerWide)
+	}
+	q.Query = strings.ReplaceAll(q.Query, ServerWide, Expr)
+	return q, nil
+}
