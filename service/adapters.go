@@ -19,6 +19,7 @@ import (
 	"github.com/orderflow/orderflow/adapters/sqlite"
 	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
 	"github.com/orderflow/orderflow/app/projection"
+	"github.com/orderflow/orderflow/internal/pghorizon"
 	"github.com/orderflow/orderflow/internal/sqlstore"
 	pgmigrations "github.com/orderflow/orderflow/migrations/postgres"
 	"github.com/orderflow/orderflow/outbox"
@@ -201,9 +202,20 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*Adapte
 	if err := st.openBroker(ctx, cfg, brokerPool, wlog); err != nil {
 		return st, err
 	}
-	st.outbox, err = postgres.NewOutboxReader(ctx, pool, outboxTopic, outbox.ConsumerGroup)
+	// The forwarder reads on a connection of its own kind: its batch, open
+	// while the broker acknowledges a publish, holds back no reader.
+	readers, err := pghorizon.ReaderPool(ctx, pool, outboxReaderConns)
+	if err != nil {
+		return st, err
+	}
+	st.close = joinClose(func() error { readers.Close(); return nil }, st.close)
+	st.outbox, err = postgres.NewOutboxReader(ctx, readers, outboxTopic, outbox.ConsumerGroup)
 	return st, err
 }
+
+// outboxReaderConns bounds the forwarder's reader connections: one reads a
+// batch at a time.
+const outboxReaderConns = 2
 
 // minPoolConns is the smallest pool the service runs with: every SQL
 // subscriber holds a connection (in a transaction) while its handler runs,

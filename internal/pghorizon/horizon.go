@@ -13,10 +13,11 @@
 // anywhere on the server — a batch job or an idle pgAdmin session in
 // another database — stops every reader for as long as it stays open.
 //
-// Expr narrows that to transactions that could write to this database. A
-// transaction of another database cannot write here, so it is left out
-// when Postgres says where it runs: pg_stat_activity (its backend_xid and
-// database) or pg_prepared_xacts. Every other running transaction still
+// Expr narrows that to transactions that could write what the readers
+// read. A transaction of another database cannot write here, so it is left
+// out when Postgres says where it runs: pg_stat_activity (its backend_xid
+// and database) or pg_prepared_xacts. So is one of a connection of
+// ReaderPool, which by contract writes no such rows. Every other running transaction still
 // holds the horizon, including one whose database is not known, so the
 // horizon is never later than what is safe:
 //   - a transaction of this database is never left out;
@@ -35,10 +36,12 @@
 package pghorizon
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // ServerWide is watermill-sql's horizon: every transaction on the server.
@@ -50,16 +53,46 @@ const ServerWide = "pg_snapshot_xmin(pg_current_snapshot())"
 // xids of pg_stat_activity and pg_prepared_xacts are matched against the
 // low 32 bits of the snapshot's xid8 values: running transactions are far
 // fewer than 2^31 apart, so the low bits name one of them.
-const Expr = `(WITH elsewhere AS MATERIALIZED (
+const Expr = `(WITH cannot_write AS MATERIALIZED (
 		SELECT a.backend_xid::text::bigint AS xid FROM pg_stat_get_activity(NULL) a
 		 WHERE a.backend_xid IS NOT NULL
-		   AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
+		   AND (a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
+		        OR a.application_name = '` + ReaderApp + `')
 		UNION ALL
 		SELECT p.transaction::text::bigint FROM pg_prepared_xacts p
 		 WHERE p.database <> current_database())
 	SELECT coalesce(min(r.xid), pg_snapshot_xmax(pg_current_snapshot()))
 	  FROM pg_snapshot_xip(pg_current_snapshot()) AS r(xid)
-	 WHERE NOT EXISTS (SELECT FROM elsewhere e WHERE e.xid = r.xid::text::bigint % 4294967296))`
+	 WHERE NOT EXISTS (SELECT FROM cannot_write c WHERE c.xid = r.xid::text::bigint % 4294967296))`
+
+// ReaderApp is the application_name of the connections of ReaderPool.
+const ReaderApp = "orderflow-reader"
+
+// ReaderPool is a pool like pool (same server, database, role and
+// settings) whose connections are named ReaderApp, with at most maxConns
+// of them. Give it only to readers in commit order, whose transactions
+// write nothing those readers read: the Postgres broker's subscribers and
+// the outbox forwarder's reader, whose only writes are their consumer
+// groups' offsets. Their transactions then hold no reader's horizon, even
+// while a handler or a publish keeps one open for seconds; before, every
+// batch in flight held back every other consumer group, the forwarder and
+// ReadAll. Never write events, outbox or broker rows through it: a reader
+// could then pass them before they commit.
+func ReaderPool(ctx context.Context, pool *pgxpool.Pool, maxConns int32) (*pgxpool.Pool, error) {
+	cfg := pool.Config()
+	params := make(map[string]string, len(cfg.ConnConfig.RuntimeParams)+1)
+	for k, v := range cfg.ConnConfig.RuntimeParams {
+		params[k] = v
+	}
+	params["application_name"] = ReaderApp
+	cfg.ConnConfig.RuntimeParams = params
+	cfg.MaxConns, cfg.MinConns = maxConns, 0
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pghorizon: reader pool: %w", err)
+	}
+	return p, nil
+}
 
 // Schema is watermill-sql's DefaultPostgreSQLSchema reading below Expr
 // instead of the server-wide horizon. Its tables, inserts and rows are

@@ -124,3 +124,34 @@ func TestSchemaSelectsBelowThisDatabasesHorizon(t *testing.T) {
 		t.Fatalf("select does not use this database's horizon:\n%s", q.Query)
 	}
 }
+
+// A transaction on a ReaderPool connection (a subscriber's batch, the
+// forwarder's) holds no horizon, even while it stays open with an id.
+func TestReaderTransactionsDoNotHoldTheHorizon(t *testing.T) {
+	pool, _ := testenv.PostgresPool(t)
+	readers, err := pghorizon.ReaderPool(t.Context(), pool, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer readers.Close()
+	tx, err := readers.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(t.Context())) }()
+	var xid int64
+	var app string
+	if err := tx.QueryRow(t.Context(), `SELECT pg_current_xact_id()::text::bigint, current_setting('application_name')`).Scan(&xid, &app); err != nil {
+		t.Fatal(err)
+	}
+	if app != pghorizon.ReaderApp {
+		t.Fatalf("application_name %q, want %q", app, pghorizon.ReaderApp)
+	}
+	committedRow(t, pool)
+	if horizon(t, pool, pghorizon.ServerWide) > uint64(xid) {
+		t.Fatal("the server-wide horizon passed the reader's running transaction; the test proves nothing")
+	}
+	eventually(t, "the horizon past the reader's running transaction", func() bool {
+		return horizon(t, pool, pghorizon.Expr) > uint64(xid)
+	})
+}

@@ -23,7 +23,7 @@ import (
 // PostgresSubscriber subscribes to topics stored in Postgres by watermill-sql
 // (every topic when Postgres is the broker; the forwarder reads the outbox
 // with postgres.OutboxReader instead). Offsets are kept per consumer group;
-// delivery is in order and at least once.
+// delivery is in order and at least once. Give it a pghorizon.ReaderPool.
 func PostgresSubscriber(pool *pgxpool.Pool, group string, poll time.Duration, logger watermill.LoggerAdapter) (message.Subscriber, error) {
 	return wsql.NewSubscriber(wsql.BeginnerFromPgx(pool), wsql.SubscriberConfig{
 		ConsumerGroup:    group,
@@ -36,7 +36,13 @@ func PostgresSubscriber(pool *pgxpool.Pool, group string, poll time.Duration, lo
 	}, logger)
 }
 
+// readerConns bounds the Postgres broker's subscriber connections: each
+// subscriber holds one while its batch is handled.
+const readerConns = 64
+
 // NewPostgres uses Postgres itself as the broker, through watermill-sql.
+// Its subscribers read on a pool of their own (pghorizon.ReaderPool), so a
+// batch in flight holds back no other consumer group; Close closes it.
 func NewPostgres(pool *pgxpool.Pool, poll time.Duration, logger watermill.LoggerAdapter) (broker.Broker, error) {
 	pub, err := wsql.NewPublisher(wsql.BeginnerFromPgx(pool), wsql.PublisherConfig{
 		SchemaAdapter:        pghorizon.Schema{},
@@ -45,14 +51,19 @@ func NewPostgres(pool *pgxpool.Pool, poll time.Duration, logger watermill.Logger
 	if err != nil {
 		return broker.Broker{}, fmt.Errorf("postgres broker: %w", err)
 	}
+	readers, err := pghorizon.ReaderPool(context.Background(), pool, readerConns)
+	if err != nil {
+		return broker.Broker{}, fmt.Errorf("postgres broker: %w", err)
+	}
 	return broker.Broker{
 		Name:      broker.Postgres,
 		Publisher: pub,
 		Subscriber: func(group string) (message.Subscriber, error) {
-			return PostgresSubscriber(pool, group, poll, logger)
+			return PostgresSubscriber(readers, group, poll, logger)
 		},
 		Ping:   pool.Ping,
 		Replay: PostgresReplaySource{Pool: pool},
+		Close:  func() error { readers.Close(); return nil },
 	}, nil
 }
 
