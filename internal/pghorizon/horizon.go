@@ -24,9 +24,9 @@
 //   - one that ended between the snapshot and the look at pg_stat_activity
 //     is not found there, so it is kept (until the next read's snapshot no
 //     longer lists it);
-//   - pg_stat_activity hides backend_xid of other roles' sessions from a
-//     role without pg_read_all_stats: their transactions are kept, as
-//     watermill-sql keeps them (grant the role pg_read_all_stats).
+//   - pg_stat_activity shows every session's backend_xid and database to
+//     every role (PostgreSQL 15); were one hidden, its transaction would be
+//     kept, as watermill-sql keeps them.
 //
 // Its cost is one read of the server's backend status (one row per
 // connection; pg_stat_activity's function, without the view's joins) and of
