@@ -1,0 +1,116 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderflow/orderflow/app"
+	"github.com/orderflow/orderflow/handlers/grpcapi"
+	"github.com/orderflow/orderflow/internal/tick"
+	"github.com/orderflow/orderflow/router"
+)
+
+// healthInterval is how often the gRPC health service's statuses are
+// refreshed from the readiness check.
+const healthInterval = 2 * time.Second
+
+// startGRPC serves the gRPC API on Config.GRPCAddr, when set, beside the
+// HTTP server and stopped with it (stageHTTP). Without the api role it serves
+// only the health service and reflection, as HTTP then serves only its
+// operational endpoints.
+func (m *Main) startGRPC(application app.Application, registry *prometheus.Registry, apiKeys []string) error {
+	if m.Config.GRPCAddr == "" {
+		return nil
+	}
+	roles := m.Config.roles()
+	srv, err := grpcapi.New(application, grpcapi.Config{
+		Logger:         m.Logger,
+		ReadWait:       m.Config.ReadWait,
+		Idempotency:    m.stack.Idempotency,
+		IdempotencyTTL: m.Config.Reliability.IdempotencyTTL,
+		APIKeys:        apiKeys,
+		KeyReads:       m.Config.HTTP.AuthReads,
+		Registerer:     registry,
+		OpsOnly:        !roles.Has(router.RoleAPI),
+	})
+	if err != nil {
+		return fmt.Errorf("grpc: %w", err)
+	}
+	m.grpcLn, err = net.Listen("tcp", m.Config.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.GRPCAddr, err)
+	}
+	m.refreshHealth(context.Background(), srv, roles)
+	m.start(stageHTTP, &grpcServer{server: srv, listener: m.grpcLn, drain: m.Config.ShutdownTimeout,
+		refresh: func(ctx context.Context) bool { m.refreshHealth(ctx, srv, roles); return true }})
+	return nil
+}
+
+// refreshHealth sets the health service's statuses from the readiness check
+// (/readyz's): "" (the whole process), one "orderflow.role.<role>" per role
+// the process runs, and, with the api role, the two API services.
+func (m *Main) refreshHealth(ctx context.Context, srv *grpcapi.Server, roles router.Roles) {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	ok := m.ready(ctx) == nil
+	srv.SetServing("", ok)
+	for _, r := range roles {
+		srv.SetServing("orderflow.role."+string(r), ok)
+	}
+	if roles.Has(router.RoleAPI) {
+		srv.SetServing(grpcapi.OrderService, ok)
+		srv.SetServing(grpcapi.InventoryService, ok)
+	}
+}
+
+// readyTimeout bounds one readiness check of the health service.
+const readyTimeout = 5 * time.Second
+
+// GRPCAddr is the address the gRPC server listens on ("" without one).
+func (m *Main) GRPCAddr() string {
+	if m.grpcLn == nil {
+		return ""
+	}
+	return m.grpcLn.Addr().String()
+}
+
+// grpcServer serves the gRPC API until its stage stops, then drains like
+// the HTTP server: health NOT_SERVING, every watch ended (clients resume
+// elsewhere), the unary calls in flight finished, all within drain.
+type grpcServer struct {
+	server   *grpcapi.Server
+	listener net.Listener
+	drain    time.Duration
+	refresh  func(ctx context.Context) bool
+}
+
+func (s *grpcServer) Run(ctx context.Context) error {
+	served := make(chan error, 1)
+	go func() { served <- s.server.GRPC.Serve(s.listener) }()
+	go tick.Every(ctx, healthInterval, s.refresh)
+	select {
+	case err := <-served:
+		return fmt.Errorf("grpc server: %w", err)
+	case <-ctx.Done():
+	}
+	s.server.Drain()
+	stopped := make(chan struct{})
+	go func() {
+		s.server.GRPC.GracefulStop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(s.drain):
+		s.server.GRPC.Stop()
+		<-stopped
+	}
+	if err := <-served; err != nil {
+		return fmt.Errorf("grpc server: %w", err)
+	}
+	return nil
+}
