@@ -12,13 +12,15 @@ import (
 	pb "github.com/orderflow/orderflow/handlers/grpcapi/orderflowv1"
 )
 
-// WatchOrder runs the WatchOrder use case and sends what it emits. The use
-// case never waits for the client: it hands each change to a buffer of
-// WatchBuffer changes that a sender drains into the stream; a client that
-// lets the buffer fill is dropped with RESOURCE_EXHAUSTED naming the last
-// version it was sent, so one slow reader holds neither the use case nor more
-// than WatchBuffer changes of memory. A Drain ends every watch with
-// UNAVAILABLE, and a client that cancels ends its own.
+// WatchOrder runs the WatchOrder use case beside the call and sends what it
+// emits. The use case never waits for the client: it hands each change to a
+// buffer of WatchBuffer changes that the call drains into the stream; once a
+// client lets the buffer fill, the use case stops and the client gets
+// RESOURCE_EXHAUSTED (after what was already on its way) naming the last
+// version it was sent, so one slow reader holds at most WatchBuffer changes
+// of memory and no store reads. A Drain ends every watch with UNAVAILABLE;
+// a client's cancel or deadline ends its own. The use case has returned
+// before the call does.
 func (s orders) WatchOrder(req *pb.WatchOrderRequest, stream grpc.ServerStreamingServer[pb.WatchOrderResponse]) error {
 	id, err := orderID(req.GetOrderId())
 	if err != nil {
@@ -26,52 +28,69 @@ func (s orders) WatchOrder(req *pb.WatchOrderRequest, stream grpc.ServerStreamin
 	}
 	ctx, cancel := context.WithCancel(stream.Context())
 	defer cancel()
-	stopDrain := context.AfterFunc(s.watches, cancel)
-	defer stopDrain()
+	stopOnDrain := context.AfterFunc(s.watches, cancel)
+	defer stopOnDrain()
 
-	buffer := make(chan *pb.WatchOrderResponse, s.watchBuffer)
 	var sent atomic.Int64
 	sent.Store(req.GetFromVersion())
-	sendErr := make(chan error, 1)
+	changes := make(chan *pb.WatchOrderResponse, s.watchBuffer)
+	done := make(chan error, 1)
 	go func() {
-		defer close(sendErr)
-		for msg := range buffer {
-			if err := stream.Send(msg); err != nil {
-				sendErr <- err
-				cancel()
-				return
-			}
-			sent.Store(msg.GetOrder().GetVersion())
-		}
+		_, err := s.app.Queries.WatchOrder.Handle(ctx, query.WatchOrder{OrderID: id, FromVersion: req.GetFromVersion(),
+			Emit: func(_ context.Context, c query.OrderChange) error {
+				select {
+				case changes <- &pb.WatchOrderResponse{Order: orderOf(c.Order), Events: eventsOf(c.Events)}:
+					return nil
+				default:
+					return status.Errorf(codes.ResourceExhausted,
+						"the client reads too slowly: %d changes were waiting; watch again with from_version %d",
+						s.watchBuffer, sent.Load())
+				}
+			}})
+		done <- err
 	}()
-
-	_, err = s.app.Queries.WatchOrder.Handle(ctx, query.WatchOrder{OrderID: id, FromVersion: req.GetFromVersion(),
-		Emit: func(_ context.Context, c query.OrderChange) error {
-			msg := &pb.WatchOrderResponse{Order: orderOf(c.Order), Events: eventsOf(c.Events)}
-			select {
-			case buffer <- msg:
-				return nil
-			default:
-				return status.Errorf(codes.ResourceExhausted,
-					"the client reads too slowly: %d changes were waiting; watch again with from_version %d",
-					s.watchBuffer, sent.Load())
+	send := func(msg *pb.WatchOrderResponse) error {
+		if err := stream.Send(msg); err != nil {
+			return err
+		}
+		sent.Store(msg.GetOrder().GetVersion())
+		return nil
+	}
+	for {
+		select {
+		case msg := <-changes:
+			if err := send(msg); err != nil {
+				cancel()
+				<-done
+				return err
 			}
-		}})
-	close(buffer)
-	if err != nil {
-		cancel() // the sender stops at its next Send
-		<-sendErr
-		return err
+		case err := <-done:
+			if err != nil {
+				return err
+			}
+			return s.watchEnded(stream.Context(), changes, send, sent.Load())
+		}
 	}
-	// Everything emitted is sent before the call ends, unless the client left.
-	if err := <-sendErr; err != nil {
-		return err
-	}
+}
+
+// watchEnded sends what the use case left in the buffer when it ended on its
+// own (a terminal order), or says why it ended.
+func (s orders) watchEnded(call context.Context, changes chan *pb.WatchOrderResponse,
+	send func(*pb.WatchOrderResponse) error, sent int64) error {
 	switch {
-	case stream.Context().Err() != nil:
-		return status.FromContextError(stream.Context().Err()).Err()
+	case call.Err() != nil:
+		return status.FromContextError(call.Err()).Err()
 	case s.watches.Err() != nil:
-		return status.Errorf(codes.Unavailable, "the server is shutting down; watch again with from_version %d", sent.Load())
+		return status.Errorf(codes.Unavailable, "the server is shutting down; watch again with from_version %d", sent)
 	}
-	return nil
+	for {
+		select {
+		case msg := <-changes:
+			if err := send(msg); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
 }
