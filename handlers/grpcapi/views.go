@@ -3,11 +3,10 @@ package grpcapi
 import (
 	"time"
 
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/command"
+	"github.com/orderflow/orderflow/app/domain/order"
 	pb "github.com/orderflow/orderflow/handlers/grpcapi/orderflowv1"
 	"github.com/orderflow/orderflow/ports"
 )
@@ -77,28 +76,6 @@ func stockOf(l command.StockLevels) *pb.Stock {
 	return &pb.Stock{Sku: l.SKU, OnHand: l.OnHand, Reserved: l.Reserved, Available: l.Available}
 }
 
-// orderID is raw in canonical UUID form. Anything that is not a UUID cannot
-// name an order: NOT_FOUND without asking the store, as over HTTP.
-func orderID(raw string) (string, error) {
-	id, err := uuid.Parse(raw)
-	if err != nil {
-		return "", apperr.New(apperr.NotFound, "order %s not found: an order id is a UUID", quoteShort(raw))
-	}
-	return id.String(), nil
-}
-
-// maxQuoted is how many characters of a client's string a message quotes.
-const maxQuoted = 64
-
-// quoteShort quotes s cut to maxQuoted characters: an error never echoes a
-// megabyte the client sent.
-func quoteShort(s string) string {
-	n := 0
-	for i := range s {
-		if n == maxQuoted {
-			return `"` + s[:i] + `…"`
-		}
-		n++
-	}
-	return `"` + s + `"`
-}
+// orderID is order.ParseID: NOT_FOUND without asking the store for an id
+// that is not a UUID, as over HTTP.
+func orderID(raw string) (string, error) { return order.ParseID(raw) }
