@@ -49,14 +49,9 @@ func (s orders) checkoutBrief(ctx context.Context, orderID string) (*pb.Checkout
 	if s.app.Queries.GetCheckout == nil {
 		return nil, nil
 	}
-	c, err := s.app.Queries.GetCheckout.Handle(ctx, query.GetCheckout{OrderID: orderID})
-	switch {
-	case apperr.Is(err, apperr.NotFound):
-		return nil, nil
-	case err != nil:
+	c, err := query.CheckoutOnOrder(s.app.Queries.GetCheckout.Handle(ctx, query.GetCheckout{OrderID: orderID}))
+	if c == nil || err != nil {
 		return nil, err
-	case c.State == "confirmed" || c.State == "completed":
-		return nil, nil
 	}
 	return &pb.CheckoutBrief{State: c.State, Reason: c.Reason}, nil
 }

@@ -154,6 +154,15 @@ func TestReadsMapTheQueries(t *testing.T) {
 		t.Errorf("the wait must respect the deadline: %+v", q)
 	}
 
+	e.app.checkout.result = ports.Checkout{OrderID: orderID, State: "confirmed"}
+	if got, err := e.orders.GetOrder(ctx(t), &pb.GetOrderRequest{OrderId: orderID}); err != nil || got.GetOrder().GetCheckout() != nil {
+		t.Errorf("a checkout that confirmed the order is not shown: %v, %v", got, err)
+	}
+	e.app.checkout.err = apperr.New(apperr.Unavailable, "store down")
+	_, err = e.orders.GetOrder(ctx(t), &pb.GetOrderRequest{OrderId: orderID})
+	wantCode(t, err, codes.Unavailable)
+	e.app.checkout.err = nil
+
 	e.app.list.result = ports.OrderPage{Items: []ports.OrderSummary{summary}, NextCursor: "next"}
 	page, err := e.orders.ListOrders(ctx(t), &pb.ListOrdersRequest{CustomerId: "c", Status: "placed", Limit: 1000, Cursor: "cur"})
 	if err != nil || len(page.GetItems()) != 1 || page.GetNextCursor() != "next" {
@@ -186,7 +195,7 @@ func TestReadsMapTheQueries(t *testing.T) {
 		t.Fatalf("%v, %v", ns, err)
 	}
 	c, err := e.orders.GetCheckout(ctx(t), &pb.GetCheckoutRequest{OrderId: orderID})
-	if err != nil || c.GetCheckout().GetState() != "reserving" {
+	if err != nil || c.GetCheckout().GetState() != "confirmed" {
 		t.Fatalf("%v, %v", c, err)
 	}
 }
