@@ -23,7 +23,7 @@ test-fault: ## the fault tests only (SIGKILL, bad messages, conflicting commands
 	$(GO) test -race -count=1 -timeout 10m -run '^TestFault' -v ./e2e/ | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|FAULT '
 
 test-unit: ## domain, HTTP-mapping and layering tests: no servers needed (app/ use cases run against the stores in `make test`)
-	$(GO) test -race -count=1 ./app/domain/... ./app/upcast/ ./internal/archtest/ ./handlers/httpapi/
+	$(GO) test -race -count=1 ./app/domain/... ./app/upcast/ ./internal/archtest/ ./handlers/httpapi/ ./handlers/grpcapi/
 
 migrate: ## apply migrations (embedded store, or Postgres with PG_URL=...)
 	$(GO) run ./cmd/orderflow migrate $(if $(POSTGRES),--postgres-url '$(PG_URL)')
