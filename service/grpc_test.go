@@ -1,6 +1,8 @@
 package service_test
 
 import (
+	"log/slog"
+	"net"
 	"strings"
 	"testing"
 
@@ -18,5 +20,23 @@ func TestGRPCBeyondLoopbackNeedsAPIKeys(t *testing.T) {
 	}
 	if m.Adapters() != nil {
 		t.Error("stores opened before the refusal")
+	}
+}
+
+// An address already in use fails the start, naming it.
+func TestGRPCAddressInUse(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	m := service.NewMain(service.Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", GRPCAddr: busy.Addr().String()})
+	m.Logger = slog.New(slog.DiscardHandler)
+	err = m.Run(t.Context())
+	if closeErr := m.Close(); closeErr != nil {
+		t.Errorf("close: %v", closeErr)
+	}
+	if err == nil || !strings.Contains(err.Error(), "listen on "+busy.Addr().String()) {
+		t.Fatalf("Run: %v", err)
 	}
 }
