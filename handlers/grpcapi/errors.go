@@ -44,18 +44,22 @@ const internalMessage = "An unexpected error occurred; quote the correlation id 
 // by the table above, with google.rpc.ErrorInfo (reason: the application's
 // code in capitals; metadata correlation_id), google.rpc.RequestInfo (the
 // correlation id as request_id) and, for invalid input, google.rpc.BadRequest
-// naming each field as HTTP's problem details do. A status error (from gRPC
-// itself or this package) passes as it is; a context's end is CANCELED or
-// DEADLINE_EXCEEDED.
+// naming each field as HTTP's problem details do. A status error this
+// package made (a slow watcher, a drain) gets the same ErrorInfo and
+// RequestInfo; a context's end is CANCELED or DEADLINE_EXCEEDED, with them too.
 func toStatus(ctx context.Context, logger *slog.Logger, method string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if _, ok := status.FromError(err); ok {
-		return err
+	if st, ok := status.FromError(err); ok {
+		if len(st.Details()) > 0 { // made here before, or replayed
+			return err
+		}
+		return withDetails(st, statusReasons[st.Code()], nil, meta.CorrelationID(ctx)).Err()
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return status.FromContextError(err).Err()
+		st := status.FromContextError(err)
+		return withDetails(st, statusReasons[st.Code()], nil, meta.CorrelationID(ctx)).Err()
 	}
 	ae, ok := apperr.As(err)
 	if !ok {
@@ -72,19 +76,31 @@ func toStatus(ctx context.Context, logger *slog.Logger, method string, err error
 		logger.ErrorContext(ctx, "grpc call failed", "method", method, "code", code.String(),
 			"correlation_id", correlationID, "error", err)
 	}
-	return withDetails(status.New(code, message), ae, correlationID).Err()
+	return withDetails(status.New(code, message), strings.ToUpper(string(ae.Code)), ae.Fields, correlationID).Err()
+}
+
+// statusReasons are ErrorInfo's reasons for the errors this package makes
+// as statuses itself, not from an application error.
+var statusReasons = map[codes.Code]string{
+	codes.ResourceExhausted: "RESOURCE_EXHAUSTED",
+	codes.Unavailable:       "UNAVAILABLE",
+	codes.Canceled:          "CANCELED",
+	codes.DeadlineExceeded:  "DEADLINE_EXCEEDED",
 }
 
 // withDetails adds the details every error carries (see toStatus).
-func withDetails(st *status.Status, ae *apperr.Error, correlationID string) *status.Status {
+func withDetails(st *status.Status, reason string, fields []apperr.FieldError, correlationID string) *status.Status {
+	if reason == "" {
+		reason = strings.ToUpper(st.Code().String())
+	}
 	details := []protoadapt.MessageV1{
-		&errdetails.ErrorInfo{Reason: strings.ToUpper(string(ae.Code)), Domain: errorDomain,
+		&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain,
 			Metadata: map[string]string{"correlation_id": correlationID}},
 		&errdetails.RequestInfo{RequestId: correlationID},
 	}
-	if len(ae.Fields) > 0 {
+	if len(fields) > 0 {
 		br := &errdetails.BadRequest{}
-		for _, f := range ae.Fields {
+		for _, f := range fields {
 			br.FieldViolations = append(br.FieldViolations,
 				&errdetails.BadRequest_FieldViolation{Field: f.Field, Description: f.Message})
 		}

@@ -84,6 +84,9 @@ func TestWatchOrderDropsASlowClient(t *testing.T) {
 	if !strings.Contains(st.Message(), "too slowly") || !strings.Contains(st.Message(), "from_version") {
 		t.Errorf("message %q", st.Message())
 	}
+	if info, req, _ := details(st); info.GetReason() != "RESOURCE_EXHAUSTED" || req.GetRequestId() == "" {
+		t.Errorf("details %v, %v", info, req)
+	}
 }
 
 // Draining ends every watch with UNAVAILABLE; a client's cancel ends the use
