@@ -40,7 +40,7 @@ func TestErrorsMapFromApplicationCodes(t *testing.T) {
 	}
 	e := newEnv(t)
 	for _, c := range cases {
-		e.app.getStock.err = c.err
+		e.app.getStock.Err = c.err
 		call := metadata.AppendToOutgoingContext(ctx(t), "x-correlation-id", "corr-1")
 		var header metadata.MD
 		_, err := e.stock.GetStock(call, &pb.GetStockRequest{Sku: "S"}, grpc.Header(&header))
@@ -67,7 +67,7 @@ func TestErrorsMapFromApplicationCodes(t *testing.T) {
 
 // bad answers GetStock with err and returns the field violations.
 func bad(t *testing.T, e *env, err error) []string {
-	e.app.getStock.err = err
+	e.app.getStock.Err = err
 	_, err = e.stock.GetStock(ctx(t), &pb.GetStockRequest{Sku: "S"})
 	_, _, br := details(wantCode(t, err, codes.InvalidArgument))
 	var out []string
@@ -81,7 +81,7 @@ func bad(t *testing.T, e *env, err error) []string {
 // not as an internal error; a panic is an internal error.
 func TestContextEndsAndPanics(t *testing.T) {
 	e := newEnv(t)
-	e.app.getStock.Run(func(ctx context.Context, _ query.GetStock) (command.StockLevels, error) {
+	e.app.getStock.SetRun(func(ctx context.Context, _ query.GetStock) (command.StockLevels, error) {
 		<-ctx.Done()
 		return command.StockLevels{}, ctx.Err()
 	})
@@ -90,7 +90,7 @@ func TestContextEndsAndPanics(t *testing.T) {
 	_, err := e.stock.GetStock(call, &pb.GetStockRequest{Sku: "S"})
 	wantCode(t, err, codes.DeadlineExceeded)
 
-	e.app.getStock.Run(func(context.Context, query.GetStock) (command.StockLevels, error) { panic("oops") })
+	e.app.getStock.SetRun(func(context.Context, query.GetStock) (command.StockLevels, error) { panic("oops") })
 	_, err = e.stock.GetStock(ctx(t), &pb.GetStockRequest{Sku: "S"})
 	if st := wantCode(t, err, codes.Internal); strings.Contains(st.Message(), "oops") {
 		t.Errorf("panic shown to the client: %s", st.Message())
@@ -100,7 +100,7 @@ func TestContextEndsAndPanics(t *testing.T) {
 // Calls are counted per method and status code under the conventional names.
 func TestMetricsPerMethodAndCode(t *testing.T) {
 	e := newEnv(t)
-	e.app.getStock.err = apperr.New(apperr.NotFound, "x")
+	e.app.getStock.Err = apperr.New(apperr.NotFound, "x")
 	for range 2 {
 		_, _ = e.stock.GetStock(ctx(t), &pb.GetStockRequest{Sku: "S"})
 	}

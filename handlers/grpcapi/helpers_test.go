@@ -19,48 +19,15 @@ import (
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/command"
-	"github.com/orderflow/orderflow/app/meta"
 	"github.com/orderflow/orderflow/app/query"
 	"github.com/orderflow/orderflow/handlers/grpcapi"
 	pb "github.com/orderflow/orderflow/handlers/grpcapi/orderflowv1"
+	"github.com/orderflow/orderflow/internal/usecasetest"
 	"github.com/orderflow/orderflow/ports"
 )
 
-// stub is a use case test double: it records every call and the correlation
-// id its context carried, and answers with result and err (or run, when set).
-type stub[C, R any] struct {
-	mu            sync.Mutex
-	calls         []C
-	correlationID string
-	result        R
-	err           error
-	run           func(context.Context, C) (R, error)
-}
-
-func (s *stub[C, R]) Handle(ctx context.Context, c C) (R, error) {
-	s.mu.Lock()
-	s.calls = append(s.calls, c)
-	s.correlationID = meta.CorrelationID(ctx)
-	run, result, err := s.run, s.result, s.err
-	s.mu.Unlock()
-	if run != nil {
-		return run(ctx, c)
-	}
-	return result, err
-}
-
-// Run replaces how the stub answers, safely while an earlier call still runs.
-func (s *stub[C, R]) Run(run func(context.Context, C) (R, error)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.run = run
-}
-
-func (s *stub[C, R]) Calls() []C {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]C(nil), s.calls...)
-}
+// stub is a use case test double (usecasetest.Stub).
+type stub[C, R any] = usecasetest.Stub[C, R]
 
 // fakeApp holds one stub per use case the gRPC API calls.
 type fakeApp struct {
@@ -102,7 +69,7 @@ type env struct {
 func newEnv(t *testing.T, configure ...func(*grpcapi.Config)) *env {
 	t.Helper()
 	e := &env{app: &fakeApp{}, registry: prometheus.NewRegistry()}
-	e.app.checkout.err = errNotFound // no checkout unless a test says otherwise
+	e.app.checkout.Err = errNotFound // no checkout unless a test says otherwise
 	cfg := grpcapi.Config{Logger: slog.New(slog.DiscardHandler), Registerer: e.registry}
 	for _, c := range configure {
 		c(&cfg)

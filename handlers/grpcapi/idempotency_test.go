@@ -26,7 +26,7 @@ func withKey(t *testing.T, key string, md ...string) context.Context {
 func TestIdempotencyKeys(t *testing.T) {
 	store := &memIdempotency{}
 	e := newEnv(t, func(c *grpcapi.Config) { c.Idempotency = store; c.APIKeys = []string{"k1", "k2"} })
-	e.app.place.run = func(_ context.Context, c command.PlaceOrder) (command.Result, error) {
+	e.app.place.Run = func(_ context.Context, c command.PlaceOrder) (command.Result, error) {
 		return command.Result{OrderID: c.OrderID, Status: order.StatusPlaced, Version: 1}, nil
 	}
 	req := &pb.PlaceOrderRequest{CustomerId: "c", Currency: "EUR"}
@@ -73,7 +73,7 @@ func TestIdempotencyKeys(t *testing.T) {
 func TestIdempotencyKeysKeepClientErrorsOnly(t *testing.T) {
 	e := newEnv(t, func(c *grpcapi.Config) { c.Idempotency = &memIdempotency{} })
 	req := &pb.CancelOrderRequest{OrderId: orderID}
-	e.app.cancel.err = apperr.New(apperr.Conflict, "already shipped")
+	e.app.cancel.Err = apperr.New(apperr.Conflict, "already shipped")
 	for range 2 {
 		_, err := e.orders.CancelOrder(withKey(t, "c-1"), req)
 		wantCode(t, err, codes.FailedPrecondition)
@@ -81,7 +81,7 @@ func TestIdempotencyKeysKeepClientErrorsOnly(t *testing.T) {
 	if n := len(e.app.cancel.Calls()); n != 1 {
 		t.Errorf("a kept error ran %d times", n)
 	}
-	e.app.deliver.err = errors.New("the store fell over")
+	e.app.deliver.Err = errors.New("the store fell over")
 	for range 2 {
 		_, err := e.orders.DeliverOrder(withKey(t, "d-1"), &pb.DeliverOrderRequest{OrderId: orderID})
 		wantCode(t, err, codes.Internal)
@@ -91,7 +91,7 @@ func TestIdempotencyKeysKeepClientErrorsOnly(t *testing.T) {
 	}
 
 	inside, release := make(chan struct{}), make(chan struct{})
-	e.app.ship.Run(func(context.Context, command.ShipOrder) (command.Result, error) {
+	e.app.ship.SetRun(func(context.Context, command.ShipOrder) (command.Result, error) {
 		close(inside)
 		<-release
 		return command.Result{OrderID: orderID, Status: order.StatusShipped, Version: 3}, nil

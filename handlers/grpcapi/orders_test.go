@@ -21,7 +21,7 @@ const orderID = "0193a7a0-0000-7000-8000-000000000001"
 
 func TestPlaceOrderMapsTheRequestAndTheResult(t *testing.T) {
 	e := newEnv(t)
-	e.app.place.result = command.Result{OrderID: orderID, Status: order.StatusPlaced, Version: 1, Total: 2500, Currency: "EUR"}
+	e.app.place.Result = command.Result{OrderID: orderID, Status: order.StatusPlaced, Version: 1, Total: 2500, Currency: "EUR"}
 	res, err := e.orders.PlaceOrder(ctx(t), &pb.PlaceOrderRequest{CustomerId: "c-1", Currency: "EUR",
 		Items:           []*pb.Item{{Sku: "S", Quantity: 2, UnitPrice: 1250}},
 		ShippingAddress: &pb.Address{Name: "A", Line1: "B", Line2: "C", City: "D", PostalCode: "E", Country: "GB"},
@@ -50,7 +50,7 @@ func TestPlaceOrderMapsTheRequestAndTheResult(t *testing.T) {
 // without a call.
 func TestTransitionsCarryTheExpectedVersion(t *testing.T) {
 	e := newEnv(t)
-	e.app.ship.result = command.Result{OrderID: orderID, Status: order.StatusShipped, Version: 3}
+	e.app.ship.Result = command.Result{OrderID: orderID, Status: order.StatusShipped, Version: 3}
 	res, err := e.orders.ShipOrder(ctx(t), &pb.ShipOrderRequest{OrderId: orderID, Carrier: "DHL", TrackingNumber: "T", ExpectedVersion: 2})
 	if err != nil || res.GetResult().GetVersion() != 3 || res.GetResult().GetStatus() != "shipped" {
 		t.Fatalf("%v, %v", res, err)
@@ -58,7 +58,7 @@ func TestTransitionsCarryTheExpectedVersion(t *testing.T) {
 	if c := e.app.ship.Calls()[0]; c != (command.ShipOrder{OrderID: orderID, Carrier: "DHL", TrackingNumber: "T", IfMatch: 2}) {
 		t.Errorf("command %+v", c)
 	}
-	e.app.cancel.err = apperr.New(apperr.PreconditionFailed, "the order is at version 3")
+	e.app.cancel.Err = apperr.New(apperr.PreconditionFailed, "the order is at version 3")
 	_, err = e.orders.CancelOrder(ctx(t), &pb.CancelOrderRequest{OrderId: orderID, ExpectedVersion: 2})
 	wantCode(t, err, codes.Aborted)
 	if c := e.app.cancel.Calls()[0]; c.IfMatch != 2 {
@@ -140,9 +140,9 @@ func TestReadsMapTheQueries(t *testing.T) {
 	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
 	summary := ports.OrderSummary{OrderID: orderID, CustomerID: "c", Status: "placed", Total: 100, Currency: "EUR",
 		Version: 1, CreatedAt: now, UpdatedAt: now, Items: []ports.OrderLine{{SKU: "S", Quantity: 1, UnitPrice: 100}}}
-	e.app.get.result = query.OrderView{OrderSummary: summary, Stale: true}
-	e.app.checkout.err = nil
-	e.app.checkout.result = ports.Checkout{OrderID: orderID, State: "reserving"}
+	e.app.get.Result = query.OrderView{OrderSummary: summary, Stale: true}
+	e.app.checkout.Err = nil
+	e.app.checkout.Result = ports.Checkout{OrderID: orderID, State: "reserving"}
 	call, cancel := context.WithTimeout(ctx(t), time.Second)
 	defer cancel()
 	got, err := e.orders.GetOrder(call, &pb.GetOrderRequest{OrderId: orderID, MinVersion: 2})
@@ -154,16 +154,16 @@ func TestReadsMapTheQueries(t *testing.T) {
 		t.Errorf("the wait must respect the deadline: %+v", q)
 	}
 
-	e.app.checkout.result = ports.Checkout{OrderID: orderID, State: "confirmed"}
+	e.app.checkout.Result = ports.Checkout{OrderID: orderID, State: "confirmed"}
 	if got, err := e.orders.GetOrder(ctx(t), &pb.GetOrderRequest{OrderId: orderID}); err != nil || got.GetOrder().GetCheckout() != nil {
 		t.Errorf("a checkout that confirmed the order is not shown: %v, %v", got, err)
 	}
-	e.app.checkout.err = apperr.New(apperr.Unavailable, "store down")
+	e.app.checkout.Err = apperr.New(apperr.Unavailable, "store down")
 	_, err = e.orders.GetOrder(ctx(t), &pb.GetOrderRequest{OrderId: orderID})
 	wantCode(t, err, codes.Unavailable)
-	e.app.checkout.err = nil
+	e.app.checkout.Err = nil
 
-	e.app.list.result = ports.OrderPage{Items: []ports.OrderSummary{summary}, NextCursor: "next"}
+	e.app.list.Result = ports.OrderPage{Items: []ports.OrderSummary{summary}, NextCursor: "next"}
 	page, err := e.orders.ListOrders(ctx(t), &pb.ListOrdersRequest{CustomerId: "c", Status: "placed", Limit: 1000, Cursor: "cur"})
 	if err != nil || len(page.GetItems()) != 1 || page.GetNextCursor() != "next" {
 		t.Fatalf("%v, %v", page, err)
@@ -172,7 +172,7 @@ func TestReadsMapTheQueries(t *testing.T) {
 		t.Errorf("list %+v", q)
 	}
 
-	e.app.history.result = summary
+	e.app.history.Result = summary
 	at := timestamppb.New(now)
 	if _, err := e.orders.GetOrderHistory(ctx(t), &pb.GetOrderHistoryRequest{OrderId: orderID, At: at}); err != nil {
 		t.Fatal(err)
@@ -181,7 +181,7 @@ func TestReadsMapTheQueries(t *testing.T) {
 		t.Errorf("history %+v", q)
 	}
 
-	e.app.events.result = []ports.RecordedEvent{{Version: 1, Type: "order.placed.v2", Data: []byte(`{"a":1}`),
+	e.app.events.Result = []ports.RecordedEvent{{Version: 1, Type: "order.placed.v2", Data: []byte(`{"a":1}`),
 		Position: ports.Position{Prepare: 7}, Metadata: ports.EventMetadata{EventID: "e1", CorrelationID: "c1"}}}
 	ev, err := e.orders.ListOrderEvents(ctx(t), &pb.ListOrderEventsRequest{OrderId: orderID})
 	if err != nil || ev.GetEvents()[0].GetData() != `{"a":1}` || ev.GetEvents()[0].GetPosition() != 7 ||
@@ -189,7 +189,7 @@ func TestReadsMapTheQueries(t *testing.T) {
 		t.Fatalf("%v, %v", ev, err)
 	}
 
-	e.app.notes.result = []ports.Notification{{ID: "n1", Kind: "confirmed", At: now}}
+	e.app.notes.Result = []ports.Notification{{ID: "n1", Kind: "confirmed", At: now}}
 	ns, err := e.orders.ListNotifications(ctx(t), &pb.ListNotificationsRequest{OrderId: orderID})
 	if err != nil || ns.GetNotifications()[0].GetKind() != "confirmed" {
 		t.Fatalf("%v, %v", ns, err)
@@ -202,7 +202,7 @@ func TestReadsMapTheQueries(t *testing.T) {
 
 func TestInventory(t *testing.T) {
 	e := newEnv(t)
-	e.app.setStock.result = command.StockLevels{SKU: "S", OnHand: 10, Available: 10}
+	e.app.setStock.Result = command.StockLevels{SKU: "S", OnHand: 10, Available: 10}
 	res, err := e.stock.SetStock(ctx(t), &pb.SetStockRequest{Sku: "S", OnHand: new(int64(10))})
 	if err != nil || res.GetStock().GetOnHand() != 10 {
 		t.Fatalf("%v, %v", res, err)
@@ -215,7 +215,7 @@ func TestInventory(t *testing.T) {
 	if v := br.GetFieldViolations()[0]; v.GetField() != "on_hand" || v.GetDescription() != "is required" {
 		t.Errorf("violation %v", v)
 	}
-	e.app.getStock.result = command.StockLevels{SKU: "S", OnHand: 10, Reserved: 2, Available: 8}
+	e.app.getStock.Result = command.StockLevels{SKU: "S", OnHand: 10, Reserved: 2, Available: 8}
 	got, err := e.stock.GetStock(ctx(t), &pb.GetStockRequest{Sku: "S"})
 	if err != nil || got.GetStock().GetAvailable() != 8 || got.GetStock().GetReserved() != 2 {
 		t.Fatalf("%v, %v", got, err)

@@ -24,7 +24,7 @@ func change(version int64, status string) query.OrderChange {
 // call ends OK when the use case ends.
 func TestWatchOrderSendsEveryChange(t *testing.T) {
 	e := newEnv(t)
-	e.app.watch.run = func(ctx context.Context, q query.WatchOrder) (struct{}, error) {
+	e.app.watch.Run = func(ctx context.Context, q query.WatchOrder) (struct{}, error) {
 		for i, s := range []string{"placed", "confirmed", "cancelled"} {
 			if err := q.Emit(ctx, change(q.FromVersion+int64(i)+1, s)); err != nil {
 				return struct{}{}, err
@@ -61,7 +61,7 @@ func TestWatchOrderSendsEveryChange(t *testing.T) {
 func TestWatchOrderDropsASlowClient(t *testing.T) {
 	e := newEnv(t, func(c *grpcapi.Config) { c.WatchBuffer = 4 })
 	emitted := make(chan error, 1)
-	e.app.watch.run = func(ctx context.Context, q query.WatchOrder) (struct{}, error) {
+	e.app.watch.Run = func(ctx context.Context, q query.WatchOrder) (struct{}, error) {
 		for v := int64(1); ; v++ { // far more than flow control and the buffer hold
 			if err := q.Emit(ctx, change(v, "placed")); err != nil {
 				emitted <- err
@@ -95,7 +95,7 @@ func TestWatchOrderEndsOnDrainAndOnCancel(t *testing.T) {
 	e := newEnv(t)
 	started := make(chan struct{}, 2)
 	ended := make(chan struct{}, 2)
-	e.app.watch.run = func(ctx context.Context, q query.WatchOrder) (struct{}, error) {
+	e.app.watch.Run = func(ctx context.Context, q query.WatchOrder) (struct{}, error) {
 		if err := q.Emit(ctx, change(1, "placed")); err != nil {
 			return struct{}{}, err
 		}
