@@ -25,10 +25,12 @@ const (
 	mdReplayed       = "idempotent-replayed"
 )
 
-// The interceptors run outermost first: correlation ids, metrics, panic
-// recovery, API keys, then the mapping of errors to statuses, so that every
-// refusal (a missing key included) carries the correlation id and counts in
-// the metrics under its final code.
+// The interceptors run outermost first: the taking of a decoding error
+// (decode.go), correlation ids, metrics, panic recovery, API keys, the
+// mapping of errors to statuses, then the refusal of a request that could
+// not be decoded, so that every refusal (a missing key included) carries the
+// correlation id and counts in the metrics under its final code, and a
+// missing key is refused before a bad request, as over HTTP.
 
 // incoming is the value of a metadata key of the call, or "".
 func incoming(ctx context.Context, key string) string {

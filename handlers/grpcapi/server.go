@@ -90,6 +90,7 @@ type Server struct {
 	// stopWatches ends every WatchOrder, which would otherwise hold a
 	// graceful stop until its order is terminal.
 	stopWatches context.CancelFunc
+	codec       *requestCodec
 }
 
 // server holds what the services need.
@@ -120,13 +121,16 @@ func New(application app.Application, cfg Config) (*Server, error) {
 		stopWatches()
 		return nil, err
 	}
+	codec := newRequestCodec()
 	g := grpc.NewServer(
+		grpc.ForceServerCodecV2(codec),
 		grpc.MaxRecvMsgSize(MaxRecvBytes),
 		grpc.MaxSendMsgSize(MaxSendBytes),
 		// Clients may ping to keep a quiet WatchOrder alive through proxies.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.ChainUnaryInterceptor(correlateUnary, m.unary, s.recoverUnary, s.authUnary, s.statusUnary),
-		grpc.ChainStreamInterceptor(correlateStream, m.stream, s.recoverStream, s.authStream, s.statusStream),
+		grpc.ChainUnaryInterceptor(codec.takeUnary, correlateUnary, m.unary, s.recoverUnary, s.authUnary,
+			s.statusUnary, refuseUnary),
+		grpc.ChainStreamInterceptor(correlateStream, m.stream, s.recoverStream, s.authStream, s.statusStream, codec.refuseStream),
 	)
 	h := health.NewServer()
 	h.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
@@ -139,7 +143,7 @@ func New(application app.Application, cfg Config) (*Server, error) {
 	healthpb.RegisterHealthServer(g, h)
 	reflection.Register(g)
 	m.initialize(g)
-	return &Server{GRPC: g, health: h, stopWatches: stopWatches}, nil
+	return &Server{GRPC: g, health: h, stopWatches: stopWatches, codec: codec}, nil
 }
 
 // SetServing reports a service (or "" for the whole process, or a name of
