@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,22 +51,29 @@ func (m *Main) startGRPC(application app.Application, registry *prometheus.Regis
 	return nil
 }
 
-// refreshHealth sets the health service's statuses from the readiness check
-// (/readyz's): "" (the whole process), one "orderflow.role.<role>" per role
-// the process runs, and, with the api role, the two API services.
+// refreshHealth sets the health service's statuses from one round of
+// readiness checks: "" is the process's readiness (/readyz's), each
+// "orderflow.role.<role>" the process runs is that role's own (readiness.role:
+// api needs the store; forwarder, projections and saga need the store, the
+// broker and the router), and the two API services, with the api role,
+// follow the api role.
 func (m *Main) refreshHealth(ctx context.Context, srv *grpcapi.Server, roles router.Roles) {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	ok := m.ready(ctx) == nil
-	srv.SetServing("", ok)
+	checked := m.checkReadiness(ctx, slices.ContainsFunc(roles, func(r router.Role) bool { return r != router.RoleAPI }))
+	srv.SetServing("", checked.process(roles) == nil)
 	for _, r := range roles {
-		srv.SetServing("orderflow.role."+string(r), ok)
+		srv.SetServing(roleHealthService(r), checked.role(r) == nil)
 	}
 	if roles.Has(router.RoleAPI) {
-		srv.SetServing(grpcapi.OrderService, ok)
-		srv.SetServing(grpcapi.InventoryService, ok)
+		api := checked.role(router.RoleAPI) == nil
+		srv.SetServing(grpcapi.OrderService, api)
+		srv.SetServing(grpcapi.InventoryService, api)
 	}
 }
+
+// roleHealthService is the gRPC health service's name for a role's readiness.
+func roleHealthService(r router.Role) string { return "orderflow.role." + string(r) }
 
 // readyTimeout bounds one readiness check of the health service.
 const readyTimeout = 5 * time.Second

@@ -235,27 +235,6 @@ func (m *Main) fail(err error) {
 	}
 }
 
-// ready is the readiness check of the roles this process runs: the store
-// answers (every role uses it); with the forwarder or projections, the
-// broker answers and the router runs. The read cache is not checked: the
-// service works without it.
-func (m *Main) ready(ctx context.Context) error {
-	var errs []error
-	if err := m.stack.ping(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("store: %w", err))
-	}
-	roles := m.Config.roles()
-	if roles.Has(router.RoleForwarder) || roles.Has(router.RoleProjections) {
-		if err := m.stack.Broker.Ping(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("broker %s: %w", m.stack.Broker.Name, err))
-		}
-		if !m.router.IsRunning() {
-			errs = append(errs, fmt.Errorf("router (roles %s): not running", roles))
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // Close drains and stops every component in the shutdown order of
 // components.go (HTTP requests, then the forwarder, then the handlers, then
 // the background loops), then closes the cache and the stores. Everything is
