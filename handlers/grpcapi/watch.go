@@ -19,8 +19,9 @@ import (
 // RESOURCE_EXHAUSTED (after what was already on its way) naming the last
 // version it was sent, so one slow reader holds at most WatchBuffer changes
 // of memory and no store reads. A Drain ends every watch with UNAVAILABLE;
-// a client's cancel or deadline ends its own. The use case has returned
-// before the call does.
+// a client's cancel or deadline ends its own; a panic in the use case is an
+// internal error, as in any call. The use case has returned before the call
+// does.
 func (s orders) WatchOrder(req *pb.WatchOrderRequest, stream grpc.ServerStreamingServer[pb.WatchOrderResponse]) error {
 	id, err := orderID(req.GetOrderId())
 	if err != nil {
@@ -36,7 +37,12 @@ func (s orders) WatchOrder(req *pb.WatchOrderRequest, stream grpc.ServerStreamin
 	changes := make(chan *pb.WatchOrderResponse, s.watchBuffer)
 	done := make(chan error, 1)
 	go func() {
-		_, err := s.app.Queries.WatchOrder.Handle(ctx, query.WatchOrder{OrderID: id, FromVersion: req.GetFromVersion(),
+		var err error
+		defer func() { done <- err }()
+		// Beside the call, out of reach of the interceptor that recovers
+		// the call's own panics.
+		defer s.recovered(ctx, pb.OrderService_WatchOrder_FullMethodName, &err)
+		_, err = s.app.Queries.WatchOrder.Handle(ctx, query.WatchOrder{OrderID: id, FromVersion: req.GetFromVersion(),
 			Emit: func(_ context.Context, c query.OrderChange) error {
 				select {
 				case changes <- &pb.WatchOrderResponse{Order: orderOf(c.Order), Events: eventsOf(c.Events)}:
@@ -47,7 +53,6 @@ func (s orders) WatchOrder(req *pb.WatchOrderRequest, stream grpc.ServerStreamin
 						s.watchBuffer, sent.Load())
 				}
 			}})
-		done <- err
 	}()
 	send := func(msg *pb.WatchOrderResponse) error {
 		if err := stream.Send(msg); err != nil {

@@ -134,3 +134,25 @@ func TestWatchOrderEndsOnDrainAndOnCancel(t *testing.T) {
 		t.Errorf("message %q", st.Message())
 	}
 }
+
+// A panic in the use case, which runs beside the call, ends the call as an
+// internal error, as a panic in a unary call does, and leaves the process up.
+func TestWatchOrderRecoversAPanic(t *testing.T) {
+	e := newEnv(t)
+	e.app.watch.Run = func(ctx context.Context, q query.WatchOrder) (struct{}, error) {
+		if err := q.Emit(ctx, change(1, "placed")); err != nil {
+			return struct{}{}, err
+		}
+		panic("the read model broke")
+	}
+	stream, err := e.orders.WatchOrder(ctx(t), &pb.WatchOrderRequest{OrderId: orderID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for err == nil {
+		_, err = stream.Recv()
+	}
+	if st := wantCode(t, err, codes.Internal); strings.Contains(st.Message(), "broke") {
+		t.Errorf("panic shown to the client: %s", st.Message())
+	}
+}
