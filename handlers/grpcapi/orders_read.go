@@ -92,22 +92,26 @@ func (s orders) ListOrderEvents(ctx context.Context, req *pb.ListOrderEventsRequ
 }
 
 // GetOrderHistory answers the order as it was at version or at; the query
-// insists on exactly one of them.
+// insists on exactly one of them. Both bad are both named, as over HTTP.
 func (s orders) GetOrderHistory(ctx context.Context, req *pb.GetOrderHistoryRequest) (*pb.GetOrderHistoryResponse, error) {
 	id, err := orderID(req.GetOrderId())
 	if err != nil {
 		return nil, err
 	}
+	var fields []apperr.FieldError
 	if req.GetVersion() < 0 {
-		return nil, invalid("invalid history query", "version", "must be an integer of at least 1")
+		fields = append(fields, apperr.FieldError{Field: "version", Message: "must be an integer of at least 1"})
 	}
 	q := query.OrderHistory{OrderID: id, Version: req.GetVersion()}
 	if req.GetAt() != nil {
 		if err := req.GetAt().CheckValid(); err != nil {
-			return nil, invalid("invalid history query", "at", "must be a valid timestamp")
+			fields = append(fields, apperr.FieldError{Field: "at", Message: "must be a valid timestamp"})
 		}
 		at := req.GetAt().AsTime()
 		q.At = &at
+	}
+	if err := apperr.Validation("invalid history query", fields); err != nil {
+		return nil, err
 	}
 	summary, err := s.app.Queries.OrderHistory.Handle(ctx, q)
 	if err != nil {

@@ -105,6 +105,13 @@ func TestReadsRefuseBadNumbersNamingTheField(t *testing.T) {
 			t.Errorf("%s: field %q", name, got)
 		}
 	}
+	// Every bad field at once, as HTTP lists every bad query parameter.
+	_, err := e.orders.GetOrderHistory(ctx(t), &pb.GetOrderHistoryRequest{OrderId: orderID, Version: -1,
+		At: &timestamppb.Timestamp{Seconds: 1, Nanos: -5}})
+	_, _, br := details(wantCode(t, err, codes.InvalidArgument))
+	if v := br.GetFieldViolations(); len(v) != 2 || v[0].GetField() != "version" || v[1].GetField() != "at" {
+		t.Errorf("violations %v", v)
+	}
 	for name, call := range map[string]func() error{
 		"GetOrder": func() error { _, err := e.orders.GetOrder(ctx(t), &pb.GetOrderRequest{OrderId: "x"}); return err },
 		"ListOrderEvents": func() error {
