@@ -140,3 +140,53 @@ func handled(t *testing.T, e *env, method, code string) float64 {
 	}
 	return 0
 }
+
+// Every method answers its use case's error through the table, whatever
+// the method.
+func TestEveryMethodAnswersItsUseCaseError(t *testing.T) {
+	e := newEnv(t)
+	fail := apperr.New(apperr.PreconditionFailed, "the use case refused")
+	a := e.app
+	a.place.Err, a.cancel.Err, a.ship.Err, a.deliver.Err, a.setStock.Err = fail, fail, fail, fail, fail
+	a.get.Err, a.list.Err, a.events.Err, a.history.Err, a.checkout.Err, a.notes.Err, a.watch.Err = fail, fail, fail, fail, fail, fail, fail
+	o := e.orders
+	for name, call := range map[string]func() error{
+		"PlaceOrder":  func() error { _, err := o.PlaceOrder(ctx(t), &pb.PlaceOrderRequest{}); return err },
+		"CancelOrder": func() error { _, err := o.CancelOrder(ctx(t), &pb.CancelOrderRequest{OrderId: orderID}); return err },
+		"ShipOrder":   func() error { _, err := o.ShipOrder(ctx(t), &pb.ShipOrderRequest{OrderId: orderID}); return err },
+		"DeliverOrder": func() error {
+			_, err := o.DeliverOrder(ctx(t), &pb.DeliverOrderRequest{OrderId: orderID})
+			return err
+		},
+		"GetOrder":   func() error { _, err := o.GetOrder(ctx(t), &pb.GetOrderRequest{OrderId: orderID}); return err },
+		"ListOrders": func() error { _, err := o.ListOrders(ctx(t), &pb.ListOrdersRequest{}); return err },
+		"ListOrderEvents": func() error {
+			_, err := o.ListOrderEvents(ctx(t), &pb.ListOrderEventsRequest{OrderId: orderID})
+			return err
+		},
+		"GetOrderHistory": func() error {
+			_, err := o.GetOrderHistory(ctx(t), &pb.GetOrderHistoryRequest{OrderId: orderID, Version: 1})
+			return err
+		},
+		"GetCheckout": func() error { _, err := o.GetCheckout(ctx(t), &pb.GetCheckoutRequest{OrderId: orderID}); return err },
+		"ListNotifications": func() error {
+			_, err := o.ListNotifications(ctx(t), &pb.ListNotificationsRequest{OrderId: orderID})
+			return err
+		},
+		"SetStock": func() error {
+			_, err := e.stock.SetStock(ctx(t), &pb.SetStockRequest{Sku: "S", OnHand: new(int64(1))})
+			return err
+		},
+		"WatchOrder": func() error {
+			s, err := o.WatchOrder(ctx(t), &pb.WatchOrderRequest{OrderId: orderID})
+			if err == nil {
+				_, err = s.Recv()
+			}
+			return err
+		},
+	} {
+		if st := wantCode(t, call(), codes.Aborted); st.Message() != "the use case refused" {
+			t.Errorf("%s: message %q", name, st.Message())
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -14,6 +15,7 @@ import (
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/handlers/grpcapi"
 	pb "github.com/orderflow/orderflow/handlers/grpcapi/orderflowv1"
+	"github.com/orderflow/orderflow/ports"
 )
 
 func withKey(t *testing.T, key string, md ...string) context.Context {
@@ -107,5 +109,43 @@ func TestIdempotencyKeysKeepClientErrorsOnly(t *testing.T) {
 	close(release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// brokenIdempotency fails as told: Reserve with reserveErr, Complete with
+// doneErr.
+type brokenIdempotency struct {
+	memIdempotency
+	reserveErr, doneErr error
+}
+
+func (b *brokenIdempotency) Reserve(ctx context.Context, key, fp string, lock, ttl time.Duration) (ports.IdempotencyRecord, bool, error) {
+	if b.reserveErr != nil {
+		return ports.IdempotencyRecord{}, false, b.reserveErr
+	}
+	return b.memIdempotency.Reserve(ctx, key, fp, lock, ttl)
+}
+
+func (b *brokenIdempotency) Complete(context.Context, string, ports.StoredResponse) error {
+	return b.doneErr
+}
+
+// An idempotency store that cannot reserve the key fails the call with its
+// error before anything runs, as over HTTP; one that cannot record the
+// answer still lets the client have it (the key stays locked until its lock
+// runs out).
+func TestIdempotencyStoreFailures(t *testing.T) {
+	store := &brokenIdempotency{reserveErr: apperr.New(apperr.Unavailable, "idempotency store down")}
+	e := newEnv(t, func(c *grpcapi.Config) { c.Idempotency = store })
+	e.app.setStock.Result = command.StockLevels{SKU: "S", OnHand: 1}
+	req := &pb.SetStockRequest{Sku: "S", OnHand: new(int64(1))}
+	_, err := e.stock.SetStock(withKey(t, "k-1"), req)
+	wantCode(t, err, codes.Unavailable)
+	if n := len(e.app.setStock.Calls()); n != 0 {
+		t.Errorf("ran %d times without a reserved key", n)
+	}
+	store.reserveErr, store.doneErr = nil, errors.New("cannot record")
+	if res, err := e.stock.SetStock(withKey(t, "k-1"), req); err != nil || res.GetStock().GetOnHand() != 1 {
+		t.Errorf("answer not recorded: %v, %v", res, err)
 	}
 }
