@@ -55,7 +55,11 @@ func TestHealthPerRole(t *testing.T) {
 	m := NewMain(Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0"})
 	m.Config.Roles = "api,projections"
 	m.Logger = slog.New(slog.DiscardHandler)
-	defer func() { _ = m.Close() }() // the router is closed twice: Close reports it
+	defer func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	}()
 	if err := m.Run(t.Context()); err != nil {
 		t.Fatal(err)
 	}
