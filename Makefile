@@ -5,7 +5,7 @@ PG_URL    ?= postgres://root@127.0.0.1:5432/test?sslmode=disable
 # The OpenAPI linter, pinned; .ci/run names the same version.
 REDOCLY_VERSION ?= 2.77.0
 
-.PHONY: build run run-postgres test test-unit test-fault migrate lint fmt bench bench-pipeline ci docs-assets
+.PHONY: build run run-postgres test test-unit test-fault migrate lint fmt bench bench-pipeline ci docs-assets proto proto-check proto-baseline
 
 build:
 	$(GO) build -o $(BIN) ./cmd/orderflow
@@ -23,7 +23,7 @@ test-fault: ## the fault tests only (SIGKILL, bad messages, conflicting commands
 	$(GO) test -race -count=1 -timeout 10m -run '^TestFault' -v ./e2e/ | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|FAULT '
 
 test-unit: ## domain, HTTP-mapping and layering tests: no servers needed (app/ use cases run against the stores in `make test`)
-	$(GO) test -race -count=1 ./app/domain/... ./app/upcast/ ./internal/archtest/ ./handlers/httpapi/
+	$(GO) test -race -count=1 ./app/domain/... ./app/upcast/ ./internal/archtest/ ./handlers/httpapi/ ./handlers/grpcapi/
 
 migrate: ## apply migrations (embedded store, or Postgres with PG_URL=...)
 	$(GO) run ./cmd/orderflow migrate $(if $(POSTGRES),--postgres-url '$(PG_URL)')
@@ -32,6 +32,21 @@ lint:
 	$(GO) vet ./...
 	npx --yes @redocly/cli@$(REDOCLY_VERSION) lint --extends recommended handlers/httpapi/openapi.yaml
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+
+# The gRPC contract (proto/). buf and the protoc plugins are Go tools pinned in
+# tools/go.mod (a module of its own, so their dependencies never move the
+# service's); `go tool -modfile=tools/go.mod NAME` runs each.
+BUF = $(GO) tool -modfile=tools/go.mod buf
+
+proto: ## regenerate handlers/grpcapi/orderflowv1 from proto/ (buf.gen.yaml)
+	$(BUF) generate
+
+proto-check: ## buf lint, and buf breaking against the last release's image
+	$(BUF) lint proto
+	$(BUF) breaking proto --against proto/baseline/orderflow-v1.binpb
+
+proto-baseline: ## at a release: the contract as released becomes the baseline of buf breaking
+	$(BUF) build proto -o proto/baseline/orderflow-v1.binpb
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

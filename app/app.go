@@ -44,6 +44,8 @@ type Queries struct {
 	OrderHistory decorator.Handler[query.OrderHistory, ports.OrderSummary]
 	GetStock     decorator.Handler[query.GetStock, command.StockLevels]
 	GetCheckout  decorator.Handler[query.GetCheckout, ports.Checkout]
+	// WatchOrder follows an order until it is terminal (the gRPC WatchOrder).
+	WatchOrder decorator.Handler[query.WatchOrder, struct{}]
 	// ListNotifications is nil when Deps.Notifications is.
 	ListNotifications decorator.Handler[query.ListNotifications, []ports.Notification]
 }
@@ -114,6 +116,7 @@ func New(d Deps) Application {
 			OrderEvents:  decorator.Apply(query.NewOrderEventsHandler(repo), d.Logger, d.Metrics),
 			OrderHistory: decorator.Apply(query.NewOrderHistoryHandler(repo), d.Logger, d.Metrics),
 			GetStock:     decorator.Apply(query.NewGetStockHandler(stocks), d.Logger, d.Metrics),
+			WatchOrder:   decorator.Apply(query.NewWatchOrderHandler(d.Orders, repo), d.Logger, d.Metrics),
 		},
 	}
 	// Checkout runs when its store and payment provider are given: the

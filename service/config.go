@@ -21,7 +21,9 @@ import (
 // each to a flag and an environment variable of the same name; the error
 // messages of Validate name the flags.
 type Config struct {
-	HTTPAddr        string
+	HTTPAddr string
+	// GRPCAddr is where the gRPC API listens; empty: no gRPC server.
+	GRPCAddr        string
 	DataDir         string
 	PostgresURL     string
 	LogLevel        string

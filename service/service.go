@@ -32,6 +32,7 @@ type Main struct {
 	stack      *Adapters
 	router     *router.Router
 	listener   net.Listener
+	grpcLn     net.Listener
 	closeCache func() error
 	// stages run the long-running components, stopped by Close in the
 	// order components.go documents.
@@ -54,6 +55,12 @@ func (m *Main) Run(ctx context.Context) error {
 	apiKeys, err := m.Config.HTTP.requiredKeys(m.Config.HTTPAddr)
 	if err != nil {
 		return err
+	}
+	if m.Config.GRPCAddr != "" && len(apiKeys) == 0 {
+		// Beyond loopback the gRPC API needs keys as the HTTP API does.
+		if apiKeys, err = m.Config.HTTP.requiredKeys(m.Config.GRPCAddr); err != nil {
+			return err
+		}
 	}
 	st, err := Open(ctx, m.Config, m.Logger)
 	if err != nil {
@@ -134,7 +141,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	server := m.httpServer(application, st.Admin(m.Logger, useCases), registry, apiKeys)
 	m.start(stageHTTP, &httpServer{server: server, listener: m.listener, drain: m.Config.ShutdownTimeout})
-	m.Logger.Info("orderflow is serving", "http_addr", m.Addr(), "store", m.Config.StoreName(), "broker", st.Broker.Name, "roles", roles.String())
+	if err := m.startGRPC(application, registry, apiKeys); err != nil {
+		return err
+	}
+	m.Logger.Info("orderflow is serving", "http_addr", m.Addr(), "grpc_addr", m.GRPCAddr(), "store", m.Config.StoreName(), "broker", st.Broker.Name, "roles", roles.String())
 	return nil
 }
 
@@ -223,27 +233,6 @@ func (m *Main) fail(err error) {
 	default:
 		m.Logger.Error("another failure", "error", err)
 	}
-}
-
-// ready is the readiness check of the roles this process runs: the store
-// answers (every role uses it); with the forwarder or projections, the
-// broker answers and the router runs. The read cache is not checked: the
-// service works without it.
-func (m *Main) ready(ctx context.Context) error {
-	var errs []error
-	if err := m.stack.ping(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("store: %w", err))
-	}
-	roles := m.Config.roles()
-	if roles.Has(router.RoleForwarder) || roles.Has(router.RoleProjections) {
-		if err := m.stack.Broker.Ping(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("broker %s: %w", m.stack.Broker.Name, err))
-		}
-		if !m.router.IsRunning() {
-			errs = append(errs, fmt.Errorf("router (roles %s): not running", roles))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // Close drains and stops every component in the shutdown order of

@@ -6,6 +6,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -123,4 +124,20 @@ func Dependency(cause error, format string, args ...any) *Error {
 		code = Invalid
 	}
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: cause}
+}
+
+// maxQuoted is how many characters of a client's string Quote keeps.
+const maxQuoted = 64
+
+// Quote quotes s for a client-facing message, cut to 64 characters with an
+// ellipsis: an error never echoes a megabyte the client sent.
+func Quote(s string) string {
+	n := 0
+	for i := range s {
+		if n == maxQuoted {
+			return strconv.Quote(s[:i] + "…")
+		}
+		n++
+	}
+	return strconv.Quote(s)
 }

@@ -34,3 +34,22 @@ func CausationID(ctx context.Context) string {
 	id, _ := ctx.Value(causationKey).(string)
 	return id
 }
+
+// ValidID reports whether s is plausible as an id a client sends (a
+// correlation id, a request id, an idempotency key): 1 to 128 ASCII letters,
+// digits and . _ : - (UUIDs, ULIDs, W3C trace ids and the like). Inbound
+// adapters replace or refuse anything else, so junk never reaches logs or
+// stored metadata.
+func ValidID(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '.' || c == '_' || c == ':' || c == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -31,3 +31,18 @@ func (h GetCheckoutHandler) Handle(ctx context.Context, q GetCheckout) (ports.Ch
 	}
 	return c, nil
 }
+
+// CheckoutOnOrder is what an order's view shows of its checkout, given
+// GetCheckout's answer: the checkout while it runs and after it failed;
+// nothing (nil, nil) once it confirmed the order, or before it started.
+func CheckoutOnOrder(c ports.Checkout, err error) (*ports.Checkout, error) {
+	switch {
+	case apperr.Is(err, apperr.NotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case c.State == "confirmed" || c.State == "completed":
+		return nil, nil
+	}
+	return &c, nil
+}

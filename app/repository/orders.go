@@ -117,6 +117,20 @@ func (r *Orders) History(ctx context.Context, orderID string) ([]ports.RecordedE
 	return events, nil
 }
 
+// EventsAfter returns the order's stored events after version after, oldest
+// first (none when there are none yet); an apperr.NotFound error for an id
+// that is not a UUID.
+func (r *Orders) EventsAfter(ctx context.Context, orderID string, after int64) ([]ports.RecordedEvent, error) {
+	if _, err := uuid.Parse(orderID); err != nil {
+		return nil, apperr.New(apperr.NotFound, "order %q not found", orderID)
+	}
+	events, err := r.store.Load(ctx, Stream(orderID), after+1)
+	if err != nil {
+		return nil, apperr.Dependency(err, "cannot load order %s", orderID)
+	}
+	return events, nil
+}
+
 // Fold rebuilds an order from the prefix of stored events for which keep is
 // true, upcasting each to its newest version first. It returns
 // apperr.NotFound if no event is kept, and apperr.Invalid for an event this

@@ -88,6 +88,7 @@ func (f flags) pipelineFlags(c *service.Config) {
 func (f flags) serveFlags(c *service.Config) {
 	def := service.Config{}.WithDefaults()
 	f.Str(&c.HTTPAddr, "http-addr", def.HTTPAddr, "address the HTTP API listens on")
+	f.Str(&c.GRPCAddr, "grpc-addr", "", "address the gRPC API listens on (orderflow.v1, health, reflection); empty: none")
 	f.Dur(&c.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "how long SIGTERM waits for requests and handlers in flight")
 	f.Dur(&c.ReadWait, "read-wait", def.ReadWait, "how long GET ?min_version= waits for the read model")
 	f.Dur(&c.PollInterval, "poll-interval", def.PollInterval, "how often SQL subscribers poll for new messages when idle")

@@ -24,7 +24,7 @@ func parked(id string, md map[string]string) ports.PoisonedMessage {
 
 func TestListPoison(t *testing.T) {
 	e := newEnv(t)
-	e.app.listPoisoned.result = query.PoisonPage{
+	e.app.listPoisoned.Result = query.PoisonPage{
 		Items:     []ports.PoisonedMessage{parked("p1", map[string]string{"k": "v"}), parked("p2", nil)},
 		NextAfter: "p2",
 	}
@@ -85,7 +85,7 @@ func TestListPoisonLimit(t *testing.T) {
 
 func TestGetPoison(t *testing.T) {
 	e := newEnv(t)
-	e.app.getPoisoned.result = parked("p1", nil)
+	e.app.getPoisoned.Result = parked("p1", nil)
 	rec := e.do(t, http.MethodGet, "/v1/admin/poison/p1", "")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -97,7 +97,7 @@ func TestGetPoison(t *testing.T) {
 		t.Fatalf("body %v", body)
 	}
 
-	e.app.getPoisoned.err = fmt.Errorf("poison %s: %w", "nope", ports.ErrPoisonNotFound)
+	e.app.getPoisoned.Err = fmt.Errorf("poison %s: %w", "nope", ports.ErrPoisonNotFound)
 	if rec := e.do(t, http.MethodGet, "/v1/admin/poison/nope", ""); rec.Code != http.StatusNotFound {
 		t.Fatalf("unknown id: status %d: %s", rec.Code, rec.Body)
 	}
@@ -105,7 +105,7 @@ func TestGetPoison(t *testing.T) {
 
 func TestRequeuePoison(t *testing.T) {
 	e := newEnv(t)
-	e.app.requeuePoisoned.result = parked("p1", nil)
+	e.app.requeuePoisoned.Result = parked("p1", nil)
 	rec := e.do(t, http.MethodPost, "/v1/admin/poison/p1/requeue", "")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -121,7 +121,7 @@ func TestRequeuePoison(t *testing.T) {
 // DELETE drops the one message named, never the whole queue.
 func TestDeletePoison(t *testing.T) {
 	e := newEnv(t)
-	e.app.purgePoisoned.result = command.Purged{Count: 1}
+	e.app.purgePoisoned.Result = command.Purged{Count: 1}
 	rec := e.do(t, http.MethodDelete, "/v1/admin/poison/p1", "")
 	if rec.Code != http.StatusNoContent || rec.Body.Len() != 0 {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -129,7 +129,7 @@ func TestDeletePoison(t *testing.T) {
 	if calls := e.app.purgePoisoned.Calls(); len(calls) != 1 || calls[0] != (command.PurgePoisoned{ID: "p1"}) {
 		t.Fatalf("calls %+v", calls)
 	}
-	e.app.purgePoisoned.err = ports.ErrPoisonNotFound
+	e.app.purgePoisoned.Err = ports.ErrPoisonNotFound
 	if rec := e.do(t, http.MethodDelete, "/v1/admin/poison/p1", ""); rec.Code != http.StatusNotFound {
 		t.Fatalf("unknown id: status %d: %s", rec.Code, rec.Body)
 	}
@@ -152,7 +152,7 @@ func TestPoisonWithoutAdmin(t *testing.T) {
 		}
 	}
 	e = newEnv(t, func(c *httpapi.Config) { c.Admin.RequeuePoisoned = nil })
-	e.app.getPoisoned.result = parked("p1", nil)
+	e.app.getPoisoned.Result = parked("p1", nil)
 	if rec := e.do(t, http.MethodPost, "/v1/admin/poison/p1/requeue", ""); rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("requeue without a republisher: status %d, want 503", rec.Code)
 	}

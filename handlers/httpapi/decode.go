@@ -15,10 +15,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/gorilla/mux"
 
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/domain/order"
 )
 
 // maxBodyBytes bounds every request body (1 MiB).
@@ -216,32 +216,12 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 	return fields
 }
 
-// orderIDVar returns the {id} of the route in canonical UUID form. Anything
-// that is not a UUID cannot name an order: 404 without asking the store.
-func orderIDVar(r *http.Request) (string, error) {
-	raw := mux.Vars(r)["id"]
-	id, err := uuid.Parse(raw)
-	if err != nil {
-		return "", apperr.New(apperr.NotFound, "order %s not found: an order id is a UUID", quoteShort(raw))
-	}
-	return id.String(), nil
-}
+// orderIDVar returns the {id} of the route in canonical UUID form
+// (order.ParseID: 404 without asking the store when it is not a UUID).
+func orderIDVar(r *http.Request) (string, error) { return order.ParseID(mux.Vars(r)["id"]) }
 
-// maxQuoted is how many characters of a client's string a message quotes.
-const maxQuoted = 64
-
-// quoteShort quotes s for a message, cut to maxQuoted characters with an
-// ellipsis: a problem never echoes a megabyte the client sent.
-func quoteShort(s string) string {
-	n := 0
-	for i := range s {
-		if n == maxQuoted {
-			return strconv.Quote(s[:i] + "…")
-		}
-		n++
-	}
-	return strconv.Quote(s)
-}
+// quoteShort quotes s for a message (apperr.Quote).
+func quoteShort(s string) string { return apperr.Quote(s) }
 
 // etag is the entity tag of an order at a version: the version, quoted.
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }

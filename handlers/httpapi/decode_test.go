@@ -131,7 +131,7 @@ func TestBodiesAccepted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.app.place.run = placed
+			e.app.place.Run = placed
 			e.app.answer(confirmed, nil)
 			rec := e.do(t, http.MethodPost, tt.path, tt.body, tt.header...)
 			if rec.Code >= 300 {
@@ -147,7 +147,7 @@ func TestBodiesAccepted(t *testing.T) {
 // TestNullIsAbsent: JSON null leaves a field empty for the domain to judge.
 func TestNullIsAbsent(t *testing.T) {
 	e := newEnv(t)
-	e.app.cancel.result = command.Result{OrderID: orderID, Status: order.StatusCancelled, Version: 2}
+	e.app.cancel.Result = command.Result{OrderID: orderID, Status: order.StatusCancelled, Version: 2}
 	rec := e.serve(t, func() *http.Request {
 		r := httptest.NewRequest(http.MethodPost, "/v1/orders/"+orderID+"/cancel", strings.NewReader(`{"reason": null}`))
 		r.Header.Set("Content-Type", "application/json")

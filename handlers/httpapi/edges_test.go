@@ -19,20 +19,20 @@ var cancelled = command.Result{OrderID: orderID, Status: "cancelled", Version: 2
 
 // answerEverything gives every use case an answer the document accepts.
 func (f *fakeApp) answerEverything() {
-	f.place.run = placed
-	f.cancel.result, f.ship.result, f.deliver.result = cancelled, cancelled, cancelled
-	f.get.result = query.OrderView{OrderSummary: summary(3)}
-	f.list.result = ports.OrderPage{Items: []ports.OrderSummary{summary(1)}}
-	f.history.result = summary(1)
-	f.events.result = []ports.RecordedEvent{{Stream: ports.Stream{Type: "order", ID: orderID}, Version: 1,
+	f.place.Run = placed
+	f.cancel.Result, f.ship.Result, f.deliver.Result = cancelled, cancelled, cancelled
+	f.get.Result = query.OrderView{OrderSummary: summary(3)}
+	f.list.Result = ports.OrderPage{Items: []ports.OrderSummary{summary(1)}}
+	f.history.Result = summary(1)
+	f.events.Result = []ports.RecordedEvent{{Stream: ports.Stream{Type: "order", ID: orderID}, Version: 1,
 		Type: "order.placed.v1", Data: []byte(`{}`), Metadata: ports.EventMetadata{EventID: "ev-1", OccurredAt: created}, RecordedAt: created}}
-	f.setStock.result = command.StockLevels{SKU: "SKU-1", OnHand: 1, Available: 1}
-	f.getStock.result = command.StockLevels{SKU: "SKU-1"}
-	f.checkout.result, f.checkout.err = ports.Checkout{OrderID: orderID, State: "reserving",
+	f.setStock.Result = command.StockLevels{SKU: "SKU-1", OnHand: 1, Available: 1}
+	f.getStock.Result = command.StockLevels{SKU: "SKU-1"}
+	f.checkout.Result, f.checkout.Err = ports.Checkout{OrderID: orderID, State: "reserving",
 		StartedAt: created, DeadlineAt: created, UpdatedAt: created, Steps: []ports.CheckoutStep{}, Compensations: []ports.CheckoutStep{}}, nil
-	f.listPoisoned.result = query.PoisonPage{}
-	f.getPoisoned.result = parked("p1", nil)
-	f.requeuePoisoned.result = parked("p1", nil)
+	f.listPoisoned.Result = query.PoisonPage{}
+	f.getPoisoned.Result = parked("p1", nil)
+	f.requeuePoisoned.Result = parked("p1", nil)
 }
 
 // Invalid UTF-8 in a string is 422 naming its JSON path: encoding/json
@@ -45,8 +45,8 @@ func TestBodyWithInvalidUTF8(t *testing.T) {
 		{"/v1/orders/" + orderID + "/cancel", `{"reason":"\ufffd and \ud800"}`, "reason"},
 	} {
 		e := newEnv(t)
-		e.app.place.run = placed
-		e.app.cancel.result = cancelled
+		e.app.place.Run = placed
+		e.app.cancel.Result = cancelled
 		rec := e.do(t, http.MethodPost, tc.target, tc.body)
 		if p := problemOf(t, rec); rec.Code != 422 || !slices.Equal(p.fields(), []string{tc.field + ": must be valid UTF-8"}) {
 			t.Errorf("%s: status %d, problem %+v", tc.field, rec.Code, p)
@@ -57,7 +57,7 @@ func TestBodyWithInvalidUTF8(t *testing.T) {
 	}
 	// U+FFFD itself is a character like any other, spelled out or escaped.
 	e := newEnv(t)
-	e.app.cancel.result = cancelled
+	e.app.cancel.Result = cancelled
 	if rec := e.do(t, http.MethodPost, "/v1/orders/"+orderID+"/cancel", "{\"reason\":\"\uFFFD \xef\xbf\xbd \\uFFFD\"}"); rec.Code != 200 {
 		t.Errorf("U+FFFD: status %d: %s", rec.Code, rec.Body)
 	}
@@ -73,7 +73,7 @@ func TestBodyWithDuplicateKeys(t *testing.T) {
 		{"/v1/inventory/SKU-1", `{"on_hand":1,"on_hand":2}`, "on_hand"},
 	} {
 		e := newEnv(t)
-		e.app.cancel.result = cancelled
+		e.app.cancel.Result = cancelled
 		rec := e.do(t, http.MethodPost, tc.target, tc.body)
 		if strings.HasPrefix(tc.target, "/v1/inventory/") {
 			rec = e.do(t, http.MethodPut, tc.target, tc.body)
@@ -110,7 +110,7 @@ func TestContentEncoding(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.app.cancel.result = cancelled
+			e.app.cancel.Result = cancelled
 			rec := e.do(t, http.MethodPost, "/v1/orders/"+orderID+"/cancel", tc.body, "Content-Encoding", tc.encoding)
 			if rec.Code != tc.want {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tc.want, rec.Body)
@@ -158,8 +158,8 @@ func TestRepeatedQueryParameters(t *testing.T) {
 		{"/v1/admin/poison?after=a&after=b", "after"},
 	} {
 		e := newEnv(t)
-		e.app.get.result = query.OrderView{OrderSummary: summary(3)}
-		e.app.history.result = summary(1)
+		e.app.get.Result = query.OrderView{OrderSummary: summary(3)}
+		e.app.history.Result = summary(1)
 		rec := e.do(t, http.MethodGet, tc.target, "")
 		if p := problemOf(t, rec); rec.Code != 422 || !slices.Equal(p.fields(), []string{tc.field + ": must be given at most once"}) {
 			t.Errorf("%s: status %d, problem %+v", tc.target, rec.Code, p)
@@ -173,7 +173,7 @@ func TestRepeatedQueryParameters(t *testing.T) {
 // The zero moment is a moment: ?at=0001-01-01T00:00:00Z reaches the query.
 func TestOrderHistoryAtTheZeroMoment(t *testing.T) {
 	e := newEnv(t)
-	e.app.history.result = summary(1)
+	e.app.history.Result = summary(1)
 	rec := e.do(t, http.MethodGet, "/v1/orders/"+orderID+"/history?at=0001-01-01T00:00:00Z", "")
 	calls := e.app.history.Calls()
 	if rec.Code != 200 || len(calls) != 1 || calls[0].At == nil || !calls[0].At.IsZero() {
@@ -237,7 +237,7 @@ func TestHeadOnEveryGet(t *testing.T) {
 // HEAD through a real server: no body on the wire, Content-Length as GET's.
 func TestHeadOverTheWire(t *testing.T) {
 	e := newEnv(t)
-	e.app.get.result = query.OrderView{OrderSummary: summary(3)}
+	e.app.get.Result = query.OrderView{OrderSummary: summary(3)}
 	srv := httptest.NewServer(e.handler)
 	defer srv.Close()
 	get, err := http.Get(srv.URL + "/v1/orders/" + orderID)

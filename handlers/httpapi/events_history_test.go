@@ -13,7 +13,7 @@ import (
 
 func TestOrderEvents(t *testing.T) {
 	e := newEnv(t)
-	e.app.events.result = []ports.RecordedEvent{{
+	e.app.events.Result = []ports.RecordedEvent{{
 		Stream: ports.Stream{Type: "order", ID: orderID}, Version: 1, Position: ports.Position{Commit: 77, Prepare: 1187},
 		Type: "order.placed.v1", Data: []byte(`{"order_id":"` + orderID + `","total":2598}`),
 		Metadata:   ports.EventMetadata{EventID: "ev-1", CorrelationID: "checkout-1", CausationID: "req-1", OccurredAt: created},
@@ -34,7 +34,7 @@ func TestOrderEvents(t *testing.T) {
 		t.Errorf("calls %+v", calls)
 	}
 
-	e.app.events.result, e.app.events.err = nil, apperr.New(apperr.NotFound, "order not found")
+	e.app.events.Result, e.app.events.Err = nil, apperr.New(apperr.NotFound, "order not found")
 	if rec := e.do(t, http.MethodGet, "/v1/orders/"+orderID+"/events", ""); rec.Code != 404 {
 		t.Errorf("unknown order: status %d", rec.Code)
 	}
@@ -59,7 +59,7 @@ func TestOrderHistory(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.app.history.result = summary(2)
+			e.app.history.Result = summary(2)
 			rec := e.do(t, http.MethodGet, "/v1/orders/"+orderID+"/history"+tt.target, "")
 			calls := e.app.history.Calls()
 			if tt.wantQuery == nil {

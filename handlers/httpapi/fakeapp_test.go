@@ -1,53 +1,15 @@
 package httpapi_test
 
 import (
-	"context"
-	"sync"
-
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/command"
-	"github.com/orderflow/orderflow/app/meta"
 	"github.com/orderflow/orderflow/app/query"
+	"github.com/orderflow/orderflow/internal/usecasetest"
 	"github.com/orderflow/orderflow/ports"
 )
 
-// stub is a use case test double: it records every call with the ids the
-// context carried, and answers with result and err (or run, when set).
-type stub[C, R any] struct {
-	mu     sync.Mutex
-	calls  []C
-	ids    [][2]string // correlation and causation id of each call
-	result R
-	err    error
-	run    func(context.Context, C) (R, error)
-}
-
-func (s *stub[C, R]) Handle(ctx context.Context, c C) (R, error) {
-	s.mu.Lock()
-	s.calls = append(s.calls, c)
-	s.ids = append(s.ids, [2]string{meta.CorrelationID(ctx), meta.CausationID(ctx)})
-	run, result, err := s.run, s.result, s.err
-	s.mu.Unlock()
-	if run != nil {
-		return run(ctx, c)
-	}
-	return result, err
-}
-
-func (s *stub[C, R]) Calls() []C {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]C(nil), s.calls...)
-}
-
-func (s *stub[C, R]) LastIDs() [2]string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.ids) == 0 {
-		return [2]string{}
-	}
-	return s.ids[len(s.ids)-1]
-}
+// stub is a use case test double (usecasetest.Stub).
+type stub[C, R any] = usecasetest.Stub[C, R]
 
 // fakeApp holds one stub per use case.
 type fakeApp struct {

@@ -53,7 +53,7 @@ func newEnv(t *testing.T, configure ...func(*httpapi.Config)) *env {
 	t.Helper()
 	e := &env{app: &fakeApp{}, logs: &syncBuffer{}}
 	// Orders have no checkout unless a test says otherwise.
-	e.app.checkout.err = apperr.New(apperr.NotFound, "no checkout")
+	e.app.checkout.Err = apperr.New(apperr.NotFound, "no checkout")
 	cfg := httpapi.Config{Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Admin: e.app.admin()}
 	for _, c := range configure {

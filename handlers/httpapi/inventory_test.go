@@ -14,7 +14,7 @@ import (
 
 func TestPutStock(t *testing.T) {
 	e := newEnv(t)
-	e.app.setStock.result = command.StockLevels{SKU: "MUG-RED", OnHand: 10, Reserved: 2, Available: 8}
+	e.app.setStock.Result = command.StockLevels{SKU: "MUG-RED", OnHand: 10, Reserved: 2, Available: 8}
 	rec := e.do(t, http.MethodPut, "/v1/inventory/MUG-RED", `{"on_hand": 10}`)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -41,7 +41,7 @@ func TestPutStockErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.app.setStock.err = tt.err
+			e.app.setStock.Err = tt.err
 			rec := e.do(t, http.MethodPut, "/v1/inventory/MUG-RED", tt.body)
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
@@ -53,7 +53,7 @@ func TestPutStockErrors(t *testing.T) {
 
 func TestGetStock(t *testing.T) {
 	e := newEnv(t)
-	e.app.getStock.result = command.StockLevels{SKU: "MUG-RED"}
+	e.app.getStock.Result = command.StockLevels{SKU: "MUG-RED"}
 	rec := e.do(t, http.MethodGet, "/v1/inventory/MUG-RED", "")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -66,8 +66,8 @@ func TestGetStock(t *testing.T) {
 func TestGetCheckout(t *testing.T) {
 	e := newEnv(t)
 	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	e.app.checkout.err = nil
-	e.app.checkout.result = ports.Checkout{OrderID: orderID, State: "cancelled", Reason: "payment_declined: card_declined",
+	e.app.checkout.Err = nil
+	e.app.checkout.Result = ports.Checkout{OrderID: orderID, State: "cancelled", Reason: "payment_declined: card_declined",
 		Steps:         []ports.CheckoutStep{{Step: "reserve_inventory", Status: "done", At: at}},
 		Compensations: []ports.CheckoutStep{{Step: "release_inventory", Status: "done", At: at}},
 		StartedAt:     at, DeadlineAt: at.Add(30 * time.Second), UpdatedAt: at, Version: 4}
@@ -92,11 +92,11 @@ func TestGetCheckoutNotStarted(t *testing.T) {
 
 func TestGetOrderShowsFailedCheckout(t *testing.T) {
 	e := newEnv(t)
-	e.app.get.result = query.OrderView{OrderSummary: ports.OrderSummary{OrderID: orderID, CustomerID: "c", Status: "cancelled",
+	e.app.get.Result = query.OrderView{OrderSummary: ports.OrderSummary{OrderID: orderID, CustomerID: "c", Status: "cancelled",
 		Items: []ports.OrderLine{{SKU: "A", Quantity: 1, UnitPrice: 1}}, Total: 1, Currency: "EUR", Version: 2,
 		CreatedAt: time.Now(), UpdatedAt: time.Now(), CancellationReason: "out_of_stock: A"}}
-	e.app.checkout.err = nil
-	e.app.checkout.result = ports.Checkout{OrderID: orderID, State: "cancelled", Reason: "out_of_stock: A"}
+	e.app.checkout.Err = nil
+	e.app.checkout.Result = ports.Checkout{OrderID: orderID, State: "cancelled", Reason: "out_of_stock: A"}
 	rec := e.do(t, http.MethodGet, "/v1/orders/"+orderID, "")
 	body := decodeJSON[map[string]any](t, rec)
 	want := map[string]any{"state": "cancelled", "reason": "out_of_stock: A"}
@@ -119,7 +119,7 @@ func TestConfirmIsRefusedBecauseCheckoutConfirms(t *testing.T) {
 func TestListNotifications(t *testing.T) {
 	e := newEnv(t)
 	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	e.app.notes.result = []ports.Notification{{ID: "e1", OrderID: orderID, Kind: "cancelled", Reason: "payment_timeout", At: at}}
+	e.app.notes.Result = []ports.Notification{{ID: "e1", OrderID: orderID, Kind: "cancelled", Reason: "payment_timeout", At: at}}
 	rec := e.do(t, http.MethodGet, "/v1/orders/"+orderID+"/notifications", "")
 	want := []any{map[string]any{"id": "e1", "kind": "cancelled", "reason": "payment_timeout", "at": "2026-11-27T10:00:00Z"}}
 	if got := decodeJSON[[]any](t, rec); rec.Code != 200 || !reflect.DeepEqual(got, want) {

@@ -43,21 +43,8 @@ func idFromHeader(r *http.Request, name string) string {
 	return newID()
 }
 
-// validID accepts 1 to 128 ASCII letters, digits and . _ : - (UUIDs, ULIDs,
-// W3C trace ids and the like).
-func validID(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			c == '.' || c == '_' || c == ':' || c == '-'
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
+// validID is meta.ValidID.
+func validID(s string) bool { return meta.ValidID(s) }
 
 func newID() string {
 	id, err := uuid.NewV7()

@@ -134,7 +134,7 @@ func TestProblemMapping(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.code), func(t *testing.T) {
 			e := newEnv(t)
-			e.app.get.err = fmt.Errorf("reading: %w", apperr.New(tt.code, "message for the client"))
+			e.app.get.Err = fmt.Errorf("reading: %w", apperr.New(tt.code, "message for the client"))
 			rec := newRecorder(e.handler, http.MethodGet, "/v1/orders/"+orderID)
 			// Not every code is documented for this operation (no use case
 			// answers unauthorized yet), so check the Problem schema only.
@@ -156,7 +156,7 @@ func TestProblemMapping(t *testing.T) {
 
 func TestInternalErrorDoesNotLeak(t *testing.T) {
 	e := newEnv(t)
-	e.app.get.err = apperr.Wrap(apperr.Internal, errors.New("pq: password authentication failed for user orderflow"), "cannot read")
+	e.app.get.Err = apperr.Wrap(apperr.Internal, errors.New("pq: password authentication failed for user orderflow"), "cannot read")
 	rec := e.do(t, http.MethodGet, "/v1/orders/"+orderID, "", "X-Correlation-ID", "corr-500")
 	p := problemOf(t, rec)
 	if rec.Code != 500 || p.CorrelationID != "corr-500" || p.Instance != "/v1/orders/"+orderID {
@@ -173,7 +173,7 @@ func TestInternalErrorDoesNotLeak(t *testing.T) {
 
 func TestPanicIsA500Problem(t *testing.T) {
 	e := newEnv(t)
-	e.app.get.run = func(context.Context, query.GetOrder) (query.OrderView, error) { panic("boom in the read model") }
+	e.app.get.Run = func(context.Context, query.GetOrder) (query.OrderView, error) { panic("boom in the read model") }
 	rec := e.do(t, http.MethodGet, "/v1/orders/"+orderID, "", "X-Correlation-ID", "corr-panic")
 	p := problemOf(t, rec)
 	if rec.Code != 500 || p.Type != "urn:orderflow:problem:internal" || strings.Contains(rec.Body.String(), "boom") {
@@ -201,7 +201,7 @@ func TestCorrelation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.app.get.result = query.OrderView{OrderSummary: summary(1)}
+			e.app.get.Result = query.OrderView{OrderSummary: summary(1)}
 			rec := e.do(t, http.MethodGet, "/v1/orders/"+orderID, "", tt.header...)
 			corr, req := rec.Header().Get("X-Correlation-ID"), rec.Header().Get("X-Request-ID")
 			for _, c := range []struct{ got, want string }{{corr, tt.wantCorrelation}, {req, tt.wantRequest}} {

@@ -66,7 +66,7 @@ func (s *server) placeOrder(w http.ResponseWriter, r *http.Request) error {
 	}
 	a := req.ShippingAddress
 	res, err := s.app.Commands.PlaceOrder.Handle(r.Context(), command.PlaceOrder{PlaceParams: order.PlaceParams{
-		OrderID:    id.String(),
+		OrderID:    id,
 		CustomerID: req.CustomerID,
 		Currency:   req.Currency,
 		Items:      items,
@@ -143,17 +143,12 @@ func (s *server) transition(w http.ResponseWriter, r *http.Request, req any, bod
 	return writeJSON(w, http.StatusOK, resultOf(res))
 }
 
-// idempotentOrderIDs is the namespace of order ids derived from an
-// Idempotency-Key (UUIDv5).
-var idempotentOrderIDs = uuid.MustParse("6f0d3c1e-2b7a-5c43-9e8d-4a1f0b6c2d75")
-
 // newOrderID is a fresh UUIDv7, or, for a request with an Idempotency-Key,
-// an id derived from the key: a retry whose first attempt committed but
-// never stored its response (the process died in between) then finds the
-// order already there instead of placing a second one.
-func (s *server) newOrderID(r *http.Request) (uuid.UUID, error) {
+// the id derived from the key (command.OrderIDForKey).
+func (s *server) newOrderID(r *http.Request) (string, error) {
 	if key := r.Header.Get(headerIdempotencyKey); key != "" && s.idempotency != nil {
-		return uuid.NewSHA1(idempotentOrderIDs, []byte(scopedIdempotencyKey(r, key))), nil
+		return command.OrderIDForKey(scopedIdempotencyKey(r, key)), nil
 	}
-	return uuid.NewV7()
+	id, err := uuid.NewV7()
+	return id.String(), err
 }

@@ -59,14 +59,9 @@ func (s *server) checkoutBrief(r *http.Request, orderID string) (*checkoutBrief,
 	if s.app.Queries.GetCheckout == nil {
 		return nil, nil
 	}
-	c, err := s.app.Queries.GetCheckout.Handle(r.Context(), query.GetCheckout{OrderID: orderID})
-	switch {
-	case apperr.Is(err, apperr.NotFound):
-		return nil, nil
-	case err != nil:
+	c, err := query.CheckoutOnOrder(s.app.Queries.GetCheckout.Handle(r.Context(), query.GetCheckout{OrderID: orderID}))
+	if c == nil || err != nil {
 		return nil, err
-	case c.State == "confirmed" || c.State == "completed":
-		return nil, nil
 	}
 	return &checkoutBrief{State: c.State, Reason: c.Reason}, nil
 }

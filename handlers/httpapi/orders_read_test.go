@@ -29,7 +29,7 @@ func summary(version int64) ports.OrderSummary {
 
 func TestGetOrder(t *testing.T) {
 	e := newEnv(t)
-	e.app.get.result = query.OrderView{OrderSummary: summary(3)}
+	e.app.get.Result = query.OrderView{OrderSummary: summary(3)}
 	rec := e.do(t, http.MethodGet, "/v1/orders/"+orderID, "")
 	if rec.Code != 200 {
 		t.Fatalf("status %d, body %s", rec.Code, rec.Body)
@@ -55,7 +55,7 @@ func TestGetOrderOptionalFields(t *testing.T) {
 	e := newEnv(t)
 	s := summary(4)
 	s.Status, s.Carrier, s.TrackingNumber, s.CancellationReason, s.Items = "shipped", "DHL", "JD0146", "", nil
-	e.app.get.result = query.OrderView{OrderSummary: s}
+	e.app.get.Result = query.OrderView{OrderSummary: s}
 	body := decodeJSON[map[string]any](t, e.do(t, http.MethodGet, "/v1/orders/"+orderID, ""))
 	if body["carrier"] != "DHL" || body["tracking_number"] != "JD0146" {
 		t.Errorf("body %v", body)
@@ -83,7 +83,7 @@ func TestGetOrderConditional(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.ifNoneMatch, func(t *testing.T) {
 			e := newEnv(t)
-			e.app.get.result = query.OrderView{OrderSummary: summary(3)}
+			e.app.get.Result = query.OrderView{OrderSummary: summary(3)}
 			rec := e.do(t, http.MethodGet, "/v1/orders/"+orderID, "", "If-None-Match", tt.ifNoneMatch)
 			if rec.Code != tt.want {
 				t.Fatalf("status %d, want %d", rec.Code, tt.want)
@@ -114,7 +114,7 @@ func TestGetOrderMinVersion(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, func(c *httpapi.Config) { c.ReadWait = tt.readWait })
-			e.app.get.result = query.OrderView{OrderSummary: summary(4), Stale: tt.stale}
+			e.app.get.Result = query.OrderView{OrderSummary: summary(4), Stale: tt.stale}
 			rec := e.do(t, http.MethodGet, "/v1/orders/"+orderID+tt.target, "")
 			if rec.Code != 200 {
 				t.Fatalf("status %d, body %s", rec.Code, rec.Body)
@@ -152,7 +152,7 @@ func TestGetOrderErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.app.get.err = tt.err
+			e.app.get.Err = tt.err
 			rec := e.do(t, http.MethodGet, "/v1/orders/"+orderID+tt.target, "")
 			p := problemOf(t, rec)
 			if rec.Code != tt.wantStatus {
@@ -185,7 +185,7 @@ func TestListOrders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.app.list.result = tt.page
+			e.app.list.Result = tt.page
 			rec := e.do(t, http.MethodGet, "/v1/orders"+tt.target, "")
 			if rec.Code != 200 {
 				t.Fatalf("status %d, body %s", rec.Code, rec.Body)
@@ -226,7 +226,7 @@ func TestListOrdersErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.app.list.err = tt.err
+			e.app.list.Err = tt.err
 			rec := e.do(t, http.MethodGet, "/v1/orders"+tt.target, "")
 			if p := problemOf(t, rec); rec.Code != 422 || !reflect.DeepEqual(p.fields(), tt.wantFields) {
 				t.Fatalf("status %d, problem %+v", rec.Code, p)

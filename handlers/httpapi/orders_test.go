@@ -32,7 +32,7 @@ func placed(_ context.Context, c command.PlaceOrder) (command.Result, error) {
 
 func TestPlaceOrder(t *testing.T) {
 	e := newEnv(t)
-	e.app.place.run = placed
+	e.app.place.Run = placed
 	rec := e.do(t, http.MethodPost, "/v1/orders", validOrder, "X-Correlation-ID", "checkout-1", "X-Request-ID", "req-1")
 
 	if rec.Code != http.StatusCreated {
@@ -107,7 +107,7 @@ func TestPlaceOrderErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.app.place.err = tt.err
+			e.app.place.Err = tt.err
 			rec := e.do(t, http.MethodPost, "/v1/orders", validOrder)
 			p := problemOf(t, rec)
 			if rec.Code != tt.wantStatus || p.Status != tt.wantStatus || p.Type != "urn:orderflow:problem:"+tt.wantType {
@@ -149,10 +149,10 @@ func anys[T any](s []T) []any {
 
 // answer makes every transition command of f answer with res and err.
 func (f *fakeApp) answer(res command.Result, err error) {
-	f.confirm.result, f.confirm.err = res, err
-	f.cancel.result, f.cancel.err = res, err
-	f.ship.result, f.ship.err = res, err
-	f.deliver.result, f.deliver.err = res, err
+	f.confirm.Result, f.confirm.Err = res, err
+	f.cancel.Result, f.cancel.Err = res, err
+	f.ship.Result, f.ship.Err = res, err
+	f.deliver.Result, f.deliver.Err = res, err
 }
 
 func TestTransitions(t *testing.T) {

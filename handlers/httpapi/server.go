@@ -6,7 +6,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/internal/apikeys"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -80,7 +80,7 @@ type server struct {
 	idempotency    ports.IdempotencyStore
 	idempotencyTTL time.Duration
 	admin          app.Admin
-	apiKeys        [][sha256.Size]byte
+	apiKeys        apikeys.Set
 	keyReads       bool
 	store          string
 	broker         string
@@ -103,7 +103,7 @@ func NewHandler(application app.Application, cfg Config) http.Handler {
 		opsOnly:     cfg.OpsOnly,
 		idempotency: cfg.Idempotency, idempotencyTTL: cfg.IdempotencyTTL,
 		admin:   cfg.Admin,
-		apiKeys: hashKeys(cfg.APIKeys), keyReads: cfg.KeyReads,
+		apiKeys: apikeys.New(cfg.APIKeys), keyReads: cfg.KeyReads,
 		store: cfg.Store, broker: cfg.Broker}
 	router := s.routes()
 	return handler{
