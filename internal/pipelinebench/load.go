@@ -120,36 +120,3 @@ func (c *client) place(ctx context.Context, n int, sku string) (string, error) {
 	}, http.StatusCreated, &out)
 	return out.OrderID, err
 }
-
-// arrivals calls fire for order i at its due time start + i/rate, for
-// every i due before end, from at most limit goroutines at once. When all
-// are busy the due orders wait and fire late, back to back: the load stays
-// open (the schedule never slows down), and fire is given the due time to
-// measure from. It returns once every fired call has returned.
-func arrivals(ctx context.Context, start, end time.Time, rate int, limit int, fire func(i int, due time.Time)) {
-	sem := make(chan struct{}, limit)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for i := 0; ; i++ {
-		due := start.Add(time.Duration(float64(i) / float64(rate) * float64(time.Second)))
-		if !due.Before(end) {
-			return
-		}
-		if d := time.Until(due); d > 0 {
-			select {
-			case <-time.After(d):
-			case <-ctx.Done():
-				return
-			}
-		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			fire(i, due)
-		})
-	}
-}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/loadgen"
 	"github.com/orderflow/orderflow/internal/progress"
 )
 
@@ -96,7 +97,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, w io.Writer) (_ R
 		defer close(sampleDone)
 		r.Samples = sample(watchCtx, start, t, cfg.orders(), bar)
 	}()
-	arrivals(ctx, start, end, cfg.Rate, cfg.Concurrency, func(i int, due time.Time) {
+	sched := loadgen.Schedule{Start: start, Steps: []loadgen.Step{{Rate: float64(cfg.Rate), Duration: end.Sub(start)}}}
+	loadgen.Open(ctx, sched, cfg.Concurrency, func(a loadgen.Arrival) {
+		i, due := a.N, a.Due
 		id, err := cl.place(ctx, i, skus[i%len(skus)])
 		at := time.Now()
 		if err != nil {
@@ -226,6 +229,6 @@ func (r *Report) fill(t *tracker, accept []time.Duration, windowStart, end time.
 		r.PostOverCeiling = r.PostPerSec / r.Ceiling.AppendsPerSec
 		r.ConfirmedOverCeiling = r.ConfirmedWithDrainPerSec / r.Ceiling.AppendsPerSec
 	}
-	r.Accept = summarize(accept)
-	r.PlaceToConfirm = summarize(toConfirm)
+	r.Accept = loadgen.Summarize(accept)
+	r.PlaceToConfirm = loadgen.Summarize(toConfirm)
 }
