@@ -46,7 +46,7 @@ func Run(ctx context.Context, cfg Config, target Target, logger *slog.Logger, w 
 	if cfg.Concurrency > 0 && cfg.Count == 0 {
 		onHand = 10_000_000 // a closed model places as many as the service takes
 	}
-	if err := setStock(ctx, target, skus, onHand); err != nil {
+	if err := SetStock(ctx, target, skus, onHand); err != nil {
 		return nil, err
 	}
 
@@ -143,9 +143,9 @@ func randomID() string {
 	return hex.EncodeToString(b)
 }
 
-// setStock gives every SKU onHand units, 8 requests at a time; the first
-// refusal stops it.
-func setStock(ctx context.Context, t Target, skus []string, onHand int) error {
+// SetStock gives every SKU onHand units through t, 8 requests at a time;
+// the first refusal stops it and is its error.
+func SetStock(ctx context.Context, t Target, skus []string, onHand int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	work := make(chan string)

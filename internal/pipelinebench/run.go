@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/loadgen"
+	"github.com/orderflow/orderflow/internal/loadtest"
 	"github.com/orderflow/orderflow/internal/progress"
 )
 
@@ -63,7 +64,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, w io.Writer) (_ R
 	defer func() { err = errors.Join(err, m.Close()) }()
 	r.Store, r.Broker = m.Config.StoreName(), m.Adapters().Broker.Name
 
-	cl := newClient(m.Addr(), cfg.Concurrency)
+	cl := loadtest.NewHTTPTarget("http://"+m.Addr(), "", cfg.Concurrency)
 	skus := []string{"SKU-BENCH-HOT"}
 	onHand := cfg.orders() + 100
 	if !cfg.Hot {
@@ -73,7 +74,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, w io.Writer) (_ R
 		}
 		onHand = cfg.orders()/cfg.SKUs + 100
 	}
-	if err := cl.setStock(ctx, skus, onHand); err != nil {
+	if err := loadtest.SetStock(ctx, cl, skus, onHand); err != nil {
 		return r, err
 	}
 
@@ -100,7 +101,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, w io.Writer) (_ R
 	sched := loadgen.Schedule{Start: start, Steps: []loadgen.Step{{Rate: float64(cfg.Rate), Duration: end.Sub(start)}}}
 	loadgen.Open(ctx, sched, cfg.Concurrency, func(a loadgen.Arrival) {
 		i, due := a.N, a.Due
-		id, err := cl.place(ctx, i, skus[i%len(skus)])
+		id, err := place(ctx, cl, i, skus[i%len(skus)])
 		at := time.Now()
 		if err != nil {
 			if ctx.Err() == nil {
