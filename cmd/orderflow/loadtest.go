@@ -37,7 +37,8 @@ func loadtestCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	if c.Steps, err = loadtest.ParseSteps(steps); err != nil {
 		return err
 	}
-	c = c.WithDefaults()
+	// Every field has its flag's default already: validating before
+	// Run fills zero fields keeps an explicit --rate 0 an error, not 50/s.
 	if err := c.Validate(); err != nil {
 		return err
 	}

@@ -204,7 +204,7 @@ type Flags interface {
 // written, for ParseSteps.
 func (c *Config) Bind(f Flags, steps *string) {
 	def := Config{}.WithDefaults()
-	def.Mix = DefaultMix()
+	def.Mix, def.Criteria = DefaultMix(), DefaultCriteria()
 	f.Str(&c.Target, "target", def.Target, "base URL of the running service; only loopback unless --allow-remote")
 	f.Bool(&c.AllowRemote, "allow-remote", false, "allow a --target that is not a loopback address")
 	f.Str(&c.APIKey, "api-key", "", "API key, sent as Authorization: Bearer, for a service that has keys")

@@ -141,3 +141,29 @@ func TestHTMLReportRendersInChromium(t *testing.T) {
 }
 
 func near(v, want uint32) bool { return v+12 >= want && v <= want+12 }
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
+
+// Writing a report where it cannot go is an error, never a silent loss.
+func TestReportWriteErrors(t *testing.T) {
+	r := sampleResult()
+	if err := r.WriteText(failingWriter{}); err == nil {
+		t.Error("WriteText to a failing writer: no error")
+	}
+	if err := r.WriteHTML(failingWriter{}); err == nil {
+		t.Error("WriteHTML to a failing writer: no error")
+	}
+	missing := filepath.Join(t.TempDir(), "no-such-dir", "r.json")
+	if err := r.WriteJSON(missing); err == nil {
+		t.Error("WriteJSON into a missing directory: no error")
+	}
+	ok := filepath.Join(t.TempDir(), "r.json")
+	if err := r.WriteJSON(ok); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(ok); err != nil || !strings.Contains(string(data), `"sustainable_per_second": 50`) {
+		t.Errorf("JSON result (%v):\n%s", err, data)
+	}
+}

@@ -71,6 +71,10 @@ func Run(ctx context.Context, cfg Config, target Target, logger *slog.Logger, w 
 	}
 	sampleCtx, stopSample := context.WithCancel(ctx)
 	sampled := make(chan struct{})
+	total := int64(cfg.planned())
+	if cfg.Concurrency > 0 && cfg.Count == 0 {
+		total = 0 // a closed model places what the service takes: no ETA
+	}
 	var draining atomic.Bool
 	go func() {
 		defer close(sampled)
@@ -80,7 +84,7 @@ func Run(ctx context.Context, cfg Config, target Target, logger *slog.Logger, w 
 				p = "drain"
 			}
 			rec.mu.Lock()
-			done, total := int64(rec.accepted), int64(cfg.planned())
+			done := int64(rec.accepted)
 			rec.mu.Unlock()
 			bar.Update(progress.Update{Phase: p, Done: done, Total: total, Elapsed: time.Since(start),
 				Attrs: []any{"accepted_per_second", s.Accepted, "confirmed_per_second", s.Confirmed, "backlog", s.Backlog}})

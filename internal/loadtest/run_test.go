@@ -109,7 +109,7 @@ func (f *fakeService) Deliver(_ context.Context, id string) error { return f.act
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func testConfig() Config {
-	return Config{Steps: []float64{40, 80}, StepDuration: 2 * time.Second, Pollers: 8, Criteria: Criteria{MaxErrorShare: 0.05},
+	return Config{Steps: []float64{40, 80}, StepDuration: 2 * time.Second, Pollers: 8, Criteria: Criteria{MinConfirmedShare: 0.95, MaxBacklogGrowth: 0.05, MaxP99: 2 * time.Second, MaxErrorShare: 0.05},
 		Mix: Mix{SKUs: 20, ZipfS: 1.2, MaxItems: 2, Declined: 0.1, Cancel: 0.2, Ship: 0.5}, Seed: 5,
 		DrainTimeout: 5 * time.Second}
 }

@@ -27,7 +27,9 @@ import (
 //     settled (they would count as over any threshold);
 //   - errors: POSTs not accepted are at most MaxErrorShare of those offered.
 //
-// Zero fields take the flags' defaults: 0.95, 5 %, 2 s, 1 %.
+// DefaultCriteria are the flags': 0.95, 5 %, 2 s, 1 %. A zero
+// MinConfirmedShare or MaxP99 takes its default; a zero MaxBacklogGrowth or
+// MaxErrorShare means none allowed.
 type Criteria struct {
 	MinConfirmedShare float64
 	MaxBacklogGrowth  float64
@@ -39,11 +41,15 @@ type Criteria struct {
 // above which its p99 is unknown, and so over any threshold.
 const maxUnsettledShare = 0.01
 
+// DefaultCriteria is the flags' criteria.
+func DefaultCriteria() Criteria {
+	return Criteria{MinConfirmedShare: 0.95, MaxBacklogGrowth: 0.05, MaxP99: 2 * time.Second, MaxErrorShare: 0.01}
+}
+
 func (c *Criteria) setDefaults() {
-	defaults.Set(&c.MinConfirmedShare, 0.95)
-	defaults.Set(&c.MaxBacklogGrowth, 0.05)
-	defaults.Set(&c.MaxP99, 2*time.Second)
-	defaults.Set(&c.MaxErrorShare, 0.01)
+	def := DefaultCriteria()
+	defaults.Set(&c.MinConfirmedShare, def.MinConfirmedShare)
+	defaults.Set(&c.MaxP99, def.MaxP99)
 }
 
 func (c Criteria) validate() error {

@@ -10,8 +10,7 @@ import (
 
 // Each criterion alone makes a step unsustainable, and says so.
 func TestVerdict(t *testing.T) {
-	c := Criteria{}
-	c.setDefaults()
+	c := DefaultCriteria()
 	good := StepResult{Rate: 100, Duration: 20, Offered: 2000, Accepted: 2000, Settled: 1950, BacklogSlope: 1,
 		PlaceToConfirm: loadgen.Latency{P99: 1500}}
 	for _, tc := range []struct {
@@ -75,5 +74,20 @@ func TestCriteriaValidate(t *testing.T) {
 		if err := c.crit.validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want an error naming %s", c.crit, err, c.want)
 		}
+	}
+}
+
+// Zero criteria: the share and p99 take their defaults, the others allow
+// nothing.
+func TestCriteriaZeroValues(t *testing.T) {
+	c := Criteria{}
+	c.setDefaults()
+	if want := (Criteria{MinConfirmedShare: 0.95, MaxP99: 2 * time.Second}); c != want {
+		t.Errorf("zero criteria with defaults: %+v, want %+v", c, want)
+	}
+	s := StepResult{Rate: 10, Offered: 100, Accepted: 99, Failed: 1, Settled: 99, BacklogSlope: 0.01}
+	c.judge(&s)
+	if why := strings.Join(s.Why, "; "); !strings.Contains(why, "POSTs failed") || !strings.Contains(why, "backlog grew") {
+		t.Errorf("one failure and a slight growth with zero allowed: %q", why)
 	}
 }
