@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/orderflow/orderflow/internal/tick"
 )
 
 // How confirmation is detected, over the API only: each accepted order is
@@ -119,7 +121,7 @@ func (f *follower) poll(ctx context.Context) {
 		case err != nil:
 			f.rec.request("read", err)
 			f.q.push(o)
-			pause(ctx, retryPause)
+			tick.Sleep(ctx, retryPause)
 		case st.Stale || st.Version < confirmVersion || st.Status == "placed":
 			f.rec.request("read", nil)
 			f.q.push(o)
@@ -160,14 +162,5 @@ func (f *follower) act(ctx, callCtx context.Context) {
 		if err == nil {
 			f.rec.acted(o)
 		}
-	}
-}
-
-func pause(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/loadgen"
 	"github.com/orderflow/orderflow/internal/progress"
+	"github.com/orderflow/orderflow/internal/tick"
 )
 
 const unitPrice = 1250
@@ -113,7 +114,7 @@ func Run(ctx context.Context, cfg Config, target Target, logger *slog.Logger, w 
 		}
 	}
 	if cfg.Concurrency > 0 {
-		pause(ctx, time.Until(start))
+		tick.Sleep(ctx, time.Until(start))
 		loadgen.Closed(ctx, cfg.Concurrency, start.Add(cfg.Duration), cfg.Count, fire)
 	} else {
 		loadgen.Open(ctx, loadgen.Schedule{Start: start, Steps: steps, Limit: cfg.Count}, cfg.MaxInFlight, fire)
@@ -127,7 +128,7 @@ func Run(ctx context.Context, cfg Config, target Target, logger *slog.Logger, w 
 	// The actions of orders confirmed before the pollers stopped are
 	// part of the load: done, within what is left of the drain timeout.
 	for f.acts.len() > 0 && time.Since(loadEnd) < cfg.DrainTimeout && ctx.Err() == nil {
-		pause(ctx, 20*time.Millisecond)
+		tick.Sleep(ctx, 20*time.Millisecond)
 	}
 	stopActing()
 	actors.Wait()
@@ -207,15 +208,10 @@ func sampleEvery(ctx context.Context, start time.Time, rec *recorder, q *queue, 
 // waitDrained waits until nothing accepted is pending, at most timeout.
 func waitDrained(ctx context.Context, rec *recorder, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
-	for rec.backlog() > 0 {
-		if !time.Now().Before(deadline) {
-			return false
-		}
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(50 * time.Millisecond):
-		}
+	if rec.backlog() > 0 {
+		tick.Every(ctx, 50*time.Millisecond, func(context.Context) bool {
+			return rec.backlog() > 0 && time.Now().Before(deadline)
+		})
 	}
-	return true
+	return rec.backlog() == 0
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/orderflow/orderflow/internal/tick"
 )
 
 // fakeService is a Target in memory: it confirms an approved order
@@ -87,7 +89,7 @@ func (f *fakeService) Get(ctx context.Context, id string, minVersion int64) (Ord
 		return OrderState{Status: "cancelled", Version: 2}, nil
 	}
 	if wait := time.Until(o.at.Add(f.confirmAfter)); f.never || wait > 0 {
-		pause(ctx, min(max(wait, 0), 10*time.Millisecond)) // the service's min_version wait, shortened
+		tick.Sleep(ctx, min(max(wait, 0), 10*time.Millisecond)) // the service's min_version wait, shortened
 		return OrderState{Status: "placed", Version: 1, Stale: true}, nil
 	}
 	return OrderState{Status: "confirmed", Version: 2}, nil
