@@ -169,3 +169,28 @@ func TestLoadtestCommand(t *testing.T) {
 		}
 	}
 }
+
+// Against a service with API keys (reads too), the loadtest needs --api-key:
+// without it the stock is refused (401) and it stops before placing
+// anything; with it, every order is placed and followed.
+func TestLoadtestWithAPIKeys(t *testing.T) {
+	cfg := service.Config{DataDir: t.TempDir()}
+	cfg.HTTP.APIKeys, cfg.HTTP.AuthReads = "lt-key", true
+	_, base := startMain(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	lc := loadtest.Config{Target: base, Rate: 5, Duration: 2 * time.Second, Mix: loadtest.Mix{SKUs: 3, ZipfS: 1.5, MaxItems: 1}}
+	_, err := loadtest.Run(ctx, lc, loadtest.NewHTTPTarget(base, "", 8), quiet, io.Discard)
+	var se *loadtest.StatusError
+	if !errors.As(err, &se) || se.Code != "401" {
+		t.Fatalf("no key: %v, want the stock refused with 401", err)
+	}
+	res, err := loadtest.Run(ctx, lc, loadtest.NewHTTPTarget(base, "lt-key", 8), quiet, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 10 || res.Confirmed != 10 || len(res.Errors) != 0 {
+		t.Errorf("with the key: %d accepted, %d confirmed, errors %v: want 10 and 10, none", res.Accepted, res.Confirmed, res.Errors)
+	}
+}
