@@ -32,7 +32,7 @@ func goBuildOnce(pkg, name string) func() (string, error) {
 		bin := filepath.Join(dir, name)
 		out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
 		if err != nil {
-			return "", fmt.Errorf("go build %s: %v\n%s", name, err, out)
+			return "", fmt.Errorf("go build %s: %w\n%s", name, err, out)
 		}
 		return bin, nil
 	})
@@ -136,10 +136,22 @@ func startProcess(t *testing.T, bin string, env []string) *process {
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
-			<-p.done
+			if err := <-p.done; err == nil {
+				t.Logf("the process had exited cleanly before the cleanup's kill")
+			}
 		}
 	})
 	return p
+}
+
+// waitKilled waits until the process, sent SIGKILL by the test or by its
+// own crash injection, has ended, and fails the test if it exited cleanly
+// instead: a SIGKILL always ends it with an *exec.ExitError.
+func (p *process) waitKilled(t *testing.T) {
+	t.Helper()
+	if err := <-p.done; err == nil {
+		t.Fatalf("the process exited cleanly, want it killed:\n%s", p.out)
+	}
 }
 
 func waitReady(t *testing.T, base string, p *process) {

@@ -45,7 +45,10 @@ func TestCheckoutSurvivesSIGKILLAtEveryStep(t *testing.T) {
 				setStock(t, base, "A", 5)
 				id := placeWith(t, base, tc.token, "A")
 				select {
-				case <-p.done:
+				case err := <-p.done:
+					if err == nil { // SIGKILL ends it with an *exec.ExitError
+						t.Fatalf("the process exited cleanly instead of killing itself after %s:\n%s", tc.step, p.out)
+					}
 				case <-time.After(60 * time.Second):
 					t.Fatalf("the process did not kill itself after %s:\n%s", tc.step, p.out)
 				}

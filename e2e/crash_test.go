@@ -58,7 +58,7 @@ func TestCrashMidBurstLosesNothing(t *testing.T) {
 				rejected.Add(1)
 			}
 		})
-		<-p.done
+		p.waitKilled(t)
 
 		p2 := b.start(t)
 

@@ -181,7 +181,7 @@ func TestFaultSIGKILLRepeated(t *testing.T) {
 			if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
-			<-p.done
+			p.waitKilled(t)
 			killed := time.Now()
 			p = b.start(t)
 			downtime += time.Since(killed)

@@ -39,7 +39,7 @@ func keepLog(t *testing.T, name string, p *process) {
 		return
 	}
 	path := filepath.Join(dir, name+".log")
-	if err := os.WriteFile(path, []byte(p.out.String()), 0o644); err != nil {
+	if err := os.WriteFile(path, p.out.Bytes(), 0o644); err != nil {
 		t.Errorf("keep the log of %s: %v", name, err)
 		return
 	}
@@ -199,7 +199,7 @@ func TestMultiProcessSurvivesSIGKILL(t *testing.T) {
 	case <-loadDone:
 		t.Fatalf("only %d orders accepted, the kill never happened", res.count())
 	}
-	<-procs[victim].done
+	procs[victim].waitKilled(t)
 	// Restart while the load goes on, once it is well past the kill.
 	waitFor(t, 90*time.Second, fmt.Sprintf("%d accepted orders, the load to go on after the kill", restartAt), func() bool {
 		select {

@@ -32,7 +32,7 @@ func TestPaymentSurvivesRestart(t *testing.T) {
 			auths[id] = authorizationOf(t, waitCheckout(t, b.base, id, "confirmed"))
 		}
 		_ = before.cmd.Process.Signal(syscall.SIGKILL)
-		<-before.done
+		before.waitKilled(t)
 
 		after := b.start(t)
 		expectStatus(t, do(t, "POST", b.base+"/v1/orders/"+toShip+"/ship",

@@ -17,6 +17,7 @@ import (
 	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/internal/defaults"
 	"github.com/orderflow/orderflow/internal/eventwire"
+	"github.com/orderflow/orderflow/internal/tick"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -151,12 +152,12 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		case err != nil && ctx.Err() == nil:
 			f.cfg.Logger.Error("outbox forwarding failed; nothing of the batch is acknowledged, it is forwarded again",
 				"error", err, "retry_in", backoff, "consumer_group", ConsumerGroup)
-			sleepCtx(ctx, backoff)
+			tick.Sleep(ctx, backoff)
 			backoff = min(2*backoff, f.cfg.MaxBackoff)
 		case err == nil:
 			backoff = f.cfg.PollInterval
 			if n < f.cfg.BatchSize {
-				sleepCtx(ctx, f.cfg.PollInterval)
+				tick.Sleep(ctx, f.cfg.PollInterval)
 			}
 		}
 	}
@@ -280,14 +281,4 @@ func newForwarderMetrics(reg prometheus.Registerer) (forwarderMetrics, error) {
 		m.errors.WithLabelValues(stage)
 	}
 	return m, nil
-}
-
-// sleepCtx waits for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
 }

@@ -149,7 +149,7 @@ func (g *Gateway) Void(ctx context.Context, idempotencyKey, authorizationID stri
 func (g *Gateway) allow(op string) (func(success bool), error) {
 	done, err := g.cb.Allow()
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return nil, apperr.Wrap(apperr.Unavailable, fmt.Errorf("%w (%s)", ErrOpen, err), "payment provider %s refused: %s", op, g.cb.State())
+		return nil, apperr.Wrap(apperr.Unavailable, fmt.Errorf("%w (%w)", ErrOpen, err), "payment provider %s refused: %s", op, g.cb.State())
 	}
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, err, "payment provider %s", op)

@@ -104,7 +104,9 @@ func TestFailingCheckoutsBackOffAndPark(t *testing.T) {
 			return err == nil && hasStatus(c, saga.StepAuthorizePayment, "requested")
 		})
 		cancel()
-		<-done
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("Advance cancelled during the provider call: %v, want context.Canceled", err)
+		}
 
 		// Every deadline has passed; the failing ones are first in line.
 		fired := false

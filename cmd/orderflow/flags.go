@@ -38,6 +38,10 @@ func (f flags) Int(p *int, name string, value int, usage string) {
 	f.fs.IntVar(p, name, fromEnv(name, value, strconv.Atoi), f.usage(name, usage))
 }
 
+func (f flags) Float(p *float64, name string, value float64, usage string) {
+	f.fs.Float64Var(p, name, fromEnv(name, value, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }), f.usage(name, usage))
+}
+
 func (f flags) Bool(p *bool, name string, value bool, usage string) {
 	f.fs.BoolVar(p, name, fromEnv(name, value, func(s string) (bool, error) { return s == "true", nil }), f.usage(name, usage))
 }
@@ -59,6 +63,12 @@ func (f flags) storeFlags(c *service.Config) {
 	def := service.Config{}.WithDefaults()
 	f.Str(&c.PostgresURL, "postgres-url", "", "PostgreSQL URL; when set, Postgres replaces the embedded SQLite store and broker")
 	f.Str(&c.DataDir, "data-dir", def.DataDir, "directory of the embedded SQLite database")
+	f.logFlags(c)
+}
+
+// logFlags declares the log's flags (every subcommand's).
+func (f flags) logFlags(c *service.Config) {
+	def := service.Config{}.WithDefaults()
 	f.Str(&c.LogLevel, "log-level", def.LogLevel, "debug, info, warn or error")
 	f.Str(&c.LogFormat, "log-format", def.LogFormat, "text or json")
 }

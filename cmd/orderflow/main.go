@@ -33,6 +33,10 @@ Usage:
   orderflow bench [--rate N --duration D --hot --devkafka --out F] [flags]
                               end-to-end benchmark on a fresh store: append ceiling, POST
                               rate, confirmed rate, place→confirmed latency
+  orderflow loadtest [--target URL --rate N --duration D | --steps 50,100,200 | --concurrency N]
+                              load a running service over its HTTP API with a realistic mix;
+                              latency, throughput, backlog, the highest sustainable rate;
+                              a text summary and a self-contained HTML report
   orderflow help [command]    show this help or a command's flags
 
 Every flag has an environment variable: --http-addr is ORDERFLOW_HTTP_ADDR, and so on.
@@ -69,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return poisonCommand(ctx, rest, stdout, stderr)
 	case "bench":
 		return bench(ctx, rest, stdout, stderr)
+	case "loadtest":
+		return loadtestCommand(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		if len(rest) > 0 && !slices.Contains([]string{"help", "-h", "--help", "-help"}, rest[0]) {
 			return run(ctx, []string{rest[0], "--help"}, stdout, stderr)

@@ -1,59 +1,26 @@
 package httpapi_test
 
 import (
-	"bytes"
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/orderflow/orderflow/internal/browsertest"
 )
 
-// chromium finds Debian's headless browser. Under CI=true its absence fails
-// the test; elsewhere it skips it.
+// chromium and headless are internal/browsertest's, for the /docs page.
 func chromium(t *testing.T) string {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err == nil {
-		return path
-	}
-	const hint = "chromium is not installed; the /docs browser test needs it: apt-get install -y chromium"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(hint + " (.ci/run installs it)")
-	}
-	t.Skip(hint)
-	return ""
+	return browsertest.Chromium(t, "/docs")
 }
 
-// headless runs chromium on url with the flags that keep it from reaching
-// anything but url's server: no background networking, no component or
-// sync updates, every host name but 127.0.0.1 unresolvable. It returns
-// stdout, and stderr, where --enable-logging puts the page's console
-// (Content-Security-Policy violations included).
 func headless(t *testing.T, url string, action ...string) (stdout, stderr string) {
 	t.Helper()
-	bin := chromium(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	args := append([]string{
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-		"--enable-logging=stderr", "--v=0",
-		"--user-data-dir=" + t.TempDir(), "--virtual-time-budget=10000",
-	}, action...)
-	cmd := exec.CommandContext(ctx, bin, append(args, url)...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %s: %v\nstderr:\n%s", strings.Join(action, " "), err, errOut.String())
-	}
-	return out.String(), errOut.String()
+	return browsertest.Headless(t, "/docs", url, action...)
 }
 
 // redoclyLogo is the one resource Redoc's bundle asks for from elsewhere: the

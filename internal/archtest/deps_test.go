@@ -3,7 +3,6 @@ package archtest
 import (
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -30,7 +29,7 @@ func TestRouterLinksNoBrokerClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, pkg := range []string{"./router/", "./outbox/", "./adapters/broker/"} {
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "list", "-deps", pkg)
+		cmd := exec.Command("go", "list", "-deps", pkg) // the go on PATH, as the e2e builds use
 		cmd.Dir = root
 		out, err := cmd.Output()
 		if err != nil {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/loadgen"
+	"github.com/orderflow/orderflow/internal/loadtest"
 	"github.com/orderflow/orderflow/internal/progress"
 )
 
@@ -62,7 +64,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, w io.Writer) (_ R
 	defer func() { err = errors.Join(err, m.Close()) }()
 	r.Store, r.Broker = m.Config.StoreName(), m.Adapters().Broker.Name
 
-	cl := newClient(m.Addr(), cfg.Concurrency)
+	cl := loadtest.NewHTTPTarget("http://"+m.Addr(), "", cfg.Concurrency)
 	skus := []string{"SKU-BENCH-HOT"}
 	onHand := cfg.orders() + 100
 	if !cfg.Hot {
@@ -72,7 +74,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, w io.Writer) (_ R
 		}
 		onHand = cfg.orders()/cfg.SKUs + 100
 	}
-	if err := cl.setStock(ctx, skus, onHand); err != nil {
+	if err := loadtest.SetStock(ctx, cl, skus, onHand); err != nil {
 		return r, err
 	}
 
@@ -96,8 +98,10 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, w io.Writer) (_ R
 		defer close(sampleDone)
 		r.Samples = sample(watchCtx, start, t, cfg.orders(), bar)
 	}()
-	arrivals(ctx, start, end, cfg.Rate, cfg.Concurrency, func(i int, due time.Time) {
-		id, err := cl.place(ctx, i, skus[i%len(skus)])
+	sched := loadgen.Schedule{Start: start, Steps: []loadgen.Step{{Rate: float64(cfg.Rate), Duration: end.Sub(start)}}}
+	loadgen.Open(ctx, sched, cfg.Concurrency, func(a loadgen.Arrival) {
+		i, due := a.N, a.Due
+		id, err := place(ctx, cl, i, skus[i%len(skus)])
 		at := time.Now()
 		if err != nil {
 			if ctx.Err() == nil {
@@ -226,6 +230,6 @@ func (r *Report) fill(t *tracker, accept []time.Duration, windowStart, end time.
 		r.PostOverCeiling = r.PostPerSec / r.Ceiling.AppendsPerSec
 		r.ConfirmedOverCeiling = r.ConfirmedWithDrainPerSec / r.Ceiling.AppendsPerSec
 	}
-	r.Accept = summarize(accept)
-	r.PlaceToConfirm = summarize(toConfirm)
+	r.Accept = loadgen.Summarize(accept)
+	r.PlaceToConfirm = loadgen.Summarize(toConfirm)
 }

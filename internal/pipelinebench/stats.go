@@ -4,43 +4,16 @@ import (
 	"bufio"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/orderflow/orderflow/internal/loadgen"
 )
 
 // Latency summarizes durations, in milliseconds (float). Percentiles are
-// nearest-rank over every sample: exact, and a run holds at most a few
-// hundred thousand samples.
-type Latency struct {
-	Count int     `json:"count"`
-	Mean  float64 `json:"mean_ms"`
-	P50   float64 `json:"p50_ms"`
-	P90   float64 `json:"p90_ms"`
-	P99   float64 `json:"p99_ms"`
-	P999  float64 `json:"p99_9_ms"`
-	Max   float64 `json:"max_ms"`
-}
-
-func summarize(ds []time.Duration) Latency {
-	if len(ds) == 0 {
-		return Latency{}
-	}
-	slices.Sort(ds)
-	var sum time.Duration
-	for _, d := range ds {
-		sum += d
-	}
-	at := func(q float64) float64 {
-		i := int(q*float64(len(ds))+0.9999999) - 1 // nearest rank: ceil(q*n)-1
-		return ms(ds[min(max(i, 0), len(ds)-1)])
-	}
-	return Latency{Count: len(ds), Mean: ms(sum / time.Duration(len(ds))),
-		P50: at(0.50), P90: at(0.90), P99: at(0.99), P999: at(0.999), Max: ms(ds[len(ds)-1])}
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+// nearest-rank over every sample (loadgen.Summarize): exact, and a run holds
+// at most a few hundred thousand samples.
+type Latency = loadgen.Latency
 
 // Memory is the process's resident set and Go heap (the service runs in
 // the benchmark's process, so both are the service's plus the load's).

@@ -234,7 +234,7 @@ func (c sqlConn) exec(ctx context.Context, query string, args ...any) (int64, er
 }
 
 func (c sqlConn) query(ctx context.Context, query string, args ...any) (Rows, error) {
-	rows, err := c.q.QueryContext(ctx, query, args...)
+	rows, err := c.q.QueryContext(ctx, query, args...) //nolint:rowserrcheck // returned as sqlRows: the caller closes it and checks Rows.Err
 	if err != nil {
 		return nil, SQLiteError(err)
 	}

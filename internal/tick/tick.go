@@ -25,3 +25,13 @@ func Every(ctx context.Context, d time.Duration, fn func(ctx context.Context) bo
 		}
 	}
 }
+
+// Sleep waits for d, or until ctx ends, whichever comes first.
+func Sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

@@ -33,3 +33,18 @@ func TestEveryStopsWithItsContext(t *testing.T) {
 		t.Fatalf("calls = %d after the context ended, want 2", calls)
 	}
 }
+
+func TestSleepWaitsOrEndsWithItsContext(t *testing.T) {
+	start := time.Now()
+	tick.Sleep(t.Context(), 30*time.Millisecond)
+	if d := time.Since(start); d < 30*time.Millisecond {
+		t.Errorf("slept %s, want at least 30ms", d)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(10*time.Millisecond, cancel)
+	start = time.Now()
+	tick.Sleep(ctx, time.Hour)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("slept %s after its context ended", d)
+	}
+}

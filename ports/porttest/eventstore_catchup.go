@@ -55,8 +55,12 @@ func (l *catchUpLog) appendBatches(t *testing.T, s ports.EventStore, worker int)
 			stale := newEvents(2)
 			_, err := s.Append(ctx, stream, version-1, stale)
 			l.record(stream, stale, err)
+			if err == nil {
+				l.fail(fmt.Errorf("appender %d: stale append succeeded, want a conflict", worker))
+				return
+			}
 			if !errors.Is(err, ports.ErrConcurrency) {
-				l.fail(fmt.Errorf("appender %d: stale append: err = %v, want a conflict", worker, err))
+				l.fail(fmt.Errorf("appender %d: stale append: %w, want a conflict", worker, err))
 				return
 			}
 		}

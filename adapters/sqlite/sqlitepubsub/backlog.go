@@ -3,6 +3,7 @@ package sqlitepubsub
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -19,7 +20,7 @@ func OldestUnacked(ctx context.Context, db *sql.DB, topic, group string) (time.D
 		JOIN `+offsetsTable+` o ON o.topic = m.topic AND o.consumer_group = ?
 		WHERE m.topic = ? AND m."offset" > o.acked_offset
 		ORDER BY m."offset" LIMIT 1`, group, topic).Scan(&created)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
 	if err != nil {
