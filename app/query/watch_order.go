@@ -78,7 +78,7 @@ func (h WatchOrderHandler) Handle(ctx context.Context, q WatchOrder) (struct{}, 
 		s, err := h.reader.Get(ctx, q.OrderID)
 		switch {
 		case ctx.Err() != nil:
-			return struct{}{}, nil
+			return struct{}{}, nil //nolint:nilerr // the client ended the watch: not an error of the watch
 		case errors.Is(err, ports.ErrNotFound): // placed, not projected yet
 		case err != nil:
 			return struct{}{}, apperr.Wrap(apperr.Unavailable, err, "cannot read order %s", q.OrderID)

@@ -2,6 +2,7 @@ package grpcapi
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 
 	"google.golang.org/grpc"
@@ -66,7 +67,10 @@ func (s orders) WatchOrder(req *pb.WatchOrderRequest, stream grpc.ServerStreamin
 		case msg := <-changes:
 			if err := send(msg); err != nil {
 				cancel()
-				<-done
+				// Ended by the cancel: the failed send is the answer.
+				if werr := <-done; werr != nil && !errors.Is(werr, context.Canceled) {
+					return errors.Join(err, werr)
+				}
 				return err
 			}
 		case err := <-done:

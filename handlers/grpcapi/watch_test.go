@@ -73,7 +73,9 @@ func TestWatchOrderDropsASlowClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	<-emitted // the client has read nothing yet
+	if err := <-emitted; err == nil { // the buffer filled while the client read nothing
+		t.Fatal("Emit stopped without an error")
+	}
 	for {
 		_, err = stream.Recv()
 		if err != nil {
