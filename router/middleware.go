@@ -35,6 +35,11 @@ type Reliability struct {
 	DedupLease time.Duration
 	// DedupRetention is how long a handled message is remembered.
 	DedupRetention time.Duration
+	// MaxFailedDeliveries is how many deliveries in a row (each retried by
+	// Retry) a message may fail with a transient error before it is parked
+	// in the poison queue as a *GaveUpError. Default 4 (about two minutes
+	// with the default Retry); negative never parks a transient failure.
+	MaxFailedDeliveries int
 }
 
 func (c *Reliability) setDefaults() {
@@ -50,6 +55,7 @@ func (c *Reliability) setDefaults() {
 	}
 	c.Retry.ResetContextOnRetry = true
 	defaults.Set(&c.HandlerTimeout, 10*time.Second)
+	defaults.Set(&c.MaxFailedDeliveries, 4)
 	if c.DedupLease == 0 {
 		// A claim outlives the attempt a little; after a crash, the killed
 		// process's claims stall their messages for at most this long.
@@ -60,15 +66,16 @@ func (c *Reliability) setDefaults() {
 
 // IsPermanent reports errors that no retry can fix: an undecodable payload
 // or unknown event type (apperr.Invalid), an unknown aggregate
-// (apperr.NotFound), a rule the input breaks, missing rights. Everything
-// else (apperr.Unavailable, apperr.Conflict, plain errors, timeouts) is
+// (apperr.NotFound), a rule the input breaks, missing rights; and a
+// transient error the route gave up on (*GaveUpError). Everything else
+// (apperr.Unavailable, apperr.Conflict, plain errors, timeouts) is
 // transient.
 func IsPermanent(err error) bool {
 	switch apperr.CodeOf(err) {
 	case apperr.Invalid, apperr.NotFound, apperr.Unauthorized, apperr.PreconditionFailed:
 		return true
 	}
-	return false
+	return isGaveUp(err)
 }
 
 // routeMiddlewares is the chain of one route (ReplayTopic's): the chain of
@@ -105,16 +112,18 @@ func (m *reliabilityMetrics) poisonPublisher(cfg Reliability, pub message.Publis
 //  3. poison queue: a permanent error parks the message with its reason,
 //     handler, topic and first-failure time, and acks it, so the partition
 //     keeps flowing; any other error passes through and nacks;
-//  4. first-failure stamp;
-//  5. retry: transient errors with exponential backoff and jitter, bounded
+//  4. give up: the MaxFailedDeliveries-th failed delivery in a row of a
+//     message becomes a *GaveUpError, which the poison queue parks;
+//  5. first-failure stamp;
+//  6. retry: transient errors with exponential backoff and jitter, bounded
 //     in attempts and elapsed time; the context is reset on each attempt;
-//  6. timeout of one attempt (inside retry, so every attempt gets its own);
-//  7. on the routes with an inbox only (route.inbox: effects outside the
+//  7. timeout of one attempt (inside retry, so every attempt gets its own);
+//  8. on the routes with an inbox only (route.inbox: effects outside the
 //     database), deduplication by (handler, message id) in a durable store
 //     (m.dedup, added per handler by New); it sits inside the poison queue
 //     so that a poisoned message is released, not remembered, and a
 //     requeued copy is processed;
-//  8. (the Prometheus handler metrics, added last by New, innermost).
+//  9. (the Prometheus handler metrics, added last by New, innermost).
 func (m *reliabilityMetrics) middlewares(cfg Reliability, pub message.Publisher, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
 	cfg.setDefaults()
 	poisonPub := m.poisonPublisher(cfg, pub)
@@ -129,6 +138,7 @@ func (m *reliabilityMetrics) middlewares(cfg Reliability, pub message.Publisher,
 		middleware.CorrelationID,
 		middleware.Recoverer,
 		poison,
+		giveUpAfter(cfg.MaxFailedDeliveries),
 		stampFirstFailure,
 		retry.Middleware,
 		middleware.Timeout(cfg.HandlerTimeout),

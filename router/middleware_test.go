@@ -315,3 +315,35 @@ func TestDuplicatedDeliveryHasOneEffect(t *testing.T) {
 		return testutil.ToFloat64(mustCounter(t, rg.reg, "orderflow_router_duplicate_messages_total")) == 11
 	})
 }
+
+// A message whose transient failure outlasts MaxFailedDeliveries
+// deliveries (each with its retries) is parked with the reason and the
+// count, and the message behind it flows; before, it was nacked and
+// redelivered for ever, and nothing behind it moved.
+func TestTransientFailureIsParkedAfterMaxDeliveries(t *testing.T) {
+	rg := newRig(t)
+	rg.rel.MaxFailedDeliveries = 2
+	var deliveries atomic.Int64
+	var marker atomic.Bool
+	rg.run(t, rg.chain(t, &deliveries), func(msg *message.Message) error {
+		if string(msg.Payload) == "marker" {
+			marker.Store(true)
+			return nil
+		}
+		return apperr.New(apperr.Unavailable, "provider down")
+	})
+	bad := rg.publish(t, "{}")
+	rg.publish(t, "marker")
+	waitUntil(t, "the marker behind the failing message", marker.Load)
+	list := rg.poisoned(t)
+	if len(list) != 1 || list[0].MessageID != bad {
+		t.Fatalf("poisoned %+v, want the failing message", list)
+	}
+	if r := list[0].Reason; !strings.Contains(r, "gave up after 2 failed deliveries") || !strings.Contains(r, "provider down") {
+		t.Fatalf("reason %q", r)
+	}
+	// Two deliveries of the failing message (each 1 + 3 retries), one of the marker.
+	if d := deliveries.Load(); d != 3 {
+		t.Fatalf("%d deliveries, want 3", d)
+	}
+}

@@ -17,6 +17,9 @@ type ReliabilityConfig struct {
 	DedupRetention time.Duration
 	// IdempotencyTTL is how long an Idempotency-Key is remembered.
 	IdempotencyTTL time.Duration
+	// MaxFailedDeliveries: see router.Reliability.MaxFailedDeliveries
+	// (default 4; negative never parks a transient failure).
+	MaxFailedDeliveries int
 	// BrokerPostgresURL, when set, connects the Postgres broker separately
 	// from the event store (another server, or the same through a proxy).
 	BrokerPostgresURL string
@@ -26,6 +29,7 @@ func (c *ReliabilityConfig) setDefaults() {
 	defaults.Set(&c.Dedup, "store")
 	defaults.Set(&c.DedupRetention, 7*24*time.Hour)
 	defaults.Set(&c.IdempotencyTTL, 24*time.Hour)
+	defaults.Set(&c.MaxFailedDeliveries, 4)
 }
 
 // Validate reports every bad setting.

@@ -12,7 +12,8 @@ import (
 // queue always in the event store's database, deduplication as configured.
 // The returned close releases what it opened (a Redis client).
 func routerReliability(cfg Config, st *Adapters) (router.Reliability, func() error, error) {
-	rel := router.Reliability{Poison: st.Poison, DedupRetention: cfg.Reliability.DedupRetention}
+	rel := router.Reliability{Poison: st.Poison, DedupRetention: cfg.Reliability.DedupRetention,
+		MaxFailedDeliveries: cfg.Reliability.MaxFailedDeliveries}
 	closer := func() error { return nil }
 	switch cfg.Reliability.Dedup {
 	case "store":
