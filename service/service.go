@@ -11,6 +11,7 @@ import (
 	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/adapters/prommetrics"
 	"github.com/orderflow/orderflow/app"
+	"github.com/orderflow/orderflow/app/idempotency"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/app/saga"
 	"github.com/orderflow/orderflow/handlers/eventhandler"
@@ -179,18 +180,18 @@ func (m *Main) httpServer(application app.Application, admin app.Admin, registry
 	roles, st := m.Config.roles(), m.stack
 	return &http.Server{
 		Handler: httpapi.NewHandler(application, httpapi.Config{
-			Ready:          m.ready,
-			Metrics:        promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
-			Logger:         m.Logger,
-			ReadWait:       m.Config.ReadWait,
-			OpsOnly:        !roles.Has(router.RoleAPI),
-			Idempotency:    st.Idempotency,
-			IdempotencyTTL: m.Config.Reliability.IdempotencyTTL,
-			Admin:          admin,
-			APIKeys:        apiKeys,
-			KeyReads:       m.Config.HTTP.AuthReads,
-			Store:          m.Config.StoreName(),
-			Broker:         st.Broker.Name,
+			Ready:    m.ready,
+			Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
+			Logger:   m.Logger,
+			ReadWait: m.Config.ReadWait,
+			OpsOnly:  !roles.Has(router.RoleAPI),
+			Idempotency: idempotency.New(idempotency.Config{Store: st.Idempotency, Tx: st.Tx,
+				TTL: m.Config.Reliability.IdempotencyTTL, Logger: m.Logger}),
+			Admin:    admin,
+			APIKeys:  apiKeys,
+			KeyReads: m.Config.HTTP.AuthReads,
+			Store:    m.Config.StoreName(),
+			Broker:   st.Broker.Name,
 		}),
 		ReadHeaderTimeout: m.Config.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       m.Config.HTTP.ReadTimeout,

@@ -50,13 +50,17 @@ type shipRequest struct {
 type emptyRequest struct{}
 
 // placeOrder answers 201 with Location and ETag. The order id is generated
-// here (UUIDv7): the client learns it from the response.
+// here (UUIDv7): the client learns it from the response. A request with an
+// Idempotency-Key needs no id derived from its key: its order and its key's
+// record commit in one transaction (app/idempotency), so a retry either
+// replays the stored response or, when nothing was stored, places the order
+// anew; and a key reused after its TTL places a new order.
 func (s *server) placeOrder(w http.ResponseWriter, r *http.Request) error {
 	var req placeOrderRequest
 	if err := decodeBody(w, r, &req, true); err != nil {
 		return err
 	}
-	id, err := s.newOrderID(r)
+	id, err := uuid.NewV7()
 	if err != nil {
 		return fmt.Errorf("generate order id: %w", err)
 	}
@@ -141,19 +145,4 @@ func (s *server) transition(w http.ResponseWriter, r *http.Request, req any, bod
 	}
 	w.Header().Set("ETag", etag(res.Version))
 	return writeJSON(w, http.StatusOK, resultOf(res))
-}
-
-// idempotentOrderIDs is the namespace of order ids derived from an
-// Idempotency-Key (UUIDv5).
-var idempotentOrderIDs = uuid.MustParse("6f0d3c1e-2b7a-5c43-9e8d-4a1f0b6c2d75")
-
-// newOrderID is a fresh UUIDv7, or, for a request with an Idempotency-Key,
-// an id derived from the key: a retry whose first attempt committed but
-// never stored its response (the process died in between) then finds the
-// order already there instead of placing a second one.
-func (s *server) newOrderID(r *http.Request) (uuid.UUID, error) {
-	if key := r.Header.Get(headerIdempotencyKey); key != "" && s.idempotency != nil {
-		return uuid.NewSHA1(idempotentOrderIDs, []byte(scopedIdempotencyKey(r, key))), nil
-	}
-	return uuid.NewV7()
 }
