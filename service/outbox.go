@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -33,6 +34,27 @@ func outboxCleaner(cfg Config, st *Adapters, logger *slog.Logger) (*outbox.Clean
 	return outbox.NewCleaner(outbox.CleanerConfig{
 		Delete:    st.cleanOutbox,
 		Retention: cfg.OutboxRetention,
+		Interval:  cfg.OutboxCleanupInterval,
+		Logger:    logger,
+	})
+}
+
+// brokerTrimmer deletes the broker's messages every consumer group passed
+// more than BrokerRetention ago, every OutboxCleanupInterval, in whichever
+// process runs the outbox cleaner; nil when the broker keeps its own
+// retention or trimming is off. The outbox topic has its own cleaner (and
+// retention) and is never trimmed here.
+func brokerTrimmer(cfg Config, st *Adapters, logger *slog.Logger) (*outbox.Cleaner, error) {
+	if st.Broker.Trim == nil || cfg.BrokerRetention == 0 {
+		return nil, nil
+	}
+	outboxTopic, _ := eventStoreTopics()
+	return outbox.NewCleaner(outbox.CleanerConfig{
+		Name: "broker trim",
+		Delete: func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
+			return st.Broker.Trim(ctx, retention, limit, outboxTopic)
+		},
+		Retention: cfg.BrokerRetention,
 		Interval:  cfg.OutboxCleanupInterval,
 		Logger:    logger,
 	})

@@ -128,6 +128,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.start(stageLoops, cleaner)
+	trimmer, err := brokerTrimmer(m.Config, st, m.Logger)
+	if err != nil {
+		return err
+	}
+	if trimmer != nil {
+		m.start(stageLoops, trimmer)
+	}
 
 	m.listener, err = net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {

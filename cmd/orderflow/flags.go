@@ -74,6 +74,8 @@ func (f flags) brokerFlags(c *service.BrokerConfig) {
 	f.Str(&c.AMQPURL, "amqp-url", def.AMQPURL, "RabbitMQ URL (--broker amqp)")
 	f.Str(&c.RedisURL, "redis-url", def.RedisURL, "Redis URL (--broker redis)")
 	f.Str(&c.Namespace, "broker-namespace", "", "prefix of every broker topic and consumer group, to share one broker between deployments")
+	f.Dur(&c.BrokerRetention, "broker-retention", service.DefaultBrokerRetention,
+		"how long the postgres and sqlite brokers keep a message every consumer group of its topic has passed; trimmed every --outbox-cleanup-interval; 0 disables")
 }
 
 // serveFlags declares every other setting of `orderflow serve`: the one
