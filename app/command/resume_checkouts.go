@@ -20,8 +20,8 @@ type ResumeCheckouts struct {
 	Operator  string
 }
 
-// Resumed lists the order ids whose checkouts a ResumeCheckouts resumed.
-type Resumed struct{ OrderIDs []string }
+// Resumed lists the checkouts a ResumeCheckouts resumed, as saved.
+type Resumed struct{ Checkouts []ports.Checkout }
 
 // resumePage is how many parked checkouts one listing of a resume reads.
 const resumePage = 100
@@ -56,10 +56,11 @@ func (h ResumeCheckoutsHandler) Handle(ctx context.Context, cmd ResumeCheckouts)
 		if err != nil {
 			return Resumed{}, err
 		}
-		if err := h.resume(ctx, c, cmd.Operator); err != nil {
+		resumed, err := h.resume(ctx, c, cmd.Operator)
+		if err != nil {
 			return Resumed{}, err
 		}
-		return Resumed{OrderIDs: []string{cmd.OrderID}}, nil
+		return Resumed{Checkouts: []ports.Checkout{resumed}}, nil
 	}
 	var done Resumed
 	for after := ""; ; {
@@ -68,27 +69,27 @@ func (h ResumeCheckoutsHandler) Handle(ctx context.Context, cmd ResumeCheckouts)
 			return done, err
 		}
 		for _, c := range page {
-			err := h.resume(ctx, c, cmd.Operator)
-			if apperr.Is(err, apperr.Conflict) && errors.Is(err, ports.ErrConcurrency) {
+			resumed, err := h.resume(ctx, c, cmd.Operator)
+			if errors.Is(err, ports.ErrConcurrency) {
 				continue // resumed (or changed) by someone else meanwhile
 			}
 			if err != nil {
 				return done, err
 			}
-			done.OrderIDs = append(done.OrderIDs, c.OrderID)
+			done.Checkouts = append(done.Checkouts, resumed)
 		}
 		after = page[len(page)-1].OrderID
 	}
 }
 
-func (h ResumeCheckoutsHandler) resume(ctx context.Context, c ports.Checkout, operator string) error {
+func (h ResumeCheckoutsHandler) resume(ctx context.Context, c ports.Checkout, operator string) (ports.Checkout, error) {
 	resumed, err := saga.Resume(c, operator, h.clock.Now())
 	if err != nil {
-		return err
+		return c, err
 	}
 	err = h.store.Save(ctx, resumed)
 	if errors.Is(err, ports.ErrConcurrency) {
-		return apperr.Wrap(apperr.Conflict, err, "the checkout of order %s changed meanwhile; look again", c.OrderID)
+		return c, apperr.Wrap(apperr.Conflict, err, "the checkout of order %s changed meanwhile; look again", c.OrderID)
 	}
-	return err
+	return resumed, err
 }

@@ -51,7 +51,7 @@ func TestResumeCheckouts(t *testing.T) {
 		t.Fatalf("resume a confirmed checkout: %v, want a conflict", err)
 	}
 	res, err := h.Handle(t.Context(), command.ResumeCheckouts{AllParked: true, Operator: "ada"})
-	if err != nil || len(res.OrderIDs) != 1 || res.OrderIDs[0] != parked.OrderID {
+	if err != nil || len(res.Checkouts) != 1 || res.Checkouts[0].OrderID != parked.OrderID {
 		t.Fatalf("resume all parked = %v, %v", res, err)
 	}
 	got, err := st.Checkouts.Get(t.Context(), parked.OrderID)

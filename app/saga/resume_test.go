@@ -81,7 +81,7 @@ func TestParkedCheckoutsAreListedAndResumed(t *testing.T) {
 
 	gw.down.Store(false)
 	res, err := admin.ResumeCheckouts.Handle(t.Context(), command.ResumeCheckouts{OrderID: first, Operator: "ada"})
-	if err != nil || !slices.Equal(res.OrderIDs, []string{first}) {
+	if err != nil || len(res.Checkouts) != 1 || res.Checkouts[0].OrderID != first {
 		t.Fatalf("resume %s = %v, %v", first, res, err)
 	}
 	c, err := e.checkouts.Get(t.Context(), first)
@@ -99,7 +99,7 @@ func TestParkedCheckoutsAreListedAndResumed(t *testing.T) {
 		t.Fatalf("resuming a checkout that is not parked = %v, want a conflict", err)
 	}
 	res, err = admin.ResumeCheckouts.Handle(t.Context(), command.ResumeCheckouts{AllParked: true, Operator: "ada"})
-	if err != nil || !slices.Equal(res.OrderIDs, []string{second}) {
+	if err != nil || len(res.Checkouts) != 1 || res.Checkouts[0].OrderID != second {
 		t.Fatalf("resume all parked = %v, %v; want only %s", res, err, second)
 	}
 	// Due now, with the provider back: the next scan finishes both

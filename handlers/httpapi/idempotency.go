@@ -44,8 +44,8 @@ var errNotStored = errors.New("response not stored")
 // through.
 //
 // The handler's response is buffered until the unit commits: a client
-// never sees a response whose effects were rolled back. Admin requests
-// publish to the broker, outside the database: they run with
+// never sees a response whose effects were rolled back. A requeue of the
+// poison queue publishes to the broker, outside the database: it runs with
 // Guard.DoOutside.
 func (s *server) idempotent(next http.Handler) http.Handler {
 	if s.idempotency == nil {
@@ -91,7 +91,7 @@ func (s *server) idempotent(next http.Handler) http.Handler {
 			return buf.stored(), nil
 		}
 		do := s.idempotency.Do
-		if strings.HasPrefix(r.URL.Path, "/v1/admin/") {
+		if strings.HasPrefix(r.URL.Path, "/v1/admin/poison/") {
 			do = s.idempotency.DoOutside
 		}
 		out, err := do(r.Context(), scopedIdempotencyKey(r, key), fingerprint(r, body), run)

@@ -142,6 +142,8 @@ func (s *server) routes() *mux.Router {
 	r.Handle("/v1/admin/poison/{id}", s.api(s.getPoison)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/admin/poison/{id}", s.api(s.deletePoison)).Methods(http.MethodDelete)
 	r.Handle("/v1/admin/poison/{id}/requeue", s.api(s.requeuePoison)).Methods(http.MethodPost)
+	r.Handle("/v1/admin/checkouts", s.api(s.listCheckouts)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/v1/admin/checkouts/{id}/resume", s.api(s.resumeCheckout)).Methods(http.MethodPost)
 
 	r.Handle("/healthz", s.api(s.healthz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", s.api(s.readyz)).Methods(http.MethodGet, http.MethodHead)
