@@ -35,6 +35,9 @@ func checkoutsCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	sub, rest := args[0], args[1:]
 	state, all, id := saga.StateParked, false, ""
+	if sub == "resume" && len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
+		id, rest = rest[0], rest[1:]
+	}
 	var storeFlags []string
 	for i := 0; i < len(rest); i++ {
 		switch a := rest[i]; {
@@ -42,8 +45,6 @@ func checkoutsCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 			state, i = rest[i+1], i+1
 		case a == "--all-parked" && sub == "resume":
 			all = true
-		case sub == "resume" && id == "" && a != "" && a[0] != '-':
-			id = a
 		default:
 			storeFlags = append(storeFlags, a)
 		}
