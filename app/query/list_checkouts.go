@@ -25,12 +25,8 @@ type ListCheckouts struct {
 	Limit int
 }
 
-// CheckoutPage is one page of checkouts. NextAfter, when not empty, is the
-// After of the next page; a full page sets it even when none follows.
-type CheckoutPage struct {
-	Items     []ports.Checkout
-	NextAfter string
-}
+// CheckoutPage is one page of checkouts.
+type CheckoutPage = Page[ports.Checkout]
 
 // ListCheckoutsHandler answers ListCheckouts from the checkout store.
 type ListCheckoutsHandler struct{ store ports.CheckoutStore }
@@ -57,18 +53,10 @@ func (h ListCheckoutsHandler) Handle(ctx context.Context, q ListCheckouts) (Chec
 	if len(fields) > 0 {
 		return CheckoutPage{}, apperr.Validation("invalid checkout listing", fields)
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = DefaultCheckoutPage
-	}
-	limit = min(limit, MaxCheckoutPage)
+	limit := pageSize(q.Limit, DefaultCheckoutPage, MaxCheckoutPage)
 	list, err := h.store.InState(ctx, q.State, q.After, limit)
 	if err != nil {
 		return CheckoutPage{}, apperr.Dependency(err, "cannot list checkouts")
 	}
-	page := CheckoutPage{Items: list}
-	if len(list) == limit {
-		page.NextAfter = list[len(list)-1].OrderID
-	}
-	return page, nil
+	return CheckoutPage{Items: list, NextAfter: nextAfter(list, limit, func(c ports.Checkout) string { return c.OrderID })}, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os/user"
 	"slices"
 	"text/tabwriter"
@@ -53,14 +52,7 @@ func checkoutsCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		fmt.Fprintln(stderr, checkoutsUsage)
 		return errors.New("checkouts resume needs an order id or --all-parked, not both")
 	}
-	cfg, err := parseConfig("checkouts "+sub, storeFlags, false, stderr)
-	if err != nil {
-		return err
-	}
-	cfg.AutoMigrate = true
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	return withAdmin(ctx, cfg, func(admin app.Admin, _ *slog.Logger) error {
+	return adminCommand(ctx, "checkouts "+sub, storeFlags, stderr, func(ctx context.Context, admin app.Admin) error {
 		if sub == "list" {
 			return checkoutsList(ctx, admin, state, stdout)
 		}

@@ -12,37 +12,25 @@ import (
 // parked ones) and resume a parked one, through the admin use cases
 // (app.Admin), as `orderflow checkouts` does.
 
-type checkoutPage struct {
-	Items     []checkoutJSON `json:"items"`
-	NextAfter string         `json:"next_after,omitempty"`
-}
-
 var errNoCheckoutAdmin = apperr.New(apperr.Unavailable, "checkout administration is not configured")
 
 func (s *server) listCheckouts(w http.ResponseWriter, r *http.Request) error {
 	if s.admin.ListCheckouts == nil {
 		return errNoCheckoutAdmin
 	}
-	var fields []apperr.FieldError
-	singleValued(r.URL.Query(), &fields, "state", "after", "limit")
-	limit := queryInt(r.URL.Query(), "limit", 1, &fields)
-	if err := apperr.Validation("invalid query", fields); err != nil {
+	after, limit, err := pageQuery(r, query.MaxCheckoutPage, "state")
+	if err != nil {
 		return err
 	}
 	state := r.URL.Query().Get("state")
 	if state == "" {
 		state = "parked"
 	}
-	list, err := s.admin.ListCheckouts.Handle(r.Context(), query.ListCheckouts{State: state,
-		After: r.URL.Query().Get("after"), Limit: int(min(limit, query.MaxCheckoutPage))})
+	list, err := s.admin.ListCheckouts.Handle(r.Context(), query.ListCheckouts{State: state, After: after, Limit: limit})
 	if err != nil {
 		return err
 	}
-	page := checkoutPage{Items: make([]checkoutJSON, len(list.Items)), NextAfter: list.NextAfter}
-	for i, c := range list.Items {
-		page.Items[i] = checkoutOf(c)
-	}
-	return writeJSON(w, http.StatusOK, page)
+	return writeJSON(w, http.StatusOK, adminPageOf(list, checkoutOf))
 }
 
 // resumeCheckout answers the resumed checkout. The operator in its step log

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderflow/orderflow/adapters/broker"
+	"github.com/orderflow/orderflow/adapters/broker/brokertest"
 	sqlbroker "github.com/orderflow/orderflow/adapters/broker/sql"
 	"github.com/orderflow/orderflow/internal/storetest"
 	"github.com/orderflow/orderflow/internal/testenv"
@@ -97,21 +98,6 @@ func sqliteTrimTables(db *stdsql.DB) trimTables {
 	}
 }
 
-// unnamespaced is the broker as opened, its topics named as they are in its
-// tables (each test has a database of its own).
-func unnamespaced(t *testing.T, b broker.Broker, err error) broker.Broker {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := b.Shutdown(); err != nil {
-			t.Errorf("close broker: %v", err)
-		}
-	})
-	return b
-}
-
 // TestTrim: a message is trimmed once every consumer group of its topic has
 // passed it and it is older than the retention (on a topic no group reads,
 // by age alone); a message one group has not passed stays, and so does one
@@ -124,12 +110,12 @@ func TestTrim(t *testing.T) {
 		{"postgres", func(t *testing.T) (broker.Broker, trimTables) {
 			pool, _ := testenv.PostgresPool(t)
 			b, err := sqlbroker.NewPostgres(pool, 10*time.Millisecond, logger)
-			return unnamespaced(t, b, err), postgresTrimTables(pool)
+			return brokertest.OpenedBare(t, b, err), postgresTrimTables(pool)
 		}},
 		{"sqlite", func(t *testing.T) (broker.Broker, trimTables) {
 			db := storetest.SQLiteDB(t)
 			b, err := sqlbroker.NewSQLite(t.Context(), db, 10*time.Millisecond, logger)
-			return unnamespaced(t, b, err), sqliteTrimTables(db)
+			return brokertest.OpenedBare(t, b, err), sqliteTrimTables(db)
 		}},
 	} {
 		t.Run(bc.name, func(t *testing.T) {
