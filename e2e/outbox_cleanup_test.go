@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,6 +85,11 @@ func TestBrokerTopicsAreTrimmed(t *testing.T) {
 		waitFor(t, 10*time.Second, "the broker's topics to be trimmed", func() bool { return brokerRows() == 0 })
 		if n := outboxRows(); n == 0 {
 			t.Fatal("the broker trim emptied the outbox, whose retention is an hour")
+		}
+		metrics := do(t, "GET", base+"/metrics", nil)
+		if !strings.Contains(string(metrics.body), "orderflow_broker_trimmed_messages_total") ||
+			strings.Contains(string(metrics.body), "orderflow_broker_trimmed_messages_total 0\n") {
+			t.Fatalf("no trimmed messages counted in /metrics")
 		}
 	})
 }

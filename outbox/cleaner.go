@@ -8,6 +8,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/defaults"
 	"github.com/orderflow/orderflow/internal/tick"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // CleanerConfig configures Cleaner.
@@ -31,7 +32,9 @@ type CleanerConfig struct {
 	// MaxBatches bounds the batches of one cleanup; the rest waits for the
 	// next one. Default 100.
 	MaxBatches int
-	Logger     *slog.Logger
+	// Deleted, when set, counts the rows deleted.
+	Deleted prometheus.Counter
+	Logger  *slog.Logger
 }
 
 func (c *CleanerConfig) setDefaults() {
@@ -98,6 +101,9 @@ func (c *Cleaner) CleanUp(ctx context.Context) (int64, error) {
 	for range c.cfg.MaxBatches {
 		n, err := c.cfg.Delete(ctx, c.cfg.Retention, c.cfg.BatchSize)
 		total += n
+		if c.cfg.Deleted != nil {
+			c.cfg.Deleted.Add(float64(n))
+		}
 		if err != nil || n < int64(c.cfg.BatchSize) {
 			return total, err
 		}

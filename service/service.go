@@ -128,7 +128,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.start(stageLoops, cleaner)
-	trimmer, err := brokerTrimmer(m.Config, st, m.Logger)
+	trimmer, err := brokerTrimmer(m.Config, st, m.Logger, registry)
 	if err != nil {
 		return err
 	}
