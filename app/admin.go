@@ -11,7 +11,7 @@ import (
 )
 
 // Admin groups the operators' use cases: the poison queue, rebuilding a
-// projection and replaying a topic, each decorated with logging and metrics
+// projection, replaying a topic and resuming parked checkouts, each decorated with logging and metrics
 // like Application's. The service serves the poison queue over HTTP; the
 // CLI builds an Admin from the stores it opens. A use case whose ports are
 // not given is nil.
@@ -22,6 +22,8 @@ type Admin struct {
 	PurgePoisoned     decorator.Handler[command.PurgePoisoned, command.Purged]
 	RebuildProjection decorator.Handler[command.RebuildProjection, projection.RebuildResult]
 	ReplayTopic       decorator.Handler[command.ReplayTopic, ports.ReplayStats]
+	ListCheckouts     decorator.Handler[query.ListCheckouts, query.CheckoutPage]
+	ResumeCheckouts   decorator.Handler[command.ResumeCheckouts, command.Resumed]
 }
 
 // AdminDeps are the ports of the admin use cases; each is optional.
@@ -38,8 +40,12 @@ type AdminDeps struct {
 	Checkpoints ports.CheckpointStore
 	// Replayer enables ReplayTopic.
 	Replayer ports.TopicReplayer
-	Logger   *slog.Logger
-	Metrics  decorator.MetricsClient
+	// Checkouts enables ListCheckouts and ResumeCheckouts (Clock: default
+	// the system's).
+	Checkouts ports.CheckoutStore
+	Clock     ports.Clock
+	Logger    *slog.Logger
+	Metrics   decorator.MetricsClient
 }
 
 // NewAdmin wires the admin use cases whose ports are given.
@@ -65,6 +71,13 @@ func NewAdmin(d AdminDeps) Admin {
 	}
 	if d.Replayer != nil {
 		a.ReplayTopic = decorator.Apply(command.NewReplayTopicHandler(d.Replayer), d.Logger, d.Metrics)
+	}
+	if d.Checkouts != nil {
+		if d.Clock == nil {
+			d.Clock = ports.SystemClock{}
+		}
+		a.ListCheckouts = decorator.Apply(query.NewListCheckoutsHandler(d.Checkouts), d.Logger, d.Metrics)
+		a.ResumeCheckouts = decorator.Apply(command.NewResumeCheckoutsHandler(d.Checkouts, d.Clock), d.Logger, d.Metrics)
 	}
 	return a
 }

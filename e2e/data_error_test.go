@@ -100,6 +100,37 @@ func TestDataErrorIsParkedAndPipelineFlows(t *testing.T) {
 			if !strings.Contains(string(metrics.body), `orderflow_checkouts_total{outcome="parked"`) {
 				t.Fatal("no parked checkout in /metrics")
 			}
+
+			// An operator sees it and resumes it: back in the state it was
+			// parked in, a resume step logged; the data is still bad, so
+			// the scanner parks it again after its two attempts.
+			var listed struct {
+				Items []struct {
+					OrderID     string `json:"order_id"`
+					ResumeState string `json:"resume_state"`
+				} `json:"items"`
+			}
+			do(t, "GET", base+"/v1/admin/checkouts?state=parked", nil).json(t, &listed)
+			if len(listed.Items) != 1 || listed.Items[0].OrderID != badID || listed.Items[0].ResumeState == "" {
+				t.Fatalf("parked checkouts listed: %+v", listed.Items)
+			}
+			var resumed checkoutBody
+			r := do(t, "POST", base+"/v1/admin/checkouts/"+badID+"/resume", nil)
+			expectStatus(t, r, http.StatusOK)
+			r.json(t, &resumed)
+			if resumed.State != listed.Items[0].ResumeState || resumed.Steps[len(resumed.Steps)-1].Step != "resume" {
+				t.Fatalf("resumed checkout: %+v, want state %s and a resume step", resumed, listed.Items[0].ResumeState)
+			}
+			again := waitCheckout(t, base, badID, "parked")
+			parks := 0
+			for _, st := range again.Steps {
+				if st.Step == "park" {
+					parks++
+				}
+			}
+			if parks != 2 {
+				t.Fatalf("resumed checkout's steps %+v: want it tried and parked again", again.Steps)
+			}
 		})
 	}
 }

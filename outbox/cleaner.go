@@ -8,10 +8,14 @@ import (
 
 	"github.com/orderflow/orderflow/internal/defaults"
 	"github.com/orderflow/orderflow/internal/tick"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // CleanerConfig configures Cleaner.
 type CleanerConfig struct {
+	// Name says what is cleaned, in logs and errors. Default "outbox cleanup"
+	// (the broker's trim of its topic tables runs a Cleaner too).
+	Name string
 	// Delete removes at most limit outbox rows that the forwarder's
 	// consumer group (ConsumerGroup) has acked and that are older
 	// than retention, and returns how many it removed; for example
@@ -28,10 +32,13 @@ type CleanerConfig struct {
 	// MaxBatches bounds the batches of one cleanup; the rest waits for the
 	// next one. Default 100.
 	MaxBatches int
-	Logger     *slog.Logger
+	// Deleted, when set, counts the rows deleted.
+	Deleted prometheus.Counter
+	Logger  *slog.Logger
 }
 
 func (c *CleanerConfig) setDefaults() {
+	defaults.Set(&c.Name, "outbox cleanup")
 	defaults.Set(&c.Retention, time.Hour)
 	defaults.Set(&c.Interval, time.Minute)
 	defaults.Set(&c.BatchSize, 1000)
@@ -45,10 +52,10 @@ func (c *CleanerConfig) setDefaults() {
 func (c CleanerConfig) Validate() error {
 	var errs []error
 	if c.Delete == nil {
-		errs = append(errs, errors.New("outbox cleanup: Delete is required"))
+		errs = append(errs, errors.New(c.Name+": Delete is required"))
 	}
 	if c.Retention < 0 || c.Interval <= 0 || c.BatchSize < 1 || c.MaxBatches < 1 {
-		errs = append(errs, errors.New("outbox cleanup: retention must not be negative; interval, batch size and max batches must be positive"))
+		errs = append(errs, errors.New(c.Name+": retention must not be negative; interval, batch size and max batches must be positive"))
 	}
 	return errors.Join(errs...)
 }
@@ -78,9 +85,9 @@ func (c *Cleaner) Run(ctx context.Context) error {
 		n, err := c.CleanUp(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			c.cfg.Logger.Warn("outbox cleanup failed; retrying next round", "error", err, "deleted", n)
+			c.cfg.Logger.Warn(c.cfg.Name+" failed; retrying next round", "error", err, "deleted", n)
 		case n > 0:
-			c.cfg.Logger.Info("outbox cleanup", "deleted", n)
+			c.cfg.Logger.Info(c.cfg.Name, "deleted", n)
 		}
 		return true
 	})
@@ -94,6 +101,9 @@ func (c *Cleaner) CleanUp(ctx context.Context) (int64, error) {
 	for range c.cfg.MaxBatches {
 		n, err := c.cfg.Delete(ctx, c.cfg.Retention, c.cfg.BatchSize)
 		total += n
+		if c.cfg.Deleted != nil {
+			c.cfg.Deleted.Add(float64(n))
+		}
 		if err != nil || n < int64(c.cfg.BatchSize) {
 			return total, err
 		}

@@ -35,7 +35,11 @@ type Checkout struct {
 	// the scanner may try it again.
 	Attempts      int
 	NextAttemptAt time.Time
-	Version       int64 // 1 when first saved
+	// ResumeState and ResumeReason are, on a parked checkout, the state it
+	// was parked in and the reason it had then: what resuming it restores.
+	// Empty otherwise (and on checkouts parked before they were recorded).
+	ResumeState, ResumeReason string
+	Version                   int64 // 1 when first saved
 }
 
 // CheckoutStore keeps checkouts.
@@ -47,9 +51,13 @@ type Checkout struct {
 // states with DeadlineAt at or before now and NextAttemptAt zero or at or
 // before now, the earliest due first (NextAttemptAt, or DeadlineAt when it
 // is zero): the durable timer the saga's deadline scanner polls, where a
-// checkout that failed and backs off never holds up the others.
+// checkout that failed and backs off never holds up the others. InState
+// returns up to limit checkouts in state whose order id is greater than
+// afterOrderID ("" starts at the beginning), in order id order: an
+// operator's listing (of the parked ones).
 type CheckoutStore interface {
 	Save(ctx context.Context, c Checkout) error
 	Get(ctx context.Context, orderID string) (Checkout, error)
 	Due(ctx context.Context, now time.Time, states []string, limit int) ([]string, error)
+	InState(ctx context.Context, state, afterOrderID string, limit int) ([]Checkout, error)
 }

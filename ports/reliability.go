@@ -85,23 +85,39 @@ type IdempotencyRecord struct {
 	Key         string
 	Fingerprint string
 	Response    *StoredResponse
+	// Token names the owner of a reservation: set on the record Reserve
+	// returns with reserved=true, "" on a record someone else holds.
+	Token string
 }
+
+// ErrIdempotencyKeyLost is wrapped by IdempotencyStore.Complete when the
+// token no longer owns the key: its lock ran out and another request took
+// the key over (or the record expired). The former holder must not store
+// its response: it rolls its work back instead (see app/idempotency).
+var ErrIdempotencyKeyLost = apperr.New(apperr.Conflict,
+	"the Idempotency-Key was taken over by another request after this one held it too long; retry")
 
 // IdempotencyStore keeps the responses of requests made with an
 // Idempotency-Key, so that a retried request gets the original answer.
 //
 // Reserve records key with the request's fingerprint as in flight, held for
-// lock and kept for ttl, and returns reserved=true; when an unexpired record
-// exists it returns that record and reserved=false instead, unless the record
-// is in flight with its lock run out (the first request's process died), in
-// which case the caller takes it over (reserved=true, fingerprint replaced).
-// Complete stores the response of a reserved key; Release forgets the key
-// (the request failed in a way a retry may fix). Both are no-ops on a key
-// that is absent.
+// lock and kept for ttl, and returns the record with a new owner token and
+// reserved=true; when an unexpired record exists it returns that record
+// (without a token) and reserved=false instead, unless the record is in
+// flight with its lock run out (the first request's process died), in which
+// case the caller takes it over (reserved=true, fingerprint and token
+// replaced).
+//
+// Complete and Release act only while token owns the reservation. Complete
+// stores the response, or returns an error wrapping ErrIdempotencyKeyLost
+// and changes nothing. Release forgets the key (the request was refused or
+// failed in a way a retry may fix); it is a no-op when token does not own an
+// in-flight reservation of key. Both write with ctx: inside a
+// ports.Transactor unit of the same database they commit with it.
 type IdempotencyStore interface {
 	Reserve(ctx context.Context, key, fingerprint string, lock, ttl time.Duration) (IdempotencyRecord, bool, error)
-	Complete(ctx context.Context, key string, resp StoredResponse) error
-	Release(ctx context.Context, key string) error
+	Complete(ctx context.Context, key, token string, resp StoredResponse) error
+	Release(ctx context.Context, key, token string) error
 }
 
 // PoisonedMessage is a message a handler could never process, parked with

@@ -15,7 +15,7 @@ import (
 func (st *Adapters) Admin(logger *slog.Logger, metrics decorator.MetricsClient) app.Admin {
 	return app.NewAdmin(app.AdminDeps{Poison: st.Poison, Republisher: router.PoisonRepublisher{Publisher: st.Broker.Publisher},
 		Events: st.Events, Orders: st.Orders, Shadow: st.Shadow, Checkpoints: st.Checkpoints,
-		Replayer: st.TopicReplayer(logger), Logger: logger, Metrics: metrics})
+		Replayer: st.TopicReplayer(logger), Checkouts: st.Checkouts, Logger: logger, Metrics: metrics})
 }
 
 // TopicReplayer feeds the broker's topics through one handler's route and

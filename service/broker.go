@@ -30,7 +30,16 @@ type BrokerConfig struct {
 	// Namespace prefixes every broker topic and consumer group, so that
 	// several deployments or test runs can share one broker server.
 	Namespace string
+	// BrokerRetention is how long the brokers whose topics are tables in a
+	// database (postgres, sqlite) keep a message that every consumer group
+	// of its topic has passed; trimmed every OutboxCleanupInterval. Zero
+	// disables trimming (the binary's --broker-retention defaults to
+	// DefaultBrokerRetention); the other brokers keep their own retention.
+	BrokerRetention time.Duration
 }
+
+// DefaultBrokerRetention is --broker-retention's default.
+const DefaultBrokerRetention = 24 * time.Hour
 
 func (c *BrokerConfig) setDefaults(embedded bool) {
 	if c.Broker == "" {
@@ -60,6 +69,9 @@ func (c BrokerConfig) validate(embedded bool) error {
 	}
 	if c.KafkaPartitions < 1 {
 		errs = append(errs, errors.New("--kafka-partitions must be positive"))
+	}
+	if c.BrokerRetention < 0 {
+		errs = append(errs, errors.New("--broker-retention must not be negative (0 disables trimming)"))
 	}
 	for flag, u := range map[string]struct{ value, schemes string }{
 		"--nats-url":  {c.NATSURL, "nats tls"},

@@ -32,6 +32,12 @@ func (c *Config) setCheckoutDefaults() {
 	if c.CheckoutMaxAttempts == 0 {
 		c.CheckoutMaxAttempts = 10
 	}
+	if c.CheckoutRetryBackoff == 0 {
+		c.CheckoutRetryBackoff = time.Second
+	}
+	if c.CheckoutMaxRetryBackoff == 0 {
+		c.CheckoutMaxRetryBackoff = 5 * time.Minute
+	}
 	if c.SagaPartitions == 0 {
 		c.SagaPartitions = 1
 	}
@@ -52,6 +58,8 @@ func (c Config) validateCheckout() error {
 		return fmt.Errorf("--payment-gateway must be sandbox, not %q", c.PaymentGateway)
 	case c.CheckoutDeadline <= 0 || c.DeadlineScanInterval <= 0 || c.CheckoutMaxAttempts <= 0:
 		return fmt.Errorf("--checkout-deadline, --deadline-scan-interval and --checkout-max-attempts must be positive")
+	case c.CheckoutRetryBackoff <= 0 || c.CheckoutMaxRetryBackoff < c.CheckoutRetryBackoff:
+		return fmt.Errorf("--checkout-retry-backoff must be positive and --checkout-max-retry-backoff at least as long")
 	case c.SagaPartitions < 1 || c.SagaPartitions > 64:
 		return fmt.Errorf("--saga-partitions must be from 1 to 64, not %d", c.SagaPartitions)
 	case c.SandboxLatency < 0 || c.SandboxLateAfter < 0:
@@ -92,7 +100,8 @@ func paymentGateway(c Config, st *Adapters, reg prometheus.Registerer) (ports.Pa
 // sagaConfig is the saga's configuration, with the test-only crash
 // injection of FaultKillAtEnv when it is set.
 func sagaConfig(c Config, logger *slog.Logger) saga.Config {
-	cfg := saga.Config{Deadline: c.CheckoutDeadline, MaxAttempts: c.CheckoutMaxAttempts}
+	cfg := saga.Config{Deadline: c.CheckoutDeadline, MaxAttempts: c.CheckoutMaxAttempts,
+		RetryBackoff: c.CheckoutRetryBackoff, MaxRetryBackoff: c.CheckoutMaxRetryBackoff}
 	if step := os.Getenv(FaultKillAtEnv); step != "" {
 		logger.Warn("TEST-ONLY crash injection is on", "env", FaultKillAtEnv, "step", step)
 		cfg.AfterStep = func(done string) {

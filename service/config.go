@@ -45,6 +45,10 @@ type Config struct {
 	// CheckoutMaxAttempts is how many failed deadline-scan attempts a
 	// checkout gets before it is parked for an operator (saga.Config).
 	CheckoutMaxAttempts int
+	// CheckoutRetryBackoff is the wait after a checkout's first failed
+	// attempt, doubled per further failure up to CheckoutMaxRetryBackoff
+	// (saga.Config). Defaults 1s and 5m.
+	CheckoutRetryBackoff, CheckoutMaxRetryBackoff time.Duration
 	// SagaPartitions is how many handlers (consumer groups) the checkout
 	// runs over the order topic, each for the orders whose partition key
 	// hashes to it (router.Config.SagaPartitions).

@@ -29,14 +29,13 @@ func (m *Main) startGRPC(application app.Application, registry *prometheus.Regis
 	}
 	roles := m.Config.roles()
 	srv, err := grpcapi.New(application, grpcapi.Config{
-		Logger:         m.Logger,
-		ReadWait:       m.Config.ReadWait,
-		Idempotency:    m.stack.Idempotency,
-		IdempotencyTTL: m.Config.Reliability.IdempotencyTTL,
-		APIKeys:        apiKeys,
-		KeyReads:       m.Config.HTTP.AuthReads,
-		Registerer:     registry,
-		OpsOnly:        !roles.Has(router.RoleAPI),
+		Logger:      m.Logger,
+		ReadWait:    m.Config.ReadWait,
+		Idempotency: m.idempotencyGuard(),
+		APIKeys:     apiKeys,
+		KeyReads:    m.Config.HTTP.AuthReads,
+		Registerer:  registry,
+		OpsOnly:     !roles.Has(router.RoleAPI),
 	})
 	if err != nil {
 		return fmt.Errorf("grpc: %w", err)

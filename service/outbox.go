@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -34,6 +35,34 @@ func outboxCleaner(cfg Config, st *Adapters, logger *slog.Logger) (*outbox.Clean
 		Delete:    st.cleanOutbox,
 		Retention: cfg.OutboxRetention,
 		Interval:  cfg.OutboxCleanupInterval,
+		Logger:    logger,
+	})
+}
+
+// brokerTrimmer deletes the broker's messages every consumer group passed
+// more than BrokerRetention ago, every OutboxCleanupInterval, in whichever
+// process runs the outbox cleaner, and counts them in
+// orderflow_broker_trimmed_messages_total; nil when the broker keeps its own
+// retention or trimming is off. The outbox topic has its own cleaner (and
+// retention) and is never trimmed here.
+func brokerTrimmer(cfg Config, st *Adapters, logger *slog.Logger, registry prometheus.Registerer) (*outbox.Cleaner, error) {
+	if st.Broker.Trim == nil || cfg.BrokerRetention == 0 {
+		return nil, nil
+	}
+	trimmed := prometheus.NewCounter(prometheus.CounterOpts{Name: "orderflow_broker_trimmed_messages_total",
+		Help: "Messages deleted from the SQL broker's topic tables after --broker-retention, once every consumer group passed them."})
+	if err := registry.Register(trimmed); err != nil {
+		return nil, err
+	}
+	outboxTopic, _ := eventStoreTopics()
+	return outbox.NewCleaner(outbox.CleanerConfig{
+		Name: "broker trim",
+		Delete: func(ctx context.Context, retention time.Duration, limit int) (int64, error) {
+			return st.Broker.Trim(ctx, retention, limit, outboxTopic)
+		},
+		Retention: cfg.BrokerRetention,
+		Interval:  cfg.OutboxCleanupInterval,
+		Deleted:   trimmed,
 		Logger:    logger,
 	})
 }

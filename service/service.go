@@ -11,6 +11,7 @@ import (
 	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/adapters/prommetrics"
 	"github.com/orderflow/orderflow/app"
+	"github.com/orderflow/orderflow/app/idempotency"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/app/saga"
 	"github.com/orderflow/orderflow/handlers/eventhandler"
@@ -134,6 +135,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.start(stageLoops, cleaner)
+	trimmer, err := brokerTrimmer(m.Config, st, m.Logger, registry)
+	if err != nil {
+		return err
+	}
+	if trimmer != nil {
+		m.start(stageLoops, trimmer)
+	}
 
 	m.listener, err = net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
@@ -189,18 +197,17 @@ func (m *Main) httpServer(application app.Application, admin app.Admin, registry
 	roles, st := m.Config.roles(), m.stack
 	return &http.Server{
 		Handler: httpapi.NewHandler(application, httpapi.Config{
-			Ready:          m.ready,
-			Metrics:        promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
-			Logger:         m.Logger,
-			ReadWait:       m.Config.ReadWait,
-			OpsOnly:        !roles.Has(router.RoleAPI),
-			Idempotency:    st.Idempotency,
-			IdempotencyTTL: m.Config.Reliability.IdempotencyTTL,
-			Admin:          admin,
-			APIKeys:        apiKeys,
-			KeyReads:       m.Config.HTTP.AuthReads,
-			Store:          m.Config.StoreName(),
-			Broker:         st.Broker.Name,
+			Ready:       m.ready,
+			Metrics:     promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
+			Logger:      m.Logger,
+			ReadWait:    m.Config.ReadWait,
+			OpsOnly:     !roles.Has(router.RoleAPI),
+			Idempotency: m.idempotencyGuard(),
+			Admin:       admin,
+			APIKeys:     apiKeys,
+			KeyReads:    m.Config.HTTP.AuthReads,
+			Store:       m.Config.StoreName(),
+			Broker:      st.Broker.Name,
 		}),
 		ReadHeaderTimeout: m.Config.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       m.Config.HTTP.ReadTimeout,
@@ -254,4 +261,11 @@ func (m *Main) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// idempotencyGuard is the Idempotency-Key protocol both APIs run writes
+// under, on the store's keys and units of work.
+func (m *Main) idempotencyGuard() *idempotency.Guard {
+	return idempotency.New(idempotency.Config{Store: m.stack.Idempotency, Tx: m.stack.Tx,
+		TTL: m.Config.Reliability.IdempotencyTTL, Logger: m.Logger})
 }

@@ -21,6 +21,7 @@ package broker
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 )
@@ -48,6 +49,13 @@ type Broker struct {
 	// Replay reads a topic from an offset or a time for replay-topic; nil
 	// when the broker cannot.
 	Replay ReplaySource
+	// Trim deletes at most limit messages, of every topic but except, that
+	// every consumer group of their topic has passed and that were
+	// published more than retention ago, and returns how many it deleted
+	// (the brokers whose topics are tables in the store's database; the
+	// service runs it every --outbox-cleanup-interval, see
+	// --broker-retention). Nil when the broker keeps its own retention.
+	Trim func(ctx context.Context, retention time.Duration, limit int, except ...string) (int64, error)
 	// Close releases the publisher and the broker's connections; call it
 	// after the router has stopped. Nil when there is nothing to release.
 	Close func() error

@@ -162,6 +162,6 @@ func TestTransactor(t *testing.T) {
 	porttest.RunTransactor(t, func(t *testing.T) porttest.UnitOfWork {
 		db := openDB(t)
 		stores := sqlite.Stores(db)
-		return porttest.UnitOfWork{Tx: stores.Tx, Events: newEventStore(t, db), Checkouts: stores.Checkouts}
+		return porttest.UnitOfWork{Tx: stores.Tx, Events: newEventStore(t, db), Checkouts: stores.Checkouts, Idempotency: stores.Idempotency}
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/google/uuid"
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/order"
@@ -17,19 +16,6 @@ import (
 // its order instead of placing another.
 type PlaceOrder struct {
 	order.PlaceParams
-}
-
-// idempotentOrderIDs is the namespace of order ids derived from an
-// idempotency key (UUIDv5).
-var idempotentOrderIDs = uuid.MustParse("6f0d3c1e-2b7a-5c43-9e8d-4a1f0b6c2d75")
-
-// OrderIDForKey is the id of the order placed with an idempotency key (as
-// stored: scoped to the API key that sent it), the same over every API: a
-// retry whose first attempt committed but never stored its response (the
-// process died in between) then finds the order already there instead of
-// placing a second one.
-func OrderIDForKey(scopedKey string) string {
-	return uuid.NewSHA1(idempotentOrderIDs, []byte(scopedKey)).String()
 }
 
 // PlaceOrderHandler stores the order.placed event of a new order.

@@ -23,13 +23,8 @@ type ListPoisoned struct {
 	Limit int
 }
 
-// PoisonPage is one page of the poison queue. NextAfter, when not empty, is
-// the After of the next page; a full page sets it even when no message
-// follows, so the last page may be empty.
-type PoisonPage struct {
-	Items     []ports.PoisonedMessage
-	NextAfter string
-}
+// PoisonPage is one page of the poison queue.
+type PoisonPage = Page[ports.PoisonedMessage]
 
 // ListPoisonedHandler answers ListPoisoned from the poison store.
 type ListPoisonedHandler struct{ store ports.PoisonStore }
@@ -47,18 +42,10 @@ func (h ListPoisonedHandler) Handle(ctx context.Context, q ListPoisoned) (Poison
 	if msg := text.Problem(q.After); msg != "" {
 		return PoisonPage{}, apperr.Validation("invalid poison queue listing", []apperr.FieldError{{Field: "after", Message: msg}})
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = DefaultPoisonPage
-	}
-	limit = min(limit, MaxPoisonPage)
+	limit := pageSize(q.Limit, DefaultPoisonPage, MaxPoisonPage)
 	list, err := h.store.List(ctx, q.After, limit)
 	if err != nil {
 		return PoisonPage{}, err
 	}
-	page := PoisonPage{Items: list}
-	if len(list) == limit {
-		page.NextAfter = list[len(list)-1].ID
-	}
-	return page, nil
+	return PoisonPage{Items: list, NextAfter: nextAfter(list, limit, func(m ports.PoisonedMessage) string { return m.ID })}, nil
 }

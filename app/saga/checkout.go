@@ -456,6 +456,7 @@ func (s *Checkout) attemptFailed(ctx context.Context, orderID string, cause erro
 	if c.Attempts >= s.cfg.MaxAttempts {
 		detail := printable(fmt.Sprintf("%d attempts failed in state %s: %v", c.Attempts, stuck, cause))
 		c = logStep(c, "park", "failed", detail, now)
+		c.ResumeState, c.ResumeReason = stuck, c.Reason // what Resume restores
 		c.State, c.Reason, c.NextAttemptAt = StateParked, limitReason(ReasonParked+": "+detail), time.Time{}
 	} else {
 		c.NextAttemptAt = now.Add(s.backoff(c.Attempts))

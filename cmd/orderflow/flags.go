@@ -84,6 +84,8 @@ func (f flags) brokerFlags(c *service.BrokerConfig) {
 	f.Str(&c.AMQPURL, "amqp-url", def.AMQPURL, "RabbitMQ URL (--broker amqp)")
 	f.Str(&c.RedisURL, "redis-url", def.RedisURL, "Redis URL (--broker redis)")
 	f.Str(&c.Namespace, "broker-namespace", "", "prefix of every broker topic and consumer group, to share one broker between deployments")
+	f.Dur(&c.BrokerRetention, "broker-retention", service.DefaultBrokerRetention,
+		"how long the postgres and sqlite brokers keep a message every consumer group of its topic has passed; trimmed every --outbox-cleanup-interval; 0 disables")
 }
 
 // serveFlags declares every other setting of `orderflow serve`: the one
@@ -126,7 +128,9 @@ func (f flags) serveFlags(c *service.Config) {
 	// Checkout saga, payment provider, notifications.
 	f.Dur(&c.CheckoutDeadline, "checkout-deadline", def.CheckoutDeadline, "how long checkout waits for the payment provider before it cancels the order (payment_timeout)")
 	f.Dur(&c.DeadlineScanInterval, "deadline-scan-interval", def.DeadlineScanInterval, "how often the persisted checkout deadlines are scanned")
-	f.Int(&c.CheckoutMaxAttempts, "checkout-max-attempts", def.CheckoutMaxAttempts, "failed deadline-scan attempts (backing off exponentially, 1s to 5m) before a checkout is parked for an operator (state parked)")
+	f.Int(&c.CheckoutMaxAttempts, "checkout-max-attempts", def.CheckoutMaxAttempts, "failed deadline-scan attempts (backing off exponentially, --checkout-retry-backoff to --checkout-max-retry-backoff) before a checkout is parked for an operator (state parked; orderflow checkouts resume)")
+	f.Dur(&c.CheckoutRetryBackoff, "checkout-retry-backoff", def.CheckoutRetryBackoff, "wait after a checkout's first failed deadline-scan attempt; doubled per further failure")
+	f.Dur(&c.CheckoutMaxRetryBackoff, "checkout-max-retry-backoff", def.CheckoutMaxRetryBackoff, "longest wait between a checkout's failed deadline-scan attempts")
 	f.pipelineFlags(c)
 	f.Str(&c.PaymentGateway, "payment-gateway", def.PaymentGateway, "payment provider: sandbox (the provider's test mode, its state kept in the store's database, so durable and shared by every process: tok_visa approves, tok_chargeDeclined declines, tok_timeout answers after the checkout deadline)")
 	f.Dur(&c.SandboxLatency, "payment-sandbox-latency", def.SandboxLatency, "latency of every sandbox provider call")

@@ -30,6 +30,8 @@ Usage:
                               feed a broker topic through one handler's route and middleware
   orderflow poison list|show ID|requeue ID|purge [ID] [flags]
                               the poison queue: messages no handler could process
+  orderflow checkouts list [--state parked] | resume ORDER_ID|--all-parked [flags]
+                              checkouts the saga gave up on (parked), and handing them back
   orderflow bench [--rate N --duration D --hot --devkafka --out F] [flags]
                               end-to-end benchmark on a fresh store: append ceiling, POST
                               rate, confirmed rate, place→confirmed latency
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return replayTopic(ctx, rest, stdout, stderr)
 	case "poison":
 		return poisonCommand(ctx, rest, stdout, stderr)
+	case "checkouts":
+		return checkoutsCommand(ctx, rest, stdout, stderr)
 	case "bench":
 		return bench(ctx, rest, stdout, stderr)
 	case "loadtest":

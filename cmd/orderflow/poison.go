@@ -42,16 +42,24 @@ func poisonCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if (sub == "show" || sub == "requeue") && id == "" {
 		return fmt.Errorf("poison %s needs a message id", sub)
 	}
-	cfg, err := parseConfig("poison "+sub, rest, false, stderr)
+	return adminCommand(ctx, "poison "+sub, rest, stderr, func(ctx context.Context, admin app.Admin) error {
+		return poisonDo(ctx, admin, sub, id, stdout)
+	})
+}
+
+// adminCommand runs an operator's command: fn gets the admin use cases on
+// the stores that the store flags in args name (migrated first), for a
+// minute at most, whether or not the service runs.
+func adminCommand(ctx context.Context, name string, args []string, stderr io.Writer,
+	fn func(ctx context.Context, admin app.Admin) error) error {
+	cfg, err := parseConfig(name, args, false, stderr)
 	if err != nil {
 		return err
 	}
 	cfg.AutoMigrate = true
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	return withAdmin(ctx, cfg, func(admin app.Admin, _ *slog.Logger) error {
-		return poisonDo(ctx, admin, sub, id, stdout)
-	})
+	return withAdmin(ctx, cfg, func(admin app.Admin, _ *slog.Logger) error { return fn(ctx, admin) })
 }
 
 // poisonDo runs one poison subcommand.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,9 +18,11 @@ import (
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/command"
+	"github.com/orderflow/orderflow/app/idempotency"
 	"github.com/orderflow/orderflow/app/query"
 	"github.com/orderflow/orderflow/handlers/grpcapi"
 	pb "github.com/orderflow/orderflow/handlers/grpcapi/orderflowv1"
+	"github.com/orderflow/orderflow/internal/storetest"
 	"github.com/orderflow/orderflow/internal/usecasetest"
 	"github.com/orderflow/orderflow/ports"
 )
@@ -139,38 +140,9 @@ func details(st *status.Status) (*errdetails.ErrorInfo, *errdetails.RequestInfo,
 
 var errNotFound = apperr.New(apperr.NotFound, "no checkout")
 
-// memIdempotency is an IdempotencyStore in memory (locks and TTLs are not
-// needed by these tests).
-type memIdempotency struct {
-	mu   sync.Mutex
-	recs map[string]ports.IdempotencyRecord
-}
-
-func (m *memIdempotency) Reserve(_ context.Context, key, fp string, _, _ time.Duration) (ports.IdempotencyRecord, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.recs == nil {
-		m.recs = map[string]ports.IdempotencyRecord{}
-	}
-	if rec, ok := m.recs[key]; ok {
-		return rec, false, nil
-	}
-	m.recs[key] = ports.IdempotencyRecord{Fingerprint: fp}
-	return ports.IdempotencyRecord{}, true, nil
-}
-
-func (m *memIdempotency) Complete(_ context.Context, key string, resp ports.StoredResponse) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rec := m.recs[key]
-	rec.Response = &resp
-	m.recs[key] = rec
-	return nil
-}
-
-func (m *memIdempotency) Release(_ context.Context, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.recs, key)
-	return nil
+// guard is the Idempotency-Key protocol on store, in the units of work of
+// st's database (a fresh embedded store: the keys live where the service
+// keeps them).
+func guard(st storetest.Stores, store ports.IdempotencyStore) *idempotency.Guard {
+	return idempotency.New(idempotency.Config{Store: store, Tx: st.Tx})
 }

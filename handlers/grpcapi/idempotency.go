@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"time"
+	"errors"
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
@@ -14,30 +14,33 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/idempotency"
 	"github.com/orderflow/orderflow/app/meta"
 	"github.com/orderflow/orderflow/ports"
 )
 
-// idempotencyLock is how long a call holds its key against concurrent
-// retries; a process that dies mid-call frees its keys after it.
-const idempotencyLock = time.Minute
+// errNotStored ends the unit of a call whose answer must not be kept (the
+// server's own errors): the unit rolls back and the key is freed.
+var errNotStored = errors.New("answer not stored")
 
-// idempotent runs a write at most once per idempotency-key, with HTTP's
-// semantics: the first call's answer (its response, or its error unless the
-// error is the server's: internal, unavailable, a deadline, a cancel, which
-// release the key for a retry) is kept with a fingerprint of the call (method
-// and request, expected_version included); a later call with the same key
-// and fingerprint gets that answer again, with idempotent-replayed: true in
-// its headers, and runs nothing; a key still in flight is FAILED_PRECONDITION
-// (conflict); the key reused for another call is INVALID_ARGUMENT naming
-// idempotency-key. Keys are scoped to the API key that sent them. run gets
-// the scoped key ("" without idempotency-key metadata).
+// idempotent runs a write at most once per idempotency-key, by HTTP's
+// protocol (app/idempotency): the first call's answer (its response, or its
+// error unless the error is the server's: internal, unavailable, a deadline,
+// a cancel, which free the key for a retry) is kept with a fingerprint of
+// the call (method and request, expected_version included), in the same
+// transaction as the call's effects: run gets that unit's context and must
+// pass it to the use case. A later call with the same key and fingerprint
+// gets that answer again, with idempotent-replayed: true in its headers,
+// and runs nothing; the same call still in flight is FAILED_PRECONDITION
+// (conflict); the key used for another call, in flight or done, is
+// INVALID_ARGUMENT naming idempotency-key. Keys are scoped to the API key
+// that sent them.
 func idempotent[Resp proto.Message](ctx context.Context, s *server, req proto.Message, newResp func() Resp,
-	run func(scopedKey string) (Resp, error)) (Resp, error) {
+	run func(ctx context.Context) (Resp, error)) (Resp, error) {
 	var zero Resp
 	key := incoming(ctx, mdIdempotencyKey)
 	if key == "" || s.idempotency == nil {
-		return run("")
+		return run(ctx)
 	}
 	if !meta.ValidID(key) {
 		return zero, invalid("idempotency-key must be 1 to 128 letters, digits or . _ : -", mdIdempotencyKey, "not a valid key")
@@ -50,25 +53,27 @@ func idempotent[Resp proto.Message](ctx context.Context, s *server, req proto.Me
 	if err != nil {
 		return zero, err
 	}
-	rec, reserved, err := s.idempotency.Reserve(ctx, key, fp, idempotencyLock, s.idempotencyTTL)
-	if err != nil {
+	var (
+		resp   Resp
+		runErr error
+	)
+	out, err := s.idempotency.Do(ctx, key, fp, func(ctx context.Context) (ports.StoredResponse, error) {
+		resp, runErr = run(ctx)
+		stored, keep := storedAnswer(ctx, s, method, resp, runErr)
+		if !keep {
+			return stored, errNotStored
+		}
+		return stored, nil
+	})
+	switch {
+	case errors.Is(err, idempotency.ErrReused):
+		return zero, invalid("this idempotency-key was used for a different call", mdIdempotencyKey, "reused with a different call")
+	case errors.Is(err, errNotStored):
+		return resp, runErr
+	case err != nil:
 		return zero, err
-	}
-	if !reserved {
-		return replay(ctx, rec, fp, newResp)
-	}
-	resp, runErr := run(key)
-	// The client may be gone; the bookkeeping must still happen.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	stored, keep := storedAnswer(ctx, s, method, resp, runErr)
-	if keep {
-		err = s.idempotency.Complete(sctx, key, stored)
-	} else {
-		err = s.idempotency.Release(sctx, key)
-	}
-	if err != nil {
-		s.logger.ErrorContext(sctx, "idempotency key not stored", "key", key, "error", err)
+	case out.Replayed:
+		return replay(ctx, out.Response, newResp)
 	}
 	return resp, runErr
 }
@@ -89,25 +94,19 @@ func storedAnswer(ctx context.Context, s *server, method string, resp proto.Mess
 	return ports.StoredResponse{Status: int(st.Code()), Body: body}, err == nil
 }
 
-// replay answers a call whose key is known.
-func replay[Resp proto.Message](ctx context.Context, rec ports.IdempotencyRecord, fp string, newResp func() Resp) (Resp, error) {
+// replay answers a call with the answer kept for its key.
+func replay[Resp proto.Message](ctx context.Context, stored ports.StoredResponse, newResp func() Resp) (Resp, error) {
 	var zero Resp
-	switch {
-	case rec.Response == nil:
-		return zero, apperr.New(apperr.Conflict, "a call with this idempotency-key is still in progress; retry later")
-	case rec.Fingerprint != fp:
-		return zero, invalid("this idempotency-key was used for a different call", mdIdempotencyKey, "reused with a different call")
-	}
 	_ = grpc.SetHeader(ctx, metadata.Pairs(mdReplayed, "true"))
-	if rec.Response.Status != 0 {
+	if stored.Status != 0 {
 		var sp spb.Status
-		if err := proto.Unmarshal(rec.Response.Body, &sp); err != nil {
+		if err := proto.Unmarshal(stored.Body, &sp); err != nil {
 			return zero, apperr.Wrap(apperr.Internal, err, "stored answer unreadable")
 		}
 		return zero, status.FromProto(&sp).Err()
 	}
 	resp := newResp()
-	if err := proto.Unmarshal(rec.Response.Body, resp); err != nil {
+	if err := proto.Unmarshal(stored.Body, resp); err != nil {
 		return zero, apperr.Wrap(apperr.Internal, err, "stored answer unreadable")
 	}
 	return resp, nil

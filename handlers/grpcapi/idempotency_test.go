@@ -15,6 +15,7 @@ import (
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/handlers/grpcapi"
 	pb "github.com/orderflow/orderflow/handlers/grpcapi/orderflowv1"
+	"github.com/orderflow/orderflow/internal/storetest"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -23,11 +24,11 @@ func withKey(t *testing.T, key string, md ...string) context.Context {
 }
 
 // idempotency-key has HTTP's semantics: a retry replays the first answer
-// without running the command, the order id derives from the key (scoped to
-// the API key), another request with the key is refused naming the key.
+// without running the command, the key is scoped to the API key, another
+// request with the key is refused naming the key.
 func TestIdempotencyKeys(t *testing.T) {
-	store := &memIdempotency{}
-	e := newEnv(t, func(c *grpcapi.Config) { c.Idempotency = store; c.APIKeys = []string{"k1", "k2"} })
+	st := storetest.SQLite(t)
+	e := newEnv(t, func(c *grpcapi.Config) { c.Idempotency = guard(st, st.Idempotency); c.APIKeys = []string{"k1", "k2"} })
 	e.app.place.Run = func(_ context.Context, c command.PlaceOrder) (command.Result, error) {
 		return command.Result{OrderID: c.OrderID, Status: order.StatusPlaced, Version: 1}, nil
 	}
@@ -48,8 +49,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	if len(h1.Get("idempotent-replayed")) != 0 || h2.Get("idempotent-replayed")[0] != "true" {
 		t.Errorf("headers %v, %v", h1, h2)
 	}
-	// The same key of another API key is another order, whose id also
-	// derives from the (scoped) key.
+	// The same key of another API key is another order.
 	other, err := e.orders.PlaceOrder(withKey(t, "key-1", "authorization", "Bearer k2"), req)
 	if err != nil || other.GetOrderId() == first.GetOrderId() {
 		t.Fatalf("other API key: %v, %v", other, err)
@@ -72,8 +72,12 @@ func TestIdempotencyKeys(t *testing.T) {
 
 // A client error is kept and replayed like a response; the server's own
 // errors release the key, so a retry runs again; a key in flight is refused.
+//
+// On Postgres: on the embedded store a call in flight holds the database's
+// one write lock in its unit of work, so a second call waits for it.
 func TestIdempotencyKeysKeepClientErrorsOnly(t *testing.T) {
-	e := newEnv(t, func(c *grpcapi.Config) { c.Idempotency = &memIdempotency{} })
+	st := storetest.Postgres(t)
+	e := newEnv(t, func(c *grpcapi.Config) { c.Idempotency = guard(st, st.Idempotency) })
 	req := &pb.CancelOrderRequest{OrderId: orderID}
 	e.app.cancel.Err = apperr.New(apperr.Conflict, "already shipped")
 	for range 2 {
@@ -113,9 +117,9 @@ func TestIdempotencyKeysKeepClientErrorsOnly(t *testing.T) {
 }
 
 // brokenIdempotency fails as told: Reserve with reserveErr, Complete with
-// doneErr.
+// doneErr; otherwise it is the real store.
 type brokenIdempotency struct {
-	memIdempotency
+	ports.IdempotencyStore
 	reserveErr, doneErr error
 }
 
@@ -123,20 +127,24 @@ func (b *brokenIdempotency) Reserve(ctx context.Context, key, fp string, lock, t
 	if b.reserveErr != nil {
 		return ports.IdempotencyRecord{}, false, b.reserveErr
 	}
-	return b.memIdempotency.Reserve(ctx, key, fp, lock, ttl)
+	return b.IdempotencyStore.Reserve(ctx, key, fp, lock, ttl)
 }
 
-func (b *brokenIdempotency) Complete(context.Context, string, ports.StoredResponse) error {
-	return b.doneErr
+func (b *brokenIdempotency) Complete(ctx context.Context, key, token string, resp ports.StoredResponse) error {
+	if b.doneErr != nil {
+		return b.doneErr
+	}
+	return b.IdempotencyStore.Complete(ctx, key, token, resp)
 }
 
 // An idempotency store that cannot reserve the key fails the call with its
 // error before anything runs, as over HTTP; one that cannot record the
-// answer still lets the client have it (the key stays locked until its lock
-// runs out).
+// answer fails the call too, its effects rolled back with the record (they
+// commit together), and frees the key, so a retry runs again.
 func TestIdempotencyStoreFailures(t *testing.T) {
-	store := &brokenIdempotency{reserveErr: apperr.New(apperr.Unavailable, "idempotency store down")}
-	e := newEnv(t, func(c *grpcapi.Config) { c.Idempotency = store })
+	st := storetest.SQLite(t)
+	store := &brokenIdempotency{IdempotencyStore: st.Idempotency, reserveErr: apperr.New(apperr.Unavailable, "idempotency store down")}
+	e := newEnv(t, func(c *grpcapi.Config) { c.Idempotency = guard(st, store) })
 	e.app.setStock.Result = command.StockLevels{SKU: "S", OnHand: 1}
 	req := &pb.SetStockRequest{Sku: "S", OnHand: new(int64(1))}
 	_, err := e.stock.SetStock(withKey(t, "k-1"), req)
@@ -145,7 +153,13 @@ func TestIdempotencyStoreFailures(t *testing.T) {
 		t.Errorf("ran %d times without a reserved key", n)
 	}
 	store.reserveErr, store.doneErr = nil, errors.New("cannot record")
+	_, err = e.stock.SetStock(withKey(t, "k-1"), req)
+	wantCode(t, err, codes.Internal)
+	store.doneErr = nil
 	if res, err := e.stock.SetStock(withKey(t, "k-1"), req); err != nil || res.GetStock().GetOnHand() != 1 {
-		t.Errorf("answer not recorded: %v, %v", res, err)
+		t.Errorf("retry after an unrecorded answer: %v, %v", res, err)
+	}
+	if n := len(e.app.setStock.Calls()); n != 2 {
+		t.Errorf("ran %d times, want 2 (the unrecorded call, then its retry)", n)
 	}
 }

@@ -21,7 +21,7 @@ var _ pb.InventoryServiceServer = inventory{}
 // SetStock sets a SKU's on-hand stock and answers the levels after it.
 func (s inventory) SetStock(ctx context.Context, req *pb.SetStockRequest) (*pb.SetStockResponse, error) {
 	return idempotent(ctx, s.server, req, func() *pb.SetStockResponse { return &pb.SetStockResponse{} },
-		func(string) (*pb.SetStockResponse, error) {
+		func(ctx context.Context) (*pb.SetStockResponse, error) {
 			if req.OnHand == nil {
 				return nil, apperr.Validation("invalid stock", []apperr.FieldError{{Field: "on_hand", Message: "is required"}})
 			}

@@ -20,19 +20,17 @@ type orders struct {
 
 var _ pb.OrderServiceServer = orders{}
 
-// PlaceOrder places an order whose id is a new UUIDv7, or, with an
-// idempotency-key, the one derived from the key (command.OrderIDForKey).
+// PlaceOrder places an order whose id is a new UUIDv7. With an
+// idempotency-key, the order and the key's record commit in one transaction
+// (app/idempotency), as over HTTP.
 func (s orders) PlaceOrder(ctx context.Context, req *pb.PlaceOrderRequest) (*pb.PlaceOrderResponse, error) {
 	return idempotent(ctx, s.server, req, func() *pb.PlaceOrderResponse { return &pb.PlaceOrderResponse{} },
-		func(scopedKey string) (*pb.PlaceOrderResponse, error) {
-			id := command.OrderIDForKey(scopedKey)
-			if scopedKey == "" {
-				v7, err := uuid.NewV7()
-				if err != nil {
-					return nil, apperr.Wrap(apperr.Internal, err, "generate order id")
-				}
-				id = v7.String()
+		func(ctx context.Context) (*pb.PlaceOrderResponse, error) {
+			v7, err := uuid.NewV7()
+			if err != nil {
+				return nil, apperr.Wrap(apperr.Internal, err, "generate order id")
 			}
+			id := v7.String()
 			items := make([]order.Item, len(req.GetItems()))
 			for i, it := range req.GetItems() {
 				items[i] = order.Item{SKU: it.GetSku(), Quantity: it.GetQuantity(), UnitPrice: it.GetUnitPrice()}
@@ -57,7 +55,7 @@ func (s orders) PlaceOrder(ctx context.Context, req *pb.PlaceOrderRequest) (*pb.
 
 func (s orders) CancelOrder(ctx context.Context, req *pb.CancelOrderRequest) (*pb.CancelOrderResponse, error) {
 	return idempotent(ctx, s.server, req, func() *pb.CancelOrderResponse { return &pb.CancelOrderResponse{} },
-		func(string) (*pb.CancelOrderResponse, error) {
+		func(ctx context.Context) (*pb.CancelOrderResponse, error) {
 			r, err := transition(req.GetOrderId(), req.GetExpectedVersion(), func(id string, v int64) (command.Result, error) {
 				return s.app.Commands.CancelOrder.Handle(ctx, command.CancelOrder{OrderID: id, Reason: req.GetReason(), IfMatch: v})
 			})
@@ -67,7 +65,7 @@ func (s orders) CancelOrder(ctx context.Context, req *pb.CancelOrderRequest) (*p
 
 func (s orders) ShipOrder(ctx context.Context, req *pb.ShipOrderRequest) (*pb.ShipOrderResponse, error) {
 	return idempotent(ctx, s.server, req, func() *pb.ShipOrderResponse { return &pb.ShipOrderResponse{} },
-		func(string) (*pb.ShipOrderResponse, error) {
+		func(ctx context.Context) (*pb.ShipOrderResponse, error) {
 			r, err := transition(req.GetOrderId(), req.GetExpectedVersion(), func(id string, v int64) (command.Result, error) {
 				return s.app.Commands.ShipOrder.Handle(ctx, command.ShipOrder{OrderID: id, Carrier: req.GetCarrier(),
 					TrackingNumber: req.GetTrackingNumber(), IfMatch: v})
@@ -78,7 +76,7 @@ func (s orders) ShipOrder(ctx context.Context, req *pb.ShipOrderRequest) (*pb.Sh
 
 func (s orders) DeliverOrder(ctx context.Context, req *pb.DeliverOrderRequest) (*pb.DeliverOrderResponse, error) {
 	return idempotent(ctx, s.server, req, func() *pb.DeliverOrderResponse { return &pb.DeliverOrderResponse{} },
-		func(string) (*pb.DeliverOrderResponse, error) {
+		func(ctx context.Context) (*pb.DeliverOrderResponse, error) {
 			r, err := transition(req.GetOrderId(), req.GetExpectedVersion(), func(id string, v int64) (command.Result, error) {
 				return s.app.Commands.DeliverOrder.Handle(ctx, command.DeliverOrder{OrderID: id, IfMatch: v})
 			})

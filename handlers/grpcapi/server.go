@@ -21,9 +21,9 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/orderflow/orderflow/app"
+	"github.com/orderflow/orderflow/app/idempotency"
 	"github.com/orderflow/orderflow/handlers/grpcapi/orderflowv1"
 	"github.com/orderflow/orderflow/internal/apikeys"
-	"github.com/orderflow/orderflow/ports"
 )
 
 // MaxRecvBytes bounds a request message, as HTTP bounds a request body (1 MiB).
@@ -41,11 +41,9 @@ type Config struct {
 	// ReadWait is how long GetOrder with min_version waits for the read model
 	// (never past the call's deadline). Default 2s, as over HTTP.
 	ReadWait time.Duration
-	// Idempotency stores the answers of writes made with idempotency-key
-	// metadata. Nil: the metadata is ignored.
-	Idempotency ports.IdempotencyStore
-	// IdempotencyTTL is how long a key is kept. Default 24h.
-	IdempotencyTTL time.Duration
+	// Idempotency runs writes made with idempotency-key metadata at most
+	// once (HTTP's Guard). Nil: the metadata is ignored.
+	Idempotency *idempotency.Guard
 	// APIKeys, when not empty, are required on writes, and on reads too with
 	// KeyReads. Health and reflection stay open.
 	APIKeys  []string
@@ -67,9 +65,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.ReadWait <= 0 {
 		c.ReadWait = 2 * time.Second
-	}
-	if c.IdempotencyTTL <= 0 {
-		c.IdempotencyTTL = 24 * time.Hour
 	}
 	if c.WatchBuffer <= 0 {
 		c.WatchBuffer = 16
@@ -95,14 +90,13 @@ type Server struct {
 
 // server holds what the services need.
 type server struct {
-	app            app.Application
-	logger         *slog.Logger
-	readWait       time.Duration
-	idempotency    ports.IdempotencyStore
-	idempotencyTTL time.Duration
-	apiKeys        apikeys.Set
-	keyReads       bool
-	watchBuffer    int
+	app         app.Application
+	logger      *slog.Logger
+	readWait    time.Duration
+	idempotency *idempotency.Guard
+	apiKeys     apikeys.Set
+	keyReads    bool
+	watchBuffer int
 	// watches ends with Drain.
 	watches context.Context
 }
@@ -113,8 +107,8 @@ func New(application app.Application, cfg Config) (*Server, error) {
 	cfg.setDefaults()
 	watches, stopWatches := context.WithCancel(context.Background())
 	s := &server{app: application, logger: cfg.Logger, readWait: cfg.ReadWait,
-		idempotency: cfg.Idempotency, idempotencyTTL: cfg.IdempotencyTTL,
-		apiKeys: apikeys.New(cfg.APIKeys), keyReads: cfg.KeyReads, watchBuffer: cfg.WatchBuffer,
+		idempotency: cfg.Idempotency,
+		apiKeys:     apikeys.New(cfg.APIKeys), keyReads: cfg.KeyReads, watchBuffer: cfg.WatchBuffer,
 		watches: watches}
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {

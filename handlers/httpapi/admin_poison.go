@@ -27,9 +27,18 @@ type poisonedView struct {
 	PoisonedAt    time.Time         `json:"poisoned_at"`
 }
 
-type poisonPage struct {
-	Items     []poisonedView `json:"items"`
-	NextAfter string         `json:"next_after,omitempty"`
+// adminPageJSON is a page of an admin listing (query.Page) as the API shows it.
+type adminPageJSON[V any] struct {
+	Items     []V    `json:"items"`
+	NextAfter string `json:"next_after,omitempty"`
+}
+
+func adminPageOf[T, V any](p query.Page[T], view func(T) V) adminPageJSON[V] {
+	out := adminPageJSON[V]{Items: make([]V, len(p.Items)), NextAfter: p.NextAfter}
+	for i, item := range p.Items {
+		out.Items[i] = view(item)
+	}
+	return out
 }
 
 func viewPoisoned(m ports.PoisonedMessage) poisonedView {
@@ -47,22 +56,15 @@ func (s *server) listPoison(w http.ResponseWriter, r *http.Request) error {
 	if s.admin.ListPoisoned == nil {
 		return errNoPoisonQueue
 	}
-	var fields []apperr.FieldError
-	singleValued(r.URL.Query(), &fields, "after", "limit")
-	limit := queryInt(r.URL.Query(), "limit", 1, &fields)
-	if err := apperr.Validation("invalid query", fields); err != nil {
-		return err
-	}
-	list, err := s.admin.ListPoisoned.Handle(r.Context(),
-		query.ListPoisoned{After: r.URL.Query().Get("after"), Limit: int(min(limit, query.MaxPoisonPage))})
+	after, limit, err := pageQuery(r, query.MaxPoisonPage)
 	if err != nil {
 		return err
 	}
-	page := poisonPage{Items: make([]poisonedView, len(list.Items)), NextAfter: list.NextAfter}
-	for i, m := range list.Items {
-		page.Items[i] = viewPoisoned(m)
+	list, err := s.admin.ListPoisoned.Handle(r.Context(), query.ListPoisoned{After: after, Limit: limit})
+	if err != nil {
+		return err
 	}
-	return writeJSON(w, http.StatusOK, page)
+	return writeJSON(w, http.StatusOK, adminPageOf(list, viewPoisoned))
 }
 
 func (s *server) getPoison(w http.ResponseWriter, r *http.Request) error {
@@ -96,4 +98,17 @@ func (s *server) deletePoison(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// pageQuery reads the after and limit of an admin listing (limit capped at
+// most), each at most once, like the other single-valued parameters named
+// in also.
+func pageQuery(r *http.Request, most int64, also ...string) (after string, limit int, err error) {
+	var fields []apperr.FieldError
+	singleValued(r.URL.Query(), &fields, append([]string{"after", "limit"}, also...)...)
+	n := queryInt(r.URL.Query(), "limit", 1, &fields)
+	if err := apperr.Validation("invalid query", fields); err != nil {
+		return "", 0, err
+	}
+	return r.URL.Query().Get("after"), int(min(n, most)), nil
 }

@@ -33,6 +33,8 @@ func (f *fakeApp) answerEverything() {
 	f.listPoisoned.Result = query.PoisonPage{}
 	f.getPoisoned.Result = parked("p1", nil)
 	f.requeuePoisoned.Result = parked("p1", nil)
+	f.listCheckouts.Result = query.CheckoutPage{}
+	f.resumeCheckouts.Result = command.Resumed{Checkouts: []ports.Checkout{f.checkout.Result}}
 }
 
 // Invalid UTF-8 in a string is 422 naming its JSON path: encoding/json
@@ -195,7 +197,8 @@ func TestHeadOnEveryGet(t *testing.T) {
 		"/v1/orders/{id}/events": "/v1/orders/" + orderID + "/events", "/v1/orders/{id}/history": "/v1/orders/" + orderID + "/history?version=1",
 		"/v1/orders/{id}/checkout": "/v1/orders/" + orderID + "/checkout", "/v1/orders/{id}/notifications": "/v1/orders/" + orderID + "/notifications",
 		"/v1/inventory/{sku}": "/v1/inventory/SKU-1", "/v1/admin/poison": "/v1/admin/poison", "/v1/admin/poison/{id}": "/v1/admin/poison/p1",
-		"/healthz": "/healthz", "/readyz": "/readyz", "/metrics": "/metrics", "/openapi.yaml": "/openapi.yaml", "/openapi.json": "/openapi.json",
+		"/v1/admin/checkouts": "/v1/admin/checkouts",
+		"/healthz":            "/healthz", "/readyz": "/readyz", "/metrics": "/metrics", "/openapi.yaml": "/openapi.yaml", "/openapi.json": "/openapi.json",
 		"/docs": "/docs", "/docs/redoc.standalone.js": "/docs/redoc.standalone.js",
 	}
 	doc, _ := mustDoc(t)

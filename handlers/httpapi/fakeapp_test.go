@@ -31,6 +31,8 @@ type fakeApp struct {
 	getPoisoned     stub[query.GetPoisoned, ports.PoisonedMessage]
 	requeuePoisoned stub[command.RequeuePoisoned, ports.PoisonedMessage]
 	purgePoisoned   stub[command.PurgePoisoned, command.Purged]
+	listCheckouts   stub[query.ListCheckouts, query.CheckoutPage]
+	resumeCheckouts stub[command.ResumeCheckouts, command.Resumed]
 }
 
 func (f *fakeApp) application() app.Application {
@@ -45,7 +47,8 @@ func (f *fakeApp) application() app.Application {
 // admin is the admin use cases the HTTP API calls (the poison queue's).
 func (f *fakeApp) admin() app.Admin {
 	return app.Admin{ListPoisoned: &f.listPoisoned, GetPoisoned: &f.getPoisoned,
-		RequeuePoisoned: &f.requeuePoisoned, PurgePoisoned: &f.purgePoisoned}
+		RequeuePoisoned: &f.requeuePoisoned, PurgePoisoned: &f.purgePoisoned,
+		ListCheckouts: &f.listCheckouts, ResumeCheckouts: &f.resumeCheckouts}
 }
 
 // callCount is the number of use-case calls so far, of any kind.
@@ -53,5 +56,6 @@ func (f *fakeApp) callCount() int {
 	return len(f.place.Calls()) + len(f.confirm.Calls()) + len(f.cancel.Calls()) + len(f.ship.Calls()) +
 		len(f.deliver.Calls()) + len(f.get.Calls()) + len(f.list.Calls()) + len(f.events.Calls()) + len(f.history.Calls()) +
 		len(f.setStock.Calls()) + len(f.getStock.Calls()) + len(f.checkout.Calls()) + len(f.notes.Calls()) +
-		len(f.listPoisoned.Calls()) + len(f.getPoisoned.Calls()) + len(f.requeuePoisoned.Calls()) + len(f.purgePoisoned.Calls())
+		len(f.listPoisoned.Calls()) + len(f.getPoisoned.Calls()) + len(f.requeuePoisoned.Calls()) + len(f.purgePoisoned.Calls()) +
+		len(f.listCheckouts.Calls()) + len(f.resumeCheckouts.Calls())
 }

@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
-	"time"
+	"strings"
 
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/idempotency"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -21,21 +23,30 @@ const (
 	headerReplayed = "Idempotent-Replayed"
 )
 
-// idempotencyLock is how long a request holds its key against concurrent
-// retries; a process that dies mid-request frees its keys after it.
-const idempotencyLock = time.Minute
-
 // replayedHeaders are the response headers kept with an idempotent response.
 var replayedHeaders = []string{"Content-Type", "Location", "ETag"}
 
+// errNotStored ends the unit of a request whose response must not be
+// stored: the unit rolls back, the key is freed, and the response the
+// handler wrote is sent as it is.
+var errNotStored = errors.New("response not stored")
+
 // idempotent makes POST requests that carry an Idempotency-Key safe to
-// retry: the first request's response is stored with a fingerprint of the
-// request (method, path, If-Match and body); a later request with the same
+// retry, by the protocol of app/idempotency: the first request's response
+// is stored with a fingerprint of the request (method, path, If-Match and
+// body) in the same transaction as its effects; a later request with the
 // key and the same fingerprint gets that response again (with
-// Idempotent-Replayed: true) and runs nothing; a request whose key is still
-// in flight is 409; a different fingerprint is 422. 5xx responses are not
-// kept: the key is released so the client can retry. Requests without the
-// header, and other methods, pass through.
+// Idempotent-Replayed: true) and runs nothing; a different fingerprint is
+// 422, whether the key is in flight or done; the same one still in flight
+// is 409. A response that says the request never began executing (see
+// storable) or failed (5xx) is not kept: the key is freed so the client can
+// retry, corrected. Requests without the header, and other methods, pass
+// through.
+//
+// The handler's response is buffered until the unit commits: a client
+// never sees a response whose effects were rolled back. A requeue of the
+// poison queue publishes to the broker, outside the database: it runs with
+// Guard.DoOutside.
 func (s *server) idempotent(next http.Handler) http.Handler {
 	if s.idempotency == nil {
 		return next
@@ -60,61 +71,78 @@ func (s *server) idempotent(next http.Handler) http.Handler {
 			s.writeError(w, r, errTooLarge)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		fp := fingerprint(r, body)
-		key = scopedIdempotencyKey(r, key)
-		rec, reserved, err := s.idempotency.Reserve(r.Context(), key, fp, idempotencyLock, s.idempotencyTTL)
-		if err != nil {
+		var (
+			buf      *bufferedResponse // what the handler answered, if it ran
+			panicked any
+		)
+		run := func(ctx context.Context) (resp ports.StoredResponse, err error) {
+			buf = &bufferedResponse{header: http.Header{}, status: http.StatusOK}
+			defer func() {
+				if p := recover(); p != nil {
+					panicked, err = p, errNotStored
+				}
+			}()
+			req := r.WithContext(ctx)
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			next.ServeHTTP(buf, req)
+			if !storable(buf.status) {
+				return buf.stored(), errNotStored
+			}
+			return buf.stored(), nil
+		}
+		do := s.idempotency.Do
+		if strings.HasPrefix(r.URL.Path, "/v1/admin/poison/") {
+			do = s.idempotency.DoOutside
+		}
+		out, err := do(r.Context(), scopedIdempotencyKey(r, key), fingerprint(r, body), run)
+		if panicked != nil {
+			panic(panicked)
+		}
+		switch {
+		case errors.Is(err, idempotency.ErrReused):
+			s.writeError(w, r, apperr.Validation("this Idempotency-Key was used for a different request",
+				[]apperr.FieldError{{Field: headerIdempotencyKey, Message: "reused with a different request"}}))
+			return
+		case err != nil && !errors.Is(err, errNotStored):
 			s.writeError(w, r, err)
 			return
 		}
-		if !reserved {
-			s.answerKnownKey(w, r, rec, fp)
+		if !out.Replayed {
+			buf.sendTo(w)
 			return
 		}
-		rec2 := &recorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec2, r)
-		// The client may be gone; the bookkeeping must still happen.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
-		defer cancel()
-		if rec2.status >= http.StatusInternalServerError {
-			err = s.idempotency.Release(ctx, key)
-		} else {
-			err = s.idempotency.Complete(ctx, key, rec2.stored())
+		for k, v := range out.Response.Header {
+			w.Header().Set(k, v)
 		}
-		if err != nil {
-			s.logger.ErrorContext(ctx, "idempotency key not stored", "key", key, "error", err)
-		}
+		w.Header().Set(headerReplayed, "true")
+		w.WriteHeader(out.Response.Status)
+		_, _ = w.Write(out.Response.Body)
 	})
+}
+
+// storable reports whether a response says the request began executing:
+// it reached the use case, which answered. The HTTP layer's own refusals
+// (a malformed request or id, a body too large or of the wrong type, a
+// missing API key) happen before it, and a 5xx is a failure a retry may
+// not repeat: neither is stored, nor holds the key.
+func storable(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusMethodNotAllowed,
+		http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+		return false
+	}
+	return status < http.StatusInternalServerError
 }
 
 // scopedIdempotencyKey is the key as stored: with API keys configured,
 // prefixed by the scope of the API key that sent it, so that two clients
 // choosing the same Idempotency-Key neither replay each other's responses
-// nor collide on the order id derived from it. Without API keys it is the
-// key itself.
+// nor hold each other's keys. Without API keys it is the key itself.
 func scopedIdempotencyKey(r *http.Request, key string) string {
 	if scope := requestScope(r); scope != "" {
 		return scope + ":" + key
 	}
 	return key
-}
-
-func (s *server) answerKnownKey(w http.ResponseWriter, r *http.Request, rec ports.IdempotencyRecord, fp string) {
-	switch {
-	case rec.Response == nil:
-		s.writeError(w, r, apperr.New(apperr.Conflict, "a request with this Idempotency-Key is still in progress; retry later"))
-	case rec.Fingerprint != fp:
-		s.writeError(w, r, apperr.Validation("this Idempotency-Key was used for a different request",
-			[]apperr.FieldError{{Field: headerIdempotencyKey, Message: "reused with a different request"}}))
-	default:
-		for k, v := range rec.Response.Header {
-			w.Header().Set(k, v)
-		}
-		w.Header().Set(headerReplayed, "true")
-		w.WriteHeader(rec.Response.Status)
-		_, _ = w.Write(rec.Response.Body)
-	}
 }
 
 // fingerprint identifies what a request asks for.
@@ -128,33 +156,44 @@ func fingerprint(r *http.Request, body []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// recorder passes a response through and keeps a copy.
-type recorder struct {
-	http.ResponseWriter
+// bufferedResponse keeps a response until the unit that produced it
+// ended; all of it is sent then, and the part a replay needs (the headers
+// in replayedHeaders) is stored.
+type bufferedResponse struct {
+	header http.Header
 	status int
 	body   bytes.Buffer
 	wrote  bool
 }
 
-func (r *recorder) WriteHeader(status int) {
-	if !r.wrote {
-		r.status, r.wrote = status, true
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(status int) {
+	if !b.wrote {
+		b.status, b.wrote = status, true
 	}
-	r.ResponseWriter.WriteHeader(status)
 }
 
-func (r *recorder) Write(b []byte) (int, error) {
-	r.wrote = true
-	r.body.Write(b)
-	return r.ResponseWriter.Write(b)
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	b.wrote = true
+	return b.body.Write(p)
 }
 
-func (r *recorder) stored() ports.StoredResponse {
+// sendTo writes the whole response to w.
+func (b *bufferedResponse) sendTo(w http.ResponseWriter) {
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body.Bytes())
+}
+
+func (b *bufferedResponse) stored() ports.StoredResponse {
 	h := map[string]string{}
 	for _, k := range replayedHeaders {
-		if v := r.Header().Get(k); v != "" {
+		if v := b.header.Get(k); v != "" {
 			h[k] = v
 		}
 	}
-	return ports.StoredResponse{Status: r.status, Header: h, Body: r.body.Bytes()}
+	return ports.StoredResponse{Status: b.status, Header: h, Body: bytes.Clone(b.body.Bytes())}
 }

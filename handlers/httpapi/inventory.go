@@ -70,6 +70,8 @@ type checkoutJSON struct {
 	StartedAt     time.Time  `json:"started_at"`
 	DeadlineAt    time.Time  `json:"deadline_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
+	// ResumeState is, on a parked checkout, the state resuming it restores.
+	ResumeState string `json:"resume_state,omitempty"`
 }
 
 func stepsOf(steps []ports.CheckoutStep) []stepJSON {
@@ -83,7 +85,7 @@ func stepsOf(steps []ports.CheckoutStep) []stepJSON {
 func checkoutOf(c ports.Checkout) checkoutJSON {
 	return checkoutJSON{OrderID: c.OrderID, State: c.State, Reason: c.Reason, Steps: stepsOf(c.Steps),
 		Compensations: stepsOf(c.Compensations), StartedAt: c.StartedAt.UTC(), DeadlineAt: c.DeadlineAt.UTC(),
-		UpdatedAt: c.UpdatedAt.UTC()}
+		UpdatedAt: c.UpdatedAt.UTC(), ResumeState: c.ResumeState}
 }
 
 // getCheckout answers the order's checkout: 404 until it has started.

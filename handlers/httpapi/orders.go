@@ -50,13 +50,17 @@ type shipRequest struct {
 type emptyRequest struct{}
 
 // placeOrder answers 201 with Location and ETag. The order id is generated
-// here (UUIDv7): the client learns it from the response.
+// here (UUIDv7): the client learns it from the response. A request with an
+// Idempotency-Key needs no id derived from its key: its order and its key's
+// record commit in one transaction (app/idempotency), so a retry either
+// replays the stored response or, when nothing was stored, places the order
+// anew; and a key reused after its TTL places a new order.
 func (s *server) placeOrder(w http.ResponseWriter, r *http.Request) error {
 	var req placeOrderRequest
 	if err := decodeBody(w, r, &req, true); err != nil {
 		return err
 	}
-	id, err := s.newOrderID(r)
+	id, err := uuid.NewV7()
 	if err != nil {
 		return fmt.Errorf("generate order id: %w", err)
 	}
@@ -66,7 +70,7 @@ func (s *server) placeOrder(w http.ResponseWriter, r *http.Request) error {
 	}
 	a := req.ShippingAddress
 	res, err := s.app.Commands.PlaceOrder.Handle(r.Context(), command.PlaceOrder{PlaceParams: order.PlaceParams{
-		OrderID:    id,
+		OrderID:    id.String(),
 		CustomerID: req.CustomerID,
 		Currency:   req.Currency,
 		Items:      items,
@@ -141,14 +145,4 @@ func (s *server) transition(w http.ResponseWriter, r *http.Request, req any, bod
 	}
 	w.Header().Set("ETag", etag(res.Version))
 	return writeJSON(w, http.StatusOK, resultOf(res))
-}
-
-// newOrderID is a fresh UUIDv7, or, for a request with an Idempotency-Key,
-// the id derived from the key (command.OrderIDForKey).
-func (s *server) newOrderID(r *http.Request) (string, error) {
-	if key := r.Header.Get(headerIdempotencyKey); key != "" && s.idempotency != nil {
-		return command.OrderIDForKey(scopedIdempotencyKey(r, key)), nil
-	}
-	id, err := uuid.NewV7()
-	return id.String(), err
 }

@@ -16,8 +16,8 @@ import (
 
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/idempotency"
 	"github.com/orderflow/orderflow/internal/apikeys"
-	"github.com/orderflow/orderflow/ports"
 )
 
 // Config configures the HTTP handler.
@@ -40,11 +40,9 @@ type Config struct {
 	// /metrics, /openapi.*): for a process that runs no API role but must
 	// still be probed and scraped. /v1/... is then 404.
 	OpsOnly bool
-	// Idempotency stores the responses of POSTs made with an Idempotency-Key
-	// (idempotency.go). Nil: the header is ignored.
-	Idempotency ports.IdempotencyStore
-	// IdempotencyTTL is how long a key is kept. Default 24h.
-	IdempotencyTTL time.Duration
+	// Idempotency runs POSTs made with an Idempotency-Key at most once per
+	// key (idempotency.go). Nil: the header is ignored.
+	Idempotency *idempotency.Guard
 	// Admin serves /v1/admin/poison: list, show and delete need its poison
 	// queue use cases, requeue its RequeuePoisoned. A nil one answers 503.
 	Admin app.Admin
@@ -61,9 +59,6 @@ func (c *Config) setDefaults() {
 	if c.ReadWait <= 0 {
 		c.ReadWait = 2 * time.Second
 	}
-	if c.IdempotencyTTL <= 0 {
-		c.IdempotencyTTL = 24 * time.Hour
-	}
 }
 
 // readyTimeout bounds one readiness check.
@@ -71,19 +66,18 @@ const readyTimeout = 5 * time.Second
 
 // server holds what the endpoints need.
 type server struct {
-	app            app.Application
-	ready          func(ctx context.Context) error
-	metrics        http.Handler
-	logger         *slog.Logger
-	readWait       time.Duration
-	opsOnly        bool
-	idempotency    ports.IdempotencyStore
-	idempotencyTTL time.Duration
-	admin          app.Admin
-	apiKeys        apikeys.Set
-	keyReads       bool
-	store          string
-	broker         string
+	app         app.Application
+	ready       func(ctx context.Context) error
+	metrics     http.Handler
+	logger      *slog.Logger
+	readWait    time.Duration
+	opsOnly     bool
+	idempotency *idempotency.Guard
+	admin       app.Admin
+	apiKeys     apikeys.Set
+	keyReads    bool
+	store       string
+	broker      string
 }
 
 // handler is the http.Handler NewHandler returns: the router inside the
@@ -101,9 +95,9 @@ func NewHandler(application app.Application, cfg Config) http.Handler {
 	cfg.setDefaults()
 	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, logger: cfg.Logger, readWait: cfg.ReadWait,
 		opsOnly:     cfg.OpsOnly,
-		idempotency: cfg.Idempotency, idempotencyTTL: cfg.IdempotencyTTL,
-		admin:   cfg.Admin,
-		apiKeys: apikeys.New(cfg.APIKeys), keyReads: cfg.KeyReads,
+		idempotency: cfg.Idempotency,
+		admin:       cfg.Admin,
+		apiKeys:     apikeys.New(cfg.APIKeys), keyReads: cfg.KeyReads,
 		store: cfg.Store, broker: cfg.Broker}
 	router := s.routes()
 	return handler{
@@ -148,6 +142,8 @@ func (s *server) routes() *mux.Router {
 	r.Handle("/v1/admin/poison/{id}", s.api(s.getPoison)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/v1/admin/poison/{id}", s.api(s.deletePoison)).Methods(http.MethodDelete)
 	r.Handle("/v1/admin/poison/{id}/requeue", s.api(s.requeuePoison)).Methods(http.MethodPost)
+	r.Handle("/v1/admin/checkouts", s.api(s.listCheckouts)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/v1/admin/checkouts/{id}/resume", s.api(s.resumeCheckout)).Methods(http.MethodPost)
 
 	r.Handle("/healthz", s.api(s.healthz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", s.api(s.readyz)).Methods(http.MethodGet, http.MethodHead)

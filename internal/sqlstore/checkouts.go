@@ -36,7 +36,7 @@ func (s *CheckoutStore) Save(ctx context.Context, c ports.Checkout) error {
 		next = d.time(c.NextAttemptAt)
 	}
 	args := []any{c.State, c.Reason, c.AuthorizationID, steps, comps, d.time(c.StartedAt),
-		d.time(c.DeadlineAt), d.time(c.UpdatedAt), c.Attempts, next, c.Version, c.OrderID}
+		d.time(c.DeadlineAt), d.time(c.UpdatedAt), c.Attempts, next, c.ResumeState, c.ResumeReason, c.Version, c.OrderID}
 	var n int64
 	switch {
 	case c.Version < 1:
@@ -44,13 +44,14 @@ func (s *CheckoutStore) Save(ctx context.Context, c ports.Checkout) error {
 	case c.Version == 1:
 		n, err = s.db.Exec(ctx, `
 			INSERT INTO checkouts (state, reason, authorization_id, steps, compensations,
-				started_at, deadline_at, updated_at, attempts, next_attempt_at, version, order_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING`, args...)
+				started_at, deadline_at, updated_at, attempts, next_attempt_at, resume_state, resume_reason,
+				version, order_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING`, args...)
 	default:
 		n, err = s.db.Exec(ctx, `
 			UPDATE checkouts SET state = ?, reason = ?, authorization_id = ?, steps = ?,
 				compensations = ?, started_at = ?, deadline_at = ?, updated_at = ?, attempts = ?,
-				next_attempt_at = ?, version = ?
+				next_attempt_at = ?, resume_state = ?, resume_reason = ?, version = ?
 			WHERE order_id = ? AND version = ?`, append(args, c.Version-1)...)
 	}
 	if err != nil {
@@ -62,26 +63,57 @@ func (s *CheckoutStore) Save(ctx context.Context, c ports.Checkout) error {
 	return nil
 }
 
+// checkoutColumns are the columns scanCheckout reads, in its order.
+const checkoutColumns = `order_id, state, reason, authorization_id, steps, compensations,
+	started_at, deadline_at, updated_at, attempts, next_attempt_at, resume_state, resume_reason, version`
+
 // Get implements ports.CheckoutStore.
 func (s *CheckoutStore) Get(ctx context.Context, orderID string) (ports.Checkout, error) {
-	d := s.db.Dialect
-	var c ports.Checkout
-	var steps, comps []byte
-	err := s.db.QueryRow(ctx, `
-		SELECT order_id, state, reason, authorization_id, steps, compensations,
-		       started_at, deadline_at, updated_at, attempts, next_attempt_at, version
-		FROM checkouts WHERE order_id = ?`, orderID).Scan(&c.OrderID, &c.State, &c.Reason,
-		&c.AuthorizationID, &steps, &comps,
-		ScanTime(&c.StartedAt), ScanTime(&c.DeadlineAt), ScanTime(&c.UpdatedAt), &c.Attempts,
-		ScanTime(&c.NextAttemptAt), &c.Version)
+	c, err := s.scanCheckout(s.db.QueryRow(ctx, `SELECT `+checkoutColumns+` FROM checkouts WHERE order_id = ?`, orderID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("order %s: %w", orderID, ports.ErrCheckoutNotFound)
 	}
 	if err != nil {
-		return c, d.errorf("get checkout %s: %w", orderID, err)
+		return c, s.db.Dialect.errorf("get checkout %s: %w", orderID, err)
+	}
+	return c, nil
+}
+
+// InState implements ports.CheckoutStore.
+func (s *CheckoutStore) InState(ctx context.Context, state, afterOrderID string, limit int) ([]ports.Checkout, error) {
+	d := s.db.Dialect
+	rows, err := s.db.Query(ctx, `SELECT `+checkoutColumns+` FROM checkouts
+		WHERE state = ? AND order_id > ? ORDER BY order_id LIMIT ?`, state, afterOrderID, limit)
+	if err != nil {
+		return nil, d.errorf("checkouts in state %s: %w", state, err)
+	}
+	defer rows.Close()
+	var out []ports.Checkout
+	for rows.Next() {
+		c, err := s.scanCheckout(rows)
+		if err != nil {
+			return nil, d.errorf("checkouts in state %s: %w", state, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.errorf("checkouts in state %s: %w", state, err)
+	}
+	return out, nil
+}
+
+// scanCheckout reads one row of checkoutColumns.
+func (s *CheckoutStore) scanCheckout(row Row) (ports.Checkout, error) {
+	var c ports.Checkout
+	var steps, comps []byte
+	err := row.Scan(&c.OrderID, &c.State, &c.Reason, &c.AuthorizationID, &steps, &comps,
+		ScanTime(&c.StartedAt), ScanTime(&c.DeadlineAt), ScanTime(&c.UpdatedAt), &c.Attempts,
+		ScanTime(&c.NextAttemptAt), &c.ResumeState, &c.ResumeReason, &c.Version)
+	if err != nil {
+		return c, err
 	}
 	if err := errors.Join(json.Unmarshal(steps, &c.Steps), json.Unmarshal(comps, &c.Compensations)); err != nil {
-		return c, d.errorf("checkout %s step log: %w", orderID, err)
+		return c, fmt.Errorf("checkout %s step log: %w", c.OrderID, err)
 	}
 	for i := range c.Steps {
 		c.Steps[i].At = c.Steps[i].At.UTC()

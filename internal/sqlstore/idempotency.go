@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -24,25 +25,27 @@ type IdempotencyStore struct {
 func NewIdempotencyStore(db DB) *IdempotencyStore { return &IdempotencyStore{db: db} }
 
 // Reserve implements ports.IdempotencyStore: one upsert that only replaces
-// an expired row or an in-flight row whose lock ran out.
+// an expired row or an in-flight row whose lock ran out. The row's token is
+// the new owner's.
 func (s *IdempotencyStore) Reserve(ctx context.Context, key, fingerprint string, lock, ttl time.Duration) (ports.IdempotencyRecord, bool, error) {
 	d := s.db.Dialect
+	token := uuid.NewString()
 	if dueForCleanup(&s.lastCleanup) {
 		_, _ = s.db.Exec(ctx, `DELETE FROM idempotency_keys WHERE expires_at < `+d.now)
 	}
 	for range 3 {
 		var one int
 		err := s.db.QueryRow(ctx, `
-			INSERT INTO idempotency_keys (key, fingerprint, locked_until, expires_at)
-			VALUES (?, ?, `+d.after+`, `+d.after+`)
+			INSERT INTO idempotency_keys (key, fingerprint, token, locked_until, expires_at)
+			VALUES (?, ?, ?, `+d.after+`, `+d.after+`)
 			ON CONFLICT (key) DO UPDATE
-				SET fingerprint = excluded.fingerprint, status = NULL, header = NULL, body = NULL,
+				SET fingerprint = excluded.fingerprint, token = excluded.token, status = NULL, header = NULL, body = NULL,
 				    locked_until = excluded.locked_until, expires_at = excluded.expires_at
 				WHERE idempotency_keys.expires_at < `+d.now+`
 				   OR (idempotency_keys.status IS NULL AND idempotency_keys.locked_until < `+d.now+`)
-			RETURNING 1`, key, fingerprint, d.expiry(lock), d.expiry(ttl)).Scan(&one)
+			RETURNING 1`, key, fingerprint, token, d.expiry(lock), d.expiry(ttl)).Scan(&one)
 		if err == nil {
-			return ports.IdempotencyRecord{Key: key, Fingerprint: fingerprint}, true, nil
+			return ports.IdempotencyRecord{Key: key, Fingerprint: fingerprint, Token: token}, true, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return ports.IdempotencyRecord{}, false, unavailable(err, "reserve idempotency key")
@@ -80,8 +83,9 @@ func (s *IdempotencyStore) get(ctx context.Context, key string) (ports.Idempoten
 	return rec, nil
 }
 
-// Complete implements ports.IdempotencyStore.
-func (s *IdempotencyStore) Complete(ctx context.Context, key string, resp ports.StoredResponse) error {
+// Complete implements ports.IdempotencyStore. Only an in-flight row the
+// token owns is completed: a completed row is no reservation any more.
+func (s *IdempotencyStore) Complete(ctx context.Context, key, token string, resp ports.StoredResponse) error {
 	header, err := json.Marshal(resp.Header)
 	if err != nil {
 		return fmt.Errorf("idempotency key %s: %w", key, err)
@@ -90,16 +94,23 @@ func (s *IdempotencyStore) Complete(ctx context.Context, key string, resp ports.
 	if body == nil {
 		body = []byte{}
 	}
-	if _, err := s.db.Exec(ctx, `UPDATE idempotency_keys SET status = ?, header = ?, body = ? WHERE key = ?`,
-		resp.Status, s.db.Dialect.json(header), body, key); err != nil {
+	n, err := s.db.Exec(ctx, `
+		UPDATE idempotency_keys SET status = ?, header = ?, body = ?
+		WHERE key = ? AND token = ? AND status IS NULL`,
+		resp.Status, s.db.Dialect.json(header), body, key, token)
+	if err != nil {
 		return unavailable(err, "complete idempotency key")
+	}
+	if n == 0 {
+		return fmt.Errorf("complete idempotency key %s: %w", key, ports.ErrIdempotencyKeyLost)
 	}
 	return nil
 }
 
 // Release implements ports.IdempotencyStore; a completed key is kept.
-func (s *IdempotencyStore) Release(ctx context.Context, key string) error {
-	if _, err := s.db.Exec(ctx, `DELETE FROM idempotency_keys WHERE key = ? AND status IS NULL`, key); err != nil {
+func (s *IdempotencyStore) Release(ctx context.Context, key, token string) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM idempotency_keys WHERE key = ? AND token = ? AND status IS NULL`,
+		key, token); err != nil {
 		return unavailable(err, "release idempotency key")
 	}
 	return nil

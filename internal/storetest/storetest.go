@@ -29,6 +29,10 @@ type Stores struct {
 	Shadow      ports.ShadowOrderSummary
 	Checkpoints ports.CheckpointStore
 	Poison      ports.PoisonStore
+	// Idempotency is the same database's too, and Tx its units of work.
+	Idempotency ports.IdempotencyStore
+	Tx          ports.Transactor
+	Checkouts   ports.CheckoutStore
 	// SQLite and Postgres are the raw handles; exactly one is set.
 	SQLite   *sql.DB
 	Postgres *pgxpool.Pool
@@ -69,7 +73,7 @@ func SQLite(t testing.TB) Stores {
 	}
 	rows := sqlite.Stores(db)
 	return Stores{Name: "sqlite", Events: es, Orders: rows.OrderSummary, Snapshots: rows.Snapshots, Shadow: rows.Shadow,
-		Checkpoints: rows.Checkpoints, Poison: rows.Poison, SQLite: db}
+		Checkpoints: rows.Checkpoints, Poison: rows.Poison, Idempotency: rows.Idempotency, Tx: rows.Tx, Checkouts: rows.Checkouts, SQLite: db}
 }
 
 // Postgres opens a fresh schema, migrated, dropped at the end of t.
@@ -86,7 +90,7 @@ func Postgres(t testing.TB) Stores {
 	}
 	rows := postgres.Stores(pool)
 	return Stores{Name: "postgres", Events: es, Orders: rows.OrderSummary, Snapshots: rows.Snapshots, Shadow: rows.Shadow,
-		Checkpoints: rows.Checkpoints, Poison: rows.Poison, Postgres: pool}
+		Checkpoints: rows.Checkpoints, Poison: rows.Poison, Idempotency: rows.Idempotency, Tx: rows.Tx, Checkouts: rows.Checkouts, Postgres: pool}
 }
 
 // ReadAll returns every stored event once at least want are visible to

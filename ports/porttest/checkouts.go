@@ -3,6 +3,8 @@ package porttest
 import (
 	"errors"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ func RunCheckoutStore(t *testing.T, newStore func(t *testing.T) ports.CheckoutSt
 		{"ConcurrentFirstSaveOneWins", testCheckoutInsertRace},
 		{"UnknownIsNotFound", testCheckoutNotFound},
 		{"DueByDeadlineAndState", testCheckoutDue},
+		{"InStateListsByOrderID", testCheckoutInState},
 	})
 }
 
@@ -121,5 +124,44 @@ func testCheckoutDue(t *testing.T, s ports.CheckoutStore) {
 	}
 	if got, err := s.Due(ctx, now, []string{"reserving", "authorizing"}, 1); err != nil || len(got) != 1 {
 		t.Fatalf("limit 1: %v, %v", got, err)
+	}
+}
+
+// testCheckoutInState: the checkouts in one state, paged by order id, with
+// what a parked one resumes with.
+func testCheckoutInState(t *testing.T, s ports.CheckoutStore) {
+	ctx := testContext(t, visibilityTimeout)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var parked []ports.Checkout
+	for i := range 3 {
+		c := newCheckout(now)
+		c.State, c.Reason, c.ResumeState, c.ResumeReason = "parked", "parked: stuck", "compensating", "out_of_stock: SKU-1"
+		if i == 1 {
+			c.State, c.ResumeState, c.ResumeReason = "reserving", "", ""
+		} else {
+			parked = append(parked, c)
+		}
+		if err := s.Save(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.SortFunc(parked, func(a, b ports.Checkout) int { return strings.Compare(a.OrderID, b.OrderID) })
+	first, err := s.InState(ctx, "parked", "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 1 || first[0].OrderID != parked[0].OrderID || first[0].Reason != parked[0].Reason ||
+		first[0].ResumeState != "compensating" || first[0].ResumeReason != "out_of_stock: SKU-1" {
+		t.Fatalf("first page = %+v, want %+v", first, parked[:1])
+	}
+	rest, err := s.InState(ctx, "parked", first[0].OrderID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rest) != 1 || rest[0].OrderID != parked[1].OrderID {
+		t.Fatalf("second page = %+v, want %s", rest, parked[1].OrderID)
+	}
+	if none, err := s.InState(ctx, "confirmed", "", 10); err != nil || len(none) != 0 {
+		t.Fatalf("no checkout confirmed: %v, %v", none, err)
 	}
 }

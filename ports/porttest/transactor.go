@@ -16,6 +16,9 @@ type UnitOfWork struct {
 	Tx        ports.Transactor
 	Events    ports.EventStore
 	Checkouts ports.CheckoutStore
+	// Idempotency, when set, is the database's idempotency store: its
+	// Complete must commit and roll back with the unit.
+	Idempotency ports.IdempotencyStore
 }
 
 // RunTransactor runs the ports.Transactor contract: one fresh, empty
@@ -27,6 +30,7 @@ func RunTransactor(t *testing.T, newUnit func(t *testing.T) UnitOfWork) {
 		{"ReadsSeeOwnWrites", testUnitReadsOwnWrites},
 		{"NestedRunsInTheOuter", testUnitNested},
 		{"ConcurrencyErrorRollsBackAndRetrySucceeds", testUnitConcurrency},
+		{"IdempotencyRecordCommitsWithTheUnit", testUnitIdempotency},
 	})
 }
 
@@ -154,5 +158,48 @@ func expectUnit(t *testing.T, u UnitOfWork, stream ports.Stream, orderID string,
 	}
 	if gotEvents, gotCheckout := len(events) == 1, cerr == nil; gotEvents != stored || gotCheckout != stored {
 		t.Fatalf("event stored %v, checkout stored %v; want both %v", gotEvents, gotCheckout, stored)
+	}
+}
+
+// testUnitIdempotency: an idempotency key's response completed inside a
+// unit commits with the unit's events or not at all, so a stored order and
+// its key cannot disagree.
+func testUnitIdempotency(t *testing.T, u UnitOfWork) {
+	if u.Idempotency == nil {
+		t.Skip("no idempotency store in this database")
+	}
+	ctx := testContext(t, visibilityTimeout)
+	for _, fail := range []bool{true, false} {
+		rec, ok, err := u.Idempotency.Reserve(ctx, uuid.NewString(), "fp", time.Minute, time.Hour)
+		if err != nil || !ok {
+			t.Fatalf("Reserve = %v, %v", ok, err)
+		}
+		stream := ports.Stream{Type: "unit", ID: uuid.NewString()}
+		err = u.Tx.InTx(ctx, func(ctx context.Context) error {
+			if _, err := u.Events.Append(ctx, stream, ports.NoStream, newEvents(1)); err != nil {
+				return err
+			}
+			if err := u.Idempotency.Complete(ctx, rec.Key, rec.Token, ports.StoredResponse{Status: 201, Body: []byte("{}")}); err != nil {
+				return err
+			}
+			if fail {
+				return errUnitFailed
+			}
+			return nil
+		})
+		if fail != errors.Is(err, errUnitFailed) || (!fail && err != nil) {
+			t.Fatalf("InTx (fail %v) = %v", fail, err)
+		}
+		events, err := u.Events.Load(ctx, stream, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _, err := u.Idempotency.Reserve(ctx, rec.Key, "fp", time.Minute, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored := again.Response != nil; stored != !fail || (len(events) == 1) != !fail {
+			t.Fatalf("unit failed %v: %d events stored, response stored %v; want both or neither", fail, len(events), stored)
+		}
 	}
 }

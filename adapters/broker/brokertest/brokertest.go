@@ -21,6 +21,13 @@ import (
 // in a namespace of the test's own (testenv.BrokerNamespace).
 func Opened(t testing.TB, b broker.Broker, err error) broker.Broker {
 	t.Helper()
+	return OpenedBare(t, b, err).WithNamespace(testenv.BrokerNamespace(t))
+}
+
+// OpenedBare is Opened without the namespace: for a test that reads the
+// broker's own tables by topic name, on a database of its own.
+func OpenedBare(t testing.TB, b broker.Broker, err error) broker.Broker {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +36,7 @@ func Opened(t testing.TB, b broker.Broker, err error) broker.Broker {
 			t.Errorf("close broker: %v", err)
 		}
 	})
-	return b.WithNamespace(testenv.BrokerNamespace(t))
+	return b
 }
 
 // ConsumerGroupSurvivesRestart: a consumer group resumes where it stopped

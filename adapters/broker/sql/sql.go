@@ -64,6 +64,9 @@ func NewPostgres(pool *pgxpool.Pool, poll time.Duration, logger watermill.Logger
 		Ping:   pool.Ping,
 		Replay: PostgresReplaySource{Pool: pool},
 		Close:  func() error { readers.Close(); return nil },
+		Trim: func(ctx context.Context, retention time.Duration, limit int, except ...string) (int64, error) {
+			return TrimPostgres(ctx, pool, retention, limit, except...)
+		},
 	}, nil
 }
 
@@ -115,6 +118,9 @@ func NewSQLite(ctx context.Context, db *stdsql.DB, poll time.Duration, logger wa
 		},
 		Ping:   db.PingContext,
 		Replay: SQLiteReplaySource{DB: db},
+		Trim: func(ctx context.Context, retention time.Duration, limit int, except ...string) (int64, error) {
+			return sqlitepubsub.TrimAcked(ctx, db, retention, limit, except...)
+		},
 	}, nil
 }
 
