@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/repository"
