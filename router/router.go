@@ -110,6 +110,13 @@ func New(cfg Config) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
+	age, err := newHandlerAge(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	// Outermost: a message is in flight from its delivery to its ack or
+	// nack, retries included.
+	r.AddMiddleware(age.middleware)
 	r.AddMiddleware(mw...)
 	if cfg.DuplicateForTests {
 		r.AddMiddleware(middleware.Duplicator)
