@@ -107,3 +107,17 @@ func orderEventTypes(t *testing.T, base, id string) string {
 	}
 	return strings.Join(types, ",")
 }
+
+// waitReadModel waits until GET /v1/orders/{id} (the read model) shows the
+// order in status.
+func waitReadModel(t *testing.T, base, id, status string) {
+	t.Helper()
+	waitFor(t, 30*time.Second, fmt.Sprintf("order %s %s in the read model", id, status), func() bool {
+		r := do(t, "GET", base+"/v1/orders/"+id, nil)
+		var o orderBody
+		if r.status == http.StatusOK {
+			r.json(t, &o)
+		}
+		return o.Status == status
+	})
+}

@@ -50,14 +50,7 @@ func TestDataErrorIsParkedAndPipelineFlows(t *testing.T) {
 			setStock(t, base, "SKU-DATA-OK", 5)
 			good := placeWith(t, base, "tok_visa", "SKU-DATA-OK")
 			waitCheckout(t, base, good, "confirmed")
-			waitFor(t, 30*time.Second, "the good order in the read model", func() bool {
-				r := do(t, "GET", base+"/v1/orders/"+good, nil)
-				var o orderBody
-				if r.status == http.StatusOK {
-					r.json(t, &o)
-				}
-				return o.Status == "confirmed"
-			})
+			waitReadModel(t, base, good, "confirmed")
 
 			// On Postgres both the projection and the saga hit the data
 			// error (text refuses a NUL). SQLite stores a NUL as it is, so

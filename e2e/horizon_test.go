@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"net/http"
 	"testing"
 	"time"
 
@@ -25,14 +24,7 @@ func TestAnotherDatabasesOpenTransactionDoesNotStallThePipeline(t *testing.T) {
 	start := time.Now()
 	id := placeWith(t, base, "tok_visa", "SKU-HORIZON")
 	waitCheckout(t, base, id, "confirmed")
-	waitFor(t, 30*time.Second, "the confirmed order in the read model", func() bool {
-		r := do(t, "GET", base+"/v1/orders/"+id, nil)
-		var o orderBody
-		if r.status == http.StatusOK {
-			r.json(t, &o)
-		}
-		return o.Status == "confirmed"
-	})
+	waitReadModel(t, base, id, "confirmed")
 	elapsed := time.Since(start)
 	if !other.Running(t.Context()) {
 		t.Fatal("the other database's transaction ended before the order was confirmed: the test proves nothing")
