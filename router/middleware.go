@@ -107,6 +107,9 @@ func (m *reliabilityMetrics) poisonPublisher(cfg Reliability, pub message.Publis
 // middlewares returns the chain of every route, outermost first (Watermill
 // runs the first added outermost):
 //
+//  0. the delivery's span (trace.go), a child of the trace context the
+//     message carries; traceOutcome (just inside the poison queue) and
+//     traceAttempt (just inside retry) record on it what happened;
 //  1. correlation id: copied onto every message a handler produces;
 //  2. recoverer: a panic becomes an error (transient: retried, then nacked);
 //  3. poison queue: a permanent error parks the message with its reason,
@@ -135,12 +138,15 @@ func (m *reliabilityMetrics) middlewares(cfg Reliability, pub message.Publisher,
 	retry.Logger = logger
 	retry.ShouldRetry = func(p middleware.RetryParams) bool { return !IsPermanent(p.Err) }
 	chain := []message.HandlerMiddleware{
+		traceConsume,
 		middleware.CorrelationID,
 		middleware.Recoverer,
 		poison,
+		traceOutcome,
 		giveUpAfter(cfg.MaxFailedDeliveries),
 		stampFirstFailure,
 		retry.Middleware,
+		traceAttempt,
 		middleware.Timeout(cfg.HandlerTimeout),
 	}
 	return chain, nil

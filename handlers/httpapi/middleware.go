@@ -68,6 +68,7 @@ func recordRoute(next http.Handler) http.Handler {
 		if mr, ok := r.Context().Value(routeKey).(*matchedRoute); ok {
 			if t, err := mux.CurrentRoute(r).GetPathTemplate(); err == nil {
 				mr.template = t
+				nameSpan(r, t)
 			}
 		}
 		next.ServeHTTP(w, r)
