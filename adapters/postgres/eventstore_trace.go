@@ -68,7 +68,13 @@ func (s *EventStore) Load(ctx context.Context, stream ports.Stream, fromVersion 
 }
 
 // ReadAll implements ports.EventStore: see readAll.
+//
+// A read outside any trace (a poller's) is not a trace of its own: it would
+// be one root span per poll.
 func (s *EventStore) ReadAll(ctx context.Context, after ports.Position, limit int) (events []ports.RecordedEvent, err error) {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return s.readAll(ctx, after, limit)
+	}
 	ctx, span := tracing.Start(ctx, "eventstore.read_all", trace.SpanKindInternal, dbSystem,
 		attribute.String("orderflow.position.after", after.String()), attribute.Int("orderflow.limit", limit))
 	defer func() {
