@@ -106,10 +106,13 @@ exporters:
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil && !t.Failed() {
+				t.Logf("jaeger exited: %v", err)
+			}
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
-			<-done
+			t.Logf("jaeger killed after 10s: %v", <-done)
 		}
 		if t.Failed() {
 			t.Logf("jaeger's output:\n%s", out.String())
