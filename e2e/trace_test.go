@@ -282,6 +282,7 @@ func TestTraceOfAnOrderInJaeger(t *testing.T) {
 			if tc.protocol == "grpc" {
 				endpoint = j.otlpGRPC
 			}
+			t.Setenv(EnvTestLogLevel, "info") // the request log lines
 			addr := freeAddr(t)
 			base := "http://" + addr
 			env := append(tc.env(t), "ORDERFLOW_HTTP_ADDR="+addr, "ORDERFLOW_AUTO_MIGRATE=true",
@@ -384,10 +385,14 @@ func TestTraceOfAnOrderInJaeger(t *testing.T) {
 					t.Fatalf("linked trace %s holds %v, want the outbox.forward_batch span", link, batch.names())
 				}
 			}
-			// The log lines of the traced work name the trace.
+			// The log lines written inside the order's spans name its trace
+			// (the requests' lines, at info).
 			_ = p.cmd.Process.Signal(syscall.SIGTERM)
 			if err := <-p.done; err != nil {
 				t.Fatalf("orderflow did not stop cleanly: %v\n%s", err, p.out)
+			}
+			if n := strings.Count(p.out.String(), "trace_id="+traceID); n < 2 {
+				t.Fatalf("%d log lines name trace %s, want the POST's and the ship's at least:\n%s", n, traceID, p.out)
 			}
 			t.Logf("trace %s: %d spans (%s)", traceID, len(tr), strings.Join(uniq(tr.names()), ", "))
 		})
