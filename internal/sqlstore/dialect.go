@@ -20,8 +20,10 @@ type Dialect struct {
 	// json encodes a JSON document: jsonb on Postgres, TEXT on SQLite (a
 	// BLOB would fail SQLite's json_valid checks).
 	json func([]byte) any
-	// forUpdate locks the rows a SELECT reads until the transaction ends.
-	forUpdate string
+	// forUpdate locks the rows a SELECT reads until the transaction ends;
+	// skipLocked does too, and passes over the rows another transaction
+	// holds (a queue's claim).
+	forUpdate, skipLocked string
 
 	// The clock of expiries (inbox, idempotency keys): now is an SQL
 	// expression for the current time, after one for now plus the
@@ -61,6 +63,7 @@ var postgresDialect = &Dialect{
 	timeMillis: func(t time.Time) any { return t },
 	json:       func(b []byte) any { return b },
 	forUpdate:  " FOR UPDATE",
+	skipLocked: " FOR UPDATE SKIP LOCKED",
 	now:        `clock_timestamp()`,
 	after:      `(clock_timestamp() + ? * interval '1 microsecond')`,
 	expiry:     func(d time.Duration) any { return d.Microseconds() },
@@ -93,6 +96,7 @@ var sqliteDialect = &Dialect{
 	timeMillis: func(t time.Time) any { return t.UnixMilli() },
 	json:       func(b []byte) any { return string(b) },
 	forUpdate:  "",
+	skipLocked: "",
 	// SQLite's 'now' is fixed for the whole of one statement, like a value
 	// bound once; ROUND and CAST keep the stored expiry an exact integer.
 	now:    `CAST(ROUND(unixepoch('subsec') * 1000) AS INTEGER)`,
