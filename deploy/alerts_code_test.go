@@ -13,6 +13,7 @@ import (
 	"github.com/orderflow/orderflow/adapters/broker/memory"
 	"github.com/orderflow/orderflow/adapters/prommetrics"
 	"github.com/orderflow/orderflow/outbox"
+	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v3"
@@ -57,7 +58,10 @@ func registeredMetrics(t *testing.T) map[string]bool {
 	reg := &describedNames{names: map[string]bool{}}
 	logger := watermill.NopLogger{}
 	b := memory.New(logger)
-	if _, err := router.New(router.Config{Broker: b, Registry: reg, Roles: router.Roles{router.RoleSaga}}); err != nil {
+	// With a retry queue, as the service always has (its gauge reads the
+	// store only at scrape time).
+	rel := router.Reliability{Retries: noRetries{}}
+	if _, err := router.New(router.Config{Broker: b, Registry: reg, Roles: router.Roles{router.RoleSaga}, Reliability: rel}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := outbox.NewForwarder(outbox.ForwarderConfig{
@@ -89,6 +93,9 @@ func registeredMetrics(t *testing.T) map[string]bool {
 func ignore[T any](_ T, err error) error { return err }
 
 type noSource struct{}
+
+// noRetries is a retry queue that is never read: only its gauge is described.
+type noRetries struct{ ports.RetryStore }
 
 func (noSource) ForwardBatch(_ context.Context, _ int, _ func(context.Context, []*message.Message) error) (int, error) {
 	return 0, nil
