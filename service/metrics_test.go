@@ -147,7 +147,7 @@ func TestMetricsScrapeIsClean(t *testing.T) {
 	res.Body.Close()
 	res = send(http.MethodPost, "/v1/orders", map[string]any{
 		"customer_id": "c1", "currency": "EUR", "payment_method": "tok_visa",
-		"items": []map[string]any{{"sku": "SKU-1", "quantity": 1, "unit_price": 100}},
+		"items":            []map[string]any{{"sku": "SKU-1", "quantity": 1, "unit_price": 100}},
 		"shipping_address": map[string]any{"name": "A", "line1": "B", "city": "C", "postal_code": "1", "country": "DE"},
 	})
 	var placed struct {
