@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/components/metrics"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/orderflow/orderflow/adapters/broker"
@@ -153,7 +152,9 @@ func New(cfg Config) (*Router, error) {
 		}
 	}
 
-	metrics.NewPrometheusMetricsBuilder(cfg.Registry, "orderflow", "router").AddPrometheusRouterMetrics(r)
+	if err := addRouterMetrics(r, cfg.Registry); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

@@ -19,15 +19,16 @@ type Handler[C any, R any] interface {
 }
 
 // MetricsClient records one use-case execution. outcome is "ok" or the
-// apperr code of the error.
+// apperr code of the error; ctx is the use case's (an implementation may
+// take the trace it carries as the observation's exemplar).
 type MetricsClient interface {
-	ObserveUseCase(name, outcome string, elapsed time.Duration)
+	ObserveUseCase(ctx context.Context, name, outcome string, elapsed time.Duration)
 }
 
 // NopMetrics records nothing.
 type NopMetrics struct{}
 
-func (NopMetrics) ObserveUseCase(string, string, time.Duration) {}
+func (NopMetrics) ObserveUseCase(context.Context, string, string, time.Duration) {}
 
 // Apply wraps h with logging (outermost) and metrics.
 func Apply[C any, R any](h Handler[C, R], logger *slog.Logger, metrics MetricsClient) Handler[C, R] {
@@ -72,7 +73,7 @@ func (d metricsDecorator[C, R]) Handle(ctx context.Context, cmd C) (R, error) {
 	if err != nil {
 		outcome = string(apperr.CodeOf(err))
 	}
-	d.client.ObserveUseCase(d.name, outcome, time.Since(start))
+	d.client.ObserveUseCase(ctx, d.name, outcome, time.Since(start))
 	return r, err
 }
 
