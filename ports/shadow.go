@@ -13,6 +13,24 @@ import "context"
 // one: every reader sees either the old rows or the new ones, never an
 // empty or missing table. After Swap there is no shadow table.
 type ShadowOrderSummary interface {
-	Shadow(ctx context.Context, fresh bool) (OrderSummaryStore, error)
+	Shadow(ctx context.Context, fresh bool) (ShadowOrderSummaryStore, error)
 	Swap(ctx context.Context) error
+}
+
+// ShadowOrderSummaryStore is the shadow table: the read model's store, and
+// the bulk reads and writes of a rebuild that folds events in memory.
+//
+// GetMany returns the stored rows of those of ids that have one, in no
+// particular order.
+//
+// PutMany writes rows in one transaction: each is inserted, or replaces the
+// stored row of its order if that one is at a lower version; a stored row at
+// the same or a higher version is kept. Unlike Save it never fails on a
+// version: the shadow table has one writer, the rebuild, and the version
+// guard makes writing a row twice (a resumed rebuild) harmless. Rows must
+// name distinct orders.
+type ShadowOrderSummaryStore interface {
+	OrderSummaryStore
+	GetMany(ctx context.Context, ids []string) ([]OrderSummary, error)
+	PutMany(ctx context.Context, rows []OrderSummary) error
 }

@@ -33,6 +33,7 @@ type Dialect struct {
 
 	checkpoints checkpointSQL
 	shadow      shadowSQL
+	bulk        bulkSQL
 	cursor      cursorCodec
 }
 
@@ -84,6 +85,7 @@ var postgresDialect = &Dialect{
 		exists: `SELECT to_regclass(?) IS NOT NULL`,
 		create: createShadowLike,
 	},
+	bulk:   bulkSQL{getMany: postgresGetMany, chunk: 10000, putMany: postgresPutMany},
 	cursor: microsCursor{},
 }
 
@@ -119,5 +121,6 @@ var sqliteDialect = &Dialect{
 		exists: `SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?`,
 		create: createShadowFromDDL,
 	},
+	bulk:   bulkSQL{getMany: sqliteGetMany, chunk: sqliteChunk, putMany: sqlitePutMany},
 	cursor: textCursor{},
 }

@@ -31,7 +31,7 @@ type shadowSQL struct {
 
 // Shadow implements ports.ShadowOrderSummary. A fresh shadow table copies
 // the live one's columns, defaults, constraints and indexes.
-func (s *ShadowOrderSummary) Shadow(ctx context.Context, fresh bool) (ports.OrderSummaryStore, error) {
+func (s *ShadowOrderSummary) Shadow(ctx context.Context, fresh bool) (ports.ShadowOrderSummaryStore, error) {
 	d := s.db.Dialect
 	if fresh {
 		if err := d.shadow.create(ctx, s.db); err != nil {
@@ -46,7 +46,7 @@ func (s *ShadowOrderSummary) Shadow(ctx context.Context, fresh bool) (ports.Orde
 			return nil, d.errorf("no %s to resume: start a fresh rebuild", summaryShadowTable)
 		}
 	}
-	return &OrderSummaryStore{db: s.db, table: summaryShadowTable}, nil
+	return &ShadowStore{OrderSummaryStore{db: s.db, table: summaryShadowTable}}, nil
 }
 
 // Swap implements ports.ShadowOrderSummary: two renames and a drop in one
