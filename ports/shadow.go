@@ -6,12 +6,15 @@ import "context"
 // one, which keeps serving, and then puts the rebuilt one in its place.
 //
 // Shadow returns a store on the shadow table. fresh drops any shadow table
-// and creates it empty, shaped like the live one; !fresh reopens the shadow
-// table an interrupted rebuild left (an error if there is none).
+// and creates it empty, shaped like the live one (an adapter may leave out
+// the indexes a lookup by order id does not need, until Swap); !fresh
+// reopens the shadow table an interrupted rebuild left (an error if there
+// is none).
 //
-// Swap atomically makes the shadow table the live one and drops the old
-// one: every reader sees either the old rows or the new ones, never an
-// empty or missing table. After Swap there is no shadow table.
+// Swap gives the shadow table every index of the live one, then atomically
+// makes it the live one and drops the old one: every reader sees either the
+// old rows or the new ones, never an empty or missing table. After Swap
+// there is no shadow table.
 type ShadowOrderSummary interface {
 	Shadow(ctx context.Context, fresh bool) (ShadowOrderSummaryStore, error)
 	Swap(ctx context.Context) error

@@ -152,15 +152,15 @@ func (f *fold) batch(ctx context.Context, events []ports.RecordedEvent) error {
 // order on a fresh rebuild.
 func (f *fold) load(ctx context.Context, events []ports.RecordedEvent) error {
 	var ids []string
-	wanted := map[string]bool{}
+	seen := map[string]bool{} // orders of this batch already looked at
 	for _, e := range events {
-		if e.Stream.Type != order.AggregateType || (f.fresh && e.Version == 1) {
+		if e.Stream.Type != order.AggregateType || seen[e.Stream.ID] {
 			continue
 		}
-		if _, ok := f.rows[e.Stream.ID]; ok || wanted[e.Stream.ID] {
+		seen[e.Stream.ID] = true
+		if _, ok := f.rows[e.Stream.ID]; ok || (f.fresh && e.Version == 1) {
 			continue
 		}
-		wanted[e.Stream.ID] = true
 		ids = append(ids, e.Stream.ID)
 	}
 	if len(ids) == 0 {

@@ -82,8 +82,9 @@ var postgresDialect = &Dialect{
 		lagArgs: func(pos ports.Position) []any { return []any{fmt.Sprint(pos.Commit), int64(pos.Prepare)} },
 	},
 	shadow: shadowSQL{
-		exists: `SELECT to_regclass(?) IS NOT NULL`,
-		create: createShadowLike,
+		exists:  `SELECT to_regclass(?) IS NOT NULL`,
+		create:  createShadowLike,
+		indexes: indexShadowLike,
 	},
 	bulk:   bulkSQL{getMany: postgresGetMany, chunk: 10000, putMany: postgresPutMany},
 	cursor: microsCursor{},
@@ -118,8 +119,9 @@ var sqliteDialect = &Dialect{
 		lagArgs: func(pos ports.Position) []any { return []any{int64(pos.Prepare)} },
 	},
 	shadow: shadowSQL{
-		exists: `SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?`,
-		create: createShadowFromDDL,
+		exists:  `SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?`,
+		create:  createShadowFromDDL,
+		indexes: indexShadowFromDDL,
 	},
 	bulk:   bulkSQL{getMany: sqliteGetMany, chunk: sqliteChunk, putMany: sqlitePutMany},
 	cursor: textCursor{},
