@@ -163,7 +163,13 @@ func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent) (po
 // event store, up to the last of run. The live projector and the rebuild
 // both apply events through it.
 func foldFilling(ctx context.Context, events ports.EventStore, row ports.OrderSummary, run []ports.RecordedEvent) (ports.OrderSummary, error) {
-	row, rest, err := Fold(row, run)
+	return foldFillingDecoded(ctx, events, row, run, nil)
+}
+
+// foldFillingDecoded is foldFilling with run decoded ahead (foldDecoded).
+func foldFillingDecoded(ctx context.Context, events ports.EventStore, row ports.OrderSummary, run []ports.RecordedEvent,
+	decoded []order.Event) (ports.OrderSummary, error) {
+	row, rest, err := foldDecoded(row, run, decoded)
 	if err != nil || len(rest) == 0 {
 		return row, err
 	}
@@ -194,6 +200,13 @@ func foldFilling(ctx context.Context, events ports.EventStore, row ports.OrderSu
 // at the first event more than one past the row (a gap) and returns the
 // events from there on, unapplied. An undecodable event is an error.
 func Fold(row ports.OrderSummary, run []ports.RecordedEvent) (ports.OrderSummary, []ports.RecordedEvent, error) {
+	return foldDecoded(row, run, nil)
+}
+
+// foldDecoded is Fold with the events of run already decoded (decoded[i]
+// is run[i]'s domain event, or nil: decode it here), for a caller that
+// decodes ahead, on other cores. decoded may be nil.
+func foldDecoded(row ports.OrderSummary, run []ports.RecordedEvent, decoded []order.Event) (ports.OrderSummary, []ports.RecordedEvent, error) {
 	for i, re := range run {
 		if re.Version <= row.Version {
 			continue
@@ -201,9 +214,15 @@ func Fold(row ports.OrderSummary, run []ports.RecordedEvent) (ports.OrderSummary
 		if re.Version != row.Version+1 {
 			return row, run[i:], nil
 		}
-		domainEvent, err := repository.Decode(re)
-		if err != nil {
-			return row, nil, fmt.Errorf("order_summary: %w", err)
+		var domainEvent order.Event
+		if decoded != nil {
+			domainEvent = decoded[i]
+		}
+		if domainEvent == nil {
+			var err error
+			if domainEvent, err = repository.Decode(re); err != nil {
+				return row, nil, fmt.Errorf("order_summary: %w", err)
+			}
 		}
 		row = applyTo(row, domainEvent, re)
 	}

@@ -3,11 +3,14 @@ package projection
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/order"
+	"github.com/orderflow/orderflow/app/repository"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -38,6 +41,10 @@ type fold struct {
 	dirty     []*foldRow
 	seq       uint64 // events folded so far: the rows' recency
 	lastFlush time.Time
+	// writing, when not nil, is the flush under way: it reports its error,
+	// and all events up to writingPos are written once it succeeds.
+	writing    chan error
+	writingPos ports.Position
 }
 
 type foldRow struct {
@@ -51,46 +58,38 @@ func newFold(r OrderSummaryRebuild, shadow ports.ShadowOrderSummaryStore, from p
 		rows: make(map[string]*foldRow), lastFlush: time.Now()}
 }
 
-// batchResult is one ReadAll, read ahead of the fold.
+// batchResult is one ReadAll, read and decoded ahead of the fold.
 type batchResult struct {
-	events []ports.RecordedEvent
-	err    error
+	events  []ports.RecordedEvent
+	decoded []order.Event // decoded[i] is events[i]'s, nil if not an order's or undecodable
+	err     error
 }
 
 // run reads every event after the starting position and leaves all of
-// their effects written to the shadow table.
-func (f *fold) run(ctx context.Context, total int64, start time.Time) error {
+// their effects written to the shadow table. Three stages overlap: reading
+// the next batch, decoding the one after the batch being read (on every
+// core: decoding is most of the projection's work), and folding; writes to
+// the shadow table run beside the fold too.
+func (f *fold) run(ctx context.Context, total int64, start time.Time) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// One read ahead: the store reads the next batch while this one folds.
-	batches := make(chan batchResult, 1)
-	go func() {
-		defer close(batches)
-		pos := f.pos
-		for {
-			events, err := f.r.Events.ReadAll(ctx, pos, f.r.BatchSize)
-			if err != nil {
-				err = apperr.Wrap(apperr.Unavailable, err, "rebuild: read events after %v", pos)
-			}
-			select {
-			case batches <- batchResult{events, err}:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil || len(events) == 0 {
-				return
-			}
-			pos = events[len(events)-1].Position
+	defer func() {
+		if werr := f.wait(); err == nil {
+			err = werr
 		}
 	}()
-	for b := range batches {
+	read := make(chan batchResult, 1)
+	go f.readAhead(ctx, read)
+	decoded := make(chan batchResult, 1)
+	go decodeAhead(ctx, read, decoded)
+	for b := range decoded {
 		if b.err != nil {
 			return b.err
 		}
 		if len(b.events) == 0 {
 			break
 		}
-		if err := f.batch(ctx, b.events); err != nil {
+		if err := f.batch(ctx, b); err != nil {
 			return err
 		}
 		if f.r.Progress != nil {
@@ -100,11 +99,68 @@ func (f *fold) run(ctx context.Context, total int64, start time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return f.flush(ctx)
+	if err := f.startFlush(ctx); err != nil {
+		return err
+	}
+	return f.wait()
+}
+
+// readAhead sends batches of ReadAll to out until the end (an empty batch)
+// or an error.
+func (f *fold) readAhead(ctx context.Context, out chan<- batchResult) {
+	defer close(out)
+	pos := f.pos
+	for {
+		events, err := f.r.Events.ReadAll(ctx, pos, f.r.BatchSize)
+		if err != nil {
+			err = apperr.Wrap(apperr.Unavailable, err, "rebuild: read events after %v", pos)
+		}
+		select {
+		case out <- batchResult{events: events, err: err}:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil || len(events) == 0 {
+			return
+		}
+		pos = events[len(events)-1].Position
+	}
+}
+
+// decodeAhead decodes the order events of each batch of in, split across
+// the cores, and passes the batch on. An undecodable event is left nil:
+// the fold decodes it again and fails on it only if it applies it.
+func decodeAhead(ctx context.Context, in <-chan batchResult, out chan<- batchResult) {
+	defer close(out)
+	workers := runtime.GOMAXPROCS(0)
+	for b := range in {
+		if b.err == nil && len(b.events) > 0 {
+			b.decoded = make([]order.Event, len(b.events))
+			var wg sync.WaitGroup
+			per := (len(b.events) + workers - 1) / workers
+			for lo := 0; lo < len(b.events); lo += per {
+				hi := min(lo+per, len(b.events))
+				wg.Go(func() {
+					for i := lo; i < hi; i++ {
+						if b.events[i].Stream.Type == order.AggregateType {
+							b.decoded[i], _ = repository.Decode(b.events[i])
+						}
+					}
+				})
+			}
+			wg.Wait()
+		}
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // batch folds one batch of events, then writes and evicts as needed.
-func (f *fold) batch(ctx context.Context, events []ports.RecordedEvent) error {
+func (f *fold) batch(ctx context.Context, b batchResult) error {
+	events := b.events
 	if err := f.load(ctx, events); err != nil {
 		return err
 	}
@@ -118,7 +174,7 @@ func (f *fold) batch(ctx context.Context, events []ports.RecordedEvent) error {
 			fr = &foldRow{}
 			f.rows[e.Stream.ID] = fr
 		}
-		row, err := foldFilling(ctx, f.r.Events, fr.row, events[i:i+1])
+		row, err := foldFillingDecoded(ctx, f.r.Events, fr.row, events[i:i+1], b.decoded[i:i+1])
 		if err != nil {
 			return fmt.Errorf("rebuild: event %v: %w", e.Position, err)
 		}
@@ -137,11 +193,16 @@ func (f *fold) batch(ctx context.Context, events []ports.RecordedEvent) error {
 	f.peak = max(f.peak, len(f.rows))
 	over := len(f.rows) > f.r.WorkingSet
 	if over || len(f.dirty) >= f.r.FlushRows || time.Since(f.lastFlush) >= flushInterval {
-		if err := f.flush(ctx); err != nil {
+		if err := f.startFlush(ctx); err != nil {
 			return err
 		}
 	}
 	if over {
+		// Only rows already written may go: a row read back must be the
+		// latest.
+		if err := f.wait(); err != nil {
+			return err
+		}
 		f.evict()
 	}
 	return nil
@@ -166,6 +227,9 @@ func (f *fold) load(ctx context.Context, events []ports.RecordedEvent) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	if err := f.wait(); err != nil { // rows dropped from memory are written by now
+		return err
+	}
 	stored, err := f.shadow.GetMany(ctx, ids)
 	if err != nil {
 		return apperr.Wrap(apperr.Unavailable, err, "rebuild: read back %d rows", len(ids))
@@ -177,25 +241,43 @@ func (f *fold) load(ctx context.Context, events []ports.RecordedEvent) error {
 	return nil
 }
 
-// flush writes every changed row; the events read so far are then all in
-// the shadow table.
-func (f *fold) flush(ctx context.Context) error {
-	if len(f.dirty) > 0 {
-		rows := make([]ports.OrderSummary, len(f.dirty))
-		for i, fr := range f.dirty {
-			rows[i] = fr.row
-		}
-		if err := f.shadow.PutMany(ctx, rows); err != nil {
-			return apperr.Wrap(apperr.Unavailable, err, "rebuild: write %d rows", len(rows))
-		}
-		for _, fr := range f.dirty {
-			fr.dirty = false
-		}
-		f.dirty = f.dirty[:0]
+// startFlush waits for the flush under way, then starts writing every
+// changed row; once that succeeds (wait), the events read so far are all
+// in the shadow table. The rows are copied: the fold goes on changing
+// them meanwhile (their Items are replaced, never changed in place).
+func (f *fold) startFlush(ctx context.Context) error {
+	if err := f.wait(); err != nil {
+		return err
 	}
-	f.durable = f.pos
+	rows := make([]ports.OrderSummary, len(f.dirty))
+	for i, fr := range f.dirty {
+		rows[i] = fr.row
+		fr.dirty = false
+	}
+	f.dirty = f.dirty[:0]
 	f.lastFlush = time.Now()
+	f.writing, f.writingPos = make(chan error, 1), f.pos
+	go func(done chan<- error) {
+		if err := f.shadow.PutMany(ctx, rows); err != nil {
+			done <- apperr.Wrap(apperr.Unavailable, err, "rebuild: write %d rows", len(rows))
+			return
+		}
+		done <- nil
+	}(f.writing)
 	return nil
+}
+
+// wait waits for the flush under way, if any.
+func (f *fold) wait() error {
+	if f.writing == nil {
+		return nil
+	}
+	err := <-f.writing
+	f.writing = nil
+	if err == nil {
+		f.durable = f.writingPos
+	}
+	return err
 }
 
 // evict drops the rows least recently changed, all written, down to three

@@ -24,7 +24,12 @@ func TestRebuildResumesAfterInterruption(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var last ports.Position
 	_, err := projection.OrderSummaryRebuild{Events: s.Events, Live: s.Orders, Shadow: shadow, BatchSize: 2, FlushRows: 1,
-		Progress: func(p projection.RebuildProgress) { last = p.Position; cancel() }}.Run(ctx, ports.Position{})
+		Progress: func(p projection.RebuildProgress) {
+			if last == (ports.Position{}) && p.Position != (ports.Position{}) {
+				last = p.Position
+				cancel()
+			}
+		}}.Run(ctx, ports.Position{})
 	if err == nil || last == (ports.Position{}) {
 		t.Fatalf("interrupted rebuild: %v, last position %v", err, last)
 	}
