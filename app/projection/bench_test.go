@@ -162,17 +162,21 @@ func BenchmarkReplay(b *testing.B) {
 	n := benchEnv(b, "ORDERFLOW_REPLAY_EVENTS", 1_000_000)
 	window := benchEnv(b, "ORDERFLOW_REPLAY_WINDOW", 1000)
 	workingSet := benchEnv(b, "ORDERFLOW_REPLAY_WORKING_SET", projection.DefaultWorkingSet)
-	events := interleaved(b, n, window, 1)
-	for _, backend := range []struct {
+	backends := []struct {
 		name string
-		open func(testing.TB) storetest.Stores
-	}{
-		{"sqlite", storetest.SQLite},
-		{"postgres", storetest.Postgres},
-	} {
-		s := backend.open(b)
-		seedDirect(b, s, events)
-		storetest.ReadAll(b, s.Events, n) // visible to every reader before timing
+		s    storetest.Stores
+	}{{"sqlite", storetest.SQLite(b)}, {"postgres", storetest.Postgres(b)}}
+	func() { // the events go out of scope: the heap measured below is the replay's own
+		events := interleaved(b, n, window, 1)
+		for _, backend := range backends {
+			seedDirect(b, backend.s, events)
+		}
+	}()
+	for _, backend := range backends {
+		storetest.ReadAll(b, backend.s.Events, n) // visible to every reader before timing
+	}
+	for _, backend := range backends {
+		s := backend.s
 		var scanRate float64
 		b.Run(backend.name+"/ReadAll", func(b *testing.B) {
 			stop, cpu := heapPeak(), cpuTime(b)
