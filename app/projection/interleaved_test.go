@@ -47,10 +47,10 @@ func interleaved(t testing.TB, n, window int, seed uint64) []storedEvent {
 			ShippingAddress: order.Address{Name: "N", Line1: "L", City: "C", PostalCode: "1", Country: "DE"},
 			PaymentMethod:   "tok", Total: int64(1+i%3) * 1250}
 		var steps []order.Event
-		switch r := rng.IntN(10); {
-		case r == 0:
+		switch rng.IntN(10) {
+		case 0:
 			steps = []order.Event{placed, order.Cancelled{OrderID: id, Reason: "payment declined"}}
-		case r == 1:
+		case 1:
 			steps = []order.Event{placed, order.Confirmed{OrderID: id}, order.Cancelled{OrderID: id, Reason: "customer"}}
 		default:
 			steps = []order.Event{placed, order.Confirmed{OrderID: id},
