@@ -35,6 +35,7 @@ type Dialect struct {
 
 	checkpoints checkpointSQL
 	shadow      shadowSQL
+	bulk        bulkSQL
 	cursor      cursorCodec
 }
 
@@ -84,9 +85,11 @@ var postgresDialect = &Dialect{
 		lagArgs: func(pos ports.Position) []any { return []any{fmt.Sprint(pos.Commit), int64(pos.Prepare)} },
 	},
 	shadow: shadowSQL{
-		exists: `SELECT to_regclass(?) IS NOT NULL`,
-		create: createShadowLike,
+		exists:  `SELECT to_regclass(?) IS NOT NULL`,
+		create:  createShadowLike,
+		indexes: indexShadowLike,
 	},
+	bulk:   bulkSQL{getMany: postgresGetMany, chunk: 10000, putMany: postgresPutMany},
 	cursor: microsCursor{},
 }
 
@@ -120,8 +123,10 @@ var sqliteDialect = &Dialect{
 		lagArgs: func(pos ports.Position) []any { return []any{int64(pos.Prepare)} },
 	},
 	shadow: shadowSQL{
-		exists: `SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?`,
-		create: createShadowFromDDL,
+		exists:  `SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?`,
+		create:  createShadowFromDDL,
+		indexes: indexShadowFromDDL,
 	},
+	bulk:   bulkSQL{getMany: sqliteGetMany, chunk: sqliteChunk, putMany: sqlitePutMany},
 	cursor: textCursor{},
 }
