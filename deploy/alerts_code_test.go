@@ -2,17 +2,24 @@ package deploy_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"regexp"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/orderflow/orderflow/adapters/broker/memory"
+	"github.com/orderflow/orderflow/adapters/paymentbreaker"
 	"github.com/orderflow/orderflow/adapters/prommetrics"
+	"github.com/orderflow/orderflow/app"
+	"github.com/orderflow/orderflow/app/projection"
+	"github.com/orderflow/orderflow/handlers/grpcapi"
 	"github.com/orderflow/orderflow/outbox"
+	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v3"
@@ -51,13 +58,35 @@ func (d *describedNames) Unregister(prometheus.Collector) bool { return true }
 
 // registeredMetrics builds the parts of the service that register metrics
 // (as service.Main does) on a describedNames and returns the names, with
-// the _bucket, _count and _sum series of histograms and summaries.
+// the _bucket, _count and _sum series of histograms and summaries. (Not
+// the Go and process collectors', which no panel or alert reads.)
 func registeredMetrics(t *testing.T) map[string]bool {
 	t.Helper()
 	reg := &describedNames{names: map[string]bool{}}
 	logger := watermill.NopLogger{}
 	b := memory.New(logger)
-	if _, err := router.New(router.Config{Broker: b, Registry: reg, Roles: router.Roles{router.RoleSaga}}); err != nil {
+	// A route (any: its handler never runs) for the router to decorate;
+	// with a retry queue, as the service always has (empty: its gauge and
+	// its retrier read it).
+	r, err := router.New(router.Config{Broker: b, Registry: reg, Roles: router.Roles{router.RoleSaga, router.RoleProjections},
+		OrderSummary: new(projection.OrderSummary), Logger: slog.New(slog.DiscardHandler),
+		Reliability: router.Reliability{Retries: noRetries{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Running: Watermill registers the metrics of the handlers' publishers
+	// and subscribers as it decorates them, when the router starts.
+	ran := make(chan error, 1)
+	go func() { ran <- r.Run(t.Context()) }()
+	select {
+	case <-r.Running():
+	case err := <-ran:
+		t.Fatalf("router: %v", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ran; err != nil {
 		t.Fatal(err)
 	}
 	if _, err := outbox.NewForwarder(outbox.ForwarderConfig{
@@ -71,6 +100,11 @@ func registeredMetrics(t *testing.T) map[string]bool {
 		ignore(prommetrics.NewOutboxBacklog(reg, nil)),
 		ignore(prommetrics.NewCheckouts(reg)),
 		ignore(prommetrics.NewUseCases(reg)),
+		ignore(prommetrics.NewHTTPRequests(reg)),
+		ignore(prommetrics.NewEventStore(nil, reg)),
+		ignore(prommetrics.NewOrderCache(nil, "order_summary", reg)),
+		ignore(paymentbreaker.New(paymentbreaker.Config{Name: "sandbox", Registerer: reg, Failures: 1, OpenFor: time.Second}, noGateway{})),
+		ignore(grpcapi.New(app.Application{}, grpcapi.Config{Registerer: reg})),
 	} {
 		if err != nil {
 			t.Fatal(err)
@@ -88,7 +122,20 @@ func registeredMetrics(t *testing.T) map[string]bool {
 
 func ignore[T any](_ T, err error) error { return err }
 
+// noGateway is a payment gateway never called: the breaker only needs one
+// to register its metrics.
+type noGateway struct{ ports.PaymentGateway }
+
 type noSource struct{}
+
+// noRetries is an empty retry queue.
+type noRetries struct{ ports.RetryStore }
+
+func (noRetries) Claim(context.Context, string, int, time.Duration) ([]ports.RetryingMessage, error) {
+	return nil, nil
+}
+
+func (noRetries) Pending(context.Context) (map[string]int, error) { return nil, nil }
 
 func (noSource) ForwardBatch(_ context.Context, _ int, _ func(context.Context, []*message.Message) error) (int, error) {
 	return 0, nil

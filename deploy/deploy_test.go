@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/exemplar"
 	"github.com/orderflow/orderflow/router"
 	"go.yaml.in/yaml/v3"
 )
@@ -40,6 +41,8 @@ func TestComposeConfig(t *testing.T) {
 
 type composeService struct {
 	Image       string            `yaml:"image"`
+	Build       any               `yaml:"build"`
+	Ports       []string          `yaml:"ports"`
 	Environment map[string]string `yaml:"environment"`
 	Volumes     []string          `yaml:"volumes"`
 	Command     any               `yaml:"command"`
@@ -92,11 +95,52 @@ func TestComposeMatchesTheCode(t *testing.T) {
 	if env := services["kafka"].Environment; !strings.Contains(env["KAFKA_PROCESS_ROLES"], "controller") {
 		t.Errorf("kafka is not in KRaft mode: KAFKA_PROCESS_ROLES=%q", env["KAFKA_PROCESS_ROLES"])
 	}
+	checkOTel(t, services)
 	initCmd, _ := yaml.Marshal(services["kafka-init"].Command)
 	for _, topic := range []string{router.EventTopic("order"), router.PoisonTopic} {
 		if !strings.Contains(string(initCmd), topic+":") {
 			t.Errorf("kafka-init does not create topic %s", topic)
 		}
+	}
+}
+
+// checkOTel: every orderflow container (the services built from this
+// repository) exports its traces to the Jaeger service, on the port of the
+// OTLP protocol it names, under a service name of its own.
+func checkOTel(t *testing.T, services map[string]composeService) {
+	t.Helper()
+	jaeger, ok := services["jaeger"]
+	if !ok || !strings.HasPrefix(jaeger.Image, "jaegertracing/jaeger:2.") {
+		t.Errorf("no service jaeger running jaegertracing/jaeger:2.x: %q", jaeger.Image)
+	}
+	for _, port := range []string{"16686:16686", "4317:4317", "4318:4318"} {
+		if !slices.Contains(jaeger.Ports, port) {
+			t.Errorf("jaeger does not publish %s (the UI, OTLP gRPC and HTTP)", port)
+		}
+	}
+	names := map[string]string{}
+	orderflow := 0
+	for name, s := range services {
+		if s.Build == nil {
+			continue
+		}
+		orderflow++
+		env := s.Environment
+		want := map[string]string{"grpc": "http://jaeger:4317", "http/protobuf": "http://jaeger:4318"}[env["OTEL_EXPORTER_OTLP_PROTOCOL"]]
+		if want == "" || env["OTEL_EXPORTER_OTLP_ENDPOINT"] != want {
+			t.Errorf("service %s: OTEL_EXPORTER_OTLP_ENDPOINT=%q with OTEL_EXPORTER_OTLP_PROTOCOL=%q, want jaeger's port of that protocol",
+				name, env["OTEL_EXPORTER_OTLP_ENDPOINT"], env["OTEL_EXPORTER_OTLP_PROTOCOL"])
+		}
+		if env["OTEL_SERVICE_NAME"] != name {
+			t.Errorf("service %s: OTEL_SERVICE_NAME=%q, want its own name", name, env["OTEL_SERVICE_NAME"])
+		}
+		if other, dup := names[env["OTEL_SERVICE_NAME"]]; dup {
+			t.Errorf("services %s and %s trace under one name", name, other)
+		}
+		names[env["OTEL_SERVICE_NAME"]] = name
+	}
+	if orderflow < len(router.AllRoles)+1 { // the roles and the migration
+		t.Errorf("found %d orderflow services (build: .), want at least %d", orderflow, len(router.AllRoles)+1)
 	}
 }
 
@@ -134,34 +178,103 @@ func TestMonitoringProvisioning(t *testing.T) {
 		}
 	}
 
-	raw, err = os.ReadFile("grafana/dashboards/orderflow-router.json")
-	if err != nil {
-		t.Fatal(err)
+	ds := datasources(t)
+	promDS := ds["prometheus"]
+	if promDS.Type != "prometheus" || ds["jaeger"].Type != "jaeger" {
+		t.Fatalf("the Prometheus and Jaeger datasources are not provisioned: %+v", ds)
 	}
-	var dash struct {
-		Panels []struct {
-			Title      string `json:"title"`
-			Datasource struct {
-				UID string `json:"uid"`
-			} `json:"datasource"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
+	if len(promDS.JSONData.ExemplarTraceIDDestinations) != 1 ||
+		promDS.JSONData.ExemplarTraceIDDestinations[0].Name != exemplar.TraceIDLabel ||
+		promDS.JSONData.ExemplarTraceIDDestinations[0].DatasourceUID != "jaeger" {
+		t.Errorf("Prometheus's exemplars do not link %s to Jaeger: %+v", exemplar.TraceIDLabel, promDS.JSONData)
 	}
-	if err := json.Unmarshal(raw, &dash); err != nil {
-		t.Fatalf("dashboard: %v", err)
+	dashboards := loadDashboards(t)
+	if len(dashboards) < 2 {
+		t.Fatalf("want the router and the overview dashboards, got %d", len(dashboards))
 	}
-	ds, err := os.ReadFile("grafana/provisioning/datasources/prometheus.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(dash.Panels) == 0 {
-		t.Fatal("the dashboard has no panels")
-	}
-	for _, p := range dash.Panels {
-		if !strings.Contains(string(ds), "uid: "+p.Datasource.UID) || len(p.Targets) == 0 {
-			t.Errorf("panel %q: datasource %q is not provisioned, or no query", p.Title, p.Datasource.UID)
+	for file, dash := range dashboards {
+		if len(dash.Panels) == 0 {
+			t.Errorf("%s has no panels", file)
+		}
+		for _, p := range dash.Panels {
+			if p.Type == "row" {
+				continue
+			}
+			if _, ok := ds[p.Datasource.UID]; !ok || len(p.Targets) == 0 {
+				t.Errorf("%s: panel %q: datasource %q is not provisioned, or no query", file, p.Title, p.Datasource.UID)
+			}
 		}
 	}
+}
+
+type datasource struct {
+	UID      string `yaml:"uid"`
+	Type     string `yaml:"type"`
+	JSONData struct {
+		ExemplarTraceIDDestinations []struct {
+			Name          string `yaml:"name"`
+			DatasourceUID string `yaml:"datasourceUid"`
+		} `yaml:"exemplarTraceIdDestinations"`
+	} `yaml:"jsonData"`
+}
+
+// datasources are Grafana's provisioned datasources by uid.
+func datasources(t *testing.T) map[string]datasource {
+	t.Helper()
+	files, err := filepath.Glob("grafana/provisioning/datasources/*.yml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no datasource provisioning: %v", err)
+	}
+	out := map[string]datasource{}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Datasources []datasource `yaml:"datasources"`
+		}
+		if err := yaml.Unmarshal(raw, &doc); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, d := range doc.Datasources {
+			out[d.UID] = d
+		}
+	}
+	return out
+}
+
+type dashboard struct {
+	Panels []struct {
+		Type       string `json:"type"`
+		Title      string `json:"title"`
+		Datasource struct {
+			UID string `json:"uid"`
+		} `json:"datasource"`
+		Targets []struct {
+			Expr string `json:"expr"`
+		} `json:"targets"`
+	} `json:"panels"`
+}
+
+// loadDashboards reads every provisioned dashboard, by file name.
+func loadDashboards(t *testing.T) map[string]dashboard {
+	t.Helper()
+	files, err := filepath.Glob("grafana/dashboards/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]dashboard{}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d dashboard
+		if err := json.Unmarshal(raw, &d); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out[filepath.Base(f)] = d
+	}
+	return out
 }

@@ -21,6 +21,7 @@ func TestSentinelErrorsCarryApplicationCodes(t *testing.T) {
 		{ports.ErrNotFound, apperr.NotFound},
 		{ports.ErrCheckoutNotFound, apperr.NotFound},
 		{ports.ErrPoisonNotFound, apperr.NotFound},
+		{ports.ErrRetryClaimLost, apperr.Conflict},
 		{ports.ErrCacheMiss, apperr.NotFound},
 		{ports.ErrInvalidCursor, apperr.Invalid},
 		{ports.ErrConcurrency, apperr.Conflict},

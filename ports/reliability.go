@@ -161,3 +161,50 @@ type PoisonStore interface {
 type PoisonRepublisher interface {
 	Republish(ctx context.Context, m PoisonedMessage) error
 }
+
+// RetryingMessage is a message a handler failed with a transient error, set
+// aside in the RetryStore so that the messages behind it flow on, and
+// delivered to that handler again when due.
+type RetryingMessage struct {
+	// ID identifies the entry (a UUIDv7); (Handler, MessageID) is unique.
+	ID        string
+	MessageID string
+	Topic     string // the topic the handler consumed it from
+	Handler   string
+	Payload   []byte
+	Metadata  map[string]string
+	// Attempts is the number of failed deliveries so far (1 when set aside).
+	Attempts      int
+	LastError     string
+	FirstFailedAt time.Time
+	// Token names the claim Claim returned the entry under ("" otherwise).
+	Token string
+}
+
+// ErrRetryClaimLost is wrapped by RetryStore.Reschedule and Delete when the
+// token no longer owns the entry: its lease ran out and it was claimed
+// again (or removed).
+var ErrRetryClaimLost = apperr.New(apperr.Conflict, "retry claim lost: the entry was claimed again after its lease ran out")
+
+// RetryStore is the durable retry queue of the router: per-message backoff
+// without holding up a partition.
+//
+//   - Add sets m aside, due after delay. A message already set aside for
+//     m.Handler (same MessageID) is kept as it is, and Add returns nil: a
+//     redelivered copy does not start its backoff again.
+//   - Claim returns up to limit entries of handler that are due, the
+//     longest due first, each under a new Token and hidden from other
+//     claims for lease (a claimer that dies frees its entries when the
+//     lease ends). Concurrent claims never return the same entry.
+//   - Reschedule records a further failed attempt and makes the entry due
+//     after delay; Delete removes it (handled, or parked in the poison
+//     queue). Both act only while token still owns the entry, and otherwise
+//     return an error wrapping ErrRetryClaimLost and change nothing.
+//   - Pending counts the entries set aside, per handler.
+type RetryStore interface {
+	Add(ctx context.Context, m RetryingMessage, delay time.Duration) error
+	Claim(ctx context.Context, handler string, limit int, lease time.Duration) ([]RetryingMessage, error)
+	Reschedule(ctx context.Context, id, token string, attempts int, lastErr string, delay time.Duration) error
+	Delete(ctx context.Context, id, token string) error
+	Pending(ctx context.Context) (map[string]int, error)
+}

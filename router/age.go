@@ -79,7 +79,7 @@ func (a *handlerAge) ages(now time.Time) map[string]float64 {
 // middleware tracks every message of every handler.
 func (a *handlerAge) middleware(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
-		handler := message.HandlerNameFromCtx(msg.Context())
+		handler := handlerName(msg.Context())
 		at, err := time.Parse(time.RFC3339Nano, msg.Metadata.Get(eventwire.KeyRecordedAt))
 		if handler == "" || err != nil {
 			return h(msg)

@@ -36,7 +36,7 @@ func dedup(store ports.DedupStore, lease, retention time.Duration, m *reliabilit
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			ctx := msg.Context()
-			key := ports.DedupKey{Handler: message.HandlerNameFromCtx(ctx), MessageID: msg.UUID}
+			key := ports.DedupKey{Handler: handlerName(ctx), MessageID: msg.UUID}
 			fields := watermill.LogFields{"handler": key.Handler, "message_uuid": msg.UUID}
 			claim, err := store.Claim(ctx, key, lease)
 			if err != nil {

@@ -40,5 +40,5 @@ func (k ExpiringKeys) IsDuplicate(ctx context.Context, key string) (bool, error)
 // there is one) and the message UUID, never by the payload: two different
 // orders may carry identical payloads.
 func MessageIDKey(msg *message.Message) (string, error) {
-	return message.HandlerNameFromCtx(msg.Context()) + "/" + msg.UUID, nil
+	return handlerName(msg.Context()) + "/" + msg.UUID, nil
 }

@@ -35,14 +35,38 @@ type Reliability struct {
 	DedupLease time.Duration
 	// DedupRetention is how long a handled message is remembered.
 	DedupRetention time.Duration
-	// MaxFailedDeliveries is how many deliveries in a row (each retried by
+	// MaxFailedDeliveries is how many deliveries (each retried in place by
 	// Retry) a message may fail with a transient error before it is parked
-	// in the poison queue as a *GaveUpError. Default 4 (about two minutes
-	// with the default Retry); negative never parks a transient failure.
+	// in the poison queue as a *GaveUpError. Default 8 (about four minutes
+	// of backoff with the retry queue's defaults); negative never parks a
+	// transient failure.
 	MaxFailedDeliveries int
+	// Retries is the retry queue (retries.go): a transient failure is set
+	// aside in it and acked, so it never holds up the messages behind it,
+	// and delivered again with its own backoff (RetryBackoff, doubled per
+	// failure up to MaxRetryBackoff), polled every RetryPoll. Nil: the
+	// failure nacks the message and the broker redelivers it, holding up
+	// its partition or group meanwhile; deliveries are then counted in the
+	// process.
+	Retries         ports.RetryStore
+	RetryBackoff    time.Duration
+	MaxRetryBackoff time.Duration
+	RetryPoll       time.Duration
 }
 
 func (c *Reliability) setDefaults() {
+	if c.Retry.MaxRetries == 0 && c.Retries != nil {
+		// A retry queue takes over long failures: retries in place only
+		// ride out a blip, and hold the partition for seconds at most.
+		c.Retry = middleware.Retry{
+			MaxRetries:          3,
+			InitialInterval:     100 * time.Millisecond,
+			MaxInterval:         time.Second,
+			Multiplier:          2,
+			MaxElapsedTime:      3 * time.Second,
+			RandomizationFactor: 0.3,
+		}
+	}
 	if c.Retry.MaxRetries == 0 {
 		c.Retry = middleware.Retry{
 			MaxRetries:          5,
@@ -55,7 +79,11 @@ func (c *Reliability) setDefaults() {
 	}
 	c.Retry.ResetContextOnRetry = true
 	defaults.Set(&c.HandlerTimeout, 10*time.Second)
-	defaults.Set(&c.MaxFailedDeliveries, 4)
+	defaults.Set(&c.MaxFailedDeliveries, 8)
+	defaults.Set(&c.RetryBackoff, time.Second)
+	defaults.Set(&c.MaxRetryBackoff, 5*time.Minute)
+	c.MaxRetryBackoff = max(c.MaxRetryBackoff, c.RetryBackoff)
+	defaults.Set(&c.RetryPoll, time.Second)
 	if c.DedupLease == 0 {
 		// A claim outlives the attempt a little; after a crash, the killed
 		// process's claims stall their messages for at most this long.
@@ -78,14 +106,21 @@ func IsPermanent(err error) bool {
 	return isGaveUp(err)
 }
 
-// routeMiddlewares is the chain of one route (ReplayTopic's): the chain of
-// middlewares, and deduplication for a route with an inbox.
+// routeMiddlewares is the chain of one route as ReplayTopic and the retry
+// queue deliver to it: the chain of middlewares without a redelivery
+// policy (the caller has its own), and deduplication for a route with an
+// inbox.
 func routeMiddlewares(inbox bool, cfg Reliability, pub message.Publisher, reg prometheus.Registerer, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
 	m, err := newReliabilityMetrics(reg)
 	if err != nil {
 		return nil, err
 	}
-	chain, err := m.middlewares(cfg, pub, logger)
+	return m.routeMiddlewares(inbox, cfg, pub, logger, deliverOnce)
+}
+
+// routeMiddlewares is the chain of one route with policy p.
+func (m *reliabilityMetrics) routeMiddlewares(inbox bool, cfg Reliability, pub message.Publisher, logger watermill.LoggerAdapter, p policy) ([]message.HandlerMiddleware, error) {
+	chain, err := m.middlewares(cfg, pub, logger, p)
 	if err != nil {
 		return nil, err
 	}
@@ -115,8 +150,10 @@ func (m *reliabilityMetrics) poisonPublisher(cfg Reliability, pub message.Publis
 //  3. poison queue: a permanent error parks the message with its reason,
 //     handler, topic and first-failure time, and acks it, so the partition
 //     keeps flowing; any other error passes through and nacks;
-//  4. give up: the MaxFailedDeliveries-th failed delivery in a row of a
-//     message becomes a *GaveUpError, which the poison queue parks;
+//  4. redelivery policy: with a retry queue (Reliability.Retries), a
+//     transient failure is set aside in it and acked (retries.go);
+//     without one, the MaxFailedDeliveries-th failed delivery in a row of
+//     a message becomes a *GaveUpError, which the poison queue parks;
 //  5. first-failure stamp;
 //  6. retry: transient errors with exponential backoff and jitter, bounded
 //     in attempts and elapsed time; the context is reset on each attempt;
@@ -127,7 +164,7 @@ func (m *reliabilityMetrics) poisonPublisher(cfg Reliability, pub message.Publis
 //     so that a poisoned message is released, not remembered, and a
 //     requeued copy is processed;
 //  9. (the Prometheus handler metrics, added last by New, innermost).
-func (m *reliabilityMetrics) middlewares(cfg Reliability, pub message.Publisher, logger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
+func (m *reliabilityMetrics) middlewares(cfg Reliability, pub message.Publisher, logger watermill.LoggerAdapter, p policy) ([]message.HandlerMiddleware, error) {
 	cfg.setDefaults()
 	poisonPub := m.poisonPublisher(cfg, pub)
 	poison, err := middleware.PoisonQueueWithFilter(poisonPub, PoisonTopic, IsPermanent)
@@ -137,20 +174,29 @@ func (m *reliabilityMetrics) middlewares(cfg Reliability, pub message.Publisher,
 	retry := cfg.Retry
 	retry.Logger = logger
 	retry.ShouldRetry = func(p middleware.RetryParams) bool { return !IsPermanent(p.Err) }
-	chain := []message.HandlerMiddleware{
-		traceConsume,
-		middleware.CorrelationID,
-		middleware.Recoverer,
-		poison,
-		traceOutcome,
-		giveUpAfter(cfg.MaxFailedDeliveries),
-		stampFirstFailure,
-		retry.Middleware,
-		traceAttempt,
-		middleware.Timeout(cfg.HandlerTimeout),
+	chain := []message.HandlerMiddleware{traceConsume, middleware.CorrelationID, middleware.Recoverer, poison, traceOutcome}
+	switch {
+	case p == deliverOnce:
+	case cfg.Retries != nil:
+		chain = append(chain, m.setAside(cfg, logger))
+	default:
+		chain = append(chain, giveUpAfter(cfg.MaxFailedDeliveries))
 	}
+	chain = append(chain, stampFirstFailure, retry.Middleware, traceAttempt, middleware.Timeout(cfg.HandlerTimeout))
 	return chain, nil
 }
+
+// policy says what the chain does with a delivery that fails for good.
+type policy int
+
+const (
+	// redeliver: the router's own deliveries, set aside in the retry queue
+	// or redelivered by the broker.
+	redeliver policy = iota
+	// deliverOnce: a delivery whose caller decides (ReplayTopic stops, the
+	// retrier reschedules).
+	deliverOnce
+)
 
 // dedup is the deduplication middleware of the routes with an inbox, nil
 // without a Dedup store.
@@ -174,9 +220,11 @@ func stampFirstFailure(h message.HandlerFunc) message.HandlerFunc {
 }
 
 type reliabilityMetrics struct {
-	poisoned   *prometheus.CounterVec
-	duplicates *prometheus.CounterVec
-	claimsLost *prometheus.CounterVec
+	poisoned      *prometheus.CounterVec
+	duplicates    *prometheus.CounterVec
+	claimsLost    *prometheus.CounterVec
+	setAsideCount *prometheus.CounterVec
+	retried       *prometheus.CounterVec
 }
 
 func newReliabilityMetrics(reg prometheus.Registerer) (*reliabilityMetrics, error) {
@@ -194,8 +242,17 @@ func newReliabilityMetrics(reg prometheus.Registerer) (*reliabilityMetrics, erro
 			Help: "Messages handled successfully after their deduplication claim had passed to another consumer " +
 				"(their effects may have run twice), by handler.",
 		}, []string{"handler_name"}),
+		setAsideCount: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "orderflow", Subsystem: "router", Name: "set_aside_messages_total",
+			Help: "Messages set aside in the retry queue after a transient failure (and acked on their topic), by handler.",
+		}, []string{"handler_name"}),
+		retried: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "orderflow", Subsystem: "router", Name: "retried_messages_total",
+			Help: "Deliveries from the retry queue, by handler and outcome: handled, rescheduled (failed again) " +
+				"or gave_up (parked in the poison queue).",
+		}, []string{"handler_name", "outcome"}),
 	}
-	for _, c := range []prometheus.Collector{m.poisoned, m.duplicates, m.claimsLost} {
+	for _, c := range []prometheus.Collector{m.poisoned, m.duplicates, m.claimsLost, m.setAsideCount, m.retried} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("router metrics: %w", err)
 		}

@@ -31,11 +31,12 @@ const (
 // rig is the real infrastructure of a route: the embedded SQLite broker, the
 // durable inbox and poison store. Each test starts its own route on it.
 type rig struct {
-	broker broker.Broker
-	poison ports.PoisonStore
-	dedup  ports.DedupStore
-	rel    router.Reliability
-	reg    *prometheus.Registry
+	broker  broker.Broker
+	poison  ports.PoisonStore
+	retries ports.RetryStore
+	dedup   ports.DedupStore
+	rel     router.Reliability
+	reg     *prometheus.Registry
 }
 
 func newRig(t *testing.T) *rig {
@@ -45,7 +46,8 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rg := &rig{broker: b, poison: sqlite.Stores(db).Poison, dedup: sqlite.Stores(db).Inbox, reg: prometheus.NewRegistry()}
+	rg := &rig{broker: b, poison: sqlite.Stores(db).Poison, retries: sqlite.Stores(db).Retries,
+		dedup: sqlite.Stores(db).Inbox, reg: prometheus.NewRegistry()}
 	rg.rel = router.Reliability{
 		Retry: middleware.Retry{MaxRetries: 3, InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond,
 			Multiplier: 2, MaxElapsedTime: 10 * time.Second, RandomizationFactor: 0.5},

@@ -27,6 +27,7 @@ type PoisonPublisher struct {
 // Publish implements message.Publisher.
 func (p *PoisonPublisher) Publish(_ string, msgs ...*message.Message) error {
 	for _, msg := range msgs {
+		markOrigin(msg)
 		pm := ToPoisoned(msg, time.Now().UTC())
 		// The message's context is the last attempt's, likely spent by the
 		// timeout middleware; parking it must still happen.
@@ -66,6 +67,19 @@ func ToPoisoned(msg *message.Message, now time.Time) ports.PoisonedMessage {
 	}
 }
 
+// markOrigin fills in the handler and topic of a message parked outside
+// the Watermill router's own deliveries (the retry queue's, a topic
+// replay's), where the PoisonQueue middleware finds none in the context.
+func markOrigin(msg *message.Message) {
+	ctx := msg.Context()
+	if msg.Metadata.Get(middleware.PoisonedHandlerKey) == "" {
+		msg.Metadata.Set(middleware.PoisonedHandlerKey, handlerName(ctx))
+	}
+	if msg.Metadata.Get(middleware.PoisonedTopicKey) == "" {
+		msg.Metadata.Set(middleware.PoisonedTopicKey, topicName(ctx))
+	}
+}
+
 // countingPublisher counts what it publishes to the poison topic.
 type countingPublisher struct {
 	message.Publisher
@@ -73,6 +87,9 @@ type countingPublisher struct {
 }
 
 func (p *countingPublisher) Publish(topic string, msgs ...*message.Message) error {
+	for _, msg := range msgs {
+		markOrigin(msg)
+	}
 	if err := p.Publisher.Publish(topic, msgs...); err != nil {
 		return err
 	}

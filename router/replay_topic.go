@@ -68,7 +68,7 @@ func ReplayTopic(ctx context.Context, cfg Config, source broker.ReplaySource, re
 		st.Read++
 		var err error
 		if !req.DryRun {
-			m.Message.SetContext(ctx)
+			m.Message.SetContext(withRoute(ctx, req.Handler, req.Topic))
 			if _, err = h(m.Message); err == nil {
 				st.Handled++
 			}

@@ -8,13 +8,14 @@
 package router
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/components/metrics"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/orderflow/orderflow/adapters/broker"
@@ -106,7 +107,7 @@ func New(cfg Config) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	mw, err := rm.middlewares(cfg.Reliability, cfg.Broker.Publisher, logger)
+	mw, err := rm.middlewares(cfg.Reliability, cfg.Broker.Publisher, logger, redeliver)
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +124,12 @@ func New(cfg Config) (*Router, error) {
 	}
 
 	out := &Router{Router: r, poison: rm.poisonPublisher(cfg.Reliability, cfg.Broker.Publisher)}
+	if cfg.Reliability.Retries != nil {
+		out.retrier, err = newRetrier(cfg.Reliability, routes(cfg), rm, cfg.Broker.Publisher, cfg.Registry, logger)
+		if err != nil {
+			return nil, err
+		}
+	}
 
 	for _, rt := range routes(cfg) {
 		sub, err := cfg.Broker.Subscriber(rt.name)
@@ -145,7 +152,9 @@ func New(cfg Config) (*Router, error) {
 		}
 	}
 
-	metrics.NewPrometheusMetricsBuilder(cfg.Registry, "orderflow", "router").AddPrometheusRouterMetrics(r)
+	if err := addRouterMetrics(r, cfg.Registry); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -156,7 +165,47 @@ func New(cfg Config) (*Router, error) {
 // for them).
 type Router struct {
 	*message.Router
-	poison message.Publisher
+	poison  message.Publisher
+	retrier *retrier
+
+	mu          sync.Mutex
+	stopRetrier context.CancelFunc
+	retrierDone chan struct{}
+}
+
+// Run runs the router, and the retrier of the retry queue once the router
+// runs, until ctx ends or Close.
+func (r *Router) Run(ctx context.Context) error {
+	if r.retrier != nil {
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		r.mu.Lock()
+		r.stopRetrier, r.retrierDone = cancel, done
+		r.mu.Unlock()
+		go func() {
+			defer close(done)
+			select {
+			case <-r.Running():
+				r.retrier.run(rctx)
+			case <-rctx.Done():
+			}
+		}()
+		defer cancel()
+	}
+	return r.Router.Run(ctx)
+}
+
+// Close stops the retrier, waiting for its deliveries in flight, then
+// closes the router (which drains its handlers).
+func (r *Router) Close() error {
+	r.mu.Lock()
+	stop, done := r.stopRetrier, r.retrierDone
+	r.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
+	return r.Router.Close()
 }
 
 // PoisonPublisher is where the routes park messages that can never be

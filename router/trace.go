@@ -18,6 +18,7 @@ const (
 	OutcomeDuplicate = "duplicate_skipped" // the deduplication store had it as done
 	OutcomePoisoned  = "poisoned"          // parked in the poison queue, and acked
 	OutcomeNacked    = "nacked"            // a transient failure after the retries: redelivered later
+	OutcomeSetAside  = "set_aside"         // a transient failure set aside in the retry queue, and acked
 )
 
 // delivery is what the middlewares inside traceConsume learn about one
@@ -25,6 +26,7 @@ const (
 type delivery struct {
 	attempts  int
 	duplicate bool
+	setAside  bool
 	outcome   string
 }
 
@@ -46,12 +48,12 @@ func deliveryOf(ctx context.Context) *delivery {
 func traceConsume(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		ctx := msg.Context()
-		handler := message.HandlerNameFromCtx(ctx)
+		handler := handlerName(ctx)
 		md := msg.Metadata
 		ctx, span := tracing.Tracer().Start(eventwire.TraceContext(ctx, msg), "handle "+handler,
 			trace.WithSpanKind(trace.SpanKindConsumer),
 			trace.WithAttributes(tracing.Handler.String(handler), tracing.MsgConsumer.String(handler),
-				tracing.MsgDest.String(message.SubscribeTopicFromCtx(ctx)), tracing.MsgID.String(msg.UUID),
+				tracing.MsgDest.String(topicName(ctx)), tracing.MsgID.String(msg.UUID),
 				tracing.MsgOp.String("process"), tracing.EventType.String(md.Get(eventwire.KeyEventType)),
 				tracing.StreamID.String(md.Get(eventwire.KeyStreamID)), tracing.EventID.String(msg.UUID)))
 		d := &delivery{}
@@ -83,6 +85,8 @@ func traceOutcome(h message.HandlerFunc) message.HandlerFunc {
 		switch {
 		case err == nil && d.duplicate:
 			d.outcome = OutcomeDuplicate
+		case err == nil && d.setAside:
+			d.outcome = OutcomeSetAside
 		case err == nil:
 			d.outcome = OutcomeOK
 		case IsPermanent(err):
@@ -119,6 +123,15 @@ func traceAttempt(h message.HandlerFunc) message.HandlerFunc {
 			span.AddEvent("attempt failed", trace.WithAttributes(attribute.String("error", err.Error())))
 		}
 		return out, err
+	}
+}
+
+// traceSetAside marks the delivery as set aside in the retry queue.
+func traceSetAside(ctx context.Context, retryIn string, err error) {
+	trace.SpanFromContext(ctx).AddEvent("set aside for a retry", trace.WithAttributes(
+		attribute.String("retry_in", retryIn), attribute.String("error", err.Error())))
+	if d := deliveryOf(ctx); d != nil {
+		d.setAside = true
 	}
 }
 

@@ -51,6 +51,7 @@ type Adapters struct {
 	Broker         broker.Broker
 	// Reliability stores, in the event store's database.
 	Poison      ports.PoisonStore
+	Retries     ports.RetryStore
 	Inbox       ports.DedupStore
 	Idempotency ports.IdempotencyStore
 	// cleanOutbox deletes outbox rows the forwarder has acked (see
@@ -160,6 +161,7 @@ func openEmbedded(ctx context.Context, cfg Config, logger watermill.LoggerAdapte
 func (st *Adapters) setRows(rows sqlstore.Stores) {
 	st.Orders, st.Snapshots, st.Checkpoints, st.Shadow = rows.OrderSummary, rows.Snapshots, rows.Checkpoints, rows.Shadow
 	st.Poison, st.Inbox, st.Idempotency = rows.Poison, rows.Inbox, rows.Idempotency
+	st.Retries = rows.Retries
 	st.Checkouts, st.Notifications = rows.Checkouts, rows.Notifications
 	st.Tx = rows.Tx
 }

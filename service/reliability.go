@@ -9,11 +9,13 @@ import (
 )
 
 // routerReliability chooses the middleware stores of the router: the poison
-// queue always in the event store's database, deduplication as configured.
+// and retry queues always in the event store's database, deduplication as
+// configured.
 // The returned close releases what it opened (a Redis client).
 func routerReliability(cfg Config, st *Adapters) (router.Reliability, func() error, error) {
 	rel := router.Reliability{Poison: st.Poison, DedupRetention: cfg.Reliability.DedupRetention,
-		MaxFailedDeliveries: cfg.Reliability.MaxFailedDeliveries}
+		MaxFailedDeliveries: cfg.Reliability.MaxFailedDeliveries, Retries: st.Retries,
+		RetryBackoff: cfg.Reliability.RetryBackoff, MaxRetryBackoff: cfg.Reliability.MaxRetryBackoff}
 	closer := func() error { return nil }
 	switch cfg.Reliability.Dedup {
 	case "store":

@@ -153,7 +153,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.HTTPAddr, err)
 	}
-	server := m.httpServer(application, st.Admin(m.Logger, useCases), registry, apiKeys)
+	server, err := m.httpServer(application, st.Admin(m.Logger, useCases), registry, apiKeys)
+	if err != nil {
+		return err
+	}
 	m.start(stageHTTP, &httpServer{server: server, listener: m.listener, drain: m.Config.ShutdownTimeout})
 	if err := m.startGRPC(application, registry, apiKeys); err != nil {
 		return err
@@ -183,6 +186,10 @@ func (m *Main) application(st *Adapters, registry *prometheus.Registry, useCases
 	if err != nil {
 		return app.Application{}, nil, err
 	}
+	events, err := prommetrics.NewEventStore(st.Events, registry)
+	if err != nil {
+		return app.Application{}, nil, err
+	}
 	gateway, err := paymentGateway(m.Config, st, registry)
 	if err != nil {
 		return app.Application{}, nil, err
@@ -191,7 +198,7 @@ func (m *Main) application(st *Adapters, registry *prometheus.Registry, useCases
 	if err != nil {
 		return app.Application{}, nil, err
 	}
-	return app.New(app.Deps{Events: st.Events, Orders: st.Orders, Cache: cache, Logger: m.Logger, Metrics: useCases,
+	return app.New(app.Deps{Events: events, Orders: st.Orders, Cache: cache, Logger: m.Logger, Metrics: useCases,
 		Snapshots: st.Snapshots, SnapshotEvery: m.Config.SnapshotEvery,
 		Tx: st.Tx, Checkouts: st.Checkouts, Gateway: gateway, Saga: sagaConfig(m.Config, m.Logger),
 		SagaMetrics: checkoutMetrics, Notifications: st.Notifications, Notifiers: sinks}), cache, nil
@@ -199,12 +206,17 @@ func (m *Main) application(st *Adapters, registry *prometheus.Registry, useCases
 
 // httpServer is the HTTP API of application and admin (only the operations
 // endpoints without the api role), with /metrics from registry.
-func (m *Main) httpServer(application app.Application, admin app.Admin, registry *prometheus.Registry, apiKeys []string) *http.Server {
+func (m *Main) httpServer(application app.Application, admin app.Admin, registry *prometheus.Registry, apiKeys []string) (*http.Server, error) {
 	roles, st := m.Config.roles(), m.stack
+	requests, err := prommetrics.NewHTTPRequests(registry)
+	if err != nil {
+		return nil, err
+	}
 	return &http.Server{
 		Handler: httpapi.NewHandler(application, httpapi.Config{
 			Ready:       m.ready,
-			Metrics:     promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
+			Metrics:     MetricsHandler(registry),
+			Requests:    requests,
 			Logger:      m.Logger,
 			ReadWait:    m.Config.ReadWait,
 			OpsOnly:     !roles.Has(router.RoleAPI),
@@ -221,7 +233,15 @@ func (m *Main) httpServer(application app.Application, admin app.Admin, registry
 		WriteTimeout:      m.Config.HTTP.WriteTimeout,
 		IdleTimeout:       m.Config.HTTP.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
-	}
+	}, nil
+}
+
+// MetricsHandler serves registry's metrics at /metrics: OpenMetrics to a
+// scraper that asks for it (Accept: application/openmetrics-text, as
+// Prometheus does), the only format that carries the latency histograms'
+// exemplars (their trace ids); the classic text format otherwise.
+func MetricsHandler(registry *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry, EnableOpenMetrics: true})
 }
 
 // Addr is the address the HTTP server listens on (useful with port 0).

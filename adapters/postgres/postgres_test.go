@@ -1,8 +1,10 @@
 package postgres_test
 
 import (
+	"slices"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderflow/orderflow/adapters/postgres"
 	"github.com/orderflow/orderflow/internal/testenv"
@@ -92,4 +94,38 @@ func TestTransactorContract(t *testing.T) {
 		stores := postgres.Stores(pool)
 		return porttest.UnitOfWork{Tx: stores.Tx, Events: store, Checkouts: stores.Checkouts, Idempotency: stores.Idempotency}
 	})
+}
+
+// A rebuilt table gets the live one's indexes back at the swap (the shadow
+// is written without them), cycle after cycle.
+func TestSwapRebuildsTheIndexes(t *testing.T) {
+	pool, _ := testenv.PostgresPool(t)
+	indexes := func() []string {
+		rows, err := pool.Query(t.Context(), `SELECT regexp_replace(pg_get_indexdef(indexrelid), '^CREATE (UNIQUE )?INDEX \S+ ON \S+ ', '')
+			FROM pg_index WHERE indrelid = to_regclass('order_summary') ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return defs
+	}
+	want := indexes()
+	if len(want) != 4 {
+		t.Fatalf("migrated order_summary has indexes %q, want the key and three", want)
+	}
+	sh := postgres.Stores(pool).Shadow
+	for cycle := range 2 {
+		if _, err := sh.Shadow(t.Context(), true); err != nil {
+			t.Fatal(err)
+		}
+		if err := sh.Swap(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := indexes(); !slices.Equal(got, want) {
+			t.Fatalf("cycle %d: indexes %q, want %q", cycle, got, want)
+		}
+	}
 }

@@ -29,3 +29,10 @@ func TestPoisonStoreContract(t *testing.T) {
 		return postgres.Stores(pool).Poison
 	})
 }
+
+func TestRetryStoreContract(t *testing.T) {
+	porttest.RunRetryStore(t, func(t *testing.T) ports.RetryStore {
+		pool, _ := testenv.PostgresPool(t)
+		return postgres.Stores(pool).Retries
+	})
+}

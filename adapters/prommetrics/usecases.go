@@ -2,9 +2,11 @@
 package prommetrics
 
 import (
+	"context"
 	"time"
 
 	"github.com/orderflow/orderflow/app/decorator"
+	"github.com/orderflow/orderflow/internal/exemplar"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -30,6 +32,8 @@ func NewUseCases(reg prometheus.Registerer) (*UseCases, error) {
 	return &UseCases{duration: h}, nil
 }
 
-func (u *UseCases) ObserveUseCase(name, outcome string, elapsed time.Duration) {
-	u.duration.WithLabelValues(name, outcome).Observe(elapsed.Seconds())
+// ObserveUseCase implements decorator.MetricsClient: the trace of ctx, if
+// sampled, is the observation's exemplar.
+func (u *UseCases) ObserveUseCase(ctx context.Context, name, outcome string, elapsed time.Duration) {
+	exemplar.Observe(ctx, u.duration.WithLabelValues(name, outcome), elapsed.Seconds())
 }

@@ -21,3 +21,7 @@ func TestIdempotencyStore(t *testing.T) {
 func TestPoisonStore(t *testing.T) {
 	porttest.RunPoisonStore(t, func(t *testing.T) ports.PoisonStore { return sqlite.Stores(openDB(t)).Poison })
 }
+
+func TestRetryStore(t *testing.T) {
+	porttest.RunRetryStore(t, func(t *testing.T) ports.RetryStore { return sqlite.Stores(openDB(t)).Retries })
+}

@@ -5,6 +5,7 @@ import (
 	"github.com/orderflow/orderflow/internal/storetest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -164,4 +165,46 @@ func TestTransactor(t *testing.T) {
 		stores := sqlite.Stores(db)
 		return porttest.UnitOfWork{Tx: stores.Tx, Events: newEventStore(t, db), Checkouts: stores.Checkouts, Idempotency: stores.Idempotency}
 	})
+}
+
+// A rebuilt table gets the live one's indexes back at the swap (the shadow
+// is written without them), cycle after cycle.
+func TestSwapRebuildsTheIndexes(t *testing.T) {
+	db := openDB(t)
+	indexes := func() []string {
+		rows, err := db.QueryContext(t.Context(), `SELECT replace(substr(sql, instr(sql, ' ON ')), '"', '') FROM sqlite_schema
+			WHERE type = 'index' AND tbl_name = 'order_summary' AND sql IS NOT NULL ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var defs []string
+		for rows.Next() {
+			var d string
+			if err := rows.Scan(&d); err != nil {
+				t.Fatal(err)
+			}
+			defs = append(defs, d)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return defs
+	}
+	want := indexes()
+	if len(want) != 3 {
+		t.Fatalf("migrated order_summary has indexes %q, want three", want)
+	}
+	sh := sqlite.Stores(db).Shadow
+	for cycle := range 2 {
+		if _, err := sh.Shadow(t.Context(), true); err != nil {
+			t.Fatal(err)
+		}
+		if err := sh.Swap(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := indexes(); !slices.Equal(got, want) {
+			t.Fatalf("cycle %d: indexes %q, want %q", cycle, got, want)
+		}
+	}
 }

@@ -16,8 +16,10 @@ import (
 type RebuildProjection struct {
 	Projection string
 	From       ports.Position
-	// BatchSize is how many events one read returns; 500 if 0.
-	BatchSize int
+	// BatchSize is how many events one read returns, and WorkingSet how
+	// many order rows the rebuild holds in memory at most; the defaults of
+	// projection.OrderSummaryRebuild if 0.
+	BatchSize, WorkingSet int
 	// Progress, optional, is called after each batch (a progress bar, a log
 	// line): it runs on the rebuild's goroutine, so it should be quick.
 	Progress func(projection.RebuildProgress)
@@ -56,7 +58,7 @@ func (h RebuildProjectionHandler) Handle(ctx context.Context, cmd RebuildProject
 			cmd.Projection, projection.OrderSummaryName)
 	}
 	r := projection.OrderSummaryRebuild{Events: h.events, Live: h.live, Shadow: h.shadow,
-		BatchSize: cmd.BatchSize, Progress: cmd.Progress}
+		BatchSize: cmd.BatchSize, WorkingSet: cmd.WorkingSet, Progress: cmd.Progress}
 	if h.checkpoints != nil {
 		r.Count = func(ctx context.Context) (int64, error) {
 			lag, err := h.checkpoints.Lag(ctx, countCheckpoint)

@@ -47,7 +47,7 @@ func (r *replayer) Replay(_ context.Context, req ports.TopicReplay) (ports.Repla
 // metrics records the use cases the decorator observed.
 type metrics struct{ names []string }
 
-func (m *metrics) ObserveUseCase(name, outcome string, _ time.Duration) {
+func (m *metrics) ObserveUseCase(_ context.Context, name, outcome string, _ time.Duration) {
 	m.names = append(m.names, name+":"+outcome)
 }
 

@@ -23,15 +23,16 @@ type Handler[C any, R any] interface {
 }
 
 // MetricsClient records one use-case execution. outcome is "ok" or the
-// apperr code of the error.
+// apperr code of the error; ctx is the use case's (an implementation may
+// take the trace it carries as the observation's exemplar).
 type MetricsClient interface {
-	ObserveUseCase(name, outcome string, elapsed time.Duration)
+	ObserveUseCase(ctx context.Context, name, outcome string, elapsed time.Duration)
 }
 
 // NopMetrics records nothing.
 type NopMetrics struct{}
 
-func (NopMetrics) ObserveUseCase(string, string, time.Duration) {}
+func (NopMetrics) ObserveUseCase(context.Context, string, string, time.Duration) {}
 
 // Apply wraps h with its span (outermost, so the log line carries its trace
 // and span ids), logging and metrics.
@@ -105,7 +106,7 @@ func (d metricsDecorator[C, R]) Handle(ctx context.Context, cmd C) (R, error) {
 	if err != nil {
 		outcome = string(apperr.CodeOf(err))
 	}
-	d.client.ObserveUseCase(d.name, outcome, time.Since(start))
+	d.client.ObserveUseCase(ctx, d.name, outcome, time.Since(start))
 	return r, err
 }
 

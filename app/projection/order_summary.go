@@ -166,34 +166,9 @@ func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent) (po
 		// the save and the cache update, which the caller refreshes.
 		return row, nil
 	}
-	var pending []ports.RecordedEvent
-	next := row.Version + 1
-	for _, e := range run {
-		if e.Version < next {
-			continue
-		}
-		if e.Version > next { // a gap: read what is missing from the store
-			if pending, err = p.events.Load(ctx, stream, row.Version+1); err != nil {
-				return row, apperr.Dependency(err, "cannot fill the gap in order_summary %s", stream.ID)
-			}
-			break
-		}
-		pending = append(pending, e)
-		next++
-	}
 	prev := row.Version
-	for _, re := range pending {
-		if re.Version > last.Version {
-			break
-		}
-		if re.Version != row.Version+1 {
-			return row, apperr.New(apperr.Internal, "order %s: event version %d follows %d", stream.ID, re.Version, row.Version)
-		}
-		domainEvent, err := repository.Decode(re)
-		if err != nil {
-			return row, fmt.Errorf("order_summary: %w", err)
-		}
-		row = applyTo(row, domainEvent, re)
+	if row, err = foldFilling(ctx, p.events, row, run); err != nil {
+		return row, err
 	}
 	if err := p.store.Save(ctx, row, prev); err != nil {
 		if errors.Is(err, ports.ErrStaleWrite) {
@@ -202,6 +177,77 @@ func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent) (po
 		return row, apperr.Dependency(err, "cannot save order_summary %s", stream.ID)
 	}
 	return row, nil
+}
+
+// foldFilling folds run (events of one order, in version order) into row
+// with Fold, and fills a gap (an event more than one past the row) from the
+// event store, up to the last of run. The live projector and the rebuild
+// both apply events through it.
+func foldFilling(ctx context.Context, events ports.EventStore, row ports.OrderSummary, run []ports.RecordedEvent) (ports.OrderSummary, error) {
+	return foldFillingDecoded(ctx, events, row, run, nil)
+}
+
+// foldFillingDecoded is foldFilling with run decoded ahead (foldDecoded).
+func foldFillingDecoded(ctx context.Context, events ports.EventStore, row ports.OrderSummary, run []ports.RecordedEvent,
+	decoded []order.Event) (ports.OrderSummary, error) {
+	row, rest, err := foldDecoded(row, run, decoded)
+	if err != nil || len(rest) == 0 {
+		return row, err
+	}
+	stream, last := run[0].Stream, run[len(run)-1]
+	missing, err := events.Load(ctx, stream, row.Version+1)
+	if err != nil {
+		return row, apperr.Dependency(err, "cannot fill the gap in order_summary %s", stream.ID)
+	}
+	for i, e := range missing {
+		if e.Version > last.Version {
+			missing = missing[:i]
+			break
+		}
+	}
+	row, rest, err = Fold(row, missing)
+	if err != nil {
+		return row, err
+	}
+	if len(rest) > 0 {
+		return row, apperr.New(apperr.Internal, "order %s: event version %d follows %d", stream.ID, rest[0].Version, row.Version)
+	}
+	return row, nil
+}
+
+// Fold is the projection's rule, pure: it applies to row, in order, the
+// events of run (one order's, in version order) that follow it. Events at
+// or below the row's version are redeliveries and change nothing. It stops
+// at the first event more than one past the row (a gap) and returns the
+// events from there on, unapplied. An undecodable event is an error.
+func Fold(row ports.OrderSummary, run []ports.RecordedEvent) (ports.OrderSummary, []ports.RecordedEvent, error) {
+	return foldDecoded(row, run, nil)
+}
+
+// foldDecoded is Fold with the events of run already decoded (decoded[i]
+// is run[i]'s domain event, or nil: decode it here), for a caller that
+// decodes ahead, on other cores. decoded may be nil.
+func foldDecoded(row ports.OrderSummary, run []ports.RecordedEvent, decoded []order.Event) (ports.OrderSummary, []ports.RecordedEvent, error) {
+	for i, re := range run {
+		if re.Version <= row.Version {
+			continue
+		}
+		if re.Version != row.Version+1 {
+			return row, run[i:], nil
+		}
+		var domainEvent order.Event
+		if decoded != nil {
+			domainEvent = decoded[i]
+		}
+		if domainEvent == nil {
+			var err error
+			if domainEvent, err = repository.Decode(re); err != nil {
+				return row, nil, fmt.Errorf("order_summary: %w", err)
+			}
+		}
+		row = applyTo(row, domainEvent, re)
+	}
+	return row, nil, nil
 }
 
 // refreshCache updates the cached row, or drops it when the update fails.

@@ -24,6 +24,12 @@ type RebuildResult struct {
 	CaughtUp int64 // events read again after the swap
 	Position ports.Position
 	Elapsed  time.Duration
+	// PeakRows is the most order rows the rebuild held in memory at once:
+	// at most WorkingSet plus one batch.
+	PeakRows int
+	// ReadBack counts the rows read back from the shadow table for an
+	// event of an order no longer in memory.
+	ReadBack int64
 }
 
 // OrderSummaryRebuild rebuilds the order_summary read model from the event
@@ -44,11 +50,30 @@ type OrderSummaryRebuild struct {
 	Shadow ports.ShadowOrderSummary
 	// Count, optional, counts the stored events, for progress (ETA).
 	Count func(ctx context.Context) (int64, error)
-	// BatchSize is how many events one ReadAll returns; 500 if 0.
+	// BatchSize is how many events one ReadAll returns; DefaultRebuildBatch
+	// if 0.
 	BatchSize int
-	// Progress, optional, is called after each batch.
+	// WorkingSet caps the order rows held in memory while folding;
+	// DefaultWorkingSet if 0. Past it, the rows least recently changed
+	// are dropped (they are written first) and read back from the shadow
+	// table if a later event of their order comes.
+	WorkingSet int
+	// FlushRows is how many changed rows are written to the shadow table
+	// at once; WorkingSet/4 if 0. Changed rows are also written at least
+	// every flushInterval, so that the Position to resume from moves on.
+	FlushRows int
+	// Progress, optional, is called after each batch. Its Position is the
+	// last one whose events are all written to the shadow table: where an
+	// interrupted rebuild resumes.
 	Progress func(RebuildProgress)
 }
+
+// Defaults of OrderSummaryRebuild.
+const (
+	DefaultRebuildBatch = 5000
+	DefaultWorkingSet   = 100_000
+	flushInterval       = 2 * time.Second
+)
 
 // Run rebuilds. With from the zero Position it starts a fresh shadow table;
 // with from set it resumes an interrupted rebuild's shadow table after from
@@ -60,7 +85,17 @@ func (r OrderSummaryRebuild) Run(ctx context.Context, from ports.Position) (Rebu
 		return RebuildResult{}, apperr.New(apperr.Internal, "rebuild: event store, live store and shadow are required")
 	}
 	if r.BatchSize == 0 {
-		r.BatchSize = 500
+		r.BatchSize = DefaultRebuildBatch
+	}
+	if r.WorkingSet == 0 {
+		r.WorkingSet = DefaultWorkingSet
+	}
+	if r.FlushRows == 0 {
+		r.FlushRows = max(r.WorkingSet/4, 1)
+	}
+	if r.BatchSize < 1 || r.WorkingSet < 1 || r.FlushRows < 1 {
+		return RebuildResult{}, apperr.New(apperr.Invalid, "rebuild: batch size %d, working set %d, flush rows %d: want at least 1",
+			r.BatchSize, r.WorkingSet, r.FlushRows)
 	}
 	start := time.Now()
 	var total int64
@@ -76,7 +111,9 @@ func (r OrderSummaryRebuild) Run(ctx context.Context, from ports.Position) (Rebu
 		return RebuildResult{}, apperr.Wrap(apperr.Unavailable, err, "rebuild: shadow table")
 	}
 	res := RebuildResult{Position: from}
-	res.Events, res.Position, err = r.project(ctx, "rebuild", NewOrderSummary(shadow, r.Events), from, total, 0, start)
+	f := newFold(r, shadow, from)
+	err = f.run(ctx, total, start)
+	res.Events, res.Position, res.PeakRows, res.ReadBack = f.read, f.durable, f.peak, f.readBack
 	if err != nil {
 		return res, err
 	}

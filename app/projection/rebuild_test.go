@@ -13,7 +13,8 @@ import (
 
 // An interrupted rebuild resumes from the last position it reported and
 // ends with the read model a fresh projection gives; the live table is
-// untouched until the swap.
+// untouched until the swap. FlushRows 1 writes every batch, so the first
+// report has a position to resume from.
 func TestRebuildResumesAfterInterruption(t *testing.T) {
 	f := loadFixture(t)
 	s := storetest.SQLite(t)
@@ -22,8 +23,13 @@ func TestRebuildResumesAfterInterruption(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	var last ports.Position
-	_, err := projection.OrderSummaryRebuild{Events: s.Events, Live: s.Orders, Shadow: shadow, BatchSize: 2,
-		Progress: func(p projection.RebuildProgress) { last = p.Position; cancel() }}.Run(ctx, ports.Position{})
+	_, err := projection.OrderSummaryRebuild{Events: s.Events, Live: s.Orders, Shadow: shadow, BatchSize: 2, FlushRows: 1,
+		Progress: func(p projection.RebuildProgress) {
+			if last == (ports.Position{}) && p.Position != (ports.Position{}) {
+				last = p.Position
+				cancel()
+			}
+		}}.Run(ctx, ports.Position{})
 	if err == nil || last == (ports.Position{}) {
 		t.Fatalf("interrupted rebuild: %v, last position %v", err, last)
 	}
@@ -31,7 +37,7 @@ func TestRebuildResumesAfterInterruption(t *testing.T) {
 		t.Fatal("an interrupted rebuild changed the live table")
 	}
 
-	res, err := projection.OrderSummaryRebuild{Events: s.Events, Live: s.Orders, Shadow: shadow, BatchSize: 2}.
+	res, err := projection.OrderSummaryRebuild{Events: s.Events, Live: s.Orders, Shadow: shadow, BatchSize: 2, WorkingSet: 1}.
 		Run(t.Context(), last)
 	if err != nil {
 		t.Fatal(err)

@@ -84,14 +84,25 @@ type Metrics interface {
 	// CheckoutParked counts a checkout the deadline scanner gave up on,
 	// by the state it could not leave.
 	CheckoutParked(state string)
+	// StepFinished records one step once it is saved (every step but the
+	// start, compensations included): its outcome ("done" or "failed") and
+	// the time from the step before it to this one, as the checkout's log
+	// says (so a step retried by the deadline scanner counts its waits).
+	// ctx is the Advance's (its trace may become the exemplar).
+	StepFinished(ctx context.Context, step, outcome string, elapsed time.Duration)
+	// OrderConfirmed records, once per order, the time from its placement
+	// (the order.placed event's time) to the saved confirmation.
+	OrderConfirmed(ctx context.Context, sincePlaced time.Duration)
 }
 
 // NopMetrics records nothing.
 type NopMetrics struct{}
 
-func (NopMetrics) CheckoutFinished(string, string, time.Duration) {}
-func (NopMetrics) Compensated(string)                             {}
-func (NopMetrics) CheckoutParked(string)                          {}
+func (NopMetrics) CheckoutFinished(string, string, time.Duration)              {}
+func (NopMetrics) Compensated(string)                                          {}
+func (NopMetrics) CheckoutParked(string)                                       {}
+func (NopMetrics) StepFinished(context.Context, string, string, time.Duration) {}
+func (NopMetrics) OrderConfirmed(context.Context, time.Duration)               {}
 
 // Config tunes the saga.
 type Config struct {
@@ -252,7 +263,7 @@ func (a *advance) commit(ctx context.Context, orderID string) (*needCall, error)
 		return nil, err
 	}
 	for _, t := range done {
-		a.saved(t)
+		a.saved(ctx, t)
 	}
 	return need, nil
 }
@@ -323,6 +334,7 @@ func (a *advance) unit(ctx context.Context, orderID string) (done []*transition,
 		if t == nil {
 			break
 		}
+		t.logged, t.since = logged(c, t.next)
 		done, c = append(done, t), t.next
 		if t.orderChanged {
 			o = nil
@@ -355,16 +367,36 @@ type transition struct {
 	next         ports.Checkout
 	step         string
 	compensation bool
-	finished     string // "confirmed" or "cancelled" when this step ends checkout
-	orderChanged bool   // the step appended to the order's stream
+	finished     string    // "confirmed" or "cancelled" when this step ends checkout
+	orderChanged bool      // the step appended to the order's stream
+	placedAt     time.Time // when finished is "confirmed": the order's placement
+	// logged are the records the step added to the checkout's log (Steps
+	// and Compensations), since the time of the newest record before them.
+	logged []ports.CheckoutStep
+	since  time.Time
 }
 
-func (s *Checkout) saved(t *transition) {
+func (s *Checkout) saved(ctx context.Context, t *transition) {
 	if t.compensation {
 		s.d.Metrics.Compensated(t.step)
 	}
+	for _, r := range t.logged {
+		// "requested" marks the authorization's start (saved before the
+		// provider call), not the end of a step: the authorization's
+		// duration runs from it to the answer.
+		if r.Status != "requested" && !t.since.IsZero() {
+			s.d.Metrics.StepFinished(ctx, r.Step, r.Status, r.At.Sub(t.since))
+		}
+	}
 	if t.finished != "" {
 		s.d.Metrics.CheckoutFinished(t.finished, ReasonCode(t.next.Reason), t.next.UpdatedAt.Sub(t.next.StartedAt))
+	}
+	// Here, not where the projection sees order.confirmed: this transition
+	// is saved once per order (a concurrent Advance's save fails its
+	// version check and its effects roll back), while a consumer sees an
+	// event again on every redelivery and every rebuild.
+	if t.finished == "confirmed" && !t.placedAt.IsZero() {
+		s.d.Metrics.OrderConfirmed(ctx, t.next.UpdatedAt.Sub(t.placedAt))
 	}
 	if s.cfg.AfterStep != nil {
 		s.cfg.AfterStep(t.step)
@@ -396,6 +428,23 @@ func (s *Checkout) start(ctx context.Context, orderID string) (*transition, *ord
 func ReasonCode(reason string) string {
 	code, _, _ := strings.Cut(reason, ":")
 	return code
+}
+
+// logged returns the records next added to prev's log (Steps and
+// Compensations only grow) and the time of prev's newest record.
+func logged(prev, next ports.Checkout) (added []ports.CheckoutStep, since time.Time) {
+	for _, r := range slices.Concat(prev.Steps, prev.Compensations) {
+		if r.At.After(since) {
+			since = r.At
+		}
+	}
+	if len(next.Steps) > len(prev.Steps) {
+		added = append(added, next.Steps[len(prev.Steps):]...)
+	}
+	if len(next.Compensations) > len(prev.Compensations) {
+		added = append(added, next.Compensations[len(prev.Compensations):]...)
+	}
+	return added, since
 }
 
 func logStep(c ports.Checkout, step, status, detail string, at time.Time) ports.Checkout {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/inventory"
@@ -171,8 +172,9 @@ func (s *Checkout) recordAuthorization(ctx context.Context, orderID, authID stri
 func (s *advance) confirm(ctx context.Context, c ports.Checkout) (*transition, error) {
 	now := s.d.Clock.Now()
 	var cancelled bool
+	var placedAt time.Time
 	_, err := s.d.Orders.Update(ctx, c.OrderID, 0, func(o *order.Order) error {
-		cancelled = o.Status() == order.StatusCancelled
+		cancelled, placedAt = o.Status() == order.StatusCancelled, o.PlacedAt()
 		if o.Status() != order.StatusPlaced {
 			return nil
 		}
@@ -186,7 +188,7 @@ func (s *advance) confirm(ctx context.Context, c ports.Checkout) (*transition, e
 	}
 	c = logStep(c, StepConfirmOrder, "done", "", now)
 	c.State = StateConfirmed
-	return &transition{next: c, step: StepConfirmOrder, finished: "confirmed", orderChanged: true}, nil
+	return &transition{next: c, step: StepConfirmOrder, finished: "confirmed", orderChanged: true, placedAt: placedAt}, nil
 }
 
 // settle runs the shipping steps: capture the payment, then commit the

@@ -112,7 +112,9 @@ func (f flags) serveFlags(c *service.Config) {
 	f.Str(&c.Reliability.DedupRedisURL, "dedup-redis-url", "", "Redis URL (redis://host:6379/0) of the deduplication store when --dedup=redis")
 	f.Str(&c.Reliability.BrokerPostgresURL, "broker-postgres-url", "", "PostgreSQL URL of the broker when it is not the event store's database")
 	f.Dur(&c.Reliability.DedupRetention, "dedup-retention", def.Reliability.DedupRetention, "how long a handled message id is remembered")
-	f.Int(&c.Reliability.MaxFailedDeliveries, "max-failed-deliveries", def.Reliability.MaxFailedDeliveries, "deliveries in a row (each with its retries) a message may fail with a transient error before the poison queue parks it, so that it holds up the messages behind it for a bounded time; negative: never")
+	f.Int(&c.Reliability.MaxFailedDeliveries, "max-failed-deliveries", def.Reliability.MaxFailedDeliveries, "deliveries (each with a few retries in place) a message may fail with a transient error before the poison queue parks it; between them it waits in the retry queue, acked on its topic, so it never holds up the messages behind it; negative: never")
+	f.Dur(&c.Reliability.RetryBackoff, "retry-backoff", def.Reliability.RetryBackoff, "wait in the retry queue after a message's first failed delivery; doubled per further failure")
+	f.Dur(&c.Reliability.MaxRetryBackoff, "max-retry-backoff", def.Reliability.MaxRetryBackoff, "longest wait in the retry queue between two deliveries of a failing message")
 	f.Dur(&c.Reliability.IdempotencyTTL, "idempotency-ttl", def.Reliability.IdempotencyTTL, "how long an Idempotency-Key and its response are kept")
 
 	// HTTP: timeouts and API keys.

@@ -23,12 +23,15 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		name      string
 		fromFlag  string
 		batchSize int
+		working   int
 	)
 	if err := parseFlags("replay", args, stderr, &c, func(f flags) {
 		f.fs.StringVar(&name, "projection", "", "the projection to rebuild: "+projection.OrderSummaryName)
 		f.fs.StringVar(&fromFlag, "from-position", "",
 			"resume an interrupted rebuild after this position (as its last progress line printed: N or COMMIT/PREPARE); empty starts afresh")
-		f.fs.IntVar(&batchSize, "batch-size", 500, "events read per batch")
+		f.fs.IntVar(&batchSize, "batch-size", projection.DefaultRebuildBatch, "events read per batch")
+		f.fs.IntVar(&working, "working-set", projection.DefaultWorkingSet,
+			"order rows held in memory at most while rebuilding (each a few hundred bytes)")
 	}); err != nil {
 		return err
 	}
@@ -45,7 +48,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return withAdmin(ctx, c, func(admin app.Admin, logger *slog.Logger) error {
 		bar := progress.New(stderr, logger, "events")
 		res, err := admin.RebuildProjection.Handle(ctx, command.RebuildProjection{Projection: name, From: from,
-			BatchSize: batchSize, Progress: func(p projection.RebuildProgress) {
+			BatchSize: batchSize, WorkingSet: working, Progress: func(p projection.RebuildProgress) {
 				total := p.Total
 				if p.Phase != "rebuild" {
 					total = 0 // the catch-up's length is not known

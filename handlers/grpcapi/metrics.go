@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/exemplar"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
@@ -68,25 +69,27 @@ func callType(clientStream, serverStream bool) string {
 
 // observe counts a call of fullMethod ("/pkg.Service/Method") and returns the
 // function that records its end.
-func (m *metrics) observe(typ, fullMethod string) func(error) {
+// The handling time's exemplar is the trace of the call's context, if
+// sampled.
+func (m *metrics) observe(ctx context.Context, typ, fullMethod string) func(error) {
 	service, method, _ := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
 	m.started.WithLabelValues(typ, service, method).Inc()
 	start := time.Now()
 	return func(err error) {
 		m.handled.WithLabelValues(typ, service, method, status.Code(err).String()).Inc()
-		m.seconds.WithLabelValues(typ, service, method).Observe(time.Since(start).Seconds())
+		exemplar.Observe(ctx, m.seconds.WithLabelValues(typ, service, method), time.Since(start).Seconds())
 	}
 }
 
 func (m *metrics) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
-	done := m.observe("unary", info.FullMethod)
+	done := m.observe(ctx, "unary", info.FullMethod)
 	resp, err := next(ctx, req)
 	done(err)
 	return resp, err
 }
 
 func (m *metrics) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, next grpc.StreamHandler) error {
-	done := m.observe(callType(info.IsClientStream, info.IsServerStream), info.FullMethod)
+	done := m.observe(ss.Context(), callType(info.IsClientStream, info.IsServerStream), info.FullMethod)
 	err := next(srv, ss)
 	done(err)
 	return err

@@ -60,12 +60,25 @@ type ctxKey int
 const routeKey ctxKey = iota
 
 // matchedRoute is filled in by recordRoute once the router has matched, so
-// that logRequests, outside the router, can log the path template.
-type matchedRoute struct{ template string }
+// that logRequests, outside the router, can log the path template. ctx is
+// the request's context there, inside every middleware: what the request
+// metrics take their exemplar's trace from.
+type matchedRoute struct {
+	template string
+	ctx      context.Context
+}
+
+// RequestMetrics records one HTTP request: its method, route (the path
+// template, or "unmatched"), status and duration; ctx may carry the
+// request's trace (prommetrics.HTTPRequests).
+type RequestMetrics interface {
+	ObserveRequest(ctx context.Context, method, route string, status int, elapsed time.Duration)
+}
 
 func recordRoute(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if mr, ok := r.Context().Value(routeKey).(*matchedRoute); ok {
+			mr.ctx = r.Context()
 			if t, err := mux.CurrentRoute(r).GetPathTemplate(); err == nil {
 				mr.template = t
 				nameSpan(r, t)
@@ -80,7 +93,7 @@ var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics":
 
 // logRequests logs one line per request, even one that panics: method, path
 // template ("unmatched" for a 404 or 405 of the router), status, duration and
-// the ids.
+// the ids; and records the same in Config.Requests.
 func (s *server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -90,6 +103,13 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 			path := route.template
 			if path == "" {
 				path = "unmatched"
+			}
+			if s.requests != nil {
+				ctx := route.ctx
+				if ctx == nil {
+					ctx = r.Context()
+				}
+				s.requests.ObserveRequest(ctx, r.Method, path, rec.statusCode(), time.Since(start))
 			}
 			level := slog.LevelInfo
 			if quietRoutes[path] {

@@ -33,6 +33,9 @@ type Config struct {
 	Tracing bool
 	// Metrics is served at /metrics. Nil: /metrics is 404.
 	Metrics http.Handler
+	// Requests records every request's duration, route and status (nil:
+	// none are).
+	Requests RequestMetrics
 	// Logger receives one line per request and every 5xx cause. Default slog.Default().
 	Logger *slog.Logger
 	// ReadWait is how long GET /v1/orders/{id}?min_version=N waits for the
@@ -72,6 +75,7 @@ type server struct {
 	app         app.Application
 	ready       func(ctx context.Context) error
 	metrics     http.Handler
+	requests    RequestMetrics
 	logger      *slog.Logger
 	readWait    time.Duration
 	opsOnly     bool
@@ -96,7 +100,7 @@ type handler struct {
 // and a 500 problem if it panics.
 func NewHandler(application app.Application, cfg Config) http.Handler {
 	cfg.setDefaults()
-	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, logger: cfg.Logger, readWait: cfg.ReadWait,
+	s := &server{app: application, ready: cfg.Ready, metrics: cfg.Metrics, requests: cfg.Requests, logger: cfg.Logger, readWait: cfg.ReadWait,
 		opsOnly:     cfg.OpsOnly,
 		idempotency: cfg.Idempotency,
 		admin:       cfg.Admin,

@@ -20,8 +20,10 @@ type Dialect struct {
 	// json encodes a JSON document: jsonb on Postgres, TEXT on SQLite (a
 	// BLOB would fail SQLite's json_valid checks).
 	json func([]byte) any
-	// forUpdate locks the rows a SELECT reads until the transaction ends.
-	forUpdate string
+	// forUpdate locks the rows a SELECT reads until the transaction ends;
+	// skipLocked does too, and passes over the rows another transaction
+	// holds (a queue's claim).
+	forUpdate, skipLocked string
 
 	// The clock of expiries (inbox, idempotency keys): now is an SQL
 	// expression for the current time, after one for now plus the
@@ -33,6 +35,7 @@ type Dialect struct {
 
 	checkpoints checkpointSQL
 	shadow      shadowSQL
+	bulk        bulkSQL
 	cursor      cursorCodec
 }
 
@@ -61,6 +64,7 @@ var postgresDialect = &Dialect{
 	timeMillis: func(t time.Time) any { return t },
 	json:       func(b []byte) any { return b },
 	forUpdate:  " FOR UPDATE",
+	skipLocked: " FOR UPDATE SKIP LOCKED",
 	now:        `clock_timestamp()`,
 	after:      `(clock_timestamp() + ? * interval '1 microsecond')`,
 	expiry:     func(d time.Duration) any { return d.Microseconds() },
@@ -81,9 +85,11 @@ var postgresDialect = &Dialect{
 		lagArgs: func(pos ports.Position) []any { return []any{fmt.Sprint(pos.Commit), int64(pos.Prepare)} },
 	},
 	shadow: shadowSQL{
-		exists: `SELECT to_regclass(?) IS NOT NULL`,
-		create: createShadowLike,
+		exists:  `SELECT to_regclass(?) IS NOT NULL`,
+		create:  createShadowLike,
+		indexes: indexShadowLike,
 	},
+	bulk:   bulkSQL{getMany: postgresGetMany, chunk: 10000, putMany: postgresPutMany},
 	cursor: microsCursor{},
 }
 
@@ -93,6 +99,7 @@ var sqliteDialect = &Dialect{
 	timeMillis: func(t time.Time) any { return t.UnixMilli() },
 	json:       func(b []byte) any { return string(b) },
 	forUpdate:  "",
+	skipLocked: "",
 	// SQLite's 'now' is fixed for the whole of one statement, like a value
 	// bound once; ROUND and CAST keep the stored expiry an exact integer.
 	now:    `CAST(ROUND(unixepoch('subsec') * 1000) AS INTEGER)`,
@@ -116,8 +123,10 @@ var sqliteDialect = &Dialect{
 		lagArgs: func(pos ports.Position) []any { return []any{int64(pos.Prepare)} },
 	},
 	shadow: shadowSQL{
-		exists: `SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?`,
-		create: createShadowFromDDL,
+		exists:  `SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?`,
+		create:  createShadowFromDDL,
+		indexes: indexShadowFromDDL,
 	},
+	bulk:   bulkSQL{getMany: sqliteGetMany, chunk: sqliteChunk, putMany: sqlitePutMany},
 	cursor: textCursor{},
 }

@@ -26,12 +26,19 @@ func NewShadowOrderSummary(db DB) *ShadowOrderSummary { return &ShadowOrderSumma
 // shadowSQL is how a database finds and creates the shadow table.
 type shadowSQL struct {
 	exists string // selects whether the table named by the argument exists
+	// create drops any shadow table and creates it with the live table's
+	// columns, defaults, constraints and primary key, but not its other
+	// indexes: those are built once the rows are in (indexes), far faster
+	// than kept up to date row by row.
 	create func(ctx context.Context, db DB) error
+	// indexes builds on the shadow table the live one's indexes it lacks.
+	indexes func(ctx context.Context, db DB) error
 }
 
 // Shadow implements ports.ShadowOrderSummary. A fresh shadow table copies
-// the live one's columns, defaults, constraints and indexes.
-func (s *ShadowOrderSummary) Shadow(ctx context.Context, fresh bool) (ports.OrderSummaryStore, error) {
+// the live one's columns, defaults, constraints and primary key; Swap gives
+// it the live one's other indexes.
+func (s *ShadowOrderSummary) Shadow(ctx context.Context, fresh bool) (ports.ShadowOrderSummaryStore, error) {
 	d := s.db.Dialect
 	if fresh {
 		if err := d.shadow.create(ctx, s.db); err != nil {
@@ -46,14 +53,19 @@ func (s *ShadowOrderSummary) Shadow(ctx context.Context, fresh bool) (ports.Orde
 			return nil, d.errorf("no %s to resume: start a fresh rebuild", summaryShadowTable)
 		}
 	}
-	return &OrderSummaryStore{db: s.db, table: summaryShadowTable}, nil
+	return &ShadowStore{OrderSummaryStore{db: s.db, table: summaryShadowTable}}, nil
 }
 
-// Swap implements ports.ShadowOrderSummary: two renames and a drop in one
-// transaction. On Postgres the ACCESS EXCLUSIVE lock the renames take makes
-// readers wait for the commit (milliseconds) rather than fail; on SQLite
-// readers in WAL mode keep reading the old table until the commit.
+// Swap implements ports.ShadowOrderSummary: it builds the live table's
+// indexes on the shadow one (the live table is not locked meanwhile), then
+// two renames and a drop in one transaction. On Postgres the ACCESS
+// EXCLUSIVE lock the renames take makes readers wait for the commit
+// (milliseconds) rather than fail; on SQLite readers in WAL mode keep
+// reading the old table until the commit.
 func (s *ShadowOrderSummary) Swap(ctx context.Context) error {
+	if err := s.db.Dialect.shadow.indexes(ctx, s.db); err != nil {
+		return s.db.Dialect.errorf("index %s: %w", summaryShadowTable, err)
+	}
 	err := s.db.InTx(ctx, func(tx DB) error {
 		for _, stmt := range []string{
 			`ALTER TABLE ` + summaryTable + ` RENAME TO ` + summaryOldTable,
@@ -73,11 +85,57 @@ func (s *ShadowOrderSummary) Swap(ctx context.Context) error {
 }
 
 // createShadowLike (Postgres) copies the live table with LIKE ... INCLUDING
-// ALL; Postgres names the indexes, so they never clash.
+// ALL EXCLUDING INDEXES, then adds the primary key.
 func createShadowLike(ctx context.Context, db DB) error {
 	_, err := db.Exec(ctx, `DROP TABLE IF EXISTS `+summaryShadowTable+`;
-		CREATE TABLE `+summaryShadowTable+` (LIKE `+summaryTable+` INCLUDING ALL)`)
+		CREATE TABLE `+summaryShadowTable+` (LIKE `+summaryTable+` INCLUDING ALL EXCLUDING INDEXES);
+		ALTER TABLE `+summaryShadowTable+` ADD PRIMARY KEY (order_id)`)
 	return err
+}
+
+var pgIndexDef = regexp.MustCompile(`^CREATE (UNIQUE )?INDEX \S+ ON \S+ `)
+
+// indexShadowLike (Postgres) creates the live table's indexes but its
+// primary key on the shadow table, unless it has some already (a swap
+// that failed after them). Postgres names them, so they never clash.
+func indexShadowLike(ctx context.Context, db DB) error {
+	var built int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM pg_index WHERE indrelid = to_regclass(?) AND NOT indisprimary`,
+		summaryShadowTable).Scan(&built); err != nil {
+		return err
+	}
+	if built > 0 {
+		return nil
+	}
+	rows, err := db.Query(ctx, `SELECT pg_get_indexdef(indexrelid) FROM pg_index
+		WHERE indrelid = to_regclass(?) AND NOT indisprimary ORDER BY indexrelid`, summaryTable)
+	if err != nil {
+		return err
+	}
+	var defs []string
+	for rows.Next() {
+		var def string
+		if err := rows.Scan(&def); err != nil {
+			rows.Close()
+			return err
+		}
+		defs = append(defs, def)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, def := range defs {
+		m := pgIndexDef.FindStringSubmatch(def)
+		if m == nil {
+			return fmt.Errorf("unexpected index of %s: %s", summaryTable, def)
+		}
+		stmt := `CREATE ` + m[1] + `INDEX ON ` + summaryShadowTable + ` ` + def[len(m[0]):]
+		if _, err := db.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("%s: %w", stmt, err)
+		}
+	}
+	return nil
 }
 
 // shadowIndexPrefix: SQLite index names are schema-wide, so a shadow index
@@ -91,15 +149,30 @@ var (
 )
 
 // createShadowFromDDL (SQLite, which has no CREATE TABLE ... LIKE) creates
-// the shadow table, and its indexes, from the live table's own DDL in
-// sqlite_schema, in one transaction.
+// the shadow table from the live table's own DDL in sqlite_schema, in one
+// transaction; indexShadowFromDDL its indexes.
 func createShadowFromDDL(ctx context.Context, db DB) error {
+	return shadowFromDDL(ctx, db, true)
+}
+
+func indexShadowFromDDL(ctx context.Context, db DB) error {
+	return shadowFromDDL(ctx, db, false)
+}
+
+// shadowFromDDL runs the statements creating the shadow table (table) or
+// its indexes (!table).
+func shadowFromDDL(ctx context.Context, db DB, table bool) error {
 	return db.InTx(ctx, func(tx DB) error {
 		stmts, err := shadowDDL(ctx, tx)
 		if err != nil {
 			return err
 		}
-		for _, stmt := range append([]string{`DROP TABLE IF EXISTS ` + summaryShadowTable}, stmts...) {
+		if table {
+			stmts = []string{`DROP TABLE IF EXISTS ` + summaryShadowTable, stmts[0]}
+		} else {
+			stmts = stmts[1:]
+		}
+		for _, stmt := range stmts {
 			if _, err := tx.Exec(ctx, stmt); err != nil {
 				return fmt.Errorf("%s: %w", stmt, err)
 			}
@@ -109,7 +182,7 @@ func createShadowFromDDL(ctx context.Context, db DB) error {
 }
 
 // shadowDDL returns the statements creating the shadow of the live table
-// and of its indexes.
+// and then of its indexes (IF NOT EXISTS).
 func shadowDDL(ctx context.Context, tx DB) ([]string, error) {
 	rows, err := tx.Query(ctx, `SELECT type, sql FROM sqlite_schema
 		WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type = 'index'`, summaryTable)
@@ -140,7 +213,7 @@ func shadowDDL(ctx context.Context, tx DB) ([]string, error) {
 			} else {
 				name = shadowIndexPrefix + name
 			}
-			out = append(out, createIndexName.ReplaceAllString(ddl, "CREATE "+m[1]+"INDEX "+name+" ON "+summaryShadowTable))
+			out = append(out, createIndexName.ReplaceAllString(ddl, "CREATE "+m[1]+"INDEX IF NOT EXISTS "+name+" ON "+summaryShadowTable))
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -3,6 +3,7 @@ package sqlstore
 // Stores are the plain-row stores of one database, each on db.
 type Stores struct {
 	Poison        *PoisonStore
+	Retries       *RetryStore
 	Inbox         *Inbox
 	Idempotency   *IdempotencyStore
 	Snapshots     *SnapshotStore
@@ -17,10 +18,11 @@ type Stores struct {
 }
 
 // Open returns every plain-row store on db. They share db and hold nothing
-// else, so opening them all costs ten small allocations.
+// else, so opening them all costs eleven small allocations.
 func Open(db DB) Stores {
 	return Stores{
 		Poison:        NewPoisonStore(db),
+		Retries:       NewRetryStore(db),
 		Inbox:         NewInbox(db),
 		Idempotency:   NewIdempotencyStore(db),
 		Snapshots:     NewSnapshotStore(db),

@@ -3,9 +3,11 @@ package porttest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/orderflow/orderflow/ports"
 )
@@ -56,6 +58,62 @@ func RunShadowOrderSummary(t *testing.T, newStores func(t *testing.T) (ports.Ord
 			old = rebuilt
 		}
 	})
+	t.Run("BulkWritesKeepTheNewestVersion", func(t *testing.T) {
+		_, sh := newStores(t)
+		testShadowBulk(t, sh)
+	})
+}
+
+// testShadowBulk: PutMany inserts rows and replaces a stored row only with
+// a newer version; GetMany returns the stored rows of the ids it is given,
+// unknown ones left out, past one statement's worth of ids too.
+func testShadowBulk(t *testing.T, sh ports.ShadowOrderSummary) {
+	ctx := testContext(t, visibilityTimeout)
+	shadow, err := sh.Shadow(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []ports.OrderSummary
+	var ids []string
+	for i := range 2500 {
+		r := newSummary(fmt.Sprintf("c-%d", i%7), "placed", baseTime.Add(time.Duration(i)*time.Second))
+		if i%2 == 0 {
+			r.Items = nil // stored as an empty array
+		}
+		rows, ids = append(rows, r), append(ids, r.OrderID)
+	}
+	if err := shadow.PutMany(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	newer, same := rows[0], rows[1]
+	newer.Version, newer.Status, newer.Carrier = 3, "shipped", "DHL"
+	same.Status = "confirmed" // the stored version 1 again: the stored row is kept
+	if err := shadow.PutMany(ctx, []ports.OrderSummary{newer, same}); err != nil {
+		t.Fatal(err)
+	}
+	older := newer
+	older.Version, older.Status = 2, "confirmed" // below the stored version 3: kept
+	if err := shadow.PutMany(ctx, []ports.OrderSummary{older}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := shadow.GetMany(ctx, append(ids, "no-such-order"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(rows) {
+		t.Fatalf("GetMany returned %d rows, want %d", len(got), len(rows))
+	}
+	byID := map[string]ports.OrderSummary{}
+	for _, r := range got {
+		byID[r.OrderID] = r
+	}
+	rows[0] = newer
+	for _, want := range rows {
+		checkSummary(t, byID[want.OrderID], want)
+	}
+	if err := sh.Swap(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // swapWhileReading runs swap while readers hammer the live table: every

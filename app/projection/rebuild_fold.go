@@ -1,0 +1,301 @@
+package projection
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/domain/order"
+	"github.com/orderflow/orderflow/app/repository"
+	"github.com/orderflow/orderflow/ports"
+)
+
+// fold is the rebuild phase of OrderSummaryRebuild: it reads the event
+// store in large batches and folds each event into an in-memory row of its
+// order with Fold (the live projector's rule), and writes the changed rows
+// to the shadow table in bulk (ShadowOrderSummaryStore.PutMany) rather than
+// one conditional write per order and batch.
+//
+// Memory is bounded by WorkingSet rows (plus one batch of new ones): past
+// it, every changed row is written, then the rows least recently changed
+// are dropped. An event of an order whose row is not in memory reads the
+// row back from the shadow table first (GetMany, once per batch), so
+// orders whose events are spread across the whole store come out the same
+// as orders whose events are adjacent, only slower. The first event of an
+// order needs no read on a fresh rebuild: nothing can be stored for it yet.
+type fold struct {
+	r        OrderSummaryRebuild
+	shadow   ports.ShadowOrderSummaryStore
+	fresh    bool
+	pos      ports.Position // the last event read
+	durable  ports.Position // the last event whose effects are all written
+	read     int64
+	peak     int
+	readBack int64
+
+	rows      map[string]*foldRow
+	dirty     []*foldRow
+	seq       uint64 // events folded so far: the rows' recency
+	lastFlush time.Time
+	// writing, when not nil, is the flush under way: it reports its error,
+	// and all events up to writingPos are written once it succeeds.
+	writing    chan error
+	writingPos ports.Position
+}
+
+type foldRow struct {
+	row     ports.OrderSummary
+	dirty   bool
+	touched uint64
+}
+
+func newFold(r OrderSummaryRebuild, shadow ports.ShadowOrderSummaryStore, from ports.Position) *fold {
+	return &fold{r: r, shadow: shadow, fresh: from == (ports.Position{}), pos: from, durable: from,
+		rows: make(map[string]*foldRow), lastFlush: time.Now()}
+}
+
+// batchResult is one ReadAll, read and decoded ahead of the fold.
+type batchResult struct {
+	events  []ports.RecordedEvent
+	decoded []order.Event // decoded[i] is events[i]'s, nil if not an order's or undecodable
+	err     error
+}
+
+// run reads every event after the starting position and leaves all of
+// their effects written to the shadow table. Three stages overlap: reading
+// the next batch, decoding the one after the batch being read (on every
+// core: decoding is most of the projection's work), and folding; writes to
+// the shadow table run beside the fold too.
+func (f *fold) run(ctx context.Context, total int64, start time.Time) (err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer func() {
+		if werr := f.wait(); err == nil {
+			err = werr
+		}
+	}()
+	read := make(chan batchResult, 1)
+	go f.readAhead(ctx, read)
+	decoded := make(chan batchResult, 1)
+	go decodeAhead(ctx, read, decoded)
+	for b := range decoded {
+		if b.err != nil {
+			return b.err
+		}
+		if len(b.events) == 0 {
+			break
+		}
+		if err := f.batch(ctx, b); err != nil {
+			return err
+		}
+		if f.r.Progress != nil {
+			f.r.Progress(RebuildProgress{Phase: "rebuild", Events: f.read, Total: total, Position: f.durable, Elapsed: time.Since(start)})
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := f.startFlush(ctx); err != nil {
+		return err
+	}
+	return f.wait()
+}
+
+// readAhead sends batches of ReadAll to out until the end (an empty batch)
+// or an error.
+func (f *fold) readAhead(ctx context.Context, out chan<- batchResult) {
+	defer close(out)
+	pos := f.pos
+	for {
+		events, err := f.r.Events.ReadAll(ctx, pos, f.r.BatchSize)
+		if err != nil {
+			err = apperr.Wrap(apperr.Unavailable, err, "rebuild: read events after %v", pos)
+		}
+		select {
+		case out <- batchResult{events: events, err: err}:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil || len(events) == 0 {
+			return
+		}
+		pos = events[len(events)-1].Position
+	}
+}
+
+// decodeAhead decodes the order events of each batch of in, split across
+// the cores, and passes the batch on. An undecodable event is left nil:
+// the fold decodes it again and fails on it only if it applies it.
+func decodeAhead(ctx context.Context, in <-chan batchResult, out chan<- batchResult) {
+	defer close(out)
+	workers := runtime.GOMAXPROCS(0)
+	for b := range in {
+		if b.err == nil && len(b.events) > 0 {
+			b.decoded = make([]order.Event, len(b.events))
+			var wg sync.WaitGroup
+			per := (len(b.events) + workers - 1) / workers
+			for lo := 0; lo < len(b.events); lo += per {
+				hi := min(lo+per, len(b.events))
+				wg.Go(func() {
+					for i := lo; i < hi; i++ {
+						if b.events[i].Stream.Type == order.AggregateType {
+							b.decoded[i], _ = repository.Decode(b.events[i])
+						}
+					}
+				})
+			}
+			wg.Wait()
+		}
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// batch folds one batch of events, then writes and evicts as needed.
+func (f *fold) batch(ctx context.Context, b batchResult) error {
+	events := b.events
+	if err := f.load(ctx, events); err != nil {
+		return err
+	}
+	for i := range events {
+		e := &events[i]
+		if e.Stream.Type != order.AggregateType {
+			continue
+		}
+		fr := f.rows[e.Stream.ID]
+		if fr == nil {
+			fr = &foldRow{}
+			f.rows[e.Stream.ID] = fr
+		}
+		row, err := foldFillingDecoded(ctx, f.r.Events, fr.row, events[i:i+1], b.decoded[i:i+1])
+		if err != nil {
+			return fmt.Errorf("rebuild: event %v: %w", e.Position, err)
+		}
+		f.seq++
+		fr.touched = f.seq
+		if row.Version != fr.row.Version {
+			fr.row = row
+			if !fr.dirty {
+				fr.dirty = true
+				f.dirty = append(f.dirty, fr)
+			}
+		}
+	}
+	f.read += int64(len(events))
+	f.pos = events[len(events)-1].Position
+	f.peak = max(f.peak, len(f.rows))
+	over := len(f.rows) > f.r.WorkingSet
+	if over || len(f.dirty) >= f.r.FlushRows || time.Since(f.lastFlush) >= flushInterval {
+		if err := f.startFlush(ctx); err != nil {
+			return err
+		}
+	}
+	if over {
+		// Only rows already written may go: a row read back must be the
+		// latest.
+		if err := f.wait(); err != nil {
+			return err
+		}
+		f.evict()
+	}
+	return nil
+}
+
+// load reads from the shadow table the rows of the orders of events that
+// are not in memory and may be stored: every one but the first event of an
+// order on a fresh rebuild.
+func (f *fold) load(ctx context.Context, events []ports.RecordedEvent) error {
+	var ids []string
+	seen := map[string]bool{} // orders of this batch already looked at
+	for _, e := range events {
+		if e.Stream.Type != order.AggregateType || seen[e.Stream.ID] {
+			continue
+		}
+		seen[e.Stream.ID] = true
+		if _, ok := f.rows[e.Stream.ID]; ok || (f.fresh && e.Version == 1) {
+			continue
+		}
+		ids = append(ids, e.Stream.ID)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := f.wait(); err != nil { // rows dropped from memory are written by now
+		return err
+	}
+	stored, err := f.shadow.GetMany(ctx, ids)
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, err, "rebuild: read back %d rows", len(ids))
+	}
+	for _, row := range stored {
+		f.rows[row.OrderID] = &foldRow{row: row}
+	}
+	f.readBack += int64(len(stored))
+	return nil
+}
+
+// startFlush waits for the flush under way, then starts writing every
+// changed row; once that succeeds (wait), the events read so far are all
+// in the shadow table. The rows are copied: the fold goes on changing
+// them meanwhile (their Items are replaced, never changed in place).
+func (f *fold) startFlush(ctx context.Context) error {
+	if err := f.wait(); err != nil {
+		return err
+	}
+	rows := make([]ports.OrderSummary, len(f.dirty))
+	for i, fr := range f.dirty {
+		rows[i] = fr.row
+		fr.dirty = false
+	}
+	f.dirty = f.dirty[:0]
+	f.lastFlush = time.Now()
+	f.writing, f.writingPos = make(chan error, 1), f.pos
+	go func(done chan<- error) {
+		if err := f.shadow.PutMany(ctx, rows); err != nil {
+			done <- apperr.Wrap(apperr.Unavailable, err, "rebuild: write %d rows", len(rows))
+			return
+		}
+		done <- nil
+	}(f.writing)
+	return nil
+}
+
+// wait waits for the flush under way, if any.
+func (f *fold) wait() error {
+	if f.writing == nil {
+		return nil
+	}
+	err := <-f.writing
+	f.writing = nil
+	if err == nil {
+		f.durable = f.writingPos
+	}
+	return err
+}
+
+// evict drops the rows least recently changed, all written, down to three
+// quarters of the working set.
+func (f *fold) evict() {
+	keep := f.r.WorkingSet - f.r.WorkingSet/4
+	if len(f.rows) <= keep {
+		return
+	}
+	touched := make([]uint64, 0, len(f.rows))
+	for _, fr := range f.rows {
+		touched = append(touched, fr.touched)
+	}
+	slices.Sort(touched)
+	cut := touched[len(touched)-keep] // rows touched before it go
+	for id, fr := range f.rows {
+		if fr.touched < cut {
+			delete(f.rows, id)
+		}
+	}
+}
