@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
@@ -165,4 +166,47 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// A message set aside in the retry queue: its delivery's span says so, and
+// the retry queue's later delivery continues the same trace (the message
+// keeps its metadata), with the outcome ok.
+func TestSetAsideDeliveryKeepsItsTrace(t *testing.T) {
+	sr := recordSpans(t)
+	rg := newRig(t)
+	rg.withRetryQueue(10 * time.Millisecond)
+	var deliveries, calls atomic.Int64
+	rg.route(t, &deliveries, func(*message.Message) error {
+		if calls.Add(1) <= 4 { // the broker's delivery: 1 + 3 retries
+			return apperr.New(apperr.Unavailable, "provider down")
+		}
+		return nil
+	})
+	ctx, parent := otel.Tracer("test").Start(context.Background(), "publish")
+	parent.End()
+	msg := message.NewMessage(uuid.NewString(), []byte("flaky"))
+	eventwire.InjectTrace(ctx, msg.Metadata)
+	if err := rg.broker.Publisher.Publish(testTopic, msg); err != nil {
+		t.Fatal(err)
+	}
+	var handles []sdktrace.ReadOnlySpan
+	waitUntil(t, "two deliveries' spans", func() bool {
+		handles = handles[:0]
+		for _, s := range sr.Ended() {
+			if s.Name() == "handle "+testHandler {
+				handles = append(handles, s)
+			}
+		}
+		return len(handles) == 2
+	})
+	first, second := handles[0], handles[1]
+	if attr(first, "orderflow.outcome").AsString() != router.OutcomeSetAside || !hasEvent(first, "set aside for a retry") ||
+		attr(second, "orderflow.outcome").AsString() != router.OutcomeOK {
+		t.Fatalf("outcomes %v then %v; want set_aside then ok", attr(first, "orderflow.outcome"), attr(second, "orderflow.outcome"))
+	}
+	for _, s := range handles {
+		if s.Parent().SpanID() != parent.SpanContext().SpanID() || s.SpanContext().TraceID() != parent.SpanContext().TraceID() {
+			t.Fatalf("delivery span with parent %v, want the message's %v", s.Parent(), parent.SpanContext())
+		}
+	}
 }
