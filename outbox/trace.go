@@ -49,10 +49,12 @@ func (f *Forwarder) startSpans(ctx context.Context, rows int, out []broker.Topic
 	batchLink := trace.Link{SpanContext: batch.SpanContext()}
 	for i, m := range out {
 		sctx, span := tracing.Tracer().Start(parents[i], "publish "+m.Topic,
-			trace.WithSpanKind(trace.SpanKindProducer), trace.WithLinks(batchLink),
-			trace.WithAttributes(system, tracing.MsgDest.String(m.Topic), tracing.MsgID.String(m.Msg.UUID),
+			trace.WithSpanKind(trace.SpanKindProducer), trace.WithLinks(batchLink))
+		if span.IsRecording() {
+			span.SetAttributes(system, tracing.MsgDest.String(m.Topic), tracing.MsgID.String(m.Msg.UUID),
 				tracing.MsgOp.String("send"), tracing.EventType.String(m.Msg.Metadata.Get(eventwire.KeyEventType)),
-				tracing.StreamID.String(m.Msg.Metadata.Get(eventwire.KeyStreamID))))
+				tracing.StreamID.String(m.Msg.Metadata.Get(eventwire.KeyStreamID)))
+		}
 		if span.SpanContext().IsValid() {
 			eventwire.InjectTrace(sctx, m.Msg.Metadata)
 		}

@@ -51,11 +51,13 @@ func traceConsume(h message.HandlerFunc) message.HandlerFunc {
 		handler := handlerName(ctx)
 		md := msg.Metadata
 		ctx, span := tracing.Tracer().Start(eventwire.TraceContext(ctx, msg), "handle "+handler,
-			trace.WithSpanKind(trace.SpanKindConsumer),
-			trace.WithAttributes(tracing.Handler.String(handler), tracing.MsgConsumer.String(handler),
+			trace.WithSpanKind(trace.SpanKindConsumer))
+		if span.IsRecording() { // no attributes to build when tracing is off or the trace unsampled
+			span.SetAttributes(tracing.Handler.String(handler), tracing.MsgConsumer.String(handler),
 				tracing.MsgDest.String(topicName(ctx)), tracing.MsgID.String(msg.UUID),
 				tracing.MsgOp.String("process"), tracing.EventType.String(md.Get(eventwire.KeyEventType)),
-				tracing.StreamID.String(md.Get(eventwire.KeyStreamID)), tracing.EventID.String(msg.UUID)))
+				tracing.StreamID.String(md.Get(eventwire.KeyStreamID)), tracing.EventID.String(msg.UUID))
+		}
 		d := &delivery{}
 		msg.SetContext(context.WithValue(ctx, deliveryKey{}, d))
 		out, err := h(msg)
