@@ -5,7 +5,7 @@ PG_URL    ?= postgres://root@127.0.0.1:5432/test?sslmode=disable
 # The OpenAPI linter, pinned; .ci/run names the same version.
 REDOCLY_VERSION ?= 2.77.0
 
-.PHONY: build run run-postgres test test-unit test-fault migrate lint fmt bench bench-pipeline ci docs-assets proto proto-check proto-baseline
+.PHONY: jaeger build run run-postgres test test-unit test-fault migrate lint fmt bench bench-pipeline ci docs-assets proto proto-check proto-baseline
 
 build:
 	$(GO) build -o $(BIN) ./cmd/orderflow
@@ -47,6 +47,9 @@ proto-check: ## buf lint, and buf breaking against the last release's image
 
 proto-baseline: ## at a release: the contract as released becomes the baseline of buf breaking
 	$(BUF) build proto -o proto/baseline/orderflow-v1.binpb
+
+jaeger: ## a local Jaeger v2 for tracing (in-memory; UI :16686, OTLP :4317 gRPC and :4318 HTTP): OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318
+	$(GO) tool -modfile=tools/jaeger/go.mod jaeger
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -181,13 +181,17 @@ func (f *Forwarder) ForwardOnce(ctx context.Context) (int, error) {
 		out, bad := f.unwrap(rows)
 		pubCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.cfg.PublishTimeout)
 		defer cancel()
+		spans := f.startSpans(pubCtx, len(rows), out)
 		for _, m := range out {
 			m.Msg.SetContext(pubCtx)
 		}
 		if err := f.cfg.Broker.PublishInOrder(out); err != nil {
 			stage = "publish"
-			return fmt.Errorf("publish %d events: %w", len(out), err)
+			err = fmt.Errorf("publish %d events: %w", len(out), err)
+			spans.end(err)
+			return err
 		}
+		spans.end(nil)
 		for _, p := range bad {
 			p.SetContext(pubCtx)
 			if err := f.cfg.Poison.Publish(f.cfg.PoisonTopic, p); err != nil {

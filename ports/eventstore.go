@@ -35,6 +35,12 @@ type EventMetadata struct {
 	CorrelationID string    // the request or process this event belongs to
 	CausationID   string    // the command or event that caused this one
 	OccurredAt    time.Time // domain time, from the clock port
+	// The W3C trace context of the append (traceparent, tracestate and
+	// baggage headers), empty when tracing is off: set by the event store
+	// at append time and carried by the outbox and every broker, so that
+	// consumers continue the trace. Not kept in the events table: it is
+	// for the delivery of the event, not part of its history.
+	TraceParent, TraceState, Baggage string
 }
 
 // NewEvent is an event to append. Data is the encoded payload (JSON).

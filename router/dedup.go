@@ -44,6 +44,7 @@ func dedup(store ports.DedupStore, lease, retention time.Duration, m *reliabilit
 			}
 			switch claim.State {
 			case ports.ClaimDone:
+				traceDuplicate(ctx)
 				if m != nil {
 					m.duplicates.WithLabelValues(key.Handler).Inc()
 				}

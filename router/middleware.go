@@ -142,6 +142,9 @@ func (m *reliabilityMetrics) poisonPublisher(cfg Reliability, pub message.Publis
 // middlewares returns the chain of every route, outermost first (Watermill
 // runs the first added outermost):
 //
+//  0. the delivery's span (trace.go), a child of the trace context the
+//     message carries; traceOutcome (just inside the poison queue) and
+//     traceAttempt (just inside retry) record on it what happened;
 //  1. correlation id: copied onto every message a handler produces;
 //  2. recoverer: a panic becomes an error (transient: retried, then nacked);
 //  3. poison queue: a permanent error parks the message with its reason,
@@ -171,7 +174,7 @@ func (m *reliabilityMetrics) middlewares(cfg Reliability, pub message.Publisher,
 	retry := cfg.Retry
 	retry.Logger = logger
 	retry.ShouldRetry = func(p middleware.RetryParams) bool { return !IsPermanent(p.Err) }
-	chain := []message.HandlerMiddleware{middleware.CorrelationID, middleware.Recoverer, poison}
+	chain := []message.HandlerMiddleware{traceConsume, middleware.CorrelationID, middleware.Recoverer, poison, traceOutcome}
 	switch {
 	case p == deliverOnce:
 	case cfg.Retries != nil:
@@ -179,7 +182,7 @@ func (m *reliabilityMetrics) middlewares(cfg Reliability, pub message.Publisher,
 	default:
 		chain = append(chain, giveUpAfter(cfg.MaxFailedDeliveries))
 	}
-	chain = append(chain, stampFirstFailure, retry.Middleware, middleware.Timeout(cfg.HandlerTimeout))
+	chain = append(chain, stampFirstFailure, retry.Middleware, traceAttempt, middleware.Timeout(cfg.HandlerTimeout))
 	return chain, nil
 }
 

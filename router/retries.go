@@ -69,6 +69,7 @@ func (m *reliabilityMetrics) setAside(cfg Reliability, logger watermill.LoggerAd
 				logger.Error("Cannot set the message aside for a retry; it is redelivered", aerr, fields)
 				return out, err
 			}
+			traceSetAside(ctx, delay.String(), err)
 			m.setAsideCount.WithLabelValues(rm.Handler).Inc()
 			logger.Info("Message set aside for a retry", fields.Add(watermill.LogFields{"retry_in": delay.String()}))
 			return nil, nil

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/defaults"
+	"github.com/orderflow/orderflow/internal/telemetry"
 )
 
 // Config is every setting of the service. The binary (cmd/orderflow) binds
@@ -58,6 +59,9 @@ type Config struct {
 	SandboxLateAfter time.Duration
 	WebhookURL       string
 	WebhookSecret    string
+	// Tracing is the OpenTelemetry tracing of the process (OTEL_*
+	// variables: telemetry.FromEnv); the zero value is off.
+	Tracing telemetry.Config
 
 	// The payment circuit breaker (see checkout.go).
 	PaymentBreakerFailures int
@@ -114,6 +118,9 @@ func (c Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat))
 	}
+	if err := c.Tracing.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.PostgresURL != "" && !strings.HasPrefix(c.PostgresURL, "postgres://") && !strings.HasPrefix(c.PostgresURL, "postgresql://") {
 		errs = append(errs, errors.New("--postgres-url must be a postgres:// URL"))
 	}
@@ -150,8 +157,10 @@ func NewLogger(c Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
+	// Every line logged with the context of a span carries its trace_id
+	// and span_id.
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(telemetry.LogHandler(slog.NewTextHandler(w, opts)))
 }

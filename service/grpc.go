@@ -36,6 +36,7 @@ func (m *Main) startGRPC(application app.Application, registry *prometheus.Regis
 		KeyReads:    m.Config.HTTP.AuthReads,
 		Registerer:  registry,
 		OpsOnly:     !roles.Has(router.RoleAPI),
+		Tracing:     m.Config.Tracing.Enabled(),
 	})
 	if err != nil {
 		return fmt.Errorf("grpc: %w", err)

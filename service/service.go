@@ -35,6 +35,9 @@ type Main struct {
 	listener   net.Listener
 	grpcLn     net.Listener
 	closeCache func() error
+	// flushTraces flushes and stops the tracer provider (a no-op with
+	// tracing off).
+	flushTraces func(context.Context) error
 	// stages run the long-running components, stopped by Close in the
 	// order components.go documents.
 	stages [numStages]*stage
@@ -62,6 +65,9 @@ func (m *Main) Run(ctx context.Context) error {
 		if apiKeys, err = m.Config.HTTP.requiredKeys(m.Config.GRPCAddr); err != nil {
 			return err
 		}
+	}
+	if m.flushTraces, err = setupTracing(ctx, m.Config, m.Logger); err != nil {
+		return err
 	}
 	st, err := Open(ctx, m.Config, m.Logger)
 	if err != nil {
@@ -220,6 +226,7 @@ func (m *Main) httpServer(application app.Application, admin app.Admin, registry
 			KeyReads:    m.Config.HTTP.AuthReads,
 			Store:       m.Config.StoreName(),
 			Broker:      st.Broker.Name,
+			Tracing:     m.Config.Tracing.Enabled(),
 		}),
 		ReadHeaderTimeout: m.Config.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       m.Config.HTTP.ReadTimeout,
@@ -278,6 +285,12 @@ func (m *Main) Close() error {
 	if m.stack != nil {
 		if err := m.stack.Close(); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if m.flushTraces != nil {
+		// Last: the spans of the drain above are exported too.
+		if err := m.flushTraces(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("tracing: flush: %w", err))
 		}
 	}
 	return errors.Join(errs...)

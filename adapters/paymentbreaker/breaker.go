@@ -24,9 +24,12 @@ import (
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/internal/defaults"
+	"github.com/orderflow/orderflow/internal/tracing"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // ErrOpen is wrapped by the errors of calls refused without reaching the
@@ -71,6 +74,7 @@ func (c Config) Validate() error {
 type Gateway struct {
 	next ports.PaymentGateway
 	cb   *gobreaker.TwoStepCircuitBreaker
+	name string
 }
 
 var _ ports.PaymentGateway = (*Gateway)(nil)
@@ -89,7 +93,7 @@ func New(cfg Config, next ports.PaymentGateway) (*Gateway, error) {
 		Help:        "Changes of the payment gateway circuit breaker's state (closed, half-open, open).",
 		ConstLabels: prometheus.Labels{"gateway": cfg.Name},
 	}, []string{"from", "to"})
-	g := &Gateway{next: next}
+	g := &Gateway{next: next, name: cfg.Name}
 	g.cb = gobreaker.NewTwoStepCircuitBreaker(gobreaker.Settings{
 		Name:        cfg.Name,
 		MaxRequests: 1,
@@ -113,18 +117,27 @@ func New(cfg Config, next ports.PaymentGateway) (*Gateway, error) {
 }
 
 // Authorize implements ports.PaymentGateway. A decline is a success.
-func (g *Gateway) Authorize(ctx context.Context, req ports.AuthorizeRequest) (ports.Authorization, error) {
+func (g *Gateway) Authorize(ctx context.Context, req ports.AuthorizeRequest) (auth ports.Authorization, err error) {
+	ctx, span := g.start(ctx, "authorize", req.IdempotencyKey)
+	defer func() {
+		if err == nil {
+			span.SetAttributes(attribute.Bool("payment.approved", auth.Approved), attribute.String("payment.decline_code", auth.DeclineCode))
+		}
+		tracing.End(span, err)
+	}()
 	done, err := g.allow("authorize")
 	if err != nil {
 		return ports.Authorization{}, err
 	}
-	auth, err := g.next.Authorize(ctx, req)
+	auth, err = g.next.Authorize(ctx, req)
 	done(!providerFailure(ctx, err))
 	return auth, err
 }
 
 // Capture implements ports.PaymentGateway.
-func (g *Gateway) Capture(ctx context.Context, idempotencyKey, authorizationID string) error {
+func (g *Gateway) Capture(ctx context.Context, idempotencyKey, authorizationID string) (err error) {
+	ctx, span := g.start(ctx, "capture", idempotencyKey)
+	defer func() { tracing.End(span, err) }()
 	done, err := g.allow("capture")
 	if err != nil {
 		return err
@@ -135,7 +148,9 @@ func (g *Gateway) Capture(ctx context.Context, idempotencyKey, authorizationID s
 }
 
 // Void implements ports.PaymentGateway.
-func (g *Gateway) Void(ctx context.Context, idempotencyKey, authorizationID string) error {
+func (g *Gateway) Void(ctx context.Context, idempotencyKey, authorizationID string) (err error) {
+	ctx, span := g.start(ctx, "void", idempotencyKey)
+	defer func() { tracing.End(span, err) }()
 	done, err := g.allow("void")
 	if err != nil {
 		return err
@@ -143,6 +158,19 @@ func (g *Gateway) Void(ctx context.Context, idempotencyKey, authorizationID stri
 	err = g.next.Void(ctx, idempotencyKey, authorizationID)
 	done(!providerFailure(ctx, err))
 	return err
+}
+
+// start starts the span of one provider call ("payment.authorize"), a
+// client span whatever the provider is, with the breaker's state as it was
+// asked; a call the breaker refuses is a span with that error.
+func (g *Gateway) start(ctx context.Context, op, idempotencyKey string) (context.Context, trace.Span) {
+	ctx, span := tracing.Start(ctx, "payment."+op, trace.SpanKindClient,
+		attribute.String("payment.gateway", g.name), attribute.String("payment.operation", op),
+		attribute.String("payment.idempotency_key", idempotencyKey))
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("payment.breaker.state", g.cb.State().String()))
+	}
+	return ctx, span
 }
 
 // allow asks the breaker for a call, refusing it as apperr.Unavailable.

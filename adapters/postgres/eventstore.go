@@ -109,13 +109,13 @@ func NewEventStore(pool *pgxpool.Pool, cfg EventStoreConfig) (*EventStore, error
 // release during a rolling upgrade) still can.
 const anyVersionAttempts = 5
 
-// Append implements ports.EventStore. A version conflict is a
+// appendEvents is Append without its span. A version conflict is a
 // *ports.ConcurrencyError whose Actual is the stream version read after the
 // failed attempt; bad input (no events, an event id that is not a UUID) is
 // an apperr.Invalid error, and so is data the database refuses (a NUL in a
 // stream id, any other data exception or constraint violation: see
 // sqlstore.PostgresError). AnyVersion appends retry a lost race a few times.
-func (s *EventStore) Append(ctx context.Context, stream ports.Stream, expectedVersion int64, events []ports.NewEvent) (ports.AppendResult, error) {
+func (s *EventStore) appendEvents(ctx context.Context, stream ports.Stream, expectedVersion int64, events []ports.NewEvent) (ports.AppendResult, error) {
 	if err := appendmany.Validate(stream, expectedVersion, events); err != nil {
 		return ports.AppendResult{}, err
 	}

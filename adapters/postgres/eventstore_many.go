@@ -11,14 +11,14 @@ import (
 	"github.com/orderflow/orderflow/ports"
 )
 
-// AppendMany implements ports.EventStore: one transaction for every stream.
+// appendMany is AppendMany without its span: one transaction for every stream.
 // It first takes every stream's lock, in a fixed order (see lockStreams), so
 // two calls over overlapping streams wait for each other instead of
 // deadlocking, and each stream's versions, AnyVersion ones included, follow
 // ReadAll's order. A version clash on any stream is a *ports.ConcurrencyError
 // for it, and the whole transaction rolls back. AnyVersion parts retry a lost
 // race a few times, like Append.
-func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppend) error {
+func (s *EventStore) appendMany(ctx context.Context, appends []ports.StreamAppend) error {
 	sorted, err := appendmany.Prepare(appends)
 	if err != nil {
 		return err

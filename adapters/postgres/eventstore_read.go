@@ -14,8 +14,8 @@ import (
 const eventColumns = `stream_type, stream_id, version, position, transaction_id, event_id::text,
 	event_type, data, correlation_id, causation_id, occurred_at, recorded_at`
 
-// Load implements ports.EventStore.
-func (s *EventStore) Load(ctx context.Context, stream ports.Stream, fromVersion int64) ([]ports.RecordedEvent, error) {
+// load is Load without its span.
+func (s *EventStore) load(ctx context.Context, stream ports.Stream, fromVersion int64) ([]ports.RecordedEvent, error) {
 	rows, err := s.reader(ctx).Query(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE stream_type = $1 AND stream_id = $2 AND version >= $3
 		ORDER BY version`,
@@ -30,12 +30,12 @@ func (s *EventStore) Load(ctx context.Context, stream ports.Stream, fromVersion 
 	return events, nil
 }
 
-// ReadAll implements ports.EventStore. It reads in (transaction id,
+// readAll is ReadAll without its span. It reads in (transaction id,
 // sequence) order and only events whose transaction is older than every
 // transaction still running that could write to this database
 // (internal/pghorizon): those can no longer be joined by an event ordered
 // before them. Transactions of other databases on the server do not hold it. A non-positive limit is apperr.Invalid.
-func (s *EventStore) ReadAll(ctx context.Context, after ports.Position, limit int) ([]ports.RecordedEvent, error) {
+func (s *EventStore) readAll(ctx context.Context, after ports.Position, limit int) ([]ports.RecordedEvent, error) {
 	if limit < 1 {
 		return nil, apperr.New(apperr.Invalid, "read all: limit %d, want at least 1", limit)
 	}

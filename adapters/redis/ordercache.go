@@ -102,8 +102,8 @@ func (c *OrderCache) key(orderID string) string {
 	return c.prefix + "order_summary:v1:" + orderID
 }
 
-// Get implements ports.OrderCache.
-func (c *OrderCache) Get(ctx context.Context, orderID string, atLeast int64) (ports.OrderSummary, error) {
+// get is Get without its span.
+func (c *OrderCache) get(ctx context.Context, orderID string, atLeast int64) (ports.OrderSummary, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	vals, err := c.client.HMGet(ctx, c.key(orderID), "v", "d").Result()
@@ -154,8 +154,8 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 `)
 
-// Put implements ports.OrderCache.
-func (c *OrderCache) Put(ctx context.Context, s ports.OrderSummary) error {
+// put is Put without its span.
+func (c *OrderCache) put(ctx context.Context, s ports.OrderSummary) error {
 	data, err := json.Marshal(entryFrom(s))
 	if err != nil {
 		return fmt.Errorf("redis cache put %s: %w", s.OrderID, err)
@@ -169,8 +169,8 @@ func (c *OrderCache) Put(ctx context.Context, s ports.OrderSummary) error {
 	return nil
 }
 
-// Invalidate implements ports.OrderCache.
-func (c *OrderCache) Invalidate(ctx context.Context, orderID string) error {
+// invalidate is Invalidate without its span.
+func (c *OrderCache) invalidate(ctx context.Context, orderID string) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	if err := c.client.Del(ctx, c.key(orderID)).Err(); err != nil {

@@ -85,12 +85,12 @@ func NewEventStore(db *sql.DB, cfg EventStoreConfig) (*EventStore, error) {
 	return &EventStore{db: db, cfg: cfg}, nil
 }
 
-// Append implements ports.EventStore. A version mismatch is a
+// appendEvents is Append without its span. A version mismatch is a
 // *ports.ConcurrencyError whose Actual is the stream's version; bad input (no
 // events, an event id that is not a UUID, data that is not JSON) is
 // apperr.Invalid; an event id already stored is apperr.Conflict. AnyVersion
 // appends never conflict: writers are serialised.
-func (s *EventStore) Append(ctx context.Context, stream ports.Stream, expectedVersion int64, events []ports.NewEvent) (ports.AppendResult, error) {
+func (s *EventStore) appendEvents(ctx context.Context, stream ports.Stream, expectedVersion int64, events []ports.NewEvent) (ports.AppendResult, error) {
 	if err := appendmany.Validate(stream, expectedVersion, events); err != nil {
 		return ports.AppendResult{}, err
 	}
@@ -138,10 +138,10 @@ func (s *EventStore) appendInTx(ctx context.Context, tx *sql.Tx, stream ports.St
 	return current + int64(len(events)), nil
 }
 
-// AppendMany implements ports.EventStore: every stream in one IMMEDIATE
+// appendMany is AppendMany without its span: every stream in one IMMEDIATE
 // transaction, so writers are serialised and the parts commit together or
 // not at all.
-func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppend) (err error) {
+func (s *EventStore) appendMany(ctx context.Context, appends []ports.StreamAppend) (err error) {
 	sorted, err := appendmany.Prepare(appends)
 	if err != nil {
 		return err

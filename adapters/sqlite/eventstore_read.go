@@ -14,8 +14,8 @@ import (
 const eventColumns = `stream_type, stream_id, version, position, event_type, data,
 	event_id, correlation_id, causation_id, occurred_at, recorded_at`
 
-// Load implements ports.EventStore.
-func (s *EventStore) Load(ctx context.Context, stream ports.Stream, fromVersion int64) ([]ports.RecordedEvent, error) {
+// load is Load without its span.
+func (s *EventStore) load(ctx context.Context, stream ports.Stream, fromVersion int64) ([]ports.RecordedEvent, error) {
 	events, err := s.query(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE stream_type = ? AND stream_id = ? AND version >= ?
 		ORDER BY version`, stream.Type, stream.ID, fromVersion)
@@ -25,9 +25,9 @@ func (s *EventStore) Load(ctx context.Context, stream ports.Stream, fromVersion 
 	return events, nil
 }
 
-// ReadAll implements ports.EventStore. An event at position p is after
+// readAll is ReadAll without its span. An event at position p is after
 // `after` if Position{p, p} is; the first such p is computed here.
-func (s *EventStore) ReadAll(ctx context.Context, after ports.Position, limit int) ([]ports.RecordedEvent, error) {
+func (s *EventStore) readAll(ctx context.Context, after ports.Position, limit int) ([]ports.RecordedEvent, error) {
 	if limit < 1 {
 		return nil, apperr.New(apperr.Invalid, "read all: limit %d, want at least 1", limit)
 	}

@@ -11,6 +11,10 @@ import (
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/meta"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Handler is the shape of every command and query handler.
@@ -30,13 +34,42 @@ type NopMetrics struct{}
 
 func (NopMetrics) ObserveUseCase(context.Context, string, string, time.Duration) {}
 
-// Apply wraps h with logging (outermost) and metrics.
+// Apply wraps h with its span (outermost, so the log line carries its trace
+// and span ids), logging and metrics.
 func Apply[C any, R any](h Handler[C, R], logger *slog.Logger, metrics MetricsClient) Handler[C, R] {
 	if h == nil || logger == nil || metrics == nil {
 		panic("decorator: nil handler, logger or metrics")
 	}
 	name := handlerName(h)
-	return logging[C, R]{base: metricsDecorator[C, R]{base: h, name: name, client: metrics}, name: name, logger: logger}
+	return tracing[C, R]{base: logging[C, R]{base: metricsDecorator[C, R]{base: h, name: name, client: metrics}, name: name, logger: logger},
+		name: "usecase " + name, useCase: name}
+}
+
+// tracing runs the use case in a span of its own ("usecase place_order"),
+// on OpenTelemetry's global provider: a no-op one unless the process turned
+// tracing on. A refusal (an apperr code other than internal or unavailable)
+// is the caller's error, not the service's: it is an attribute, and only
+// failures set the span's status to Error.
+type tracing[C any, R any] struct {
+	base          Handler[C, R]
+	name, useCase string
+}
+
+func (d tracing[C, R]) Handle(ctx context.Context, cmd C) (R, error) {
+	ctx, span := otel.Tracer("github.com/orderflow/orderflow/app/decorator").Start(ctx, d.name,
+		trace.WithAttributes(attribute.String("orderflow.use_case", d.useCase)))
+	defer span.End()
+	r, err := d.base.Handle(ctx, cmd)
+	switch code := apperr.CodeOf(err); code {
+	case "":
+	case apperr.Internal, apperr.Unavailable:
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+		span.SetAttributes(attribute.String("orderflow.error.code", string(code)))
+	default:
+		span.SetAttributes(attribute.String("orderflow.error.code", string(code)))
+	}
+	return r, err
 }
 
 type logging[C any, R any] struct {

@@ -10,7 +10,23 @@ import (
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/repository"
 	"github.com/orderflow/orderflow/ports"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
+
+// tracer is the projections' tracer on OpenTelemetry's global provider
+// (a no-op one unless the process turned tracing on).
+func tracer() trace.Tracer { return otel.Tracer("github.com/orderflow/orderflow/app/projection") }
+
+func endSpan(span trace.Span, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+}
 
 // OrderSummaryName names the projection (its consumer group and its metrics).
 const OrderSummaryName = "order_summary"
@@ -69,7 +85,11 @@ func (p *OrderSummary) WithCheckpoints(cps ports.CheckpointStore) *OrderSummary 
 // and the checkpoint (the lag's bookkeeping, not a record of what was
 // applied) moved after the save: a crash between them leaves the
 // checkpoint behind until the next event, never the row.
-func (p *OrderSummary) Handle(ctx context.Context, e ports.RecordedEvent) error {
+func (p *OrderSummary) Handle(ctx context.Context, e ports.RecordedEvent) (err error) {
+	ctx, span := tracer().Start(ctx, "projection.apply "+OrderSummaryName, trace.WithAttributes(
+		attribute.String("orderflow.projection", OrderSummaryName), attribute.String("orderflow.event.type", e.Type),
+		attribute.String("orderflow.stream.id", e.Stream.ID), attribute.Int64("orderflow.event.version", e.Version)))
+	defer func() { endSpan(span, err) }()
 	row, err := p.handle(ctx, e)
 	if err != nil {
 		return err
@@ -124,6 +144,7 @@ func (p *OrderSummary) applyWithRetry(ctx context.Context, run []ports.RecordedE
 		if !errors.Is(err, ports.ErrStaleWrite) {
 			return row, err
 		}
+		trace.SpanFromContext(ctx).AddEvent("stale write, applied again", trace.WithAttributes(attribute.Int("attempt", attempt+1)))
 		if attempt >= staleRetries {
 			return row, apperr.Wrap(apperr.Unavailable, err, "order_summary %s keeps changing", run[0].Stream.ID)
 		}

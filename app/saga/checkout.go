@@ -29,6 +29,10 @@ import (
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/repository"
 	"github.com/orderflow/orderflow/ports"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Checkout states.
@@ -185,7 +189,12 @@ const maxSteps = 32
 // happen between units, never inside one: the unit before records that the
 // call is requested, the call carries an idempotency key, and the unit after
 // records the answer.
-func (s *Checkout) Advance(ctx context.Context, orderID string) error {
+//
+// Advance is a span ("checkout.advance"), and so is each provider call
+// ("checkout.call <step>"), around the gateway's own span.
+func (s *Checkout) Advance(ctx context.Context, orderID string) (err error) {
+	ctx, span := tracer().Start(ctx, "checkout.advance", trace.WithAttributes(attribute.String("orderflow.order.id", orderID)))
+	defer func() { endSpan(span, err) }()
 	a := &advance{Checkout: s, answers: map[string]answer{}}
 	for range maxSteps {
 		need, err := a.commit(ctx, orderID)
@@ -204,9 +213,32 @@ func (s *Checkout) Advance(ctx context.Context, orderID string) error {
 		if err != nil || need == nil {
 			return err
 		}
-		a.answers[need.key] = need.call(ctx)
+		a.answers[need.key] = a.call(ctx, need)
 	}
 	return apperr.New(apperr.Unavailable, "checkout %s did not settle in %d steps", orderID, maxSteps)
+}
+
+// call makes the provider call need asks for, in a span of its own.
+func (a *advance) call(ctx context.Context, need *needCall) answer {
+	ctx, span := tracer().Start(ctx, "checkout.call "+need.key, trace.WithAttributes(attribute.String("orderflow.checkout.call", need.key)))
+	ans := need.call(ctx)
+	if ans.err == nil && ans.auth.ID != "" {
+		span.SetAttributes(attribute.Bool("orderflow.payment.approved", ans.auth.Approved))
+	}
+	endSpan(span, ans.err)
+	return ans
+}
+
+// tracer is the saga's tracer on OpenTelemetry's global provider (a no-op
+// one unless the process turned tracing on).
+func tracer() trace.Tracer { return otel.Tracer("github.com/orderflow/orderflow/app/saga") }
+
+func endSpan(span trace.Span, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
 }
 
 // advance is one call of Advance: the answers of the provider calls it made.

@@ -11,11 +11,40 @@ import (
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/domain/payment"
 	"github.com/orderflow/orderflow/ports"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // step runs the next step of c and returns the state to save, or nil when
 // there is nothing to do now.
-func (s *advance) step(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
+//
+// Each step is a span, "checkout.step <step>" once it is known which step
+// ran (reserve_inventory, authorize_payment, confirm_order,
+// capture_payment, ...), "checkout.<state>" when it did nothing or needs a
+// provider answer first (an event "provider call needed").
+func (s *advance) step(ctx context.Context, c ports.Checkout, o *order.Order) (t *transition, err error) {
+	ctx, span := tracer().Start(ctx, "checkout."+c.State, trace.WithAttributes(
+		attribute.String("orderflow.order.id", c.OrderID), attribute.String("orderflow.checkout.state", c.State)))
+	defer func() {
+		var need *needCall
+		switch {
+		case errors.As(err, &need):
+			span.AddEvent("provider call needed", trace.WithAttributes(attribute.String("orderflow.checkout.call", need.key)))
+			endSpan(span, nil) // not a failure of the step
+			return
+		case t != nil:
+			span.SetName("checkout.step " + t.step)
+			span.SetAttributes(attribute.String("orderflow.checkout.next_state", t.next.State))
+			if t.compensation {
+				span.SetAttributes(attribute.Bool("orderflow.checkout.compensation", true))
+			}
+		}
+		endSpan(span, err)
+	}()
+	return s.runStep(ctx, c, o)
+}
+
+func (s *advance) runStep(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
 	cancelled := o.Status() == order.StatusCancelled
 	switch c.State {
 	case StateReserving:

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/orderflow/orderflow/app"
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/service"
 )
 
@@ -142,6 +143,12 @@ func withAdmin(ctx context.Context, c service.Config, fn func(admin app.Admin, l
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg, err := parseConfig("serve", args, true, stderr)
 	if err != nil {
+		return err
+	}
+	// Tracing: the standard OTEL_* variables, not flags (README,
+	// "Observability").
+	cfg.Tracing = telemetry.FromEnv(os.Getenv)
+	if err := cfg.Tracing.Validate(); err != nil {
 		return err
 	}
 	m := service.NewMain(cfg)

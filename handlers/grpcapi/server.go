@@ -57,6 +57,9 @@ type Config struct {
 	// not read them yet before it drops the client (RESOURCE_EXHAUSTED).
 	// Default 16.
 	WatchBuffer int
+	// Tracing puts every call in a server span (otelgrpc) on the global
+	// tracer provider, and its traceparent in the response header metadata.
+	Tracing bool
 }
 
 func (c *Config) setDefaults() {
@@ -116,16 +119,23 @@ func New(application app.Application, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	codec := newRequestCodec()
-	g := grpc.NewServer(
+	unary := []grpc.UnaryServerInterceptor{codec.takeUnary, correlateUnary, m.unary, s.recoverUnary, s.authUnary,
+		s.statusUnary, refuseUnary}
+	streams := []grpc.StreamServerInterceptor{correlateStream, m.stream, s.recoverStream, s.authStream, s.statusStream, codec.refuseStream}
+	opts := []grpc.ServerOption{
 		grpc.ForceServerCodecV2(codec),
 		grpc.MaxRecvMsgSize(MaxRecvBytes),
 		grpc.MaxSendMsgSize(MaxSendBytes),
 		// Clients may ping to keep a quiet WatchOrder alive through proxies.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.ChainUnaryInterceptor(codec.takeUnary, correlateUnary, m.unary, s.recoverUnary, s.authUnary,
-			s.statusUnary, refuseUnary),
-		grpc.ChainStreamInterceptor(correlateStream, m.stream, s.recoverStream, s.authStream, s.statusStream, codec.refuseStream),
-	)
+	}
+	if cfg.Tracing {
+		opts = append(opts, grpc.StatsHandler(statsHandler()))
+		unary = append([]grpc.UnaryServerInterceptor{traceUnary}, unary...)
+		streams = append([]grpc.StreamServerInterceptor{traceStream}, streams...)
+	}
+	opts = append(opts, grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(streams...))
+	g := grpc.NewServer(opts...)
 	h := health.NewServer()
 	h.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	if !cfg.OpsOnly {

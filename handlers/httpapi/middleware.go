@@ -81,6 +81,7 @@ func recordRoute(next http.Handler) http.Handler {
 			mr.ctx = r.Context()
 			if t, err := mux.CurrentRoute(r).GetPathTemplate(); err == nil {
 				mr.template = t
+				nameSpan(r, t)
 			}
 		}
 		next.ServeHTTP(w, r)

@@ -28,6 +28,9 @@ type Config struct {
 	// Store and Broker name the event store and the broker in /readyz's
 	// answer (e.g. "postgres", "kafka"). Optional.
 	Store, Broker string
+	// Tracing puts every request in a server span (otelhttp) on the global
+	// tracer provider, and its traceparent in the response.
+	Tracing bool
 	// Metrics is served at /metrics. Nil: /metrics is 404.
 	Metrics http.Handler
 	// Requests records every request's duration, route and status (nil:
@@ -104,10 +107,11 @@ func NewHandler(application app.Application, cfg Config) http.Handler {
 		apiKeys:     apikeys.New(cfg.APIKeys), keyReads: cfg.KeyReads,
 		store: cfg.Store, broker: cfg.Broker}
 	router := s.routes()
-	return handler{
-		Handler: correlate(s.logRequests(s.recoverPanics(s.authenticate(withoutBody(router))))),
-		router:  router,
+	h := correlate(s.logRequests(s.recoverPanics(s.authenticate(withoutBody(router)))))
+	if cfg.Tracing {
+		h = traced(h)
 	}
+	return handler{Handler: h, router: router}
 }
 
 // routes registers every endpoint; openapi.yaml describes exactly these

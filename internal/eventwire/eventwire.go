@@ -34,6 +34,12 @@ const (
 	// delivery (RFC 3339, UTC): the router's middleware and the outbox
 	// forwarder stamp it on what they park in the poison queue, which keeps it.
 	KeyFirstFailedAt = "first_failed_at"
+	// The W3C trace context of the event's append (TraceContext): the
+	// header names of the tracecontext and baggage propagators, so the
+	// propagator reads and writes them on the metadata directly.
+	KeyTraceParent = "traceparent"
+	KeyTraceState  = "tracestate"
+	KeyBaggage     = "baggage"
 )
 
 // ToMessage encodes a recorded event as a Watermill message.
@@ -49,6 +55,9 @@ func ToMessage(e ports.RecordedEvent) *message.Message {
 	msg.Metadata.Set(KeyCorrelationID, e.Metadata.CorrelationID)
 	msg.Metadata.Set(KeyCausationID, e.Metadata.CausationID)
 	msg.Metadata.Set(KeyPartition, e.Stream.ID)
+	setIf(msg.Metadata, KeyTraceParent, e.Metadata.TraceParent)
+	setIf(msg.Metadata, KeyTraceState, e.Metadata.TraceState)
+	setIf(msg.Metadata, KeyBaggage, e.Metadata.Baggage)
 	return msg
 }
 
@@ -65,6 +74,9 @@ func FromMessage(msg *message.Message) (ports.RecordedEvent, error) {
 			EventID:       msg.UUID,
 			CorrelationID: md.Get(KeyCorrelationID),
 			CausationID:   md.Get(KeyCausationID),
+			TraceParent:   md.Get(KeyTraceParent),
+			TraceState:    md.Get(KeyTraceState),
+			Baggage:       md.Get(KeyBaggage),
 		},
 	}
 	if e.Type == "" || e.Stream.Type == "" || e.Stream.ID == "" {

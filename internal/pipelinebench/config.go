@@ -48,6 +48,13 @@ type Config struct {
 
 	DrainTimeout time.Duration // how long to wait for the backlog after the load
 	PollInterval time.Duration // how often the watcher reads new events
+
+	// Tracing is the service's tracing: "off" (the default), or on with
+	// this ratio of traces sampled ("1", "0.01"), exported over OTLP/HTTP
+	// to TraceEndpoint or, when it is empty, to an in-process receiver
+	// that only counts what it gets.
+	Tracing       string
+	TraceEndpoint string
 }
 
 func (c *Config) setDefaults() {
@@ -88,6 +95,9 @@ func (c Config) Validate() error {
 	if c.Concurrency < 1 {
 		errs = append(errs, errors.New("--concurrency must be at least 1"))
 	}
+	if _, _, err := tracingRatio(c.Tracing); err != nil {
+		errs = append(errs, err)
+	}
 	if c.CeilingWorkers < 1 {
 		errs = append(errs, errors.New("--ceiling-workers must be at least 1"))
 	}
@@ -127,4 +137,6 @@ func (c *Config) Bind(f Flags) {
 	f.Bool(&c.SkipCeiling, "skip-ceiling", false, "skip the raw append ceiling phase")
 	f.Dur(&c.DrainTimeout, "drain-timeout", def.DrainTimeout, "how long to wait after the load for every accepted order to be confirmed or cancelled")
 	f.Dur(&c.PollInterval, "watch-interval", def.PollInterval, "how often the benchmark reads new events to see confirmations")
+	f.Str(&c.Tracing, "tracing", TracingOff, "the service's tracing: off, or the ratio of traces sampled (1, 0.01), exported over OTLP/HTTP")
+	f.Str(&c.TraceEndpoint, "trace-endpoint", "", "with --tracing: the OTLP/HTTP receiver (e.g. Jaeger's http://127.0.0.1:4318); empty: an in-process receiver that only counts")
 }

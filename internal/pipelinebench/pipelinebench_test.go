@@ -3,6 +3,7 @@ package pipelinebench_test
 import (
 	"bytes"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,5 +65,30 @@ func checkReport(t *testing.T, r pipelinebench.Report, store string) {
 	}
 	if len(r.Samples) < 3 || r.MemoryStart.HeapBytes == 0 || r.MemoryEnd.RSSBytes == 0 {
 		t.Errorf("%d samples, memory %+v → %+v: want a sample a second and memory figures", len(r.Samples), r.MemoryStart, r.MemoryEnd)
+	}
+}
+
+// With --tracing 1 the same run exports its spans over OTLP/HTTP to the
+// in-process receiver (flushed at the service's shutdown) and still
+// confirms every order; a bad mode is refused.
+func TestRunWithTracingExportsSpans(t *testing.T) {
+	cfg := pipelinebench.Config{Rate: 20, Duration: 3 * time.Second, Warmup: 500 * time.Millisecond,
+		SKUs: 10, SkipCeiling: true, DrainTimeout: 30 * time.Second, Tracing: "1"}
+	var logs bytes.Buffer
+	r, err := pipelinebench.Run(t.Context(), cfg, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})), &bytes.Buffer{})
+	if err != nil {
+		t.Fatalf("run: %v\nlogs:\n%s", err, logs.String())
+	}
+	if !r.Drained || r.Confirmed != r.Accepted || r.Accepted != 60 {
+		t.Fatalf("drained %v, %d of %d confirmed", r.Drained, r.Confirmed, r.Accepted)
+	}
+	// 70 orders of a dozen spans or more each, some hundreds of bytes a span.
+	if !strings.HasPrefix(r.Tracing, "ratio 1 ") || r.TraceExports == 0 || r.TraceBytes < 70*12*100 {
+		t.Fatalf("tracing %q: %d exports, %d bytes", r.Tracing, r.TraceExports, r.TraceBytes)
+	}
+	cfg.Tracing = "sometimes"
+	if _, err := pipelinebench.Run(t.Context(), cfg, slog.New(slog.DiscardHandler), &bytes.Buffer{}); err == nil ||
+		!strings.Contains(err.Error(), "--tracing") {
+		t.Fatalf("--tracing sometimes: %v", err)
 	}
 }

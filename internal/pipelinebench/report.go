@@ -19,6 +19,12 @@ type Report struct {
 	Duration    float64 `json:"duration_seconds"`
 	Warmup      float64 `json:"warmup_seconds"`
 	Concurrency int     `json:"concurrency"`
+	// Tracing is the service's tracing during the run; TraceExports and
+	// TraceBytes what the in-process receiver got (after the flush at
+	// shutdown).
+	Tracing      string `json:"tracing"`
+	TraceExports int64  `json:"trace_exports,omitempty"`
+	TraceBytes   int64  `json:"trace_bytes,omitempty"`
 
 	Ceiling *CeilingReport `json:"ceiling,omitempty"`
 
@@ -76,6 +82,11 @@ func (r Report) WriteText(w io.Writer) error {
 	var s string
 	s += fmt.Sprintf("store=%s broker=%s skus=%d hot=%v rate=%d/s duration=%s warmup=%s concurrency=%d\n",
 		r.Store, r.Broker, r.SKUs, r.Hot, r.Rate, secs(r.Duration), secs(r.Warmup), r.Concurrency)
+	s += fmt.Sprintf("tracing                %s", r.Tracing)
+	if r.TraceExports > 0 {
+		s += fmt.Sprintf(" (%d exports, %.1f MiB)", r.TraceExports, mb(uint64(r.TraceBytes)))
+	}
+	s += "\n"
 	if r.Ceiling != nil {
 		s += fmt.Sprintf("ceiling                %.0f appends/s (%d appends, %d workers, %d errors)\n",
 			r.Ceiling.AppendsPerSec, r.Ceiling.Appends, r.Ceiling.Workers, r.Ceiling.Errors)

@@ -21,7 +21,7 @@ import (
 // drain (bounded by cfg.DrainTimeout). It shows progress on w (a bar on a
 // terminal, log lines otherwise) and logs the service's warnings through
 // logger. Everything it created is removed before it returns.
-func Run(ctx context.Context, cfg Config, logger *slog.Logger, w io.Writer) (_ Report, err error) {
+func Run(ctx context.Context, cfg Config, logger *slog.Logger, w io.Writer) (out Report, err error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return Report{}, err
@@ -56,6 +56,18 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, w io.Writer) (_ R
 	sc, err := e.serviceConfig(ctx, cfg, tmp)
 	if err != nil {
 		return r, err
+	}
+	var sink *otlpSink
+	if sc.Tracing, sink, err = e.tracingConfig(cfg); err != nil {
+		return r, err
+	}
+	r.Tracing = TracingOff
+	if sc.Tracing.Enabled() {
+		r.Tracing = "ratio " + sc.Tracing.SamplerArg + " to " + sc.Tracing.Endpoint
+	}
+	if sink != nil {
+		// After the service's Close (deferred below) flushed its spans.
+		defer func() { out.TraceExports, out.TraceBytes = sink.requests.Load(), sink.bytes.Load() }()
 	}
 	m, err := startService(ctx, sc, logger)
 	if err != nil {
