@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/orderflow/orderflow/internal/eventwire"
-	"github.com/orderflow/orderflow/internal/telemetry"
+	"github.com/orderflow/orderflow/internal/telemetry/telemetrytest"
 	"github.com/orderflow/orderflow/ports"
 	"github.com/orderflow/orderflow/router"
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,23 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// recordSpans installs a tracer provider that keeps every span in memory,
-// with the W3C propagators, as telemetry.Setup would with an exporter; the
-// no-op globals come back after the test.
-func recordSpans(t *testing.T) *tracetest.SpanRecorder {
-	t.Helper()
-	sr := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-	prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
-	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(telemetry.Propagator())
-	t.Cleanup(func() {
-		_ = tp.Shutdown(context.Background())
-		otel.SetTracerProvider(prevTP)
-		otel.SetTextMapPropagator(prevProp)
-	})
-	return sr
-}
+func recordSpans(t *testing.T) *tracetest.SpanRecorder { return telemetrytest.RecordSpans(t) }
 
 func spansNamed(spans []sdktrace.ReadOnlySpan, name string) []sdktrace.ReadOnlySpan {
 	var out []sdktrace.ReadOnlySpan

@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/internal/eventwire"
-	"github.com/orderflow/orderflow/internal/telemetry"
+	"github.com/orderflow/orderflow/internal/telemetry/telemetrytest"
 	"github.com/orderflow/orderflow/router"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -21,20 +21,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-func recordSpans(t *testing.T) *tracetest.SpanRecorder {
-	t.Helper()
-	sr := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-	prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
-	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(telemetry.Propagator())
-	t.Cleanup(func() {
-		_ = tp.Shutdown(context.Background())
-		otel.SetTracerProvider(prevTP)
-		otel.SetTextMapPropagator(prevProp)
-	})
-	return sr
-}
+func recordSpans(t *testing.T) *tracetest.SpanRecorder { return telemetrytest.RecordSpans(t) }
 
 func attr(s sdktrace.ReadOnlySpan, k attribute.Key) attribute.Value {
 	for _, a := range s.Attributes() {

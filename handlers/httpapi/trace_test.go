@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -9,27 +8,13 @@ import (
 
 	"github.com/orderflow/orderflow/handlers/httpapi"
 	"github.com/orderflow/orderflow/internal/telemetry"
-	"go.opentelemetry.io/otel"
+	"github.com/orderflow/orderflow/internal/telemetry/telemetrytest"
 	"go.opentelemetry.io/otel/attribute"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
 
-func recordSpans(t *testing.T) *tracetest.SpanRecorder {
-	t.Helper()
-	sr := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-	prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
-	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(telemetry.Propagator())
-	t.Cleanup(func() {
-		_ = tp.Shutdown(context.Background())
-		otel.SetTracerProvider(prevTP)
-		otel.SetTextMapPropagator(prevProp)
-	})
-	return sr
-}
+func recordSpans(t *testing.T) *tracetest.SpanRecorder { return telemetrytest.RecordSpans(t) }
 
 // With tracing on, a request is a server span named after its route
 // template (not the path, which holds the SKU), a child of the traceparent
