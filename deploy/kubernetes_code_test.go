@@ -18,6 +18,7 @@ import (
 
 	"github.com/orderflow/orderflow/app"
 	"github.com/orderflow/orderflow/handlers/httpapi"
+	"github.com/orderflow/orderflow/internal/telemetry"
 	"github.com/orderflow/orderflow/router"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -69,6 +70,12 @@ func TestKubernetesMatchesTheCode(t *testing.T) {
 			checkRoles(t, m)
 			for _, d := range m.deployments {
 				checkPod(t, m, "Deployment "+d.Name, d.Spec.Template.Spec, env)
+				// Production traces (a sample); the base and small leave it off.
+				vars := containerEnv(t, m, d.Name, d.Spec.Template.Spec.Containers[0])
+				tc := telemetry.FromEnv(func(k string) string { return vars[k] })
+				if on := strings.HasSuffix(dir, "production"); tc.Enabled() != on {
+					t.Errorf("Deployment %s: tracing on %v (OTEL_EXPORTER_OTLP_ENDPOINT=%q), want %v", d.Name, tc.Enabled(), tc.Endpoint, on)
+				}
 			}
 			if len(m.jobs) != 1 {
 				t.Fatalf("%d Jobs, want the migrate Job", len(m.jobs))
@@ -130,6 +137,9 @@ func checkPod(t *testing.T, m manifests, what string, pod corev1.PodSpec, env ma
 	cmd := c.Args[0]
 	vars := containerEnv(t, m, what, c)
 	for name := range vars {
+		if cmd == "serve" && slices.Contains(telemetry.Variables, name) {
+			continue // the standard OTEL_* ones serve reads (telemetry.FromEnv)
+		}
 		if !slices.Contains(env[cmd], name) {
 			t.Errorf("%s sets %s, which `orderflow %s` does not read (its --help does not name it)", what, name, cmd)
 		}
@@ -143,6 +153,15 @@ func checkPod(t *testing.T, m manifests, what string, pod corev1.PodSpec, env ma
 	}
 	if cmd != "serve" {
 		return
+	}
+
+	// Its traces name their role; where an endpoint is set, serve accepts
+	// the tracing settings.
+	if want := "orderflow-" + envValue(c, "ORDERFLOW_ROLES"); vars["OTEL_SERVICE_NAME"] != want {
+		t.Errorf("%s: OTEL_SERVICE_NAME=%q, want %s", what, vars["OTEL_SERVICE_NAME"], want)
+	}
+	if err := telemetry.FromEnv(func(k string) string { return vars[k] }).Validate(); err != nil {
+		t.Errorf("%s: tracing settings: %v", what, err)
 	}
 
 	// The port the binary listens on is the container's http port, which

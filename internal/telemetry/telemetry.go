@@ -70,6 +70,15 @@ const DefaultServiceName = "orderflow"
 // Enabled reports whether c exports spans.
 func (c Config) Enabled() bool { return c.Endpoint != "" }
 
+// Variables are the standard variables FromEnv reads: the deployment
+// manifests' tests accept these beside the binary's own ORDERFLOW_* ones.
+var Variables = []string{
+	"OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER",
+	"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT",
+	"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL",
+	"OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG",
+}
+
 // FromEnv reads the standard variables through getenv (os.Getenv):
 // OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER (otlp or none),
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT,

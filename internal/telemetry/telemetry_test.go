@@ -41,6 +41,25 @@ func TestFromEnv(t *testing.T) {
 	}
 }
 
+// Variables lists exactly what FromEnv reads (the manifests' tests rely on
+// it): every name asked for is listed, and every listed name is asked for.
+func TestVariablesAreWhatFromEnvReads(t *testing.T) {
+	asked := map[string]bool{}
+	telemetry.FromEnv(func(k string) string {
+		asked[k] = true
+		return "" // every branch that reads on reads the next variable
+	})
+	for _, v := range telemetry.Variables {
+		if !asked[v] {
+			t.Errorf("Variables lists %s, which FromEnv does not read", v)
+		}
+		delete(asked, v)
+	}
+	for k := range asked {
+		t.Errorf("FromEnv reads %s, which Variables does not list", k)
+	}
+}
+
 func TestSetupOffInstallsNothing(t *testing.T) {
 	flush, err := telemetry.Setup(context.Background(), telemetry.Config{})
 	if err != nil || flush(context.Background()) != nil {
