@@ -70,3 +70,35 @@ func TestRequestSpanIsNamedAfterTheRouteAndAnswered(t *testing.T) {
 		t.Fatalf("tracing off: traceparent %q, %d spans", rec.Header().Get("traceparent"), len(sr.Ended()))
 	}
 }
+
+// The document describes the traceparent the service sends: the header
+// component's schema accepts what a traced response carries, the responses
+// that start or read an order list it, and the conventions explain it.
+func TestOpenAPIDocumentsTheTraceparentHeader(t *testing.T) {
+	recordSpans(t)
+	doc, _ := mustDoc(t)
+	h := doc.Components.Headers["Traceparent"]
+	if h == nil || h.Value == nil {
+		t.Fatal("components.headers has no Traceparent")
+	}
+	e := newEnv(t, func(c *httpapi.Config) { c.Tracing = true })
+	got := e.do(t, "GET", "/v1/inventory/SKU-1", "").Header().Get("traceparent")
+	if got == "" {
+		t.Fatal("a traced response carries no traceparent")
+	}
+	if err := h.Value.Schema.Value.VisitJSON(got); err != nil {
+		t.Fatalf("traceparent %q does not match the documented schema: %v", got, err)
+	}
+	for _, op := range []struct{ path, method, status string }{
+		{"/v1/orders", http.MethodPost, "201"},
+		{"/v1/orders/{id}", http.MethodGet, "200"},
+	} {
+		resp := doc.Paths.Find(op.path).GetOperation(op.method).Responses.Value(op.status)
+		if resp == nil || resp.Value.Headers["Traceparent"] == nil {
+			t.Errorf("%s %s %s does not list the Traceparent header", op.method, op.path, op.status)
+		}
+	}
+	if !strings.Contains(doc.Info.Description, "`traceparent`") {
+		t.Error("the document's conventions do not explain traceparent")
+	}
+}
