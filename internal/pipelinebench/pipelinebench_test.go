@@ -63,6 +63,12 @@ func checkReport(t *testing.T, r pipelinebench.Report, store string) {
 	if r.PostPerSec != float64(r.Accepted)/r.Duration || r.ConfirmedWithDrainPerSec <= 0 || r.ConfirmedInWindowPerSec <= 0 {
 		t.Errorf("rates: POST %.1f/s, confirmed %.1f/s in the window, %.1f/s with the drain", r.PostPerSec, r.ConfirmedInWindowPerSec, r.ConfirmedWithDrainPerSec)
 	}
+	// 70 orders settled (warmup included); the process did work for them,
+	// and on Postgres so did the server.
+	if r.CPU.Settled != 70 || r.CPU.ProcessSeconds <= 0 || r.CPU.ProcessMsPerOrder != r.CPU.ProcessSeconds*1000/70 ||
+		(store == "postgres") != (r.CPU.ServerSeconds > 0) {
+		t.Errorf("cpu %+v: want 70 settled, process and (on postgres only) server time", r.CPU)
+	}
 	if len(r.Samples) < 3 || r.MemoryStart.HeapBytes == 0 || r.MemoryEnd.RSSBytes == 0 {
 		t.Errorf("%d samples, memory %+v → %+v: want a sample a second and memory figures", len(r.Samples), r.MemoryStart, r.MemoryEnd)
 	}

@@ -57,6 +57,9 @@ type Report struct {
 	Accept         Latency `json:"accept_latency"`
 	PlaceToConfirm Latency `json:"place_to_confirmed_latency"`
 
+	// CPU is the time used from the first order to the end of the drain.
+	CPU CPU `json:"cpu"`
+
 	MemoryStart Memory   `json:"memory_start"`
 	MemoryEnd   Memory   `json:"memory_end"`
 	Samples     []Sample `json:"samples"`
@@ -104,6 +107,11 @@ func (r Report) WriteText(w io.Writer) error {
 		maxBacklog = max(maxBacklog, x.Backlog)
 	}
 	s += fmt.Sprintf("backlog                max %d\n", maxBacklog)
+	s += fmt.Sprintf("cpu per order          %.2fms this process (%.1fs for %d settled)", r.CPU.ProcessMsPerOrder, r.CPU.ProcessSeconds, r.CPU.Settled)
+	if r.CPU.ServerSeconds > 0 {
+		s += fmt.Sprintf(", %.2fms PostgreSQL server (%.1fs, the whole server)", r.CPU.ServerMsPerOrder, r.CPU.ServerSeconds)
+	}
+	s += "\n"
 	s += fmt.Sprintf("memory                 rss %.0f→%.0f MiB, heap %.0f→%.0f MiB\n",
 		mb(r.MemoryStart.RSSBytes), mb(r.MemoryEnd.RSSBytes), mb(r.MemoryStart.HeapBytes), mb(r.MemoryEnd.HeapBytes))
 	_, err := io.WriteString(w, s)

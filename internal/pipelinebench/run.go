@@ -98,6 +98,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, w io.Writer) (out
 
 	runtime.GC() // the start figure without the setup's garbage
 	r.MemoryStart = readMemory()
+	clock := cpuClock{postgres: r.Store == "postgres"}
+	cpuStart := clock.read()
 	start := time.Now().Add(100 * time.Millisecond)
 	windowStart := start.Add(cfg.Warmup)
 	end := windowStart.Add(cfg.Duration)
@@ -136,6 +138,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, w io.Writer) (out
 
 	drained, werr := waitDrained(ctx, t, cfg.DrainTimeout, watchErr)
 	r.Drained, r.DrainSeconds = drained, time.Since(loadEnd).Seconds()
+	c := t.counts()
+	r.CPU = clock.since(cpuStart, c.confirmed+c.cancelled)
 	stopWatch()
 	<-sampleDone
 	if werr == nil && !drained {
