@@ -94,7 +94,10 @@ func New(d Deps) Application {
 		}
 		repo.EnableSnapshots(d.Snapshots, d.SnapshotEvery, d.Logger)
 	}
-	stocks := repository.NewStocks(d.Events, d.Clock)
+	// The stocks most recently loaded stay in memory: a popular SKU,
+	// written by every checkout, is then loaded without decoding its
+	// snapshot (its open holds grow with the orders awaiting shipment).
+	stocks := repository.NewStocks(d.Events, d.Clock).EnableCache(repository.StockCacheEntries)
 	if d.Snapshots != nil {
 		// A hot SKU's stream grows with every order it serves: its state
 		// (bounded, see inventory.Remembered) is snapshotted like an order.

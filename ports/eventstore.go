@@ -163,3 +163,14 @@ type EventStore interface {
 	Load(ctx context.Context, stream Stream, fromVersion int64) ([]RecordedEvent, error)
 	ReadAll(ctx context.Context, after Position, limit int) ([]RecordedEvent, error)
 }
+
+// StreamLocker is an EventStore that can reserve streams for the unit of
+// work in ctx (ports.Transactor) before it reads them: until the unit ends,
+// no other writer appends to them, so what the unit loads is still the
+// streams' state when it appends. Contended aggregates (a hot SKU's stock)
+// take it so that concurrent writers queue instead of each loading, losing
+// the version check and loading again. Outside a unit of work it does
+// nothing: a lock that ends with its statement would guard nothing.
+type StreamLocker interface {
+	LockStreams(ctx context.Context, streams ...Stream) error
+}

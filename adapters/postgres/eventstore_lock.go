@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/orderflow/orderflow/internal/sqlstore"
 	"github.com/orderflow/orderflow/ports"
 )
 
@@ -38,6 +39,17 @@ func lockStreams(ctx context.Context, tx pgx.Tx, streams ...ports.Stream) error 
 		return fmt.Errorf("lock %d streams: %w", len(keys), err)
 	}
 	return nil
+}
+
+// lockInUnit takes the streams' locks in the unit of work of ctx
+// (ports.StreamLocker), where they last until it ends; outside one it does
+// nothing. Appends in the unit take them again (advisory locks stack).
+func (s *EventStore) lockInUnit(ctx context.Context, streams ...ports.Stream) error {
+	tx, ok := sqlstore.PgxTx(ctx, s.pool)
+	if !ok || len(streams) == 0 {
+		return nil
+	}
+	return lockStreams(ctx, tx, streams...)
 }
 
 // streamLockKey is the advisory lock key of a stream: the FNV-1a hash of its

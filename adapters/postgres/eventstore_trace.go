@@ -10,7 +10,7 @@ import (
 // traced is the store's methods in their spans (tracing.EventStore).
 func (s *EventStore) traced() tracing.EventStore {
 	return tracing.EventStore{System: tracing.DBSystem.String("postgresql"), AppendFn: s.appendEvents,
-		AppendMany: s.appendMany, LoadFn: s.load, ReadAllFn: s.readAll}
+		AppendMany: s.appendMany, LoadFn: s.load, ReadAllFn: s.readAll, LockFn: s.lockInUnit}
 }
 
 // Append implements ports.EventStore: appendEvents in its span.
@@ -31,4 +31,9 @@ func (s *EventStore) Load(ctx context.Context, stream ports.Stream, fromVersion 
 // ReadAll implements ports.EventStore: readAll in its span.
 func (s *EventStore) ReadAll(ctx context.Context, after ports.Position, limit int) ([]ports.RecordedEvent, error) {
 	return s.traced().ReadAll(ctx, after, limit)
+}
+
+// LockStreams implements ports.StreamLocker: lockInUnit in its span.
+func (s *EventStore) LockStreams(ctx context.Context, streams ...ports.Stream) error {
+	return s.traced().LockStreams(ctx, streams...)
 }

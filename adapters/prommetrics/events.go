@@ -53,3 +53,12 @@ func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppen
 	}
 	return err
 }
+
+// LockStreams implements ports.StreamLocker where the wrapped store does
+// (a no-op where it does not, as outside a unit of work).
+func (s *EventStore) LockStreams(ctx context.Context, streams ...ports.Stream) error {
+	if l, ok := s.EventStore.(ports.StreamLocker); ok {
+		return l.LockStreams(ctx, streams...)
+	}
+	return nil
+}

@@ -32,3 +32,9 @@ func (s *EventStore) Load(ctx context.Context, stream ports.Stream, fromVersion 
 func (s *EventStore) ReadAll(ctx context.Context, after ports.Position, limit int) ([]ports.RecordedEvent, error) {
 	return s.traced().ReadAll(ctx, after, limit)
 }
+
+// LockStreams implements ports.StreamLocker. A unit of work on SQLite holds
+// the database's write lock from its BEGIN (IMMEDIATE, see Open), which
+// already keeps every other writer out of every stream until it ends: there
+// is nothing more to take, and no span for a wait that cannot happen here.
+func (s *EventStore) LockStreams(context.Context, ...ports.Stream) error { return nil }

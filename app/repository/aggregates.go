@@ -33,6 +33,11 @@ type Codec[A Aggregate[E], E Typed] struct {
 	Decode func(eventType string, data []byte) (E, error)
 	// State, when set, lets EnableSnapshots keep snapshots of the type.
 	State *StateCodec[A, E]
+	// LockBeforeLoad: UpdateMany inside a unit of work locks its streams
+	// (ports.StreamLocker) before it loads them, for a contended type (a
+	// hot SKU's stock): concurrent writers then queue on the lock instead
+	// of each loading, losing the version check at append and reloading.
+	LockBeforeLoad bool
 }
 
 // StateCodec stores an aggregate's state as a snapshot.
@@ -44,6 +49,9 @@ type StateCodec[A Aggregate[E], E Typed] struct {
 	Apply func(A, []E) A
 	// Version is the stream version a state (with no changes) is at.
 	Version func(A) int64
+	// Clone, when set, copies a state (with no changes) so that the copy
+	// shares nothing with it: EnableCache needs it.
+	Clone func(A) A
 }
 
 // Aggregates is a repository for one aggregate type whose unknown streams
@@ -57,6 +65,21 @@ type Aggregates[A Aggregate[E], E Typed] struct {
 	snapshots ports.SnapshotStore
 	every     int64
 	logger    *slog.Logger
+
+	// Set by EnableCache; nil reads every load from the store.
+	cache *stateCache[A]
+}
+
+// EnableCache keeps the state of up to entries streams in memory, so that
+// loading one of them again reads only the events after it (see
+// stateCache): for a type whose few streams take most writes (stock). It
+// panics for a type without Codec.State.Clone. Call before use.
+func (r *Aggregates[A, E]) EnableCache(entries int) *Aggregates[A, E] {
+	if entries < 1 || r.codec.State == nil || r.codec.State.Clone == nil {
+		panic("repository: a state cache needs entries >= 1 and a state codec with Clone")
+	}
+	r.cache = newStateCache(r.codec.State.Clone, entries)
+	return r
 }
 
 // EnableSnapshots makes Load start from the stream's snapshot and read only
@@ -90,32 +113,76 @@ func NewAggregates[A Aggregate[E], E Typed](store ports.EventStore, clock ports.
 
 // Load returns the aggregate's current state (its initial state if its
 // stream is empty). With snapshots it reads the snapshot and the events
-// after it.
+// after it; with a state cache (EnableCache) a stream it loaded before
+// costs neither the snapshot read nor its decoding, only the events after
+// the cached state.
 func (r *Aggregates[A, E]) Load(ctx context.Context, id string) (A, error) {
 	var zero A
 	stream := ports.Stream{Type: r.codec.StreamType, ID: id}
+	if a, ok, err := r.loadCached(ctx, stream); err != nil || ok {
+		return a, err
+	}
 	snap, base, fromSnap, err := r.loadSnapshot(ctx, stream)
 	if err != nil {
 		return zero, err
 	}
-	recorded, err := r.store.Load(ctx, stream, base+1)
+	recorded, events, err := r.loadEvents(ctx, stream, base+1)
 	if err != nil {
-		return zero, apperr.Dependency(err, "cannot load %s", stream)
+		return zero, err
+	}
+	var a A
+	if fromSnap {
+		a = r.codec.State.Apply(snap, events)
+	} else {
+		a = r.codec.Fold(id, events)
+	}
+	base = r.maybeSnapshot(ctx, stream, a, base)
+	if r.cache != nil && len(recorded) > 0 {
+		r.cache.put(id, a, recorded[len(recorded)-1], base)
+	}
+	return a, nil
+}
+
+// loadEvents reads and decodes the stream's events from version from on.
+func (r *Aggregates[A, E]) loadEvents(ctx context.Context, stream ports.Stream, from int64) ([]ports.RecordedEvent, []E, error) {
+	recorded, err := r.store.Load(ctx, stream, from)
+	if err != nil {
+		return nil, nil, apperr.Dependency(err, "cannot load %s", stream)
 	}
 	events := make([]E, len(recorded))
 	for i, re := range recorded {
 		if events[i], err = r.codec.Decode(re.Type, re.Data); err != nil {
-			return zero, fmt.Errorf("%s version %d: %w", stream, re.Version, err)
+			return nil, nil, fmt.Errorf("%s version %d: %w", stream, re.Version, err)
 		}
 	}
-	if !fromSnap {
-		a := r.codec.Fold(id, events)
-		r.maybeSnapshot(ctx, stream, a, 0)
-		return a, nil
+	return recorded, events, nil
+}
+
+// loadCached builds the aggregate from its cached state and the events
+// after it, when the stream still holds the event the state was built from
+// (ok false otherwise: the caller loads as without a cache).
+func (r *Aggregates[A, E]) loadCached(ctx context.Context, stream ports.Stream) (a A, ok bool, err error) {
+	if r.cache == nil {
+		return a, false, nil
 	}
-	a := r.codec.State.Apply(snap, events)
-	r.maybeSnapshot(ctx, stream, a, base)
-	return a, nil
+	e, ok := r.cache.get(stream.ID)
+	if !ok {
+		return a, false, nil
+	}
+	recorded, events, err := r.loadEvents(ctx, stream, e.version)
+	if err != nil {
+		return a, false, err
+	}
+	if len(recorded) == 0 || recorded[0].Version != e.version || recorded[0].Metadata.EventID != e.eventID {
+		r.cache.drop(stream.ID) // built from an event that never committed
+		return a, false, nil
+	}
+	a = r.codec.State.Apply(r.cache.clone(e.state), events[1:])
+	base := r.maybeSnapshot(ctx, stream, a, e.snapshot)
+	if len(recorded) > 1 || base != e.snapshot {
+		r.cache.put(stream.ID, a, recorded[len(recorded)-1], base)
+	}
+	return a, true, nil
 }
 
 // loadSnapshot returns the stream's usable snapshot and its version, or
@@ -143,18 +210,20 @@ func (r *Aggregates[A, E]) loadSnapshot(ctx context.Context, stream ports.Stream
 }
 
 // maybeSnapshot stores a's state if it is at least every events past the
-// snapshot at base. a must have no changes that are not stored.
-func (r *Aggregates[A, E]) maybeSnapshot(ctx context.Context, stream ports.Stream, a A, base int64) {
+// snapshot at base, and returns the version of the latest snapshot (a's, if
+// it stored one). a must have no changes that are not stored.
+func (r *Aggregates[A, E]) maybeSnapshot(ctx context.Context, stream ports.Stream, a A, base int64) int64 {
 	if r.snapshots == nil {
-		return
+		return base
 	}
 	version := r.codec.State.Version(a)
 	if version-base < r.every {
-		return
+		return base
 	}
 	storeSnapshot(ctx, r.snapshots, r.logger, ports.Snapshot{Stream: stream, Version: version,
 		SchemaVersion: r.codec.State.SchemaVersion, TakenAt: r.clock.Now()},
 		func() ([]byte, error) { return r.codec.State.Encode(a) })
+	return version
 }
 
 // Update loads the aggregate, runs fn and appends what fn recorded. A
@@ -169,6 +238,9 @@ func (r *Aggregates[A, E]) Update(ctx context.Context, id string, fn func(A) err
 // every one's changes atomically (EventStore.AppendMany): either all are
 // stored or none is. Conflicts re-run fn as Update does.
 func (r *Aggregates[A, E]) UpdateMany(ctx context.Context, ids []string, fn func(map[string]A) error) (map[string]A, error) {
+	if err := r.lock(ctx, ids); err != nil {
+		return nil, err
+	}
 	for attempt := 0; ; attempt++ {
 		loaded := make(map[string]A, len(ids))
 		for _, id := range ids {
@@ -192,6 +264,21 @@ func (r *Aggregates[A, E]) UpdateMany(ctx context.Context, ids []string, fn func
 			return nil, apperr.Wrap(apperr.Conflict, err, "%s is being changed concurrently; try again", r.codec.StreamType)
 		}
 	}
+}
+
+// lock takes the streams' locks where the codec asks for it
+// (Codec.LockBeforeLoad) and the store has them; outside a unit of work the
+// store does nothing.
+func (r *Aggregates[A, E]) lock(ctx context.Context, ids []string) error {
+	locker, ok := r.store.(ports.StreamLocker)
+	if !r.codec.LockBeforeLoad || !ok {
+		return nil
+	}
+	streams := make([]ports.Stream, len(ids))
+	for i, id := range ids {
+		streams[i] = ports.Stream{Type: r.codec.StreamType, ID: id}
+	}
+	return locker.LockStreams(ctx, streams...)
 }
 
 func (r *Aggregates[A, E]) save(ctx context.Context, aggregates map[string]A) error {

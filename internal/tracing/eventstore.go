@@ -20,6 +20,23 @@ type EventStore struct {
 	AppendMany func(context.Context, []ports.StreamAppend) error
 	LoadFn     func(context.Context, ports.Stream, int64) ([]ports.RecordedEvent, error)
 	ReadAllFn  func(context.Context, ports.Position, int) ([]ports.RecordedEvent, error)
+	// LockFn, where the store has it, is ports.StreamLocker's LockStreams.
+	LockFn func(context.Context, ...ports.Stream) error
+}
+
+// LockStreams is LockFn in its span, which lasts as long as the wait for
+// the streams' writers ahead.
+func (t EventStore) LockStreams(ctx context.Context, streams ...ports.Stream) (err error) {
+	ctx, span := Start(ctx, "eventstore.lock", trace.SpanKindInternal, t.System, Streams.Int(len(streams)))
+	defer func() { End(span, err) }()
+	if span.IsRecording() {
+		ids := make([]string, len(streams))
+		for i, s := range streams {
+			ids[i] = s.String()
+		}
+		span.SetAttributes(attribute.StringSlice("orderflow.streams", ids))
+	}
+	return t.LockFn(ctx, streams...)
 }
 
 // Append is AppendFn in its span.

@@ -31,6 +31,7 @@ func RunTransactor(t *testing.T, newUnit func(t *testing.T) UnitOfWork) {
 		{"NestedRunsInTheOuter", testUnitNested},
 		{"ConcurrencyErrorRollsBackAndRetrySucceeds", testUnitConcurrency},
 		{"IdempotencyRecordCommitsWithTheUnit", testUnitIdempotency},
+		{"LockedStreamsKeepOtherWritersOut", testUnitLocksStreams},
 	})
 }
 
@@ -201,5 +202,49 @@ func testUnitIdempotency(t *testing.T, u UnitOfWork) {
 		if stored := again.Response != nil; stored != !fail || (len(events) == 1) != !fail {
 			t.Fatalf("unit failed %v: %d events stored, response stored %v; want both or neither", fail, len(events), stored)
 		}
+	}
+}
+
+// testUnitLocksStreams: a unit that locks a stream (ports.StreamLocker)
+// before loading it appends at the version it loaded, although another
+// writer tried to append in between: that writer waits for the unit and then
+// loses the version check instead. Outside a unit the lock is a no-op.
+func testUnitLocksStreams(t *testing.T, u UnitOfWork) {
+	ctx := testContext(t, visibilityTimeout)
+	locker, ok := u.Events.(ports.StreamLocker)
+	if !ok {
+		t.Fatalf("%T is not a ports.StreamLocker", u.Events)
+	}
+	stream := ports.Stream{Type: "unit", ID: uuid.NewString()}
+	if err := locker.LockStreams(ctx, stream); err != nil {
+		t.Fatalf("lock outside a unit: %v", err)
+	}
+	locked := make(chan struct{})
+	other := make(chan error, 1)
+	go func() {
+		<-locked
+		_, err := u.Events.Append(ctx, stream, ports.NoStream, newEvents(1))
+		other <- err
+	}()
+	err := u.Tx.InTx(ctx, func(ctx context.Context) error {
+		if err := locker.LockStreams(ctx, stream); err != nil {
+			return err
+		}
+		events, err := u.Events.Load(ctx, stream, 1)
+		if err != nil {
+			return err
+		}
+		close(locked)
+		// Long enough for the other writer to have appended, were the
+		// stream not locked.
+		time.Sleep(300 * time.Millisecond)
+		_, err = u.Events.Append(ctx, stream, int64(len(events)), newEvents(1))
+		return err
+	})
+	if err != nil {
+		t.Fatalf("the locking unit: %v, want its append at the version it loaded", err)
+	}
+	if err := <-other; !errors.Is(err, ports.ErrConcurrency) {
+		t.Fatalf("the other writer: %v, want ErrConcurrency (it came second)", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 )
 
 // Remembered is how many settled (released or committed) and failed orders
@@ -60,6 +61,17 @@ func DecodeState(data []byte) (*Stock, error) {
 		s.remember(r.OrderID, r.Failed)
 	}
 	return s, nil
+}
+
+// Clone returns a copy of s that shares nothing with it (the repository's
+// cache of loaded stocks hands out clones). s must have no changes that are
+// not stored.
+func (s *Stock) Clone() *Stock {
+	c := *s
+	c.holds, c.settled, c.failed = maps.Clone(s.holds), maps.Clone(s.settled), maps.Clone(s.failed)
+	c.recent = slices.Clone(s.recent)
+	c.changes = nil
+	return &c
 }
 
 // ApplyAll applies stored events after s's version, oldest first, and
