@@ -145,10 +145,11 @@ func (s *EventStore) appendEvents(ctx context.Context, stream ports.Stream, expe
 func (s *EventStore) tryAppend(ctx context.Context, stream ports.Stream, expected int64, events []ports.NewEvent) (int64, error) {
 	var next int64
 	err := s.inTx(ctx, stream.String(), func(tx pgx.Tx) (err error) {
-		if err := lockStreams(ctx, tx, stream); err != nil {
+		versions, err := lockAndReadVersions(ctx, tx, []ports.Stream{stream})
+		if err != nil {
 			return fmt.Errorf("append to %s: %w", stream, err)
 		}
-		next, err = s.appendInTx(ctx, tx, stream, expected, events)
+		next, err = s.appendInTx(ctx, tx, stream, expected, versions[0], events)
 		return err
 	})
 	return next, err
@@ -176,13 +177,10 @@ func (s *EventStore) inTx(ctx context.Context, what string, fn func(pgx.Tx) erro
 	return nil
 }
 
-// appendInTx checks the stream version, inserts the events and writes their
-// outbox messages, all on tx, which must hold the stream's lock (lockStreams).
-func (s *EventStore) appendInTx(ctx context.Context, tx pgx.Tx, stream ports.Stream, expected int64, events []ports.NewEvent) (int64, error) {
-	current, err := s.streamVersion(ctx, tx, stream)
-	if err != nil {
-		return 0, err
-	}
+// appendInTx checks the stream's version, current, inserts the events and
+// writes their outbox messages, all on tx, which must hold the stream's lock
+// and have read current after taking it (lockAndReadVersions).
+func (s *EventStore) appendInTx(ctx context.Context, tx pgx.Tx, stream ports.Stream, expected, current int64, events []ports.NewEvent) (int64, error) {
 	if expected != ports.AnyVersion && current != expected {
 		return 0, &ports.ConcurrencyError{Stream: stream, Expected: expected, Actual: current}
 	}
@@ -212,11 +210,12 @@ func (s *EventStore) reader(ctx context.Context) querier {
 	return s.pool
 }
 
+// versionSQL reads a stream's version (0 for an unknown stream).
+const versionSQL = `SELECT coalesce(max(version), 0) FROM events WHERE stream_type = $1 AND stream_id = $2`
+
 func (s *EventStore) streamVersion(ctx context.Context, q querier, stream ports.Stream) (int64, error) {
 	var v int64
-	err := q.QueryRow(ctx,
-		`SELECT coalesce(max(version), 0) FROM events WHERE stream_type = $1 AND stream_id = $2`,
-		stream.Type, stream.ID).Scan(&v)
+	err := q.QueryRow(ctx, versionSQL, stream.Type, stream.ID).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("read version of %s: %w", stream, err)
 	}

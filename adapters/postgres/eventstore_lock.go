@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -27,18 +28,52 @@ import (
 // Ascending key order keeps two calls over overlapping streams from
 // deadlocking. Two streams whose keys collide only wait for each other.
 func lockStreams(ctx context.Context, tx pgx.Tx, streams ...ports.Stream) error {
+	if _, err := tx.Exec(ctx, lockSQL, lockKeys(streams)); err != nil {
+		return fmt.Errorf("lock %d streams: %w", len(streams), err)
+	}
+	return nil
+}
+
+// lockSQL takes the locks of an array of keys. A function scan yields the
+// array in order, so the locks are taken in key order within the one
+// statement.
+const lockSQL = `SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k`
+
+// lockKeys are the streams' lock keys, ascending, each once.
+func lockKeys(streams []ports.Stream) []int64 {
 	keys := make([]int64, len(streams))
 	for i, s := range streams {
 		keys[i] = streamLockKey(s)
 	}
 	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	// A function scan yields the array in order, so the locks are taken in
-	// key order within the one statement.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k`, keys); err != nil {
-		return fmt.Errorf("lock %d streams: %w", len(keys), err)
+	return slices.Compact(keys)
+}
+
+// lockAndReadVersions takes the streams' locks (as lockStreams) and then
+// reads each stream's version, in one round trip: the statements are
+// pipelined (a pgx batch) but each runs after the one before it, so the
+// versions are read, with a snapshot of their own, once the locks are held,
+// and see every append committed before.
+func lockAndReadVersions(ctx context.Context, tx pgx.Tx, streams []ports.Stream) ([]int64, error) {
+	b := &pgx.Batch{}
+	b.Queue(lockSQL, lockKeys(streams))
+	for _, s := range streams {
+		b.Queue(versionSQL, s.Type, s.ID)
 	}
-	return nil
+	br := tx.SendBatch(ctx, b)
+	versions := make([]int64, len(streams))
+	err := func() error {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("lock %d streams: %w", len(streams), err)
+		}
+		for i, s := range streams {
+			if err := br.QueryRow().Scan(&versions[i]); err != nil {
+				return fmt.Errorf("read version of %s: %w", s, err)
+			}
+		}
+		return nil
+	}()
+	return versions, errors.Join(err, br.Close())
 }
 
 // lockInUnit takes the streams' locks in the unit of work of ctx

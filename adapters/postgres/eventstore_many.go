@@ -30,12 +30,13 @@ func (s *EventStore) appendMany(ctx context.Context, appends []ports.StreamAppen
 	for attempt := 1; ; attempt++ {
 		var failed ports.StreamAppend
 		err := s.inTx(ctx, fmt.Sprintf("%d streams", len(sorted)), func(tx pgx.Tx) error {
-			if err := lockStreams(ctx, tx, streams...); err != nil {
+			versions, err := lockAndReadVersions(ctx, tx, streams)
+			if err != nil {
 				return fmt.Errorf("append to %d streams: %w", len(streams), err)
 			}
-			for _, a := range sorted {
+			for i, a := range sorted {
 				failed = a
-				if _, err := s.appendInTx(ctx, tx, a.Stream, a.ExpectedVersion, a.Events); err != nil {
+				if _, err := s.appendInTx(ctx, tx, a.Stream, a.ExpectedVersion, versions[i], a.Events); err != nil {
 					return err
 				}
 			}
