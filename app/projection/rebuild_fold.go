@@ -18,7 +18,9 @@ import (
 // store in large batches and folds each event into an in-memory row of its
 // order with Fold (the live projector's rule), and writes the changed rows
 // to the shadow table in bulk (ShadowOrderSummaryStore.PutMany) rather than
-// one conditional write per order and batch.
+// one conditional write per order and batch: the rows of orders it has not
+// written yet nor read back as plain inserts (COPY on Postgres), the others
+// with the version guard.
 //
 // Memory is bounded by WorkingSet rows (plus one batch of new ones): past
 // it, every changed row is written, then the rows least recently changed
@@ -48,8 +50,12 @@ type fold struct {
 }
 
 type foldRow struct {
-	row     ports.OrderSummary
-	dirty   bool
+	row   ports.OrderSummary
+	dirty bool
+	// stored: the shadow table may hold a row of this order (it was read
+	// back, or written by this run); a row not stored is written with
+	// PutMany's added, the cheap plain insert.
+	stored  bool
 	touched uint64
 }
 
@@ -235,7 +241,7 @@ func (f *fold) load(ctx context.Context, events []ports.RecordedEvent) error {
 		return apperr.Wrap(apperr.Unavailable, err, "rebuild: read back %d rows", len(ids))
 	}
 	for _, row := range stored {
-		f.rows[row.OrderID] = &foldRow{row: row}
+		f.rows[row.OrderID] = &foldRow{row: row, stored: true}
 	}
 	f.readBack += int64(len(stored))
 	return nil
@@ -244,22 +250,27 @@ func (f *fold) load(ctx context.Context, events []ports.RecordedEvent) error {
 // startFlush waits for the flush under way, then starts writing every
 // changed row; once that succeeds (wait), the events read so far are all
 // in the shadow table. The rows are copied: the fold goes on changing
-// them meanwhile (their Items are replaced, never changed in place).
+// them meanwhile (their Items are replaced, never changed in place). Rows
+// of orders the shadow table cannot hold yet go as PutMany's added.
 func (f *fold) startFlush(ctx context.Context) error {
 	if err := f.wait(); err != nil {
 		return err
 	}
-	rows := make([]ports.OrderSummary, len(f.dirty))
-	for i, fr := range f.dirty {
-		rows[i] = fr.row
-		fr.dirty = false
+	added, changed := make([]ports.OrderSummary, 0, len(f.dirty)), []ports.OrderSummary(nil)
+	for _, fr := range f.dirty {
+		if fr.stored {
+			changed = append(changed, fr.row)
+		} else {
+			added = append(added, fr.row)
+		}
+		fr.dirty, fr.stored = false, true
 	}
 	f.dirty = f.dirty[:0]
 	f.lastFlush = time.Now()
 	f.writing, f.writingPos = make(chan error, 1), f.pos
 	go func(done chan<- error) {
-		if err := f.shadow.PutMany(ctx, rows); err != nil {
-			done <- apperr.Wrap(apperr.Unavailable, err, "rebuild: write %d rows", len(rows))
+		if err := f.shadow.PutMany(ctx, added, changed); err != nil {
+			done <- apperr.Wrap(apperr.Unavailable, err, "rebuild: write %d rows", len(added)+len(changed))
 			return
 		}
 		done <- nil
