@@ -23,9 +23,10 @@ import (
 // with the version guard.
 //
 // Memory is bounded by WorkingSet rows (plus one batch of new ones): past
-// it, every changed row is written, then the rows least recently changed
-// are dropped. An event of an order whose row is not in memory reads the
-// row back from the shadow table first (GetMany, once per batch), so
+// it, every changed row goes to be written and the rows least recently
+// changed are dropped, without waiting for the write. An event of an order
+// whose row is not in memory reads the row back from the shadow table
+// first (GetMany, once per batch, after the write under way), so
 // orders whose events are spread across the whole store come out the same
 // as orders whose events are adjacent, only slower. The first event of an
 // order needs no read on a fresh rebuild: nothing can be stored for it yet.
@@ -40,6 +41,7 @@ type fold struct {
 	readBack int64
 
 	rows      map[string]*foldRow
+	seen      map[string]bool // load's orders of the batch not in memory
 	dirty     []*foldRow
 	seq       uint64 // events folded so far: the rows' recency
 	lastFlush time.Time
@@ -61,7 +63,7 @@ type foldRow struct {
 
 func newFold(r OrderSummaryRebuild, shadow ports.ShadowOrderSummaryStore, from ports.Position) *fold {
 	return &fold{r: r, shadow: shadow, fresh: from == (ports.Position{}), pos: from, durable: from,
-		rows: make(map[string]*foldRow), lastFlush: time.Now()}
+		rows: make(map[string]*foldRow), seen: make(map[string]bool), lastFlush: time.Now()}
 }
 
 // batchResult is one ReadAll, read and decoded ahead of the fold.
@@ -204,11 +206,9 @@ func (f *fold) batch(ctx context.Context, b batchResult) error {
 		}
 	}
 	if over {
-		// Only rows already written may go: a row read back must be the
-		// latest.
-		if err := f.wait(); err != nil {
-			return err
-		}
+		// Every row is written, or in the write under way, by now: rows
+		// dropped from memory are read back only after that write (load
+		// waits for it), so the fold need not wait for it here.
 		f.evict()
 	}
 	return nil
@@ -219,13 +219,17 @@ func (f *fold) batch(ctx context.Context, b batchResult) error {
 // order on a fresh rebuild.
 func (f *fold) load(ctx context.Context, events []ports.RecordedEvent) error {
 	var ids []string
-	seen := map[string]bool{} // orders of this batch already looked at
+	clear(f.seen)
 	for _, e := range events {
-		if e.Stream.Type != order.AggregateType || seen[e.Stream.ID] {
+		if e.Stream.Type != order.AggregateType {
 			continue
 		}
-		seen[e.Stream.ID] = true
-		if _, ok := f.rows[e.Stream.ID]; ok || (f.fresh && e.Version == 1) {
+		if _, ok := f.rows[e.Stream.ID]; ok || f.seen[e.Stream.ID] {
+			continue
+		}
+		// The first event of this batch of an order not in memory decides.
+		f.seen[e.Stream.ID] = true
+		if f.fresh && e.Version == 1 {
 			continue
 		}
 		ids = append(ids, e.Stream.ID)
