@@ -7,6 +7,8 @@ import (
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/ports"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // RebuildProgress is reported after every batch of a rebuild.
@@ -167,7 +169,12 @@ func (r OrderSummaryRebuild) project(ctx context.Context, phase string, p *Order
 			}
 			continue
 		}
-		if err := p.HandleBatch(ctx, batch); err != nil {
+		bctx, span := tracer().Start(ctx, rebuildBatchSpan, trace.WithAttributes(
+			attribute.String("orderflow.projection", OrderSummaryName), attribute.String("orderflow.rebuild.phase", phase),
+			attribute.Int("orderflow.rebuild.events", len(batch))))
+		err = p.HandleBatch(bctx, batch)
+		endSpan(span, err)
+		if err != nil {
 			return n, pos, fmt.Errorf("%s: events after %v: %w", phase, pos, err)
 		}
 		pos = batch[len(batch)-1].Position

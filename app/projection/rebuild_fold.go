@@ -12,6 +12,16 @@ import (
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/repository"
 	"github.com/orderflow/orderflow/ports"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// The spans of a rebuild: one per batch of events read (in both phases),
+// and one per write to the shadow table, which runs beside the batches
+// after the one that started it.
+const (
+	rebuildBatchSpan = "projection.rebuild batch"
+	rebuildWriteSpan = "projection.rebuild write"
 )
 
 // fold is the rebuild phase of OrderSummaryRebuild: it reads the event
@@ -44,6 +54,7 @@ type fold struct {
 	seen      map[string]bool // load's orders of the batch not in memory
 	dirty     []*foldRow
 	seq       uint64 // events folded so far: the rows' recency
+	batches   uint64 // batches folded so far
 	lastFlush time.Time
 	// writing, when not nil, is the flush under way: it reports its error,
 	// and all events up to writingPos are written once it succeeds.
@@ -58,7 +69,8 @@ type foldRow struct {
 	// back, or written by this run); a row not stored is written with
 	// PutMany's added, the cheap plain insert.
 	stored  bool
-	touched uint64
+	touched uint64 // the fold's seq when an event of the order was last folded
+	batch   uint64 // the last batch that changed the row
 }
 
 func newFold(r OrderSummaryRebuild, shadow ports.ShadowOrderSummaryStore, from ports.Position) *fold {
@@ -97,7 +109,7 @@ func (f *fold) run(ctx context.Context, total int64, start time.Time) (err error
 		if len(b.events) == 0 {
 			break
 		}
-		if err := f.batch(ctx, b); err != nil {
+		if err := f.tracedBatch(ctx, b); err != nil {
 			return err
 		}
 		if f.r.Progress != nil {
@@ -166,12 +178,32 @@ func decodeAhead(ctx context.Context, in <-chan batchResult, out chan<- batchRes
 	}
 }
 
-// batch folds one batch of events, then writes and evicts as needed.
-func (f *fold) batch(ctx context.Context, b batchResult) error {
+// tracedBatch is batch in a span of its own (rebuildBatchSpan), with the
+// batch's events, the rows they changed and read back, and the rows held.
+func (f *fold) tracedBatch(ctx context.Context, b batchResult) error {
+	ctx, span := tracer().Start(ctx, rebuildBatchSpan, trace.WithAttributes(
+		attribute.String("orderflow.projection", OrderSummaryName), attribute.String("orderflow.rebuild.phase", "rebuild"),
+		attribute.Int("orderflow.rebuild.events", len(b.events))))
+	readBack := f.readBack
+	changed, err := f.batch(ctx, b)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Int("orderflow.rebuild.rows", changed),
+			attribute.Int64("orderflow.rebuild.rows_read_back", f.readBack-readBack),
+			attribute.Int("orderflow.rebuild.rows_held", len(f.rows)))
+	}
+	endSpan(span, err)
+	return err
+}
+
+// batch folds one batch of events, then writes and evicts as needed. It
+// returns how many order rows the batch changed.
+func (f *fold) batch(ctx context.Context, b batchResult) (int, error) {
 	events := b.events
 	if err := f.load(ctx, events); err != nil {
-		return err
+		return 0, err
 	}
+	f.batches++
+	changed := 0
 	for i := range events {
 		e := &events[i]
 		if e.Stream.Type != order.AggregateType {
@@ -184,11 +216,15 @@ func (f *fold) batch(ctx context.Context, b batchResult) error {
 		}
 		row, err := foldFillingDecoded(ctx, f.r.Events, fr.row, events[i:i+1], b.decoded[i:i+1])
 		if err != nil {
-			return fmt.Errorf("rebuild: event %v: %w", e.Position, err)
+			return changed, fmt.Errorf("rebuild: event %v: %w", e.Position, err)
 		}
 		f.seq++
 		fr.touched = f.seq
 		if row.Version != fr.row.Version {
+			if fr.batch != f.batches {
+				fr.batch = f.batches
+				changed++
+			}
 			fr.row = row
 			if !fr.dirty {
 				fr.dirty = true
@@ -202,7 +238,7 @@ func (f *fold) batch(ctx context.Context, b batchResult) error {
 	over := len(f.rows) > f.r.WorkingSet
 	if over || len(f.dirty) >= f.r.FlushRows || time.Since(f.lastFlush) >= flushInterval {
 		if err := f.startFlush(ctx); err != nil {
-			return err
+			return changed, err
 		}
 	}
 	if over {
@@ -211,7 +247,7 @@ func (f *fold) batch(ctx context.Context, b batchResult) error {
 		// waits for it), so the fold need not wait for it here.
 		f.evict()
 	}
-	return nil
+	return changed, nil
 }
 
 // load reads from the shadow table the rows of the orders of events that
@@ -273,11 +309,15 @@ func (f *fold) startFlush(ctx context.Context) error {
 	f.lastFlush = time.Now()
 	f.writing, f.writingPos = make(chan error, 1), f.pos
 	go func(done chan<- error) {
-		if err := f.shadow.PutMany(ctx, added, changed); err != nil {
-			done <- apperr.Wrap(apperr.Unavailable, err, "rebuild: write %d rows", len(added)+len(changed))
-			return
+		ctx, span := tracer().Start(ctx, rebuildWriteSpan, trace.WithAttributes(
+			attribute.String("orderflow.projection", OrderSummaryName),
+			attribute.Int("orderflow.rebuild.rows_added", len(added)), attribute.Int("orderflow.rebuild.rows_changed", len(changed))))
+		err := f.shadow.PutMany(ctx, added, changed)
+		if err != nil {
+			err = apperr.Wrap(apperr.Unavailable, err, "rebuild: write %d rows", len(added)+len(changed))
 		}
-		done <- nil
+		endSpan(span, err)
+		done <- err
 	}(f.writing)
 	return nil
 }
