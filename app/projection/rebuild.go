@@ -60,9 +60,10 @@ type OrderSummaryRebuild struct {
 	// are dropped (they are written first) and read back from the shadow
 	// table if a later event of their order comes.
 	WorkingSet int
-	// FlushRows is how many changed rows are written to the shadow table
-	// at once; WorkingSet/4 if 0. Changed rows are also written at least
-	// every flushInterval, so that the Position to resume from moves on.
+	// FlushRows is how many changed rows make a write to the shadow table
+	// (more if the last write was still under way); WorkingSet/4 if 0.
+	// Changed rows are also written at least every flushInterval, so that
+	// the Position to resume from moves on.
 	FlushRows int
 	// Progress, optional, is called after each batch. Its Position is the
 	// last one whose events are all written to the shadow table: where an

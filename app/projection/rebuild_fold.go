@@ -32,11 +32,15 @@ const (
 // written yet nor read back as plain inserts (COPY on Postgres), the others
 // with the version guard.
 //
+// The changed rows go to be written every FlushRows of them (or two
+// seconds), by one write at a time beside the fold: while one is under way
+// the fold goes on, and the rows changed meanwhile go with the next.
 // Memory is bounded by WorkingSet rows (plus one batch of new ones): past
-// it, every changed row goes to be written and the rows least recently
-// changed are dropped, without waiting for the write. An event of an order
-// whose row is not in memory reads the row back from the shadow table
-// first (GetMany, once per batch, after the write under way), so
+// it, the rows least recently changed among those written (or being
+// written) are dropped; only if too few are does the fold wait for the
+// write under way and send the rest first. An event of an order whose row
+// is not in memory reads the row back from the shadow table first
+// (GetMany, once per batch, after the write under way), so
 // orders whose events are spread across the whole store come out the same
 // as orders whose events are adjacent, only slower. The first event of an
 // order needs no read on a fresh rebuild: nothing can be stored for it yet.
@@ -235,16 +239,26 @@ func (f *fold) batch(ctx context.Context, b batchResult) (int, error) {
 	f.read += int64(len(events))
 	f.pos = events[len(events)-1].Position
 	f.peak = max(f.peak, len(f.rows))
-	over := len(f.rows) > f.r.WorkingSet
-	if over || len(f.dirty) >= f.r.FlushRows || time.Since(f.lastFlush) >= flushInterval {
+	if len(f.dirty) >= f.r.FlushRows || time.Since(f.lastFlush) >= flushInterval {
+		// The changed rows go to be written, unless the last write is
+		// still under way: then they wait for a later batch, and the fold
+		// goes on meanwhile.
+		idle, err := f.idle()
+		if err != nil {
+			return changed, err
+		}
+		if idle {
+			if err := f.startFlush(ctx); err != nil {
+				return changed, err
+			}
+		}
+	}
+	if len(f.rows) > f.r.WorkingSet && !f.evict() {
+		// Too few rows written to drop: wait for the write under way, send
+		// every changed row, and drop.
 		if err := f.startFlush(ctx); err != nil {
 			return changed, err
 		}
-	}
-	if over {
-		// Every row is written, or in the write under way, by now: rows
-		// dropped from memory are read back only after that write (load
-		// waits for it), so the fold need not wait for it here.
 		f.evict()
 	}
 	return changed, nil
@@ -322,6 +336,24 @@ func (f *fold) startFlush(ctx context.Context) error {
 	return nil
 }
 
+// idle reports whether no flush is under way, collecting the outcome of
+// one that ended, without waiting.
+func (f *fold) idle() (bool, error) {
+	if f.writing == nil {
+		return true, nil
+	}
+	select {
+	case err := <-f.writing:
+		f.writing = nil
+		if err == nil {
+			f.durable = f.writingPos
+		}
+		return true, err
+	default:
+		return false, nil
+	}
+}
+
 // wait waits for the flush under way, if any.
 func (f *fold) wait() error {
 	if f.writing == nil {
@@ -335,22 +367,29 @@ func (f *fold) wait() error {
 	return err
 }
 
-// evict drops the rows least recently changed, all written, down to three
-// quarters of the working set.
-func (f *fold) evict() {
-	keep := f.r.WorkingSet - f.r.WorkingSet/4
-	if len(f.rows) <= keep {
-		return
+// evict drops the rows least recently changed among those written (or in
+// the write under way: a row dropped is read back only after it, as load
+// waits for it), down to three quarters of the working set if enough are.
+// It reports whether the rows held are within the working set.
+func (f *fold) evict() bool {
+	drop := len(f.rows) - (f.r.WorkingSet - f.r.WorkingSet/4)
+	if drop <= 0 {
+		return true
 	}
 	touched := make([]uint64, 0, len(f.rows))
 	for _, fr := range f.rows {
-		touched = append(touched, fr.touched)
-	}
-	slices.Sort(touched)
-	cut := touched[len(touched)-keep] // rows touched before it go
-	for id, fr := range f.rows {
-		if fr.touched < cut {
-			delete(f.rows, id)
+		if !fr.dirty {
+			touched = append(touched, fr.touched)
 		}
 	}
+	if drop = min(drop, len(touched)); drop > 0 {
+		slices.Sort(touched)
+		cut := touched[drop-1] // written rows touched at or before it go
+		for id, fr := range f.rows {
+			if !fr.dirty && fr.touched <= cut {
+				delete(f.rows, id)
+			}
+		}
+	}
+	return len(f.rows) <= f.r.WorkingSet
 }
