@@ -26,14 +26,18 @@ type ShadowOrderSummary interface {
 // GetMany returns the stored rows of those of ids that have one, in no
 // particular order.
 //
-// PutMany writes rows in one transaction: each is inserted, or replaces the
-// stored row of its order if that one is at a lower version; a stored row at
-// the same or a higher version is kept. Unlike Save it never fails on a
-// version: the shadow table has one writer, the rebuild, and the version
-// guard makes writing a row twice (a resumed rebuild) harmless. Rows must
+// PutMany writes the rows of added and changed in one transaction: each is
+// inserted, or replaces the stored row of its order if that one is at a
+// lower version; a stored row at the same or a higher version is kept.
+// Unlike Save it never fails on a version: the shadow table has one writer,
+// the rebuild, and the version guard makes writing a row twice (a resumed
+// rebuild) harmless. added are rows whose orders the caller knows have no
+// stored row (the rebuild knows it of the orders it has neither written nor
+// read back): an adapter may insert them the cheapest way it has (Postgres:
+// COPY), with the same outcome if one is stored after all. All rows must
 // name distinct orders.
 type ShadowOrderSummaryStore interface {
 	OrderSummaryStore
 	GetMany(ctx context.Context, ids []string) ([]OrderSummary, error)
-	PutMany(ctx context.Context, rows []OrderSummary) error
+	PutMany(ctx context.Context, added, changed []OrderSummary) error
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/ports"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // RebuildProgress is reported after every batch of a rebuild.
@@ -58,9 +60,10 @@ type OrderSummaryRebuild struct {
 	// are dropped (they are written first) and read back from the shadow
 	// table if a later event of their order comes.
 	WorkingSet int
-	// FlushRows is how many changed rows are written to the shadow table
-	// at once; WorkingSet/4 if 0. Changed rows are also written at least
-	// every flushInterval, so that the Position to resume from moves on.
+	// FlushRows is how many changed rows make a write to the shadow table
+	// (more if the last write was still under way); WorkingSet/4 if 0.
+	// Changed rows are also written at least every flushInterval, so that
+	// the Position to resume from moves on.
 	FlushRows int
 	// Progress, optional, is called after each batch. Its Position is the
 	// last one whose events are all written to the shadow table: where an
@@ -167,7 +170,12 @@ func (r OrderSummaryRebuild) project(ctx context.Context, phase string, p *Order
 			}
 			continue
 		}
-		if err := p.HandleBatch(ctx, batch); err != nil {
+		bctx, span := tracer().Start(ctx, rebuildBatchSpan, trace.WithAttributes(
+			attribute.String("orderflow.projection", OrderSummaryName), attribute.String("orderflow.rebuild.phase", phase),
+			attribute.Int("orderflow.rebuild.events", len(batch))))
+		err = p.HandleBatch(bctx, batch)
+		endSpan(span, err)
+		if err != nil {
 			return n, pos, fmt.Errorf("%s: events after %v: %w", phase, pos, err)
 		}
 		pos = batch[len(batch)-1].Position

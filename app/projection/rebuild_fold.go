@@ -12,18 +12,35 @@ import (
 	"github.com/orderflow/orderflow/app/domain/order"
 	"github.com/orderflow/orderflow/app/repository"
 	"github.com/orderflow/orderflow/ports"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// The spans of a rebuild: one per batch of events read (in both phases),
+// and one per write to the shadow table, which runs beside the batches
+// after the one that started it.
+const (
+	rebuildBatchSpan = "projection.rebuild batch"
+	rebuildWriteSpan = "projection.rebuild write"
 )
 
 // fold is the rebuild phase of OrderSummaryRebuild: it reads the event
 // store in large batches and folds each event into an in-memory row of its
 // order with Fold (the live projector's rule), and writes the changed rows
 // to the shadow table in bulk (ShadowOrderSummaryStore.PutMany) rather than
-// one conditional write per order and batch.
+// one conditional write per order and batch: the rows of orders it has not
+// written yet nor read back as plain inserts (COPY on Postgres), the others
+// with the version guard.
 //
+// The changed rows go to be written every FlushRows of them (or two
+// seconds), by one write at a time beside the fold: while one is under way
+// the fold goes on, and the rows changed meanwhile go with the next.
 // Memory is bounded by WorkingSet rows (plus one batch of new ones): past
-// it, every changed row is written, then the rows least recently changed
-// are dropped. An event of an order whose row is not in memory reads the
-// row back from the shadow table first (GetMany, once per batch), so
+// it, the rows least recently changed among those written (or being
+// written) are dropped; only if too few are does the fold wait for the
+// write under way and send the rest first. An event of an order whose row
+// is not in memory reads the row back from the shadow table first
+// (GetMany, once per batch, after the write under way), so
 // orders whose events are spread across the whole store come out the same
 // as orders whose events are adjacent, only slower. The first event of an
 // order needs no read on a fresh rebuild: nothing can be stored for it yet.
@@ -38,8 +55,10 @@ type fold struct {
 	readBack int64
 
 	rows      map[string]*foldRow
+	seen      map[string]bool // load's orders of the batch not in memory
 	dirty     []*foldRow
 	seq       uint64 // events folded so far: the rows' recency
+	batches   uint64 // batches folded so far
 	lastFlush time.Time
 	// writing, when not nil, is the flush under way: it reports its error,
 	// and all events up to writingPos are written once it succeeds.
@@ -48,14 +67,19 @@ type fold struct {
 }
 
 type foldRow struct {
-	row     ports.OrderSummary
-	dirty   bool
-	touched uint64
+	row   ports.OrderSummary
+	dirty bool
+	// stored: the shadow table may hold a row of this order (it was read
+	// back, or written by this run); a row not stored is written with
+	// PutMany's added, the cheap plain insert.
+	stored  bool
+	touched uint64 // the fold's seq when an event of the order was last folded
+	batch   uint64 // the last batch that changed the row
 }
 
 func newFold(r OrderSummaryRebuild, shadow ports.ShadowOrderSummaryStore, from ports.Position) *fold {
 	return &fold{r: r, shadow: shadow, fresh: from == (ports.Position{}), pos: from, durable: from,
-		rows: make(map[string]*foldRow), lastFlush: time.Now()}
+		rows: make(map[string]*foldRow), seen: make(map[string]bool), lastFlush: time.Now()}
 }
 
 // batchResult is one ReadAll, read and decoded ahead of the fold.
@@ -89,7 +113,7 @@ func (f *fold) run(ctx context.Context, total int64, start time.Time) (err error
 		if len(b.events) == 0 {
 			break
 		}
-		if err := f.batch(ctx, b); err != nil {
+		if err := f.tracedBatch(ctx, b); err != nil {
 			return err
 		}
 		if f.r.Progress != nil {
@@ -158,12 +182,32 @@ func decodeAhead(ctx context.Context, in <-chan batchResult, out chan<- batchRes
 	}
 }
 
-// batch folds one batch of events, then writes and evicts as needed.
-func (f *fold) batch(ctx context.Context, b batchResult) error {
+// tracedBatch is batch in a span of its own (rebuildBatchSpan), with the
+// batch's events, the rows they changed and read back, and the rows held.
+func (f *fold) tracedBatch(ctx context.Context, b batchResult) error {
+	ctx, span := tracer().Start(ctx, rebuildBatchSpan, trace.WithAttributes(
+		attribute.String("orderflow.projection", OrderSummaryName), attribute.String("orderflow.rebuild.phase", "rebuild"),
+		attribute.Int("orderflow.rebuild.events", len(b.events))))
+	readBack := f.readBack
+	changed, err := f.batch(ctx, b)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Int("orderflow.rebuild.rows", changed),
+			attribute.Int64("orderflow.rebuild.rows_read_back", f.readBack-readBack),
+			attribute.Int("orderflow.rebuild.rows_held", len(f.rows)))
+	}
+	endSpan(span, err)
+	return err
+}
+
+// batch folds one batch of events, then writes and evicts as needed. It
+// returns how many order rows the batch changed.
+func (f *fold) batch(ctx context.Context, b batchResult) (int, error) {
 	events := b.events
 	if err := f.load(ctx, events); err != nil {
-		return err
+		return 0, err
 	}
+	f.batches++
+	changed := 0
 	for i := range events {
 		e := &events[i]
 		if e.Stream.Type != order.AggregateType {
@@ -176,11 +220,15 @@ func (f *fold) batch(ctx context.Context, b batchResult) error {
 		}
 		row, err := foldFillingDecoded(ctx, f.r.Events, fr.row, events[i:i+1], b.decoded[i:i+1])
 		if err != nil {
-			return fmt.Errorf("rebuild: event %v: %w", e.Position, err)
+			return changed, fmt.Errorf("rebuild: event %v: %w", e.Position, err)
 		}
 		f.seq++
 		fr.touched = f.seq
 		if row.Version != fr.row.Version {
+			if fr.batch != f.batches {
+				fr.batch = f.batches
+				changed++
+			}
 			fr.row = row
 			if !fr.dirty {
 				fr.dirty = true
@@ -191,21 +239,29 @@ func (f *fold) batch(ctx context.Context, b batchResult) error {
 	f.read += int64(len(events))
 	f.pos = events[len(events)-1].Position
 	f.peak = max(f.peak, len(f.rows))
-	over := len(f.rows) > f.r.WorkingSet
-	if over || len(f.dirty) >= f.r.FlushRows || time.Since(f.lastFlush) >= flushInterval {
-		if err := f.startFlush(ctx); err != nil {
-			return err
+	if len(f.dirty) >= f.r.FlushRows || time.Since(f.lastFlush) >= flushInterval {
+		// The changed rows go to be written, unless the last write is
+		// still under way: then they wait for a later batch, and the fold
+		// goes on meanwhile.
+		idle, err := f.idle()
+		if err != nil {
+			return changed, err
+		}
+		if idle {
+			if err := f.startFlush(ctx); err != nil {
+				return changed, err
+			}
 		}
 	}
-	if over {
-		// Only rows already written may go: a row read back must be the
-		// latest.
-		if err := f.wait(); err != nil {
-			return err
+	if len(f.rows) > f.r.WorkingSet && !f.evict() {
+		// Too few rows written to drop: wait for the write under way, send
+		// every changed row, and drop.
+		if err := f.startFlush(ctx); err != nil {
+			return changed, err
 		}
 		f.evict()
 	}
-	return nil
+	return changed, nil
 }
 
 // load reads from the shadow table the rows of the orders of events that
@@ -213,13 +269,17 @@ func (f *fold) batch(ctx context.Context, b batchResult) error {
 // order on a fresh rebuild.
 func (f *fold) load(ctx context.Context, events []ports.RecordedEvent) error {
 	var ids []string
-	seen := map[string]bool{} // orders of this batch already looked at
+	clear(f.seen)
 	for _, e := range events {
-		if e.Stream.Type != order.AggregateType || seen[e.Stream.ID] {
+		if e.Stream.Type != order.AggregateType {
 			continue
 		}
-		seen[e.Stream.ID] = true
-		if _, ok := f.rows[e.Stream.ID]; ok || (f.fresh && e.Version == 1) {
+		if _, ok := f.rows[e.Stream.ID]; ok || f.seen[e.Stream.ID] {
+			continue
+		}
+		// The first event of this batch of an order not in memory decides.
+		f.seen[e.Stream.ID] = true
+		if f.fresh && e.Version == 1 {
 			continue
 		}
 		ids = append(ids, e.Stream.ID)
@@ -235,7 +295,7 @@ func (f *fold) load(ctx context.Context, events []ports.RecordedEvent) error {
 		return apperr.Wrap(apperr.Unavailable, err, "rebuild: read back %d rows", len(ids))
 	}
 	for _, row := range stored {
-		f.rows[row.OrderID] = &foldRow{row: row}
+		f.rows[row.OrderID] = &foldRow{row: row, stored: true}
 	}
 	f.readBack += int64(len(stored))
 	return nil
@@ -244,27 +304,54 @@ func (f *fold) load(ctx context.Context, events []ports.RecordedEvent) error {
 // startFlush waits for the flush under way, then starts writing every
 // changed row; once that succeeds (wait), the events read so far are all
 // in the shadow table. The rows are copied: the fold goes on changing
-// them meanwhile (their Items are replaced, never changed in place).
+// them meanwhile (their Items are replaced, never changed in place). Rows
+// of orders the shadow table cannot hold yet go as PutMany's added.
 func (f *fold) startFlush(ctx context.Context) error {
 	if err := f.wait(); err != nil {
 		return err
 	}
-	rows := make([]ports.OrderSummary, len(f.dirty))
-	for i, fr := range f.dirty {
-		rows[i] = fr.row
-		fr.dirty = false
+	added, changed := make([]ports.OrderSummary, 0, len(f.dirty)), []ports.OrderSummary(nil)
+	for _, fr := range f.dirty {
+		if fr.stored {
+			changed = append(changed, fr.row)
+		} else {
+			added = append(added, fr.row)
+		}
+		fr.dirty, fr.stored = false, true
 	}
 	f.dirty = f.dirty[:0]
 	f.lastFlush = time.Now()
 	f.writing, f.writingPos = make(chan error, 1), f.pos
 	go func(done chan<- error) {
-		if err := f.shadow.PutMany(ctx, rows); err != nil {
-			done <- apperr.Wrap(apperr.Unavailable, err, "rebuild: write %d rows", len(rows))
-			return
+		ctx, span := tracer().Start(ctx, rebuildWriteSpan, trace.WithAttributes(
+			attribute.String("orderflow.projection", OrderSummaryName),
+			attribute.Int("orderflow.rebuild.rows_added", len(added)), attribute.Int("orderflow.rebuild.rows_changed", len(changed))))
+		err := f.shadow.PutMany(ctx, added, changed)
+		if err != nil {
+			err = apperr.Wrap(apperr.Unavailable, err, "rebuild: write %d rows", len(added)+len(changed))
 		}
-		done <- nil
+		endSpan(span, err)
+		done <- err
 	}(f.writing)
 	return nil
+}
+
+// idle reports whether no flush is under way, collecting the outcome of
+// one that ended, without waiting.
+func (f *fold) idle() (bool, error) {
+	if f.writing == nil {
+		return true, nil
+	}
+	select {
+	case err := <-f.writing:
+		f.writing = nil
+		if err == nil {
+			f.durable = f.writingPos
+		}
+		return true, err
+	default:
+		return false, nil
+	}
 }
 
 // wait waits for the flush under way, if any.
@@ -280,22 +367,29 @@ func (f *fold) wait() error {
 	return err
 }
 
-// evict drops the rows least recently changed, all written, down to three
-// quarters of the working set.
-func (f *fold) evict() {
-	keep := f.r.WorkingSet - f.r.WorkingSet/4
-	if len(f.rows) <= keep {
-		return
+// evict drops the rows least recently changed among those written (or in
+// the write under way: a row dropped is read back only after it, as load
+// waits for it), down to three quarters of the working set if enough are.
+// It reports whether the rows held are within the working set.
+func (f *fold) evict() bool {
+	drop := len(f.rows) - (f.r.WorkingSet - f.r.WorkingSet/4)
+	if drop <= 0 {
+		return true
 	}
 	touched := make([]uint64, 0, len(f.rows))
 	for _, fr := range f.rows {
-		touched = append(touched, fr.touched)
-	}
-	slices.Sort(touched)
-	cut := touched[len(touched)-keep] // rows touched before it go
-	for id, fr := range f.rows {
-		if fr.touched < cut {
-			delete(f.rows, id)
+		if !fr.dirty {
+			touched = append(touched, fr.touched)
 		}
 	}
+	if drop = min(drop, len(touched)); drop > 0 {
+		slices.Sort(touched)
+		cut := touched[drop-1] // written rows touched at or before it go
+		for id, fr := range f.rows {
+			if !fr.dirty && fr.touched <= cut {
+				delete(f.rows, id)
+			}
+		}
+	}
+	return len(f.rows) <= f.r.WorkingSet
 }

@@ -159,7 +159,25 @@ type pgxConn struct {
 		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+		CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
 	}
+}
+
+// copyFrom (Postgres only) loads the rows of src into table with COPY, in
+// db's transaction if it is one.
+func (db DB) copyFrom(ctx context.Context, table string, columns []string, src pgx.CopyFromSource) (int64, error) {
+	c, ok := db.in(ctx).conn.(interface {
+		copyFrom(ctx context.Context, table string, columns []string, src pgx.CopyFromSource) (int64, error)
+	})
+	if !ok {
+		return 0, errors.New("COPY needs a Postgres connection")
+	}
+	return c.copyFrom(ctx, table, columns, src)
+}
+
+func (c pgxConn) copyFrom(ctx context.Context, table string, columns []string, src pgx.CopyFromSource) (int64, error) {
+	n, err := c.q.CopyFrom(ctx, pgx.Identifier{table}, columns, src)
+	return n, PostgresError(err)
 }
 
 func (c pgxConn) exec(ctx context.Context, query string, args ...any) (int64, error) {

@@ -64,9 +64,11 @@ func RunShadowOrderSummary(t *testing.T, newStores func(t *testing.T) (ports.Ord
 	})
 }
 
-// testShadowBulk: PutMany inserts rows and replaces a stored row only with
-// a newer version; GetMany returns the stored rows of the ids it is given,
-// unknown ones left out, past one statement's worth of ids too.
+// testShadowBulk: PutMany inserts rows, added or changed alike, and
+// replaces a stored row only with a newer version, even one passed as added
+// (the adapter's fast insert must fall back); GetMany returns the stored
+// rows of the ids it is given, unknown ones left out, past one statement's
+// worth of ids too.
 func testShadowBulk(t *testing.T, sh ports.ShadowOrderSummary) {
 	ctx := testContext(t, visibilityTimeout)
 	shadow, err := sh.Shadow(ctx, true)
@@ -80,22 +82,38 @@ func testShadowBulk(t *testing.T, sh ports.ShadowOrderSummary) {
 		if i%2 == 0 {
 			r.Items = nil // stored as an empty array
 		}
+		if i%3 == 0 {
+			r.CancellationReason, r.Carrier, r.TrackingNumber = "customer \"changed\" mind", "DHL", fmt.Sprint("T", i)
+		}
 		rows, ids = append(rows, r), append(ids, r.OrderID)
 	}
-	if err := shadow.PutMany(ctx, rows); err != nil {
+	if err := shadow.PutMany(ctx, rows[:1200], rows[1200:]); err != nil {
 		t.Fatal(err)
 	}
 	newer, same := rows[0], rows[1]
 	newer.Version, newer.Status, newer.Carrier = 3, "shipped", "DHL"
 	same.Status = "confirmed" // the stored version 1 again: the stored row is kept
-	if err := shadow.PutMany(ctx, []ports.OrderSummary{newer, same}); err != nil {
+	if err := shadow.PutMany(ctx, nil, []ports.OrderSummary{newer, same}); err != nil {
 		t.Fatal(err)
 	}
 	older := newer
 	older.Version, older.Status = 2, "confirmed" // below the stored version 3: kept
-	if err := shadow.PutMany(ctx, []ports.OrderSummary{older}); err != nil {
+	if err := shadow.PutMany(ctx, nil, []ports.OrderSummary{older}); err != nil {
 		t.Fatal(err)
 	}
+	// Rows passed as added though stored: the version guard holds all the
+	// same, and the truly new rows beside them and the changed ones of the
+	// same call are written.
+	added := newSummary("c-added", "placed", baseTime.Add(-time.Hour))
+	newest := rows[2]
+	newest.Version, newest.Status = 2, "confirmed"
+	changed := rows[3]
+	changed.Version, changed.Status = 2, "cancelled"
+	if err := shadow.PutMany(ctx, []ports.OrderSummary{older, same, added, newest}, []ports.OrderSummary{changed}); err != nil {
+		t.Fatal(err)
+	}
+	rows = append(rows, added)
+	ids = append(ids, added.OrderID)
 	got, err := shadow.GetMany(ctx, append(ids, "no-such-order"))
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +125,7 @@ func testShadowBulk(t *testing.T, sh ports.ShadowOrderSummary) {
 	for _, r := range got {
 		byID[r.OrderID] = r
 	}
-	rows[0] = newer
+	rows[0], rows[2], rows[3] = newer, newest, changed
 	for _, want := range rows {
 		checkSummary(t, byID[want.OrderID], want)
 	}

@@ -101,18 +101,26 @@ func DecodeEvent(eventType string, data []byte) (Event, error) {
 	return e, nil
 }
 
-// decoders parse the stored form of each event type DecodeEvent accepts.
+// decoders parse the stored form of each event type DecodeEvent accepts:
+// json.Marshal's form by a fast path of its own (events_fast.go), anything
+// else by encoding/json.
 var decoders = map[string]func(data []byte) (Event, error){
-	EventPlaced:    decodeAs[Placed],
-	EventConfirmed: decodeAs[Confirmed],
-	EventCancelled: decodeAs[Cancelled],
-	EventShipped:   decodeAs[Shipped],
-	EventDelivered: decodeAs[Delivered],
+	EventPlaced:    decodeAs(fastPlaced),
+	EventConfirmed: decodeAs(fastConfirmed),
+	EventCancelled: decodeAs(fastCancelled),
+	EventShipped:   decodeAs(fastShipped),
+	EventDelivered: decodeAs(fastDelivered),
 }
 
-// decodeAs parses data as a T.
-func decodeAs[T Event](data []byte) (Event, error) {
-	var e T
-	err := json.Unmarshal(data, &e)
-	return e, err
+// decodeAs parses data as a T: by fast if it takes data, by encoding/json
+// otherwise.
+func decodeAs[T Event](fast func(data []byte) (T, bool)) func(data []byte) (Event, error) {
+	return func(data []byte) (Event, error) {
+		if e, ok := fast(data); ok {
+			return e, nil
+		}
+		var e T
+		err := json.Unmarshal(data, &e)
+		return e, err
+	}
 }
