@@ -17,7 +17,7 @@ import (
 // another key, a duplicate, a number with a fraction, trailing bytes) makes
 // it give up, and encoding/json decodes the event as before: the fast path
 // never refuses an event, and what it accepts it decodes exactly as
-// encoding/json would (FuzzFastDecodeMatchesEncodingJSON).
+// encoding/json would (FuzzDecodeEvent compares them).
 
 // fastPlaced decodes a Placed.
 func fastPlaced(data []byte) (e Placed, ok bool) {
