@@ -66,8 +66,12 @@ func TestStockCacheLoadsWhatTheEventsSay(t *testing.T) {
 					if _, err := p.Update(ctx, sku, func(st *inventory.Stock) error { return st.Reserve(id, 1, now) }); err != nil {
 						return err
 					}
-					if st, err := p.Load(ctx, sku); err != nil || st.ReservedFor(id) != 1 {
-						return fmt.Errorf("inside the unit: hold %d (%v), want its own reservation", st.ReservedFor(id), err)
+					st, err := p.Load(ctx, sku)
+					if err != nil {
+						return err
+					}
+					if st.ReservedFor(id) != 1 {
+						return fmt.Errorf("inside the unit: hold %d, want its own reservation", st.ReservedFor(id))
 					}
 					return errRollback
 				})
