@@ -19,7 +19,10 @@ func TestReplayTopicKafka(t *testing.T) {
 	cfg := withoutSaga(service.Config{PostgresURL: testenv.PostgresURL(t), BrokerConfig: service.BrokerConfig{
 		Broker: broker.Kafka, KafkaBrokers: strings.Join(testenv.Kafka(t), ","), KafkaPartitions: 3,
 		Namespace: testenv.BrokerNamespace(t)}})
-	m, _, orders := startWithOrders(t, cfg, "replay-topic-kafka", 8)
+	// 24 orders over 3 partitions by their random ids: all of them miss
+	// partition 0 with probability (2/3)^24, under 1 in 10,000 (with 8 it
+	// was 1 in 26, and the spread check below failed once so).
+	m, _, orders := startWithOrders(t, cfg, "replay-topic-kafka", 24)
 	before, topic, total := orderTopic(t, m, orders)
 
 	loseReadModel(t, m)

@@ -7,7 +7,12 @@ import "testing"
 // earlier; otherwise a rebalance waiting for a killed member can loop on
 // "i/o timeout" (IBM/sarama#2820). Sarama's own defaults fail this.
 func TestSaramaJoinGroupOutlastsRebalance(t *testing.T) {
-	c := saramaConfig(Config{Brokers: []string{"127.0.0.1:9092"}, Partitions: 1, ReplicationFactor: 1, ClientID: "t"})
+	cfg := Config{Brokers: []string{"127.0.0.1:9092"}}
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c := saramaConfig(cfg)
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -32,12 +32,22 @@ type Config struct {
 	ReplicationFactor int16
 	// ClientID identifies the service in the brokers' logs. Default "orderflow".
 	ClientID string
+	// SessionTimeout is how long the group coordinator waits for a
+	// member's heartbeat before dropping it; RebalanceTimeout how long a
+	// rebalance waits for every member to rejoin, which is also how long a
+	// member whose delivery is still in flight (watermill-kafka finishes it
+	// before it leaves its session) can hold the whole group back. Defaults
+	// 10s and 20s. RebalanceTimeout must be at least SessionTimeout and
+	// under 30s (the client's read timeout).
+	SessionTimeout, RebalanceTimeout time.Duration
 }
 
 func (c *Config) setDefaults() {
 	defaults.Set(&c.Partitions, 6)
 	defaults.Set(&c.ReplicationFactor, 1)
 	defaults.Set(&c.ClientID, "orderflow")
+	defaults.Set(&c.SessionTimeout, 10*time.Second)
+	defaults.Set(&c.RebalanceTimeout, 20*time.Second)
 }
 
 // Validate reports missing or impossible settings.
@@ -48,6 +58,9 @@ func (c Config) Validate() error {
 	}
 	if c.Partitions < 1 || c.ReplicationFactor < 1 {
 		errs = append(errs, errors.New("kafka: partitions and replication factor must be positive"))
+	}
+	if c.RebalanceTimeout < c.SessionTimeout || c.RebalanceTimeout >= 30*time.Second {
+		errs = append(errs, errors.New("kafka: the rebalance timeout must be at least the session timeout and under 30s"))
 	}
 	return errors.Join(errs...)
 }
@@ -95,7 +108,9 @@ func saramaConfig(cfg Config) *sarama.Config {
 	// read timeout. It also bounds how long a revoked partition's handler
 	// may take to finish, and ours take milliseconds.
 	c.Net.ReadTimeout = 30 * time.Second
-	c.Consumer.Group.Rebalance.Timeout = 20 * time.Second
+	c.Consumer.Group.Session.Timeout = cfg.SessionTimeout
+	c.Consumer.Group.Heartbeat.Interval = cfg.SessionTimeout / 3
+	c.Consumer.Group.Rebalance.Timeout = cfg.RebalanceTimeout
 	return c
 }
 
