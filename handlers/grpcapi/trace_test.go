@@ -1,16 +1,12 @@
 package grpcapi_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/orderflow/orderflow/handlers/grpcapi"
 	pb "github.com/orderflow/orderflow/handlers/grpcapi/orderflowv1"
-	"github.com/orderflow/orderflow/internal/telemetry"
-	"go.opentelemetry.io/otel"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"github.com/orderflow/orderflow/internal/telemetry/telemetrytest"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -20,16 +16,7 @@ import (
 // traceparent in the request metadata, and the response header metadata
 // names the span in its traceparent. With tracing off: neither.
 func TestCallSpanAndTraceparentHeader(t *testing.T) {
-	sr := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-	prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
-	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(telemetry.Propagator())
-	t.Cleanup(func() {
-		_ = tp.Shutdown(context.Background())
-		otel.SetTracerProvider(prevTP)
-		otel.SetTextMapPropagator(prevProp)
-	})
+	sr := telemetrytest.RecordSpans(t)
 
 	e := newEnv(t, func(c *grpcapi.Config) { c.Tracing = true })
 	call := metadata.AppendToOutgoingContext(ctx(t), "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
