@@ -92,7 +92,7 @@ func TestTransactorContract(t *testing.T) {
 	porttest.RunTransactor(t, func(t *testing.T) porttest.UnitOfWork {
 		store, pool := newEventStore(t)
 		stores := postgres.Stores(pool)
-		return porttest.UnitOfWork{Tx: stores.Tx, Events: store, Checkouts: stores.Checkouts, Idempotency: stores.Idempotency}
+		return porttest.UnitOfWork{Tx: stores.Tx, Events: store, Checkouts: stores.Checkouts, Idempotency: stores.Idempotency, Snapshots: stores.Snapshots}
 	})
 }
 

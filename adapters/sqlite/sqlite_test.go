@@ -163,7 +163,7 @@ func TestTransactor(t *testing.T) {
 	porttest.RunTransactor(t, func(t *testing.T) porttest.UnitOfWork {
 		db := openDB(t)
 		stores := sqlite.Stores(db)
-		return porttest.UnitOfWork{Tx: stores.Tx, Events: newEventStore(t, db), Checkouts: stores.Checkouts, Idempotency: stores.Idempotency}
+		return porttest.UnitOfWork{Tx: stores.Tx, Events: newEventStore(t, db), Checkouts: stores.Checkouts, Idempotency: stores.Idempotency, Snapshots: stores.Snapshots}
 	})
 }
 

@@ -16,11 +16,22 @@ type SnapshotStore struct{ db DB }
 func NewSnapshotStore(db DB) *SnapshotStore { return &SnapshotStore{db: db} }
 
 // SaveSnapshot implements ports.SnapshotStore with one conditional upsert.
+// Inside a unit of work it runs under a savepoint: a snapshot is only a
+// cache, written by the repositories in the unit that loaded the stream, and
+// a failed write must not take the unit with it (on Postgres a failed
+// statement aborts the whole transaction).
 func (s *SnapshotStore) SaveSnapshot(ctx context.Context, snap ports.Snapshot) error {
 	if snap.Version < 1 {
 		return apperr.New(apperr.Invalid, "snapshot of %s at version %d", snap.Stream, snap.Version)
 	}
-	_, err := s.db.Exec(ctx, `
+	db := s.db.in(ctx)
+	inUnit := db.begin == nil
+	if inUnit {
+		if _, err := db.Exec(ctx, `SAVEPOINT orderflow_snapshot`); err != nil {
+			return s.db.Dialect.errorf("save snapshot of %s: savepoint: %w", snap.Stream, err)
+		}
+	}
+	_, err := db.Exec(ctx, `
 		INSERT INTO snapshots (stream_type, stream_id, version, schema_version, data, taken_at)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (stream_type, stream_id) DO UPDATE
@@ -29,6 +40,15 @@ func (s *SnapshotStore) SaveSnapshot(ctx context.Context, snap ports.Snapshot) e
 		WHERE snapshots.version <= excluded.version
 		   OR snapshots.schema_version <> excluded.schema_version`,
 		snap.Stream.Type, snap.Stream.ID, snap.Version, snap.SchemaVersion, snap.Data, s.db.Dialect.time(snap.TakenAt))
+	if inUnit {
+		end := `RELEASE SAVEPOINT orderflow_snapshot`
+		if err != nil {
+			end = `ROLLBACK TO SAVEPOINT orderflow_snapshot`
+		}
+		if _, endErr := db.Exec(ctx, end); endErr != nil {
+			err = errors.Join(err, endErr)
+		}
+	}
 	if err != nil {
 		return s.db.Dialect.errorf("save snapshot of %s: %w", snap.Stream, err)
 	}

@@ -19,6 +19,9 @@ type UnitOfWork struct {
 	// Idempotency, when set, is the database's idempotency store: its
 	// Complete must commit and roll back with the unit.
 	Idempotency ports.IdempotencyStore
+	// Snapshots, when set, is the database's snapshot store: a snapshot
+	// it fails to write inside a unit must not fail the unit.
+	Snapshots ports.SnapshotStore
 }
 
 // RunTransactor runs the ports.Transactor contract: one fresh, empty
@@ -32,7 +35,33 @@ func RunTransactor(t *testing.T, newUnit func(t *testing.T) UnitOfWork) {
 		{"ConcurrencyErrorRollsBackAndRetrySucceeds", testUnitConcurrency},
 		{"IdempotencyRecordCommitsWithTheUnit", testUnitIdempotency},
 		{"LockedStreamsKeepOtherWritersOut", testUnitLocksStreams},
+		{"FailedSnapshotLeavesTheUnitUsable", testUnitFailedSnapshot},
 	})
+}
+
+// testUnitFailedSnapshot: a snapshot is only a cache, and the repositories
+// write one inside the unit that loaded the stream, logging a failure and
+// going on. So a failed SaveSnapshot must leave the unit's transaction
+// usable: its later writes commit with it. (On Postgres a failed statement
+// aborts the whole transaction unless a savepoint confines it.) The
+// snapshot fails on the database's NOT NULL of its data.
+func testUnitFailedSnapshot(t *testing.T, u UnitOfWork) {
+	if u.Snapshots == nil {
+		t.Skip("no snapshot store in this database's unit of work")
+	}
+	ctx := testContext(t, visibilityTimeout)
+	stream, c := unitParts()
+	err := u.Tx.InTx(ctx, func(ctx context.Context) error {
+		bad := ports.Snapshot{Stream: stream, Version: 1, SchemaVersion: 1, Data: nil, TakenAt: time.Now().UTC()}
+		if err := u.Snapshots.SaveSnapshot(ctx, bad); err == nil {
+			t.Error("SaveSnapshot without data succeeded; want the database to refuse it")
+		}
+		return unitWrites(ctx, u, stream, c)
+	})
+	if err != nil {
+		t.Fatalf("the unit failed after a failed snapshot: %v", err)
+	}
+	expectUnit(t, u, stream, c.OrderID, true)
 }
 
 var errUnitFailed = errors.New("unit failed on purpose")
