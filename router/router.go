@@ -21,6 +21,7 @@ import (
 	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/app/projection"
 	"github.com/orderflow/orderflow/handlers/eventhandler"
+	"github.com/orderflow/orderflow/internal/eventwire"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -147,6 +148,9 @@ func New(cfg Config) (*Router, error) {
 			// Inside the router-wide chain, like the chain's own
 			// middleware, and before the metrics added below.
 			if d := rm.dedup(cfg.Reliability, logger); d != nil {
+				if rt.ignores != nil {
+					h.AddMiddleware(skipIgnored(rt.ignores))
+				}
 				h.AddMiddleware(d)
 			}
 		}
@@ -229,6 +233,37 @@ type route struct {
 	name, topic string
 	handler     message.NoPublishHandlerFunc
 	inbox       bool
+	// ignores, when set, names the messages the handler certainly ignores
+	// (eventhandler.Selective): an inbox route acks them before the
+	// claim, which would cost two writes for nothing.
+	ignores func(*message.Message) bool
+}
+
+// skipIgnored acks the messages ignores names without calling the rest of
+// the chain.
+func skipIgnored(ignores func(*message.Message) bool) message.HandlerMiddleware {
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			if ignores(msg) {
+				return nil, nil
+			}
+			return h(msg)
+		}
+	}
+}
+
+// ignoredBy is h's eventhandler.Selective as a message filter, or nil.
+func ignoredBy(h eventhandler.EventHandler) func(*message.Message) bool {
+	s, ok := h.(eventhandler.Selective)
+	if !ok {
+		return nil
+	}
+	return func(msg *message.Message) bool {
+		// A message without them is not an event: the handler fails it
+		// into the poison queue.
+		st, et := msg.Metadata.Get(eventwire.KeyStreamType), msg.Metadata.Get(eventwire.KeyEventType)
+		return st != "" && et != "" && s.Ignores(st, et)
+	}
 }
 
 // routes are the event handlers of the router; replay-topic uses them too.
@@ -257,7 +292,7 @@ func routes(cfg Config) []route {
 	}
 	if cfg.Roles.Has(RoleSaga) && cfg.Notifications != nil {
 		rs = append(rs, route{name: HandlerNotifications, topic: EventTopic("order"),
-			handler: eventhandler.Events(cfg.Notifications), inbox: true})
+			handler: eventhandler.Events(cfg.Notifications), inbox: true, ignores: ignoredBy(cfg.Notifications)})
 	}
 	return rs
 }

@@ -25,6 +25,22 @@ func New(store ports.NotificationStore, sinks ...ports.Notifier) *Handler {
 	return &Handler{store: store, sinks: sinks}
 }
 
+// Ignores reports whether Handle certainly ignores an event of this stream
+// and event type, known before its payload is decoded: the event types of
+// orders at their current version that notify nobody (a placed order), and
+// other aggregates. An older version of an event type is not ignored: it is
+// upcast first, and may become one that notifies.
+func (h *Handler) Ignores(streamType, eventType string) bool {
+	if streamType != order.AggregateType {
+		return true
+	}
+	switch eventType {
+	case order.EventPlaced, order.EventDelivered:
+		return true
+	}
+	return false
+}
+
 // Handle stores and sends the notification of a confirmed, cancelled or
 // shipped order, keyed by the event id; other events are ignored. It is
 // idempotent in the store; notifiers may see a redelivered event again (at

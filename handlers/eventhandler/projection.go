@@ -17,6 +17,14 @@ type EventHandler interface {
 	Handle(ctx context.Context, e ports.RecordedEvent) error
 }
 
+// Selective is an EventHandler that knows from an event's stream and event
+// type alone, before decoding it, that it ignores it: the router then acks
+// such a message at once, without the inbox claim and completion that a
+// handled message costs (notification.Handler).
+type Selective interface {
+	Ignores(streamType, eventType string) bool
+}
+
 // Events adapts an EventHandler to a Watermill handler. The handler sees
 // every event at its newest version (upcast.Default): a broker may still
 // hold messages of an older shape, e.g. an outbox backlog written before an
