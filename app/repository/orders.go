@@ -206,6 +206,29 @@ func (r *Orders) Update(ctx context.Context, orderID string, ifMatch int64, fn f
 	}
 }
 
+// UpdateFrom is Update (ifMatch 0) starting from o, an order the caller
+// loaded in the same unit of work and has not changed since: its first
+// attempt reads nothing, where Update would load the stream again. fn
+// changes o itself, so the caller must use the returned order, not o. If a
+// concurrent writer won, it reloads and re-runs fn as Update does; an o that
+// already carries changes is not used (Update from the stream).
+func (r *Orders) UpdateFrom(ctx context.Context, o *order.Order, fn func(*order.Order) error) (*order.Order, error) {
+	if len(o.Changes()) > 0 {
+		return r.Update(ctx, o.ID(), 0, fn)
+	}
+	if err := fn(o); err != nil {
+		return nil, err
+	}
+	_, err := r.save(ctx, o)
+	if errors.Is(err, ports.ErrConcurrency) {
+		return r.Update(ctx, o.ID(), 0, fn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
 func (r *Orders) save(ctx context.Context, o *order.Order) (ports.AppendResult, error) {
 	changes := o.Changes()
 	if len(changes) == 0 {

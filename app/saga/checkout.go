@@ -335,7 +335,10 @@ func (a *advance) unit(ctx context.Context, orderID string) (done []*transition,
 		}
 		t.logged, t.since = logged(c, t.next)
 		done, c = append(done, t), t.next
-		if t.orderChanged {
+		switch {
+		case t.order != nil:
+			o = t.order
+		case t.orderChanged:
 			o = nil
 		}
 	}
@@ -366,9 +369,13 @@ type transition struct {
 	next         ports.Checkout
 	step         string
 	compensation bool
-	finished     string    // "confirmed" or "cancelled" when this step ends checkout
-	orderChanged bool      // the step appended to the order's stream
-	placedAt     time.Time // when finished is "confirmed": the order's placement
+	finished     string // "confirmed" or "cancelled" when this step ends checkout
+	orderChanged bool   // the step appended to the order's stream
+	// order, when set, is the order as the step left it (saved): the unit
+	// reads it for its next step instead of loading the stream again (and
+	// instead of its own copy, which the step may have changed).
+	order    *order.Order
+	placedAt time.Time // when finished is "confirmed": the order's placement
 	// logged are the records the step added to the checkout's log (Steps
 	// and Compensations), since the time of the newest record before them.
 	logged []ports.CheckoutStep

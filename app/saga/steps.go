@@ -61,7 +61,7 @@ func (s *advance) runStep(ctx context.Context, c ports.Checkout, o *order.Order)
 		if cancelled {
 			return compensateFor(c, ReasonCustomerCancelled), nil
 		}
-		return s.confirm(ctx, c)
+		return s.confirm(ctx, c, o)
 	case StateConfirmed:
 		switch o.Status() {
 		case order.StatusCancelled:
@@ -169,11 +169,13 @@ func (s *Checkout) recordAuthorization(ctx context.Context, orderID, authID stri
 // delivered was confirmed by an attempt whose checkout save was lost (a
 // crash, or a concurrent Advance): the checkout is confirmed, and the next
 // step settles a shipped order. An order cancelled meanwhile is compensated.
-func (s *advance) confirm(ctx context.Context, c ports.Checkout) (*transition, error) {
+// It starts from the unit's o (Orders.UpdateFrom: no load), and the unit
+// goes on with the order it returns.
+func (s *advance) confirm(ctx context.Context, c ports.Checkout, o *order.Order) (*transition, error) {
 	now := s.d.Clock.Now()
 	var cancelled bool
 	var placedAt time.Time
-	_, err := s.d.Orders.Update(ctx, c.OrderID, 0, func(o *order.Order) error {
+	o, err := s.d.Orders.UpdateFrom(ctx, o, func(o *order.Order) error {
 		cancelled, placedAt = o.Status() == order.StatusCancelled, o.PlacedAt()
 		if o.Status() != order.StatusPlaced {
 			return nil
@@ -184,11 +186,13 @@ func (s *advance) confirm(ctx context.Context, c ports.Checkout) (*transition, e
 		return nil, err
 	}
 	if cancelled {
-		return compensateFor(c, ReasonCustomerCancelled), nil
+		t := compensateFor(c, ReasonCustomerCancelled)
+		t.order = o
+		return t, nil
 	}
 	c = logStep(c, StepConfirmOrder, "done", "", now)
 	c.State = StateConfirmed
-	return &transition{next: c, step: StepConfirmOrder, finished: "confirmed", orderChanged: true, placedAt: placedAt}, nil
+	return &transition{next: c, step: StepConfirmOrder, finished: "confirmed", orderChanged: true, order: o, placedAt: placedAt}, nil
 }
 
 // settle runs the shipping steps: capture the payment, then commit the
