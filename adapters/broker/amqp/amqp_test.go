@@ -28,3 +28,7 @@ func TestPubSub(t *testing.T) {
 func TestConsumerGroupSurvivesRestart(t *testing.T) {
 	brokertest.ConsumerGroupSurvivesRestart(t, open(t), false)
 }
+
+func TestPublishInOrderKeepsEachTopicsOrder(t *testing.T) {
+	brokertest.PublishInOrderKeepsEachTopicsOrder(t, open(t))
+}

@@ -7,6 +7,7 @@ package brokertest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -151,5 +152,35 @@ func ExpectSequence(t testing.TB, ch <-chan *message.Message, want ...string) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("received %v, want %v", got, want)
+	}
+}
+
+// PublishInOrderKeepsEachTopicsOrder: a batch of messages for several
+// topics, interleaved as the outbox forwarder hands them over
+// (Broker.PublishInOrder), reaches each topic's subscriber in the batch's
+// order. Two batches: the first meets topics that do not exist yet.
+func PublishInOrderKeepsEachTopicsOrder(t *testing.T, b broker.Broker) {
+	topics := []string{"orders.events.v1", "inventory.events.v1", "payments.events.v1"}
+	subs := make([]Subscription, len(topics))
+	for i, topic := range topics {
+		subs[i] = Subscribe(t, b, "batch-reader.v1", topic)
+	}
+	want := make([][]string, len(topics))
+	for batch := range 2 {
+		var msgs []broker.TopicMessage
+		for i := range 24 {
+			k := (i*7 + i/3) % len(topics) // runs of one and of several
+			id := fmt.Sprintf("b%d-%02d", batch, i)
+			msg := message.NewMessage(id, []byte(`"`+id+`"`))
+			msg.Metadata.Set(eventwire.KeyPartition, "order-1")
+			msgs = append(msgs, broker.TopicMessage{Topic: topics[k], Msg: msg})
+			want[k] = append(want[k], id)
+		}
+		if err := b.PublishInOrder(msgs); err != nil {
+			t.Fatalf("batch %d: %v", batch, err)
+		}
+	}
+	for i, s := range subs {
+		ExpectSequence(t, s.C, want[i]...)
 	}
 }

@@ -89,3 +89,7 @@ func TestPartitionsByAggregateID(t *testing.T) {
 		t.Fatalf("12 aggregates all on partitions %v", used)
 	}
 }
+
+func TestPublishInOrderKeepsEachTopicsOrder(t *testing.T) {
+	brokertest.PublishInOrderKeepsEachTopicsOrder(t, open(t))
+}

@@ -29,3 +29,7 @@ func TestPubSub(t *testing.T) {
 func TestConsumerGroupSurvivesRestart(t *testing.T) {
 	brokertest.ConsumerGroupSurvivesRestart(t, open(t), true)
 }
+
+func TestPublishInOrderKeepsEachTopicsOrder(t *testing.T) {
+	brokertest.PublishInOrderKeepsEachTopicsOrder(t, open(t))
+}

@@ -70,3 +70,7 @@ func TestCloseHandsPendingMessagesOver(t *testing.T) {
 		t.Fatal("the unacked message did not come back within 10s: not handed over")
 	}
 }
+
+func TestPublishInOrderKeepsEachTopicsOrder(t *testing.T) {
+	brokertest.PublishInOrderKeepsEachTopicsOrder(t, open(t))
+}

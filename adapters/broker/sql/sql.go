@@ -9,6 +9,7 @@ import (
 	"context"
 	stdsql "database/sql"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -55,9 +56,11 @@ func NewPostgres(pool *pgxpool.Pool, poll time.Duration, logger watermill.Logger
 	if err != nil {
 		return broker.Broker{}, fmt.Errorf("postgres broker: %w", err)
 	}
+	batch := &pgBatchPublisher{pool: pool, pub: pub, logger: logger}
 	return broker.Broker{
-		Name:      broker.Postgres,
-		Publisher: pub,
+		Name:         broker.Postgres,
+		Publisher:    pub,
+		PublishBatch: batch.publish,
 		Subscriber: func(group string) (message.Subscriber, error) {
 			return PostgresSubscriber(readers, group, poll, logger)
 		},
@@ -68,6 +71,70 @@ func NewPostgres(pool *pgxpool.Pool, poll time.Duration, logger watermill.Logger
 			return TrimPostgres(ctx, pool, retention, limit, except...)
 		},
 	}, nil
+}
+
+// pgBatchPublisher is the Postgres broker's PublishBatch: the outbox
+// forwarder's batch interleaves topics (an order's placed, reserved,
+// authorized and confirmed events go to three), and publishing it in runs
+// of one topic cost a statement and a commit per run. It publishes the
+// batch in one transaction instead, one multi-row INSERT per topic, each
+// topic's messages in batch order (rows of one transaction are read in
+// insert order, see internal/pghorizon). It does so only where that saves
+// statements (more runs than topics + begin and commit), and only to topics
+// whose tables the pool publisher has created (AutoInitializeSchema cannot
+// run inside a transaction): a batch with a topic it has not seen yet goes
+// out in runs through pub, which creates the table.
+type pgBatchPublisher struct {
+	pool   *pgxpool.Pool
+	pub    *wsql.Publisher
+	logger watermill.LoggerAdapter
+	known  sync.Map // topic → struct{}: its table exists
+}
+
+func (p *pgBatchPublisher) publish(msgs []broker.TopicMessage) error {
+	var topics []string
+	byTopic := map[string][]*message.Message{}
+	runs, allKnown := 0, true
+	for i, m := range msgs {
+		if i == 0 || m.Topic != msgs[i-1].Topic {
+			runs++
+		}
+		if _, ok := byTopic[m.Topic]; !ok {
+			topics = append(topics, m.Topic)
+			if _, ok := p.known.Load(m.Topic); !ok {
+				allKnown = false
+			}
+		}
+		byTopic[m.Topic] = append(byTopic[m.Topic], m.Msg)
+	}
+	if !allKnown || runs <= len(topics)+2 {
+		if err := (broker.Broker{Publisher: p.pub}).PublishInOrder(msgs); err != nil {
+			return err
+		}
+		for _, t := range topics {
+			p.known.Store(t, struct{}{})
+		}
+		return nil
+	}
+	ctx := msgs[0].Msg.Context()
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres broker: begin batch: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // after Commit: a no-op
+	txPub, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: pghorizon.Schema{}}, p.logger)
+	if err != nil {
+		return fmt.Errorf("postgres broker: %w", err)
+	}
+	for _, t := range topics {
+		if err := txPub.Publish(t, byTopic[t]...); err != nil {
+			return fmt.Errorf("postgres broker: publish %d messages to %s: %w", len(byTopic[t]), t, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres broker: commit batch: %w", err)
+	}
+	return nil
 }
 
 // sqliteLeaseTimeout bounds how long a consumer group stalls after the

@@ -37,3 +37,11 @@ func TestConsumerGroupSurvivesRestart(t *testing.T) {
 		})
 	}
 }
+
+func TestPublishInOrderKeepsEachTopicsOrder(t *testing.T) {
+	for _, bc := range brokers {
+		t.Run(bc.name, func(t *testing.T) {
+			brokertest.PublishInOrderKeepsEachTopicsOrder(t, bc.open(t))
+		})
+	}
+}
