@@ -210,8 +210,17 @@ func (s *EventStore) reader(ctx context.Context) querier {
 	return s.pool
 }
 
-// versionSQL reads a stream's version (0 for an unknown stream).
-const versionSQL = `SELECT coalesce(max(version), 0) FROM events WHERE stream_type = $1 AND stream_id = $2`
+// versionSQL reads a stream's version (0 for an unknown stream): the last
+// entry of the stream in events_stream_version_key, whatever its length.
+//
+// Trap: `SELECT max(version) ... WHERE stream_type = $1 AND stream_id = $2`
+// reads the same, but pgx prepares it and Postgres's generic plan for it
+// (estimated one row per stream) aggregates over every index entry of the
+// stream instead of taking the last one: an append to a hot SKU's stream of
+// 8,000 events spent 1.6 ms there, growing with the stream. ORDER BY ...
+// LIMIT 1 is a backward scan of one entry in any plan.
+const versionSQL = `SELECT coalesce((SELECT version FROM events WHERE stream_type = $1 AND stream_id = $2
+	ORDER BY version DESC LIMIT 1), 0)`
 
 func (s *EventStore) streamVersion(ctx context.Context, q querier, stream ports.Stream) (int64, error) {
 	var v int64

@@ -1,0 +1,66 @@
+package postgres_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/orderflow/orderflow/adapters/postgres"
+	"github.com/orderflow/orderflow/internal/testenv"
+)
+
+// Reading a stream's version touches one index entry, however long the
+// stream, also in the generic plan Postgres uses for a statement pgx
+// prepared and ran a few times. (max(version) read every entry of the
+// stream there: an append to a hot SKU cost O(its history).)
+func TestVersionReadTakesOneEntryOfALongStream(t *testing.T) {
+	pool, _ := testenv.PostgresPool(t)
+	ctx := t.Context()
+	if _, err := pool.Exec(ctx, `INSERT INTO events (stream_type, stream_id, version, event_id, event_type, data, occurred_at)
+		SELECT 'inventory', 'HOT', g, gen_random_uuid(), 'x', '{}'::json, now() FROM generate_series(1, 2000) g
+		UNION ALL -- many short streams, as orders are: the planner expects one row per stream
+		SELECT 'order', 'o' || g, 1, gen_random_uuid(), 'x', '{}'::json, now() FROM generate_series(1, 20000) g`); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	for _, q := range []string{`ANALYZE events`, `SET plan_cache_mode = force_generic_plan`,
+		`PREPARE version_plan(text, text) AS ` + postgres.VersionSQL} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var version int64
+	if err := conn.QueryRow(ctx, `EXECUTE version_plan('inventory', 'HOT')`).Scan(&version); err != nil || version != 2000 {
+		t.Fatalf("version %d, %v; want 2000", version, err)
+	}
+	var plan []struct {
+		Plan planNode `json:"Plan"`
+	}
+	var raw []byte
+	if err := conn.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE version_plan('inventory', 'HOT')`).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &plan); err != nil || len(plan) != 1 {
+		t.Fatalf("plan %s: %v", raw, err)
+	}
+	if n := plan[0].Plan.maxRows(); n > 1 {
+		t.Fatalf("a plan node read %.0f rows of the 2,000-event stream, want 1:\n%s", n, raw)
+	}
+}
+
+type planNode struct {
+	NodeType   string     `json:"Node Type"`
+	ActualRows float64    `json:"Actual Rows"`
+	Plans      []planNode `json:"Plans"`
+}
+
+func (p planNode) maxRows() float64 {
+	n := p.ActualRows
+	for _, c := range p.Plans {
+		n = max(n, c.maxRows())
+	}
+	return n
+}
