@@ -247,6 +247,12 @@ type advance struct {
 	// startAlone makes a unit that starts the checkout commit the start
 	// without running a step.
 	startAlone bool
+	// last is the checkout as this Advance's previous unit committed it
+	// (read or saved), or nil: the next unit starts from it instead of
+	// reading the row again. Were it moved meanwhile (another Advance, the
+	// deadline scanner), the unit's save fails its version check, its
+	// effects roll back, and the next unit reads the row.
+	last *ports.Checkout
 }
 
 // commit runs one unit of orderID's checkout in its own transaction and,
@@ -254,11 +260,14 @@ type advance struct {
 func (a *advance) commit(ctx context.Context, orderID string) (*needCall, error) {
 	var done []*transition
 	var need *needCall
+	var last *ports.Checkout
 	err := a.d.Tx.InTx(ctx, func(ctx context.Context) (err error) {
-		done, need, err = a.unit(ctx, orderID)
+		done, need, last, err = a.unit(ctx, orderID)
 		return err
 	})
+	a.last = last // nil after a failed unit: the next one reads the row
 	if err != nil {
+		a.last = nil
 		return nil, err
 	}
 	for _, t := range done {
@@ -296,20 +305,28 @@ func (a *advance) ask(key string, call func(ctx context.Context) answer) answer 
 // that need nothing from outside, and saves the checkout once after them;
 // it stops at the first step that needs a provider answer (returned as
 // need), or when there is nothing to do. Nothing is committed if it fails.
-func (a *advance) unit(ctx context.Context, orderID string) (done []*transition, need *needCall, err error) {
-	c, err := a.d.Checkouts.Get(ctx, orderID)
+//
+// It returns the checkout as it leaves it (saved, or as read when it saved
+// nothing), for the next unit of the same Advance (advance.last).
+func (a *advance) unit(ctx context.Context, orderID string) (done []*transition, need *needCall, last *ports.Checkout, err error) {
+	var c ports.Checkout
+	if a.last != nil {
+		c = *a.last
+	} else {
+		c, err = a.d.Checkouts.Get(ctx, orderID)
+	}
 	var o *order.Order
 	stored := c.Version // the version the unit's one save expects to replace
 	if errors.Is(err, ports.ErrCheckoutNotFound) {
 		var t *transition
 		if t, o, err = a.start(ctx, orderID); err != nil || t == nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		done, c, stored = append(done, t), t.next, 0
 	} else if err != nil {
-		return nil, nil, apperr.Dependency(err, "load checkout %s", orderID)
+		return nil, nil, nil, apperr.Dependency(err, "load checkout %s", orderID)
 	} else if a.startAlone {
-		return nil, nil, nil // started already
+		return nil, nil, nil, nil // started already
 	}
 	for range maxSteps {
 		if a.startAlone {
@@ -320,7 +337,7 @@ func (a *advance) unit(ctx context.Context, orderID string) (done []*transition,
 			// a concurrent change (a customer's cancel) is seen by the next
 			// unit, which its own event starts.
 			if o, err = a.d.Orders.Load(ctx, orderID); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
 		t, err := a.step(ctx, c, o)
@@ -328,7 +345,7 @@ func (a *advance) unit(ctx context.Context, orderID string) (done []*transition,
 			break
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if t == nil {
 			break
@@ -343,7 +360,7 @@ func (a *advance) unit(ctx context.Context, orderID string) (done []*transition,
 		}
 	}
 	if len(done) == 0 {
-		return nil, need, nil
+		return nil, need, &c, nil
 	}
 	// One save records every step of the unit, with a version check: if
 	// another Advance moved the checkout meanwhile, the unit's effects roll
@@ -354,14 +371,14 @@ func (a *advance) unit(ctx context.Context, orderID string) (done []*transition,
 	c.Attempts, c.NextAttemptAt = 0, time.Time{}
 	if err := a.d.Checkouts.Save(ctx, c); err != nil {
 		if errors.Is(err, ports.ErrConcurrency) {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return nil, nil, apperr.Dependency(err, "save checkout %s", orderID)
+		return nil, nil, nil, apperr.Dependency(err, "save checkout %s", orderID)
 	}
 	for _, t := range done {
 		t.next.UpdatedAt = c.UpdatedAt // for the metrics' elapsed time
 	}
-	return done, need, nil
+	return done, need, &c, nil
 }
 
 // transition is one step's outcome, acted on once it is saved.

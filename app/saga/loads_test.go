@@ -42,3 +42,32 @@ func TestConfirmingReadsTheOrderOncePerUnit(t *testing.T) {
 	}
 	e.expect(t, id, saga.StateConfirmed, order.StatusConfirmed, "")
 }
+
+// countingGets counts the reads of checkout rows.
+type countingGets struct {
+	ports.CheckoutStore
+	gets atomic.Int64
+}
+
+func (c *countingGets) Get(ctx context.Context, orderID string) (ports.Checkout, error) {
+	c.gets.Add(1)
+	return c.CheckoutStore.Get(ctx, orderID)
+}
+
+// One Advance reads the checkout row once: the unit after the provider's
+// answer starts from the checkout the unit before it saved (a concurrent
+// change would fail its save's version check; the interleaving tests cover
+// that). Before, every unit read the row again.
+func TestAdvanceReadsTheCheckoutOnce(t *testing.T) {
+	st := openSQLite(t)
+	counting := &countingGets{CheckoutStore: st.checkouts}
+	st.checkouts = counting
+	e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+	e.stock(t, "A", 5)
+	id := e.place(t, paymentsandbox.TokenApprove, item("A", 1))
+	e.advance(t, id)
+	if n := counting.gets.Load(); n != 1 {
+		t.Fatalf("the Advance read the checkout %d times, want 1", n)
+	}
+	e.expect(t, id, saga.StateConfirmed, order.StatusConfirmed, "")
+}
