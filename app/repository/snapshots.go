@@ -14,7 +14,9 @@ import (
 const DefaultSnapshotEvery = 100
 
 // EnableSnapshots makes Load start from the order's snapshot and read only
-// the events after it, and take a new snapshot whenever the state it holds
+// the events after it (once the order's stream has reached every events: a
+// shorter one is read whole, without looking for a snapshot), and take a
+// new snapshot whenever the state it holds
 // is every or more events past the stored one (after a load, or after
 // Update stored new events). A snapshot of another order.SnapshotSchemaVersion,
 // or one that cannot be decoded, is ignored: the order is folded from all its
@@ -30,6 +32,7 @@ func (r *Orders) EnableSnapshots(store ports.SnapshotStore, every int, logger *s
 		logger = slog.Default()
 	}
 	r.snapshots, r.snapshotEvery, r.logger = store, int64(every), logger
+	r.long = &idSet{ids: map[string]struct{}{}}
 	return r
 }
 
@@ -62,6 +65,7 @@ func (r *Orders) maybeSnapshot(ctx context.Context, o *order.Order, base int64) 
 	if r.snapshots == nil || o.Version()-base < r.snapshotEvery {
 		return
 	}
+	r.long.add(o.ID()) // loads start from its snapshot from now on
 	storeSnapshot(ctx, r.snapshots, r.logger, ports.Snapshot{Stream: Stream(o.ID()), Version: o.Version(),
 		SchemaVersion: order.SnapshotSchemaVersion, TakenAt: r.clock.Now()},
 		func() ([]byte, error) { return order.EncodeSnapshot(o) })
