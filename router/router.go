@@ -227,8 +227,9 @@ func (r *Router) PoisonPublisher() message.Publisher { return r.poison }
 // redelivery from repeating them. The others are exactly-once by
 // construction: each effect commits with the record that it was done (the
 // order_summary row's version, in its one conditional statement; the
-// checkout's state and version, in the unit of work of its steps), so a
-// redelivery finds it done.
+// checkout's state and version, in the unit of work of its steps; the
+// notification row's id, when no webhook is configured), so a redelivery
+// finds it done.
 type route struct {
 	name, topic string
 	handler     message.NoPublishHandlerFunc
@@ -250,6 +251,13 @@ func skipIgnored(ignores func(*message.Message) bool) message.HandlerMiddleware 
 			return h(msg)
 		}
 	}
+}
+
+// storeOnly reports whether h says all its effects are idempotent rows of
+// the store's database (eventhandler.StoreOnly): its route needs no inbox.
+func storeOnly(h eventhandler.EventHandler) bool {
+	s, ok := h.(eventhandler.StoreOnly)
+	return ok && s.StoreOnly()
 }
 
 // ignoredBy is h's eventhandler.Selective as a message filter, or nil.
@@ -292,7 +300,8 @@ func routes(cfg Config) []route {
 	}
 	if cfg.Roles.Has(RoleSaga) && cfg.Notifications != nil {
 		rs = append(rs, route{name: HandlerNotifications, topic: EventTopic("order"),
-			handler: eventhandler.Events(cfg.Notifications), inbox: true, ignores: ignoredBy(cfg.Notifications)})
+			handler: eventhandler.Events(cfg.Notifications), inbox: !storeOnly(cfg.Notifications),
+			ignores: ignoredBy(cfg.Notifications)})
 	}
 	return rs
 }

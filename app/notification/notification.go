@@ -25,6 +25,13 @@ func New(store ports.NotificationStore, sinks ...ports.Notifier) *Handler {
 	return &Handler{store: store, sinks: sinks}
 }
 
+// StoreOnly reports whether Handle's only effect is the stored
+// notification (no notifiers): a row keyed by the event id, saved once
+// however often the event comes (NotificationStore.Save is idempotent by
+// id), so it needs no inbox. With a notifier (a webhook) it does: the call
+// is outside the database.
+func (h *Handler) StoreOnly() bool { return len(h.sinks) == 0 }
+
 // Ignores reports whether Handle certainly ignores an event of this stream
 // and event type, known before its payload is decoded: the event types of
 // orders at their current version that notify nobody (a placed order), and

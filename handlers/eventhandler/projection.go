@@ -25,6 +25,14 @@ type Selective interface {
 	Ignores(streamType, eventType string) bool
 }
 
+// StoreOnly is an EventHandler that can tell whether all its effects are
+// rows of the store's database written once per event by the event's id
+// (notification.Handler without notifiers): the router then runs it
+// without the inbox, which is there for effects outside the database.
+type StoreOnly interface {
+	StoreOnly() bool
+}
+
 // Events adapts an EventHandler to a Watermill handler. The handler sees
 // every event at its newest version (upcast.Default): a broker may still
 // hold messages of an older shape, e.g. an outbox backlog written before an
