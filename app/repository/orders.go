@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,9 +31,9 @@ type Orders struct {
 	snapshots     ports.SnapshotStore
 	snapshotEvery int64
 	logger        *slog.Logger
-	// long are orders whose streams reached snapshotEvery events: their
-	// loads start from the snapshot (see load).
-	long *idSet
+	// long are orders whose streams reached snapshotEvery events (at most
+	// longStreams of them): their loads start from the snapshot (see load).
+	long *bounded[struct{}]
 }
 
 // NewOrders panics on nil dependencies: a repository without a store is a wiring bug.
@@ -66,32 +65,19 @@ func (r *Orders) Load(ctx context.Context, orderID string) (*order.Order, error)
 // load returns the order and the version of the snapshot it started from
 // (0: none).
 func (r *Orders) load(ctx context.Context, orderID string) (*order.Order, int64, error) {
-	if r.snapshots == nil {
+	if _, long := r.long.get(orderID); !long { // r.long is nil without snapshots
+		// Without snapshots, and with them for most orders: those never
+		// reach snapshotEvery events, and a stream that short has no
+		// snapshot this repository would have taken, so its events alone
+		// are read, one round trip where the snapshot first would take two.
+		// (Folding every event is right whatever snapshot exists.) A stream
+		// found long is snapshotted now and remembered.
 		events, err := r.History(ctx, orderID)
 		if err != nil {
 			return nil, 0, err
 		}
 		o, err := Fold(events, func(ports.RecordedEvent) bool { return true })
-		return o, 0, err
-	}
-	if _, err := uuid.Parse(orderID); err != nil {
-		return nil, 0, apperr.New(apperr.NotFound, "order %q not found", orderID)
-	}
-	if !r.long.has(orderID) {
-		// Most orders never reach snapshotEvery events, and a stream that
-		// short has no snapshot this repository would have taken: read its
-		// events alone, one round trip where the snapshot first would take
-		// two. (Folding every event is right whatever snapshot exists.) A
-		// stream found long is remembered, and snapshotted now.
-		events, err := r.store.Load(ctx, Stream(orderID), 1)
-		if err != nil {
-			return nil, 0, apperr.Dependency(err, "cannot load order %s", orderID)
-		}
-		if len(events) == 0 {
-			return nil, 0, apperr.New(apperr.NotFound, "order %s not found", orderID)
-		}
-		o, err := Fold(events, func(ports.RecordedEvent) bool { return true })
-		if err != nil || o.Version() < r.snapshotEvery {
+		if err != nil || r.snapshots == nil || o.Version() < r.snapshotEvery {
 			return o, 0, err
 		}
 		r.maybeSnapshot(ctx, o, 0) // remembers it as long
@@ -299,31 +285,3 @@ func AtVersion(v int64) func(ports.RecordedEvent) bool {
 // longStreams bounds Orders.long: past it an arbitrary entry is forgotten,
 // and that order's next load reads its whole stream once more.
 const longStreams = 4096
-
-// idSet is a bounded set of ids, safe for concurrent use; nil has nothing.
-type idSet struct {
-	mu  sync.Mutex
-	ids map[string]struct{}
-}
-
-func (s *idSet) has(id string) bool {
-	if s == nil {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.ids[id]
-	return ok
-}
-
-func (s *idSet) add(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.ids[id]; !ok && len(s.ids) >= longStreams {
-		for k := range s.ids {
-			delete(s.ids, k)
-			break
-		}
-	}
-	s.ids[id] = struct{}{}
-}

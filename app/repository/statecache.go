@@ -1,10 +1,6 @@
 package repository
 
-import (
-	"sync"
-
-	"github.com/orderflow/orderflow/ports"
-)
+import "github.com/orderflow/orderflow/ports"
 
 // stateCache keeps the last state Load built for each of a few streams, so
 // that the next Load of a hot stream (a popular SKU, written by every
@@ -16,11 +12,8 @@ import (
 // (ids are never reused: every save makes new ones). Entries are immutable
 // once stored; the map is bounded by evicting an arbitrary entry.
 type stateCache[A any] struct {
-	clone func(A) A
-	max   int
-
-	mu      sync.Mutex
-	entries map[string]cachedState[A]
+	clone   func(A) A
+	entries *bounded[cachedState[A]]
 }
 
 type cachedState[A any] struct {
@@ -33,33 +26,15 @@ type cachedState[A any] struct {
 }
 
 func newStateCache[A any](clone func(A) A, maxEntries int) *stateCache[A] {
-	return &stateCache[A]{clone: clone, max: maxEntries, entries: map[string]cachedState[A]{}}
+	return &stateCache[A]{clone: clone, entries: newBounded[cachedState[A]](maxEntries)}
 }
 
-func (c *stateCache[A]) get(id string) (cachedState[A], bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[id]
-	return e, ok
-}
+func (c *stateCache[A]) get(id string) (cachedState[A], bool) { return c.entries.get(id) }
 
 // put stores a clone of a, built up to last (the stream's event at a's
 // version), with the version of the stream's latest snapshot.
 func (c *stateCache[A]) put(id string, a A, last ports.RecordedEvent, snapshot int64) {
-	e := cachedState[A]{state: c.clone(a), version: last.Version, eventID: last.Metadata.EventID, snapshot: snapshot}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.entries[id]; !ok && len(c.entries) >= c.max {
-		for k := range c.entries {
-			delete(c.entries, k)
-			break
-		}
-	}
-	c.entries[id] = e
+	c.entries.put(id, cachedState[A]{state: c.clone(a), version: last.Version, eventID: last.Metadata.EventID, snapshot: snapshot})
 }
 
-func (c *stateCache[A]) drop(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.entries, id)
-}
+func (c *stateCache[A]) drop(id string) { c.entries.drop(id) }
