@@ -1,12 +1,10 @@
 package pipelinebench
 
 import (
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 // CPU is the CPU time a run used from its first order to the end of the
@@ -62,35 +60,25 @@ func (c cpuClock) since(start cpuReading, settled int) CPU {
 	return out
 }
 
-// clockTicks is the unit of /proc/<pid>/stat's times: USER_HZ, 100 on
-// every Linux this runs on.
+// clockTicks is the unit of the process times in /proc/<pid>/stat:
+// USER_HZ, 100 on every Linux this runs on (procfs assumes it too).
 const clockTicks = 100
 
-// postgresCPU sums utime, stime, cutime and cstime of every process named
-// postgres (/proc/<pid>/stat fields 14-17): the postmaster's children times
-// hold the backends that have exited. Zero where there is no /proc.
+// postgresCPU sums the user, system and children's times of every process
+// named postgres (procfs, /proc/<pid>/stat): the postmaster's children
+// times hold the backends that have exited. Zero where there is no /proc.
 func postgresCPU() time.Duration {
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	procs, err := procfs.AllProcs()
+	if err != nil {
+		return 0
+	}
 	var ticks int64
-	for _, p := range stats {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue // exited meanwhile
+	for _, p := range procs {
+		st, err := p.Stat()
+		if err != nil || st.Comm != "postgres" {
+			continue // exited meanwhile, or another program
 		}
-		s := string(b)
-		open, closing := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || closing < open || s[open+1:closing] != "postgres" {
-			continue
-		}
-		// Fields after the name start at field 3 (state); utime is 14.
-		f := strings.Fields(s[closing+1:])
-		if len(f) < 15 {
-			continue
-		}
-		for _, v := range f[11:15] {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			ticks += n
-		}
+		ticks += int64(st.UTime) + int64(st.STime) + int64(st.CUTime) + int64(st.CSTime)
 	}
 	return time.Duration(ticks) * time.Second / clockTicks
 }
