@@ -32,27 +32,12 @@ func TestStockCacheLoadsWhatTheEventsSay(t *testing.T) {
 		}
 		sku := "SKU-" + uuid.NewString()[:8]
 		rng := rand.New(rand.NewPCG(11, uint64(len(s.Name))))
-		var held []string
+		walk := &stockWalk{rng: rng, sku: sku}
 		now := time.Now()
 		rolledBack := 0
 		for step := range 300 {
 			p := procs[rng.IntN(len(procs))]
-			change := func(st *inventory.Stock) error {
-				switch k := rng.IntN(10); {
-				case st.Available() < 5 || k == 0:
-					return st.SetOnHand(st.OnHand()+10, now)
-				case k < 6 || len(held) == 0:
-					id := fmt.Sprintf("o-%d", step)
-					held = append(held, id)
-					return st.Reserve(id, 1+rng.Int64N(3), now)
-				case k < 8:
-					st.Commit(held[0], now)
-				default:
-					st.Release(held[0], now)
-				}
-				held = held[1:]
-				return nil
-			}
+			change := walk.step(step, now)
 			if rng.IntN(5) == 0 {
 				// A unit that reserves, loads its own reservation (into the
 				// cache), and rolls back.
@@ -102,7 +87,7 @@ func TestStockCacheLoadsWhatTheEventsSay(t *testing.T) {
 					t.Fatalf("step %d, process %d: cached version %d on hand %d reserved %d; from events %d %d %d", step, i,
 						got.Version(), got.OnHand(), got.Reserved(), want.Version(), want.OnHand(), want.Reserved())
 				}
-				for _, id := range held {
+				for _, id := range walk.held {
 					if got.ReservedFor(id) != want.ReservedFor(id) {
 						t.Fatalf("step %d, process %d: hold of %s %d cached, %d from events", step, i, id, got.ReservedFor(id), want.ReservedFor(id))
 					}

@@ -3,7 +3,6 @@ package repository_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -31,29 +30,10 @@ func TestStockSnapshotsLoadWhatTheEventsSay(t *testing.T) {
 		snapped := repository.NewStocks(s.Events, clock).EnableSnapshots(s.Snapshots, every, quiet)
 		sku := "SKU-" + uuid.NewString()[:8]
 		rng := rand.New(rand.NewPCG(7, uint64(len(s.Name))))
-		var held []string
+		walk := &stockWalk{rng: rng, sku: sku, fails: true}
 		now := time.Now()
 		for step := range inventory.Remembered + 400 {
-			_, err := snapped.Update(ctx, sku, func(st *inventory.Stock) error {
-				switch k := rng.IntN(10); {
-				case st.Available() < 5 || k == 0:
-					return st.SetOnHand(st.OnHand()+10, now)
-				case k < 5 || len(held) == 0:
-					id := fmt.Sprintf("o-%d", step)
-					if rng.IntN(8) == 0 {
-						st.Fail(id, 1, []string{sku}, now)
-						return nil
-					}
-					held = append(held, id)
-					return st.Reserve(id, 1+rng.Int64N(3), now)
-				case k < 8:
-					st.Commit(held[0], now)
-				default:
-					st.Release(held[0], now)
-				}
-				held = held[1:]
-				return nil
-			})
+			_, err := snapped.Update(ctx, sku, walk.step(step, now))
 			if err != nil {
 				t.Fatalf("step %d: %v", step, err)
 			}
@@ -72,7 +52,7 @@ func TestStockSnapshotsLoadWhatTheEventsSay(t *testing.T) {
 				t.Fatalf("step %d: from snapshots version %d on hand %d reserved %d; from events %d %d %d", step,
 					got.Version(), got.OnHand(), got.Reserved(), want.Version(), want.OnHand(), want.Reserved())
 			}
-			for _, id := range held {
+			for _, id := range walk.held {
 				if got.ReservedFor(id) != want.ReservedFor(id) {
 					t.Fatalf("step %d: hold of %s %d from snapshots, %d from events", step, id, got.ReservedFor(id), want.ReservedFor(id))
 				}
