@@ -15,8 +15,6 @@ import (
 
 	"github.com/orderflow/orderflow/adapters/sqlite/sqlitepubsub"
 	sqlitemigrations "github.com/orderflow/orderflow/migrations/sqlite"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // Connection settings, applied by the driver to every pooled connection:
@@ -60,10 +58,8 @@ func Open(ctx context.Context, path string) (*sql.DB, error) {
 	}
 	// A URI, so that a path with '?' or '#' in it is escaped, not parsed.
 	dsn := (&url.URL{Scheme: "file", Path: abs, RawQuery: dsnParams}).String()
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %q: %w", abs, err)
-	}
+	// Writers take turns in Go before SQLite's lock (gate.go).
+	db := sql.OpenDB(newGatedConnector(dsn))
 	db.SetMaxOpenConns(maxOpenConns)
 	db.SetMaxIdleConns(maxOpenConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
