@@ -180,6 +180,14 @@ func NewSQLite(ctx context.Context, db *stdsql.DB, poll time.Duration, logger wa
 	return broker.Broker{
 		Name:      broker.SQLite,
 		Publisher: pub,
+		// The forwarder's batch, all its topics, in one INSERT.
+		PublishBatch: func(msgs []broker.TopicMessage) error {
+			all := make([]sqlitepubsub.Addressed, len(msgs))
+			for i, m := range msgs {
+				all[i] = sqlitepubsub.Addressed{Topic: m.Topic, Msg: m.Msg}
+			}
+			return pub.PublishAll(all)
+		},
 		Subscriber: func(group string) (message.Subscriber, error) {
 			return SQLiteSubscriber(db, group, poll, logger)
 		},

@@ -71,6 +71,16 @@ func (c *consumer) run(ctx context.Context) {
 
 // step delivers one batch if there is work and the lease can be had. busy
 // reports that the caller should look for more work at once.
+//
+// The group's offset is written once per batch, after its last Ack (or
+// before a Nack's pause, or when the consumer stops), not once per
+// message: a write is a transaction and a sync of the file, and the
+// embedded default's pipeline is bound by its writes, one at a time.
+// Ownership is unchanged: a message is delivered only while the lease
+// (renewed every half of it) is held, and the offset write is a
+// compare-and-set on the lease and the offset read. What a crash costs
+// is the at-least-once redelivery of the batch's acknowledged messages;
+// the handlers are exactly-once by their own transactions or inbox.
 func (c *consumer) step(ctx context.Context) (busy bool, err error) {
 	ok, err := c.claim(ctx)
 	if err != nil || !ok {
@@ -80,6 +90,13 @@ func (c *consumer) step(ctx context.Context) (busy bool, err error) {
 	if err != nil || len(batch) == 0 {
 		return false, err
 	}
+	pending := c.acked // the last Ack of the batch, written at its end
+	flush := func() error {
+		if pending == c.acked {
+			return nil
+		}
+		return c.commit(ctx, pending)
+	}
 	for _, m := range batch {
 		if time.Until(c.leaseUntil) < c.sub.cfg.LeaseTimeout/2 {
 			if err := c.renew(ctx); err != nil {
@@ -88,17 +105,18 @@ func (c *consumer) step(ctx context.Context) (busy bool, err error) {
 		}
 		switch c.deliver(ctx, m) {
 		case acked:
-			if err := c.commit(ctx, m.offset); err != nil {
+			pending = m.offset
+		case nacked:
+			if err := flush(); err != nil {
 				return false, err
 			}
-		case nacked:
 			sleep(ctx, c.sub.cfg.NackResendSleep)
 			return true, nil // redelivered from the stored offset
 		case stopped:
-			return false, nil
+			return false, flush()
 		}
 	}
-	return true, nil
+	return true, flush()
 }
 
 // readBatchOf reads up to n messages after the group's acknowledged offset.

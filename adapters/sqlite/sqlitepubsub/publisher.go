@@ -72,36 +72,61 @@ func NewPublisher(db Executor, cfg PublisherConfig, logger watermill.LoggerAdapt
 // Publish appends messages to topic. The statement runs with the first
 // message's context.
 func (p *Publisher) Publish(topic string, messages ...*message.Message) error {
-	if p.closed.Load() {
-		return ErrPublisherClosed
-	}
 	if topic == "" {
 		return errors.New("sqlitepubsub: empty topic")
+	}
+	all := make([]Addressed, len(messages))
+	for i, m := range messages {
+		all[i] = Addressed{Topic: topic, Msg: m}
+	}
+	return p.PublishAll(all)
+}
+
+// Addressed is a message and the topic it is bound for.
+type Addressed struct {
+	Topic string
+	Msg   *message.Message
+}
+
+// PublishAll appends messages bound for any topics, numbered in slice order
+// (so each topic's messages are delivered in it), with one INSERT per 500
+// of them: the outbox forwarder's batch, which interleaves three topics,
+// is one statement (one write transaction of the file) instead of one per
+// run of a topic. The statement runs with the first message's context.
+func (p *Publisher) PublishAll(messages []Addressed) error {
+	if p.closed.Load() {
+		return ErrPublisherClosed
 	}
 	if len(messages) == 0 {
 		return nil
 	}
-	ctx := messages[0].Context()
+	for _, m := range messages {
+		if m.Topic == "" {
+			return errors.New("sqlitepubsub: empty topic")
+		}
+	}
+	ctx := messages[0].Msg.Context()
 	createdAt := time.Now().UTC().Format(time.RFC3339Nano)
 	for start := 0; start < len(messages); start += maxRowsPerInsert {
 		batch := messages[start:min(start+maxRowsPerInsert, len(messages))]
-		query, args, err := insertQuery(topic, createdAt, batch)
+		query, args, err := insertQuery(createdAt, batch)
 		if err != nil {
 			return err
 		}
 		if _, err := p.db.ExecContext(ctx, query, args...); err != nil {
-			return fmt.Errorf("sqlitepubsub: insert %d messages into topic %q: %w", len(batch), topic, err)
+			return fmt.Errorf("sqlitepubsub: insert %d messages (topic %q first): %w", len(batch), batch[0].Topic, err)
 		}
 	}
-	p.logger.Trace("Messages published", watermill.LogFields{"topic": topic, "count": len(messages)})
+	p.logger.Trace("Messages published", watermill.LogFields{"topic": messages[0].Topic, "count": len(messages)})
 	return nil
 }
 
-func insertQuery(topic, createdAt string, messages []*message.Message) (string, []any, error) {
+func insertQuery(createdAt string, messages []Addressed) (string, []any, error) {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO ` + messagesTable + ` (topic, uuid, payload, metadata, created_at) VALUES `)
 	args := make([]any, 0, 5*len(messages))
-	for i, msg := range messages {
+	for i, m := range messages {
+		msg := m.Msg
 		metadata, err := json.Marshal(msg.Metadata)
 		if err != nil {
 			return "", nil, fmt.Errorf("sqlitepubsub: encode metadata of message %s: %w", msg.UUID, err)
@@ -114,7 +139,7 @@ func insertQuery(topic, createdAt string, messages []*message.Message) (string, 
 		if payload == nil {
 			payload = []byte{}
 		}
-		args = append(args, topic, msg.UUID, payload, string(metadata), createdAt)
+		args = append(args, m.Topic, msg.UUID, payload, string(metadata), createdAt)
 	}
 	return b.String(), args, nil
 }

@@ -271,3 +271,126 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// A batch's acknowledgements write the group's offset once, after the last
+// one: a trigger records every change of acked_offset. Fifty messages
+// published before the subscription are one batch (BatchSize 100); a
+// restarted subscriber of the group then gets only what came after.
+func TestABatchWritesTheOffsetOnce(t *testing.T) {
+	db := openDB(t)
+	ctx := t.Context()
+	const topic, group = "batched", "g"
+	for _, stmt := range []string{
+		`CREATE TABLE offset_writes (acked INTEGER NOT NULL)`,
+		`CREATE TRIGGER offset_written AFTER UPDATE OF acked_offset ON pubsub_offsets
+		 WHEN NEW.acked_offset <> OLD.acked_offset AND NEW.consumer_group = 'g'
+		 BEGIN INSERT INTO offset_writes (acked) VALUES (NEW.acked_offset); END`,
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub, err := sqlitepubsub.NewPublisher(db, sqlitepubsub.PublisherConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent []*message.Message
+	for range 50 {
+		sent = append(sent, message.NewMessage(watermill.NewUUID(), []byte("m")))
+	}
+	if err := pub.Publish(topic, sent...); err != nil {
+		t.Fatal(err)
+	}
+
+	sub := newSubscriber(t, db, group)
+	msgs, err := sub.Subscribe(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sent {
+		m := receive(t, msgs)
+		if m.UUID != sent[i].UUID {
+			t.Fatalf("message %d is %s, want %s", i, m.UUID, sent[i].UUID)
+		}
+		m.Ack()
+	}
+	var writes []int64
+	deadline := time.Now().Add(receiveTimeout)
+	for len(writes) == 0 && time.Now().Before(deadline) {
+		writes = offsetWrites(t, db)
+		time.Sleep(10 * time.Millisecond)
+	}
+	var last int64
+	if err := db.QueryRowContext(ctx, `SELECT max("offset") FROM pubsub_messages WHERE topic = ?`, topic).Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	if len(writes) != 1 || writes[0] != last {
+		t.Fatalf("offset writes %v, want one, to %d", writes, last)
+	}
+
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after := publish(t, db, topic, "after")
+	if m := receive(t, subscribe(t, db, group, topic)); m.UUID != after.UUID {
+		t.Fatalf("after the restart the group got %s, want the new message %s", m.UUID, after.UUID)
+	}
+}
+
+func offsetWrites(t *testing.T, db *sql.DB) []int64 {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), `SELECT acked FROM offset_writes ORDER BY rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// PublishAll writes messages of several topics in one statement and keeps
+// each topic's messages in slice order; a message with no topic fails the
+// whole call before anything is written.
+func TestPublishAllKeepsEachTopicsOrder(t *testing.T) {
+	db := openDB(t)
+	pub, err := sqlitepubsub.NewPublisher(db, sqlitepubsub.PublisherConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics := []string{"a", "b", "c"}
+	var all []sqlitepubsub.Addressed
+	want := map[string][]string{}
+	for i := range 30 {
+		topic := topics[(i*7)%3] // interleaved
+		m := message.NewMessage(watermill.NewUUID(), []byte("x"))
+		all = append(all, sqlitepubsub.Addressed{Topic: topic, Msg: m})
+		want[topic] = append(want[topic], m.UUID)
+	}
+	bad := append(append([]sqlitepubsub.Addressed{}, all[:3]...), sqlitepubsub.Addressed{Msg: all[3].Msg})
+	if err := pub.PublishAll(bad); err == nil {
+		t.Fatal("PublishAll with an empty topic succeeded")
+	}
+	if err := pub.PublishAll(all); err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range topics {
+		msgs := subscribe(t, db, "g", topic)
+		for i, id := range want[topic] {
+			m := receive(t, msgs)
+			if m.UUID != id {
+				t.Fatalf("topic %s message %d is %s, want %s", topic, i, m.UUID, id)
+			}
+			m.Ack()
+		}
+	}
+}
