@@ -266,9 +266,11 @@ func (st *Adapters) openBroker(ctx context.Context, cfg Config, storeDB any, log
 }
 
 // OrderSummaryProjection is the order_summary projection as the router runs
-// it, checkpointing included.
+// it, checkpointing included (coalesced: one write per
+// projection.DefaultCheckpointInterval at most).
 func (st *Adapters) OrderSummaryProjection() *projection.OrderSummary {
-	return projection.NewOrderSummary(st.Orders, st.Events).WithCheckpoints(st.Checkpoints)
+	return projection.NewOrderSummary(st.Orders, st.Events).WithCheckpoints(st.Checkpoints).
+		WithCheckpointInterval(projection.DefaultCheckpointInterval)
 }
 
 // joinClose runs both closers, first a then b, and joins their errors.

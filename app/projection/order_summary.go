@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/orderflow/orderflow/app/apperr"
 	"github.com/orderflow/orderflow/app/domain/order"
@@ -47,6 +49,9 @@ type OrderSummary struct {
 	events      ports.EventStore
 	cache       ports.OrderCache
 	checkpoints ports.CheckpointStore
+	// Set by WithCheckpointInterval: checkpoints are written by a timer.
+	every time.Duration
+	cp    *coalesced
 }
 
 func NewOrderSummary(store ports.OrderSummaryStore, events ports.EventStore) *OrderSummary {
@@ -74,6 +79,57 @@ func (p *OrderSummary) WithCheckpoints(cps ports.CheckpointStore) *OrderSummary 
 	return p
 }
 
+// WithCheckpointInterval makes the checkpoint writes of WithCheckpoints
+// (call it first) coalesce: Handle records the event's Position in memory,
+// and the newest one is written once every interval at most, by a timer
+// armed at the first event after a write, instead of by a statement of its
+// own after every event. The checkpoint is the lag's bookkeeping, not the
+// record of what was applied (the row's version is), so the cost is a lag
+// reported up to interval too high, and after a crash a checkpoint up to
+// interval behind, which the next event moves on. A failed write is
+// dropped; the next event arms the timer again.
+func (p *OrderSummary) WithCheckpointInterval(interval time.Duration) *OrderSummary {
+	if p.checkpoints == nil || interval <= 0 {
+		panic("projection: a checkpoint interval needs WithCheckpoints and a positive interval")
+	}
+	p.every, p.cp = interval, &coalesced{}
+	return p
+}
+
+// coalesced is the checkpoint waiting for the timer.
+type coalesced struct {
+	mu      sync.Mutex
+	pending ports.Position
+	armed   bool
+}
+
+// checkpointLater records pos for the timer, arming it if it is not.
+func (p *OrderSummary) checkpointLater(pos ports.Position) {
+	p.cp.mu.Lock()
+	defer p.cp.mu.Unlock()
+	p.cp.pending = pos
+	if !p.cp.armed {
+		p.cp.armed = true
+		time.AfterFunc(p.every, p.flushCheckpoint)
+	}
+}
+
+func (p *OrderSummary) flushCheckpoint() {
+	p.cp.mu.Lock()
+	pos := p.cp.pending
+	p.cp.armed = false
+	p.cp.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), checkpointTimeout)
+	defer cancel()
+	_ = p.checkpoints.SaveCheckpoint(ctx, OrderSummaryName, pos) // the next event arms the timer again
+}
+
+// DefaultCheckpointInterval is the service's WithCheckpointInterval.
+const DefaultCheckpointInterval = 100 * time.Millisecond
+
+// checkpointTimeout bounds a timer's checkpoint write.
+const checkpointTimeout = 5 * time.Second
+
 // Handle applies one recorded event. Events of other aggregates are ignored.
 // An undecodable event is an apperr.Invalid error (never retried); a store
 // failure is apperr.Unavailable (retry).
@@ -98,6 +154,10 @@ func (p *OrderSummary) Handle(ctx context.Context, e ports.RecordedEvent) (err e
 		p.refreshCache(ctx, row)
 	}
 	if p.checkpoints == nil {
+		return nil
+	}
+	if p.cp != nil {
+		p.checkpointLater(e.Position)
 		return nil
 	}
 	if err := p.checkpoints.SaveCheckpoint(ctx, OrderSummaryName, e.Position); err != nil {

@@ -3,6 +3,7 @@ package projection_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,6 +67,76 @@ func TestRedeliveryAfterACrashAppliesOnce(t *testing.T) {
 		cp, err := s.Checkpoints.Checkpoint(ctx, projection.OrderSummaryName)
 		if err != nil || cp != events[1].Position {
 			t.Fatalf("checkpoint %v (%v), want %v", cp, err, events[1].Position)
+		}
+	})
+}
+
+// countingCheckpoints counts SaveCheckpoint calls.
+type countingCheckpoints struct {
+	ports.CheckpointStore
+	saves atomic.Int64
+}
+
+func (c *countingCheckpoints) SaveCheckpoint(ctx context.Context, name string, pos ports.Position) error {
+	c.saves.Add(1)
+	return c.CheckpointStore.SaveCheckpoint(ctx, name, pos)
+}
+
+// With a checkpoint interval, Handle writes no checkpoint itself: a timer
+// writes the newest Position, at most once per interval, so many events
+// cost a few writes, and the checkpoint still reaches the last event.
+func TestCheckpointsCoalesce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		ctx := t.Context()
+		repo := repository.NewOrders(s.Events, ports.SystemClock{})
+		var events []ports.RecordedEvent
+		for range 10 {
+			id := uuid.NewString()
+			o, err := order.Place(order.PlaceParams{OrderID: id, CustomerID: "c", Currency: "EUR",
+				Items:           []order.Item{{SKU: "A", Quantity: 1, UnitPrice: 100}},
+				ShippingAddress: order.Address{Name: "N", Line1: "L", City: "C", PostalCode: "P", Country: "DE"},
+				PaymentMethod:   "tok_visa"}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := repo.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			es, err := s.Events.Load(ctx, repository.Stream(id), 1)
+			if err != nil || len(es) != 1 {
+				t.Fatalf("load: %d events, %v", len(es), err)
+			}
+			events = append(events, es...)
+		}
+		const interval = 200 * time.Millisecond
+		cps := &countingCheckpoints{CheckpointStore: s.Checkpoints}
+		p := projection.NewOrderSummary(s.Orders, s.Events).WithCheckpoints(cps).WithCheckpointInterval(interval)
+		start := time.Now()
+		for _, e := range events {
+			if err := p.Handle(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		handling := time.Since(start)
+		want := events[len(events)-1].Position
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			cp, err := s.Checkpoints.Checkpoint(ctx, projection.OrderSummaryName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cp == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("checkpoint %v, want the last event's %v", cp, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		// One write per interval begun while the events were handled, and
+		// one for the last.
+		if n, most := cps.saves.Load(), int64(handling/interval)+2; n > most {
+			t.Fatalf("%d checkpoint writes for %d events handled in %v, want at most %d", n, len(events), handling, most)
 		}
 	})
 }
