@@ -52,13 +52,20 @@ type OrderSummary struct {
 	// Set by WithCheckpointInterval: checkpoints are written by a timer.
 	every time.Duration
 	cp    *coalesced
+	// rows are the rows this projector saved last: the next event of the
+	// order starts from its row here instead of reading it (see apply).
+	rows *repository.Bounded[ports.OrderSummary]
 }
+
+// savedRows is how many rows a projector remembers (a few hundred bytes
+// each): the orders placed in the last seconds, whose next events come soon.
+const savedRows = 4096
 
 func NewOrderSummary(store ports.OrderSummaryStore, events ports.EventStore) *OrderSummary {
 	if store == nil || events == nil {
 		panic("projection: nil read model store or event store")
 	}
-	return &OrderSummary{store: store, events: events}
+	return &OrderSummary{store: store, events: events, rows: repository.NewBounded[ports.OrderSummary](savedRows)}
 }
 
 // WithCache makes the projection keep cache in step: after each event it
@@ -200,7 +207,7 @@ func (p *OrderSummary) HandleBatch(ctx context.Context, events []ports.RecordedE
 
 func (p *OrderSummary) applyWithRetry(ctx context.Context, run []ports.RecordedEvent) (ports.OrderSummary, error) {
 	for attempt := 0; ; attempt++ {
-		row, err := p.apply(ctx, run)
+		row, err := p.apply(ctx, run, attempt > 0)
 		if !errors.Is(err, ports.ErrStaleWrite) {
 			return row, err
 		}
@@ -215,11 +222,25 @@ func (p *OrderSummary) applyWithRetry(ctx context.Context, run []ports.RecordedE
 // in version order: one read, one conditional write. Events at or below the
 // row's version are redeliveries; a gap (before or within run) is filled
 // from the event store.
-func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent) (ports.OrderSummary, error) {
+//
+// The read is skipped when it would tell nothing new: for the row this
+// projector saved last (p.rows), and for a run that starts with the
+// order's first event (no row yet). The write is conditional on the
+// version the row was assumed at, so a wrong assumption (another process
+// moved the row, a redelivered first event, a rebuild swapped the table)
+// is a stale write, and the next attempt (fresh) reads the row.
+func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent, fresh bool) (ports.OrderSummary, error) {
 	stream, last := run[0].Stream, run[len(run)-1]
-	row, err := p.store.Get(ctx, stream.ID)
-	if err != nil && !errors.Is(err, ports.ErrNotFound) {
-		return row, apperr.Dependency(err, "cannot read order_summary %s", stream.ID)
+	row, known := p.rows.Get(stream.ID)
+	if fresh || !known {
+		known = !fresh && run[0].Version == 1 // a new order: the zero row
+	}
+	if !known {
+		var err error
+		row, err = p.store.Get(ctx, stream.ID)
+		if err != nil && !errors.Is(err, ports.ErrNotFound) {
+			return row, apperr.Dependency(err, "cannot read order_summary %s", stream.ID)
+		}
 	}
 	if last.Version <= row.Version {
 		// A redelivery: the row is saved, but a crash may have come between
@@ -227,15 +248,18 @@ func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent) (po
 		return row, nil
 	}
 	prev := row.Version
-	if row, err = foldFilling(ctx, p.events, row, run); err != nil {
+	row, err := foldFilling(ctx, p.events, row, run)
+	if err != nil {
 		return row, err
 	}
 	if err := p.store.Save(ctx, row, prev); err != nil {
+		p.rows.Drop(stream.ID)
 		if errors.Is(err, ports.ErrStaleWrite) {
 			return row, err
 		}
 		return row, apperr.Dependency(err, "cannot save order_summary %s", stream.ID)
 	}
+	p.rows.Put(stream.ID, row)
 	return row, nil
 }
 

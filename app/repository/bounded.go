@@ -2,21 +2,24 @@ package repository
 
 import "sync"
 
-// bounded is a map of at most max entries, safe for concurrent use: adding
+// Bounded is a map of at most max entries, safe for concurrent use: adding
 // a new key when it is full forgets an arbitrary other one. The
-// repositories' in-memory caches use it, where a forgotten entry only costs
-// one more read from the store. A nil *bounded holds nothing.
-type bounded[V any] struct {
+// repositories' and the projection's in-memory caches use it, where a
+// forgotten entry only costs one more read from the store. A nil *Bounded
+// holds nothing.
+type Bounded[V any] struct {
 	mu  sync.Mutex
 	max int
 	m   map[string]V
 }
 
-func newBounded[V any](maxEntries int) *bounded[V] {
-	return &bounded[V]{max: maxEntries, m: map[string]V{}}
+// NewBounded returns an empty map of at most maxEntries entries.
+func NewBounded[V any](maxEntries int) *Bounded[V] {
+	return &Bounded[V]{max: maxEntries, m: map[string]V{}}
 }
 
-func (b *bounded[V]) get(key string) (v V, ok bool) {
+// Get returns the value of key, if it is there.
+func (b *Bounded[V]) Get(key string) (v V, ok bool) {
 	if b == nil {
 		return v, false
 	}
@@ -26,7 +29,8 @@ func (b *bounded[V]) get(key string) (v V, ok bool) {
 	return v, ok
 }
 
-func (b *bounded[V]) put(key string, v V) {
+// Put sets key to v, forgetting an arbitrary other key when full.
+func (b *Bounded[V]) Put(key string, v V) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.m[key]; !ok && len(b.m) >= b.max {
@@ -38,7 +42,8 @@ func (b *bounded[V]) put(key string, v V) {
 	b.m[key] = v
 }
 
-func (b *bounded[V]) drop(key string) {
+// Drop forgets key.
+func (b *Bounded[V]) Drop(key string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.m, key)

@@ -33,7 +33,7 @@ type Orders struct {
 	logger        *slog.Logger
 	// long are orders whose streams reached snapshotEvery events (at most
 	// longStreams of them): their loads start from the snapshot (see load).
-	long *bounded[struct{}]
+	long *Bounded[struct{}]
 }
 
 // NewOrders panics on nil dependencies: a repository without a store is a wiring bug.
@@ -65,7 +65,7 @@ func (r *Orders) Load(ctx context.Context, orderID string) (*order.Order, error)
 // load returns the order and the version of the snapshot it started from
 // (0: none).
 func (r *Orders) load(ctx context.Context, orderID string) (*order.Order, int64, error) {
-	if _, long := r.long.get(orderID); !long { // r.long is nil without snapshots
+	if _, long := r.long.Get(orderID); !long { // r.long is nil without snapshots
 		// Without snapshots, and with them for most orders: those never
 		// reach snapshotEvery events, and a stream that short has no
 		// snapshot this repository would have taken, so its events alone

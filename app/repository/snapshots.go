@@ -32,7 +32,7 @@ func (r *Orders) EnableSnapshots(store ports.SnapshotStore, every int, logger *s
 		logger = slog.Default()
 	}
 	r.snapshots, r.snapshotEvery, r.logger = store, int64(every), logger
-	r.long = newBounded[struct{}](longStreams)
+	r.long = NewBounded[struct{}](longStreams)
 	return r
 }
 
@@ -65,7 +65,7 @@ func (r *Orders) maybeSnapshot(ctx context.Context, o *order.Order, base int64) 
 	if r.snapshots == nil || o.Version()-base < r.snapshotEvery {
 		return
 	}
-	r.long.put(o.ID(), struct{}{}) // loads start from its snapshot from now on
+	r.long.Put(o.ID(), struct{}{}) // loads start from its snapshot from now on
 	storeSnapshot(ctx, r.snapshots, r.logger, ports.Snapshot{Stream: Stream(o.ID()), Version: o.Version(),
 		SchemaVersion: order.SnapshotSchemaVersion, TakenAt: r.clock.Now()},
 		func() ([]byte, error) { return order.EncodeSnapshot(o) })

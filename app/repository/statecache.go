@@ -13,7 +13,7 @@ import "github.com/orderflow/orderflow/ports"
 // once stored; the map is bounded by evicting an arbitrary entry.
 type stateCache[A any] struct {
 	clone   func(A) A
-	entries *bounded[cachedState[A]]
+	entries *Bounded[cachedState[A]]
 }
 
 type cachedState[A any] struct {
@@ -26,15 +26,15 @@ type cachedState[A any] struct {
 }
 
 func newStateCache[A any](clone func(A) A, maxEntries int) *stateCache[A] {
-	return &stateCache[A]{clone: clone, entries: newBounded[cachedState[A]](maxEntries)}
+	return &stateCache[A]{clone: clone, entries: NewBounded[cachedState[A]](maxEntries)}
 }
 
-func (c *stateCache[A]) get(id string) (cachedState[A], bool) { return c.entries.get(id) }
+func (c *stateCache[A]) get(id string) (cachedState[A], bool) { return c.entries.Get(id) }
 
 // put stores a clone of a, built up to last (the stream's event at a's
 // version), with the version of the stream's latest snapshot.
 func (c *stateCache[A]) put(id string, a A, last ports.RecordedEvent, snapshot int64) {
-	c.entries.put(id, cachedState[A]{state: c.clone(a), version: last.Version, eventID: last.Metadata.EventID, snapshot: snapshot})
+	c.entries.Put(id, cachedState[A]{state: c.clone(a), version: last.Version, eventID: last.Metadata.EventID, snapshot: snapshot})
 }
 
-func (c *stateCache[A]) drop(id string) { c.entries.drop(id) }
+func (c *stateCache[A]) drop(id string) { c.entries.Drop(id) }
