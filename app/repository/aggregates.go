@@ -234,6 +234,24 @@ func (r *Aggregates[A, E]) Update(ctx context.Context, id string, fn func(A) err
 	return results[id], err
 }
 
+// UpdateNew is Update for a stream that is empty but for rare cases (an
+// order's payment, recorded once its provider answered): it runs fn on the
+// initial state and appends with expected version 0, without reading the
+// stream. Where the stream has events after all, the append's version check
+// fails, or fn refuses the initial state, and it is Update. It takes no
+// lock (Codec.LockBeforeLoad is for contended streams, which are not empty).
+func (r *Aggregates[A, E]) UpdateNew(ctx context.Context, id string, fn func(A) error) (A, error) {
+	a := r.codec.Fold(id, nil)
+	if err := fn(a); err != nil {
+		return r.Update(ctx, id, fn)
+	}
+	err := r.save(ctx, map[string]A{id: a})
+	if errors.Is(err, ports.ErrConcurrency) {
+		return r.Update(ctx, id, fn)
+	}
+	return a, err
+}
+
 // UpdateMany loads several aggregates, runs fn on all of them and appends
 // every one's changes atomically (EventStore.AppendMany): either all are
 // stored or none is. Conflicts re-run fn as Update does.

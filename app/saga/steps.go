@@ -142,7 +142,7 @@ func (s *advance) authorize(ctx context.Context, c ports.Checkout, o *order.Orde
 	}
 	now := s.d.Clock.Now()
 	if !auth.Approved {
-		if _, err := s.d.Payments.Update(ctx, c.OrderID, func(p *payment.Payment) error {
+		if _, err := s.d.Payments.UpdateNew(ctx, c.OrderID, func(p *payment.Payment) error {
 			return p.Decline(auth.DeclineCode, now)
 		}); err != nil {
 			return nil, err
@@ -159,7 +159,8 @@ func (s *advance) authorize(ctx context.Context, c ports.Checkout, o *order.Orde
 }
 
 func (s *Checkout) recordAuthorization(ctx context.Context, orderID, authID string, o *order.Order) error {
-	_, err := s.d.Payments.Update(ctx, orderID, func(p *payment.Payment) error {
+	// The payment's first event: its stream is read only if it has one.
+	_, err := s.d.Payments.UpdateNew(ctx, orderID, func(p *payment.Payment) error {
 		return p.Authorize(authID, o.Total(), o.Currency(), s.d.Clock.Now())
 	})
 	return err
