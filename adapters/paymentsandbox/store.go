@@ -38,23 +38,27 @@ type sqlStore struct{ db sqlstore.DB }
 // SELECT that follows always finds the one row of the key.
 func (s sqlStore) authorize(ctx context.Context, a authRecord) (authRecord, error) {
 	d := s.db.Dialect
-	if _, err := s.db.Exec(ctx, `
+	// The first request inserts and returns its row in one statement; a
+	// repeated key inserts nothing and reads the row the first one stored.
+	const columns = `token, amount, currency, COALESCE(authorization_id, ''), decline_code, ready_at, created_at`
+	stored := authRecord{key: a.key}
+	scan := func(row sqlstore.Row) error {
+		return row.Scan(&stored.token, &stored.amount, &stored.currency, &stored.id, &stored.declineCode,
+			sqlstore.ScanTime(&stored.readyAt), sqlstore.ScanTime(&stored.createdAt))
+	}
+	err := scan(s.db.QueryRow(ctx, `
 		INSERT INTO payment_sandbox_authorizations (idempotency_key, token, amount, currency,
 			authorization_id, decline_code, state, ready_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?)
-		ON CONFLICT (idempotency_key) DO NOTHING`,
+		ON CONFLICT (idempotency_key) DO NOTHING
+		RETURNING `+columns,
 		a.key, a.token, a.amount, a.currency, a.id, a.declineCode, a.initialState(),
-		d.TimeMillis(a.readyAt), d.TimeMillis(a.createdAt), d.TimeMillis(a.createdAt)); err != nil {
-		return authRecord{}, fmt.Errorf("paymentsandbox: authorize %q: %w", a.key, err)
+		d.TimeMillis(a.readyAt), d.TimeMillis(a.createdAt), d.TimeMillis(a.createdAt)))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = scan(s.db.QueryRow(ctx, `SELECT `+columns+` FROM payment_sandbox_authorizations WHERE idempotency_key = ?`, a.key))
 	}
-	stored := authRecord{key: a.key}
-	err := s.db.QueryRow(ctx, `
-		SELECT token, amount, currency, COALESCE(authorization_id, ''), decline_code, ready_at, created_at
-		FROM payment_sandbox_authorizations WHERE idempotency_key = ?`, a.key).Scan(
-		&stored.token, &stored.amount, &stored.currency, &stored.id, &stored.declineCode,
-		sqlstore.ScanTime(&stored.readyAt), sqlstore.ScanTime(&stored.createdAt))
 	if err != nil {
-		return authRecord{}, fmt.Errorf("paymentsandbox: read authorization %q: %w", a.key, err)
+		return authRecord{}, fmt.Errorf("paymentsandbox: authorize %q: %w", a.key, err)
 	}
 	return stored, nil
 }
