@@ -56,10 +56,6 @@ type Config struct {
 	SagaPartitions int
 	// Notifications reacts to order events; nil runs no notifications.
 	Notifications eventhandler.EventHandler
-	// HandlerContext, when set, derives the context each event handler
-	// (projection, checkout, notifications) runs with from its message's:
-	// the composition root marks it for the stores' deferred commits.
-	HandlerContext func(context.Context) context.Context
 	// DuplicateForTests delivers every message to every handler twice
 	// (Watermill's middleware.Duplicator), to prove handlers idempotent.
 	// Test-only: never set it in production.
@@ -278,18 +274,6 @@ func ignoredBy(h eventhandler.EventHandler) func(*message.Message) bool {
 	}
 }
 
-// inContext runs h with its message's context passed through f, if set
-// (Config.HandlerContext).
-func inContext(f func(context.Context) context.Context, h message.NoPublishHandlerFunc) message.NoPublishHandlerFunc {
-	if f == nil {
-		return h
-	}
-	return func(msg *message.Message) error {
-		msg.SetContext(f(msg.Context()))
-		return h(msg)
-	}
-}
-
 // routes are the event handlers of the router; replay-topic uses them too.
 // Only the routes of the configured roles are returned.
 //
@@ -301,11 +285,10 @@ func inContext(f func(context.Context) context.Context, h message.NoPublishHandl
 func routes(cfg Config) []route {
 	var rs []route
 	if cfg.Roles.Has(RoleProjections) {
-		rs = append(rs, route{name: HandlerOrderSummary, topic: EventTopic("order"),
-			handler: inContext(cfg.HandlerContext, eventhandler.Events(cfg.OrderSummary))})
+		rs = append(rs, route{name: HandlerOrderSummary, topic: EventTopic("order"), handler: eventhandler.Events(cfg.OrderSummary)})
 	}
 	if cfg.Roles.Has(RoleSaga) && cfg.Checkout != nil {
-		checkout, n := inContext(cfg.HandlerContext, eventhandler.Checkout(cfg.Checkout)), cfg.SagaPartitions
+		checkout, n := eventhandler.Checkout(cfg.Checkout), cfg.SagaPartitions
 		if n <= 1 {
 			rs = append(rs, route{name: HandlerCheckoutOrders, topic: EventTopic("order"), handler: checkout})
 		} else {
@@ -317,7 +300,7 @@ func routes(cfg Config) []route {
 	}
 	if cfg.Roles.Has(RoleSaga) && cfg.Notifications != nil {
 		rs = append(rs, route{name: HandlerNotifications, topic: EventTopic("order"),
-			handler: inContext(cfg.HandlerContext, eventhandler.Events(cfg.Notifications)), inbox: !storeOnly(cfg.Notifications),
+			handler: eventhandler.Events(cfg.Notifications), inbox: !storeOnly(cfg.Notifications),
 			ignores: ignoredBy(cfg.Notifications)})
 	}
 	return rs

@@ -62,10 +62,6 @@ type Adapters struct {
 	outboxBacklog func(ctx context.Context) (time.Duration, error)
 	ping          func(ctx context.Context) error
 	close         func() error
-	// deferCommits: the stores run statements of contexts marked by
-	// sqlstore.DeferCommits on a pool whose commits do not wait for their
-	// flush (see deferredPool).
-	deferCommits bool
 }
 
 // SQLitePath is the embedded database file inside the data directory.
@@ -186,22 +182,14 @@ func openPostgres(ctx context.Context, cfg Config, logger *slog.Logger) (*Adapte
 		}
 	}
 	outboxTopic, topic := eventStoreTopics()
-	deferred, err := deferredPool(ctx, cfg, pool)
-	if err != nil {
-		return st, err
-	}
-	if deferred != nil {
-		st.close = joinClose(func() error { deferred.Close(); return nil }, st.close)
-		st.deferCommits = true
-	}
-	esCfg := postgres.EventStoreConfig{OutboxTopic: outboxTopic, EventTopic: topic, Logger: wlog, DeferredPool: deferred}
+	esCfg := postgres.EventStoreConfig{OutboxTopic: outboxTopic, EventTopic: topic, Logger: wlog}
 	if err := postgres.InitializeOutbox(ctx, pool, esCfg); err != nil {
 		return st, err
 	}
 	if st.Events, err = postgres.NewEventStore(pool, esCfg); err != nil {
 		return st, err
 	}
-	st.setRows(sqlstore.Open(sqlstore.PostgresDeferring(pool, deferred)))
+	st.setRows(postgres.Stores(pool))
 	st.paymentSandbox = func(c paymentsandbox.Config) *paymentsandbox.Gateway { return paymentsandbox.NewPostgres(pool, c) }
 	brokerPool, err := brokerPool(ctx, cfg, pool, st)
 	if err != nil {
@@ -246,33 +234,6 @@ func newPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 		pc.MaxConns = minPoolConns
 	}
 	return pgxpool.NewWithConfig(ctx, pc)
-}
-
-// deferredPool opens, beside pool, the pool of the message handlers'
-// deferred commits (synchronous_commit off; internal/sqlstore's
-// deferred.go says why that loses nothing) when the acknowledgements of
-// their messages are commits of the same server: the Postgres broker on the
-// store's own database, and --sync-handler-commits not set. Nil otherwise.
-func deferredPool(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*pgxpool.Pool, error) {
-	if cfg.Broker != broker.Postgres || cfg.Reliability.BrokerPostgresURL != "" || cfg.Reliability.SyncHandlerCommits {
-		return nil, nil
-	}
-	pc := pool.Config()
-	pc.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
-	deferred, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: the handlers' pool: %w", err)
-	}
-	return deferred, nil
-}
-
-// HandlerContext is what the message handlers and the deadline scanner run
-// with: ctx marked for deferred commits where the stores have them.
-func (st *Adapters) HandlerContext(ctx context.Context) context.Context {
-	if !st.deferCommits {
-		return ctx
-	}
-	return sqlstore.DeferCommits(ctx)
 }
 
 // brokerPool is the pool of the Postgres broker: the store's own, or a

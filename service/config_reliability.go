@@ -27,10 +27,6 @@ type ReliabilityConfig struct {
 	// BrokerPostgresURL, when set, connects the Postgres broker separately
 	// from the event store (another server, or the same through a proxy).
 	BrokerPostgresURL string
-	// SyncHandlerCommits makes the handlers' transactions wait for their
-	// flush on the Postgres broker too (where they otherwise commit with
-	// synchronous_commit off: see internal/sqlstore's deferred.go).
-	SyncHandlerCommits bool
 }
 
 func (c *ReliabilityConfig) setDefaults() {

@@ -106,7 +106,6 @@ func (m *Main) Run(ctx context.Context) error {
 		Checkout:       application.Checkout,
 		SagaPartitions: m.Config.SagaPartitions,
 		Notifications:  application.Notifications,
-		HandlerContext: st.HandlerContext,
 
 		DuplicateForTests: m.Config.DuplicateMessagesForTests,
 	})
@@ -135,7 +134,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	m.start(stageLoops, loop(func(ctx context.Context) {
-		eventhandler.ScanDeadlines(st.HandlerContext(ctx), application.Checkout, m.Config.DeadlineScanInterval, m.Logger)
+		eventhandler.ScanDeadlines(ctx, application.Checkout, m.Config.DeadlineScanInterval, m.Logger)
 	}))
 	cleaner, err := outboxCleaner(m.Config, st, m.Logger)
 	if err != nil {

@@ -44,11 +44,6 @@ type EventStoreConfig struct {
 	EventTopic func(streamType string) string
 	// Logger receives Watermill's publisher logs. Defaults to slog.Default.
 	Logger watermill.LoggerAdapter
-	// DeferredPool, when set, is a pool of the same database whose sessions
-	// have synchronous_commit off: an append or read whose context is
-	// marked by sqlstore.DeferCommits (and is in no unit of work) runs on
-	// it. See internal/sqlstore's deferred.go for when that is safe.
-	DeferredPool *pgxpool.Pool
 }
 
 func (c *EventStoreConfig) setDefaults() {
@@ -167,7 +162,7 @@ func (s *EventStore) inTx(ctx context.Context, what string, fn func(pgx.Tx) erro
 	if tx, ok := sqlstore.PgxTx(ctx, s.pool); ok {
 		return fn(tx)
 	}
-	tx, err := s.poolFor(ctx).Begin(ctx)
+	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("append to %s: begin: %w", what, err)
 	}
@@ -211,16 +206,6 @@ type querier interface {
 func (s *EventStore) reader(ctx context.Context) querier {
 	if tx, ok := sqlstore.PgxTx(ctx, s.pool); ok {
 		return tx
-	}
-	return s.poolFor(ctx)
-}
-
-// poolFor is the pool a statement outside a unit of work runs on: the
-// deferred pool for a context marked by sqlstore.DeferCommits, if there is
-// one.
-func (s *EventStore) poolFor(ctx context.Context) *pgxpool.Pool {
-	if s.cfg.DeferredPool != nil && sqlstore.CommitsDeferred(ctx) {
-		return s.cfg.DeferredPool
 	}
 	return s.pool
 }

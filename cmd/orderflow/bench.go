@@ -22,7 +22,6 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		c.Bind(f)
 		f.Str(&out, "out", "", "write the report as JSON to this file")
 		f.Str(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (service included) to this file, for go tool pprof")
-		f.Bool(&c.Service.Reliability.SyncHandlerCommits, "sync-handler-commits", false, "as serve's: on the Postgres broker, the handlers' commits wait for their flush too")
 	}); err != nil {
 		return err
 	}

@@ -111,7 +111,6 @@ func (f flags) serveFlags(c *service.Config) {
 	f.Str(&c.Reliability.Dedup, "dedup", def.Reliability.Dedup, "consumers' deduplication store: store (inbox table in the event store's database), redis or off")
 	f.Str(&c.Reliability.DedupRedisURL, "dedup-redis-url", "", "Redis URL (redis://host:6379/0) of the deduplication store when --dedup=redis")
 	f.Str(&c.Reliability.BrokerPostgresURL, "broker-postgres-url", "", "PostgreSQL URL of the broker when it is not the event store's database")
-	f.Bool(&c.Reliability.SyncHandlerCommits, "sync-handler-commits", false, "on the Postgres broker, commit the handlers' effects with synchronous_commit on (by default they do not wait for their flush: the message's acknowledgement, a synchronous commit of the same server, flushes them)")
 	f.Dur(&c.Reliability.DedupRetention, "dedup-retention", def.Reliability.DedupRetention, "how long a handled message id is remembered")
 	f.Int(&c.Reliability.MaxFailedDeliveries, "max-failed-deliveries", def.Reliability.MaxFailedDeliveries, "deliveries (each with a few retries in place) a message may fail with a transient error before the poison queue parks it; between them it waits in the retry queue, acked on its topic, so it never holds up the messages behind it; negative: never")
 	f.Dur(&c.Reliability.RetryBackoff, "retry-backoff", def.Reliability.RetryBackoff, "wait in the retry queue after a message's first failed delivery; doubled per further failure")

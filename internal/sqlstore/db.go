@@ -62,9 +62,6 @@ type DB struct {
 	begin   func(ctx context.Context) (tx, error) // nil inside a transaction
 	owner   any                                   // the *pgxpool.Pool or *sql.DB: which transactions it joins
 	Dialect *Dialect
-	// deferred, when set, is the DB on the same database whose commits do
-	// not wait for their flush, for contexts marked by DeferCommits.
-	deferred *DB
 }
 
 // Row is one result row (ErrNoRows is errors.Is sql.ErrNoRows on both).

@@ -46,9 +46,6 @@ func (db DB) in(ctx context.Context) DB {
 	}
 	a, ok := ctx.Value(ambientKey{}).(ambient)
 	if !ok || a.owner != db.owner {
-		if db.deferred != nil && CommitsDeferred(ctx) {
-			return *db.deferred
-		}
 		return db
 	}
 	return DB{conn: a.conn, owner: db.owner, Dialect: db.Dialect}
