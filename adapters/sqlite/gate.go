@@ -48,11 +48,12 @@ type gatedConnector struct {
 	dsn     string
 	drv     *modernc.Driver
 	gate    chan struct{} // a token: whoever holds it writes
+	queue   *writeQueue   // single-statement writes waiting for it (groupcommit.go)
 	timeout time.Duration // gateTimeout, but in tests
 }
 
 func newGatedConnector(dsn string) *gatedConnector {
-	return &gatedConnector{dsn: dsn, drv: &modernc.Driver{}, gate: make(chan struct{}, 1), timeout: gateTimeout}
+	return &gatedConnector{dsn: dsn, drv: &modernc.Driver{}, gate: make(chan struct{}, 1), queue: &writeQueue{}, timeout: gateTimeout}
 }
 
 func (c *gatedConnector) Connect(context.Context) (driver.Conn, error) {
@@ -65,7 +66,7 @@ func (c *gatedConnector) Connect(context.Context) (driver.Conn, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("sqlite: the driver's connection %T lacks the context methods", conn)
 	}
-	return &gatedConn{inner: inner, gate: c.gate, timeout: c.timeout}, nil
+	return &gatedConn{inner: inner, gate: c.gate, queue: c.queue, timeout: c.timeout}, nil
 }
 
 func (c *gatedConnector) Driver() driver.Driver { return c.drv }
@@ -87,6 +88,7 @@ type sqliteConn interface {
 type gatedConn struct {
 	inner   sqliteConn
 	gate    chan struct{}
+	queue   *writeQueue
 	timeout time.Duration
 	holding bool // in a transaction, which holds the gate until it ends
 }
@@ -149,6 +151,9 @@ func (c *gatedConn) Begin() (driver.Tx, error) {
 }
 
 func (c *gatedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (res driver.Result, err error) {
+	if !c.holding && groupable(query) {
+		return c.groupWrite(ctx, query, args)
+	}
 	err = c.gated(ctx, query, func() error {
 		res, err = c.inner.ExecContext(ctx, query, args)
 		return err

@@ -184,3 +184,93 @@ func increment(ctx context.Context, db *sql.DB, rollbackFirst bool) error {
 	}
 	return tx.Commit()
 }
+
+// Writes that queue while the gate is held are run by the next holder in
+// one transaction, and each caller gets its own outcome: a row each, and
+// a constraint violation only for the write that violates it (the group
+// is rolled back and its writes run alone).
+func TestQueuedWritesCommitAsOneGroup(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		bad    bool
+		groups int
+	}{{"all good", false, 1}, {"one violates a constraint", true, 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openGated(t, time.Minute)
+			if _, err := db.ExecContext(t.Context(), `CREATE TABLE u (id INTEGER PRIMARY KEY)`); err != nil {
+				t.Fatal(err)
+			}
+			q := queueOf(t, db)
+			commit := holdWrite(t, db)
+			const n = maxOpenConns - 2 // one connection holds the gate; each writer holds one
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				id := i + 1
+				if tc.bad && i == n/2 {
+					id = 1 // the first write's id again
+				}
+				wg.Go(func() {
+					_, errs[i] = db.ExecContext(t.Context(), `INSERT INTO u (id) VALUES (?)`, id)
+				})
+			}
+			for q.len() < n {
+				time.Sleep(time.Millisecond)
+			}
+			commit()
+			wg.Wait()
+			failed := 0
+			for _, err := range errs {
+				if err != nil {
+					failed++
+				}
+			}
+			var rows int
+			if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM u`).Scan(&rows); err != nil {
+				t.Fatal(err)
+			}
+			wantFailed := 0
+			if tc.bad {
+				wantFailed = 1
+			}
+			if failed != wantFailed || rows != n-wantFailed || q.groups() != tc.groups {
+				t.Fatalf("%d writes failed, %d rows, %d groups; want %d, %d, %d (errors %v)",
+					failed, rows, q.groups(), wantFailed, n-wantFailed, tc.groups, errs)
+			}
+		})
+	}
+}
+
+// A queued write whose context ends before a group takes it is not run.
+func TestAQueuedWriteLeavesWithItsContext(t *testing.T) {
+	db := openGated(t, time.Minute)
+	commit := holdWrite(t, db)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := db.ExecContext(ctx, `UPDATE t SET k = 100`); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("queued write: %v, want the context's deadline", err)
+	}
+	commit()
+	var k int
+	if err := db.QueryRowContext(t.Context(), `SELECT k FROM t`).Scan(&k); err != nil || k != 1 {
+		t.Fatalf("k=%d, %v; want 1 (the held transaction's, not the abandoned write's)", k, err)
+	}
+}
+
+// queueOf returns the write queue of db's connector.
+func queueOf(t *testing.T, db *sql.DB) *writeQueue {
+	t.Helper()
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var q *writeQueue
+	if err := conn.Raw(func(dc any) error {
+		q = dc.(*gatedConn).queue
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
