@@ -17,6 +17,23 @@ import (
 
 var errCheckpointLost = errors.New("crash before the checkpoint")
 
+// placeOrder stores a new order of one line and returns its id.
+func placeOrder(t *testing.T, repo *repository.Orders) string {
+	t.Helper()
+	id := uuid.NewString()
+	o, err := order.Place(order.PlaceParams{OrderID: id, CustomerID: "c", Currency: "EUR",
+		Items:           []order.Item{{SKU: "A", Quantity: 1, UnitPrice: 100}},
+		ShippingAddress: order.Address{Name: "N", Line1: "L", City: "C", PostalCode: "P", Country: "DE"},
+		PaymentMethod:   "tok_visa"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Create(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 // failingCheckpoints fails every SaveCheckpoint, as a crash between the
 // row's save and the checkpoint's would.
 type failingCheckpoints struct{ ports.CheckpointStore }
@@ -32,17 +49,7 @@ func TestRedeliveryAfterACrashAppliesOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
 		ctx := t.Context()
 		repo := repository.NewOrders(s.Events, ports.SystemClock{})
-		id := uuid.NewString()
-		o, err := order.Place(order.PlaceParams{OrderID: id, CustomerID: "c", Currency: "EUR",
-			Items:           []order.Item{{SKU: "A", Quantity: 1, UnitPrice: 100}},
-			ShippingAddress: order.Address{Name: "N", Line1: "L", City: "C", PostalCode: "P", Country: "DE"},
-			PaymentMethod:   "tok_visa"}, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := repo.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
+		id := placeOrder(t, repo)
 		if _, err := repo.Update(ctx, id, 0, func(o *order.Order) error { return o.Confirm(time.Now()) }); err != nil {
 			t.Fatal(err)
 		}
@@ -91,17 +98,7 @@ func TestCheckpointsCoalesce(t *testing.T) {
 		repo := repository.NewOrders(s.Events, ports.SystemClock{})
 		var events []ports.RecordedEvent
 		for range 10 {
-			id := uuid.NewString()
-			o, err := order.Place(order.PlaceParams{OrderID: id, CustomerID: "c", Currency: "EUR",
-				Items:           []order.Item{{SKU: "A", Quantity: 1, UnitPrice: 100}},
-				ShippingAddress: order.Address{Name: "N", Line1: "L", City: "C", PostalCode: "P", Country: "DE"},
-				PaymentMethod:   "tok_visa"}, time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := repo.Create(ctx, o); err != nil {
-				t.Fatal(err)
-			}
+			id := placeOrder(t, repo)
 			es, err := s.Events.Load(ctx, repository.Stream(id), 1)
 			if err != nil || len(es) != 1 {
 				t.Fatalf("load: %d events, %v", len(es), err)
@@ -160,17 +157,7 @@ func TestAProjectorReadsOnlyRowsItDidNotSave(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
 		ctx := t.Context()
 		repo := repository.NewOrders(s.Events, ports.SystemClock{})
-		id := uuid.NewString()
-		o, err := order.Place(order.PlaceParams{OrderID: id, CustomerID: "c", Currency: "EUR",
-			Items:           []order.Item{{SKU: "A", Quantity: 1, UnitPrice: 100}},
-			ShippingAddress: order.Address{Name: "N", Line1: "L", City: "C", PostalCode: "P", Country: "DE"},
-			PaymentMethod:   "tok_visa"}, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := repo.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
+		id := placeOrder(t, repo)
 		for _, change := range []func(*order.Order) error{
 			func(o *order.Order) error { return o.Confirm(time.Now()) },
 			func(o *order.Order) error { return o.Ship("dhl", "track-1", time.Now()) },
