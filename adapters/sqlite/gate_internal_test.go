@@ -109,12 +109,16 @@ func TestAWritesRowsHoldTheGateUntilClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close() // closed below, while the test goes on; a second Close is a no-op
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
 	if _, err := db.ExecContext(ctx, `UPDATE t SET k = k + 1`); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a write while RETURNING rows are open: %v, want the context's deadline", err)
 	}
 	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.ExecContext(t.Context(), `UPDATE t SET k = k + 1`); err != nil {
