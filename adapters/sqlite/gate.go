@@ -66,7 +66,7 @@ func (c *gatedConnector) Connect(context.Context) (driver.Conn, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("sqlite: the driver's connection %T lacks the context methods", conn)
 	}
-	return &gatedConn{inner: inner, gate: c.gate, queue: c.queue, timeout: c.timeout}, nil
+	return &gatedConn{inner: inner, gate: c.gate, queue: c.queue, timeout: c.timeout, stmts: stmtCache{m: map[string]*cachedStmt{}}}, nil
 }
 
 func (c *gatedConnector) Driver() driver.Driver { return c.drv }
@@ -90,7 +90,8 @@ type gatedConn struct {
 	gate    chan struct{}
 	queue   *writeQueue
 	timeout time.Duration
-	holding bool // in a transaction, which holds the gate until it ends
+	stmts   stmtCache // stmtcache.go
+	holding bool      // in a transaction, which holds the gate until it ends
 }
 
 func (c *gatedConn) acquire(ctx context.Context) error {
@@ -155,7 +156,7 @@ func (c *gatedConn) ExecContext(ctx context.Context, query string, args []driver
 		return c.groupWrite(ctx, query, args)
 	}
 	err = c.gated(ctx, query, func() error {
-		res, err = c.inner.ExecContext(ctx, query, args)
+		res, err = c.exec(ctx, query, args)
 		return err
 	})
 	return res, err
@@ -165,7 +166,7 @@ func (c *gatedConn) ExecContext(ctx context.Context, query string, args []driver
 // keeps the gate until its rows are closed, since SQLite's implicit
 // transaction lasts until then.
 func (c *gatedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.query(ctx, query, func() (driver.Rows, error) { return c.inner.QueryContext(ctx, query, args) })
+	return c.query(ctx, query, func() (driver.Rows, error) { return c.queryRows(ctx, query, args) })
 }
 
 func (c *gatedConn) query(ctx context.Context, query string, run func() (driver.Rows, error)) (driver.Rows, error) {
@@ -212,6 +213,7 @@ func (c *gatedConn) Prepare(query string) (driver.Stmt, error) {
 }
 
 func (c *gatedConn) Close() error {
+	c.closeStmts()
 	if c.holding { // closed inside a transaction: SQLite rolls it back
 		c.holding = false
 		c.release()

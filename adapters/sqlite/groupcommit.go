@@ -156,7 +156,7 @@ func (c *gatedConn) runGroup(batch []*write) {
 			results[i].err = err // not run
 			continue
 		}
-		res, err := c.inner.ExecContext(context.WithoutCancel(w.ctx), w.query, w.args)
+		res, err := c.exec(context.WithoutCancel(w.ctx), w.query, w.args)
 		if err != nil {
 			_ = tx.Rollback()
 			c.runEach(batch)
@@ -187,7 +187,7 @@ func (c *gatedConn) runEach(batch []*write) {
 			w.done <- writeResult{err: err}
 			continue
 		}
-		res, err := c.inner.ExecContext(context.WithoutCancel(w.ctx), w.query, w.args)
+		res, err := c.exec(context.WithoutCancel(w.ctx), w.query, w.args)
 		w.done <- writeResult{res: res, err: err}
 	}
 }
