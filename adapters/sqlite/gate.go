@@ -130,8 +130,18 @@ func (c *gatedConn) gated(ctx context.Context, query string, run func() error) e
 // readOnly: query is a SELECT (so it writes nothing). Anything else,
 // a WITH included (its statement may write), takes the gate.
 func readOnly(query string) bool {
+	_, ok := afterKeyword(query, "select")
+	return ok
+}
+
+// afterKeyword reports whether query, past its leading space, starts with
+// kw (in any case), and returns what follows it.
+func afterKeyword(query, kw string) (rest string, ok bool) {
 	q := strings.TrimLeftFunc(query, unicode.IsSpace)
-	return len(q) >= 6 && strings.EqualFold(q[:6], "select")
+	if len(q) < len(kw) || !strings.EqualFold(q[:len(kw)], kw) {
+		return "", false
+	}
+	return q[len(kw):], true
 }
 
 func (c *gatedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
@@ -221,14 +231,13 @@ func (c *gatedConn) Close() error {
 	return c.inner.Close()
 }
 
-func (c *gatedConn) Ping(ctx context.Context) error              { return c.inner.Ping(ctx) }
-func (c *gatedConn) ResetSession(ctx context.Context) error      { return c.inner.ResetSession(ctx) }
-func (c *gatedConn) IsValid() bool                               { return c.inner.IsValid() }
-func (c *gatedConn) CheckNamedValue(nv *driver.NamedValue) error { return checkNamedValue(c.inner, nv) }
+func (c *gatedConn) Ping(ctx context.Context) error         { return c.inner.Ping(ctx) }
+func (c *gatedConn) ResetSession(ctx context.Context) error { return c.inner.ResetSession(ctx) }
+func (c *gatedConn) IsValid() bool                          { return c.inner.IsValid() }
 
-// checkNamedValue defers to the driver's own conversion when it has one.
-func checkNamedValue(conn driver.Conn, nv *driver.NamedValue) error {
-	if ch, ok := conn.(driver.NamedValueChecker); ok {
+// CheckNamedValue defers to the driver's own conversion when it has one.
+func (c *gatedConn) CheckNamedValue(nv *driver.NamedValue) error {
+	if ch, ok := c.inner.(driver.NamedValueChecker); ok {
 		return ch.CheckNamedValue(nv)
 	}
 	return driver.ErrSkip

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql/driver"
-	"strings"
 	"sync"
 	"time"
 	"unicode"
@@ -95,14 +94,15 @@ func (q *writeQueue) remove(w *write) bool {
 
 // groupable: query is a plain INSERT, UPDATE, DELETE or REPLACE.
 func groupable(query string) bool {
-	q := strings.TrimLeftFunc(query, unicode.IsSpace)
-	for _, kw := range []string{"insert", "update", "delete", "replace"} {
-		if len(q) > len(kw) && strings.EqualFold(q[:len(kw)], kw) && unicode.IsSpace(rune(q[len(kw)])) {
+	for _, kw := range groupableKeywords {
+		if rest, ok := afterKeyword(query, kw); ok && rest != "" && unicode.IsSpace(rune(rest[0])) {
 			return true
 		}
 	}
 	return false
 }
+
+var groupableKeywords = []string{"insert", "update", "delete", "replace"}
 
 // groupWrite queues one write and returns its outcome: this connection
 // runs the queue when it takes the gate, or another connection does first.

@@ -30,9 +30,13 @@ type stmtCache struct {
 }
 
 // stmt returns the connection's prepared statement for query, preparing
-// it if needed, or nil when it is busy or cannot be prepared (the caller
-// runs query uncached, which reports a preparation error itself).
-func (c *gatedConn) stmt(ctx context.Context, query string) *cachedStmt {
+// it if needed, or nil when query has no arguments, or its statement is
+// busy or cannot be prepared: the caller then runs query uncached (which
+// reports a preparation error itself).
+func (c *gatedConn) stmt(ctx context.Context, query string, args []driver.NamedValue) *cachedStmt {
+	if len(args) == 0 {
+		return nil
+	}
 	if cs, ok := c.stmts.m[query]; ok {
 		if cs.busy {
 			return nil
@@ -59,23 +63,16 @@ func (c *gatedConn) stmt(ctx context.Context, query string) *cachedStmt {
 
 // exec runs query with args, prepared once per connection.
 func (c *gatedConn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if len(args) == 0 {
-		return c.inner.ExecContext(ctx, query, args)
+	if cs := c.stmt(ctx, query, args); cs != nil {
+		return cs.st.(driver.StmtExecContext).ExecContext(ctx, args)
 	}
-	cs := c.stmt(ctx, query)
-	if cs == nil {
-		return c.inner.ExecContext(ctx, query, args)
-	}
-	return cs.st.(driver.StmtExecContext).ExecContext(ctx, args)
+	return c.inner.ExecContext(ctx, query, args)
 }
 
 // queryRows runs query with args, prepared once per connection; the
 // statement is busy until its rows are closed.
 func (c *gatedConn) queryRows(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if len(args) == 0 {
-		return c.inner.QueryContext(ctx, query, args)
-	}
-	cs := c.stmt(ctx, query)
+	cs := c.stmt(ctx, query, args)
 	if cs == nil {
 		return c.inner.QueryContext(ctx, query, args)
 	}

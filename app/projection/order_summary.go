@@ -50,8 +50,7 @@ type OrderSummary struct {
 	cache       ports.OrderCache
 	checkpoints ports.CheckpointStore
 	// Set by WithCheckpointInterval: checkpoints are written by a timer.
-	every time.Duration
-	cp    *coalesced
+	cp *coalesced
 	// rows are the rows this projector saved last: the next event of the
 	// order starts from its row here instead of reading it (see apply).
 	rows *repository.Bounded[ports.OrderSummary]
@@ -99,12 +98,13 @@ func (p *OrderSummary) WithCheckpointInterval(interval time.Duration) *OrderSumm
 	if p.checkpoints == nil || interval <= 0 {
 		panic("projection: a checkpoint interval needs WithCheckpoints and a positive interval")
 	}
-	p.every, p.cp = interval, &coalesced{}
+	p.cp = &coalesced{every: interval}
 	return p
 }
 
 // coalesced is the checkpoint waiting for the timer.
 type coalesced struct {
+	every   time.Duration
 	mu      sync.Mutex
 	pending ports.Position
 	armed   bool
@@ -117,7 +117,7 @@ func (p *OrderSummary) checkpointLater(pos ports.Position) {
 	p.cp.pending = pos
 	if !p.cp.armed {
 		p.cp.armed = true
-		time.AfterFunc(p.every, p.flushCheckpoint)
+		time.AfterFunc(p.cp.every, p.flushCheckpoint)
 	}
 }
 
@@ -232,8 +232,11 @@ func (p *OrderSummary) applyWithRetry(ctx context.Context, run []ports.RecordedE
 func (p *OrderSummary) apply(ctx context.Context, run []ports.RecordedEvent, fresh bool) (ports.OrderSummary, error) {
 	stream, last := run[0].Stream, run[len(run)-1]
 	row, known := p.rows.Get(stream.ID)
-	if fresh || !known {
-		known = !fresh && run[0].Version == 1 // a new order: the zero row
+	switch {
+	case fresh:
+		known = false
+	case !known && run[0].Version == 1:
+		known = true // a new order: the zero row
 	}
 	if !known {
 		var err error
