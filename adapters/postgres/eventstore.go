@@ -252,7 +252,7 @@ func insertEvents(ctx context.Context, tx pgx.Tx, stream ports.Stream, after int
 		RETURNING version, position, transaction_id, recorded_at`,
 		stream.Type, stream.ID, after, ids, types, data, corr, caus, occurred)
 	if err != nil {
-		return nil, insertError(stream, err)
+		return nil, insertError(stream.String(), err)
 	}
 	recorded := make([]ports.RecordedEvent, n)
 	for rows.Next() {
@@ -268,14 +268,14 @@ func insertEvents(ctx context.Context, tx pgx.Tx, stream ports.Stream, after int
 		recorded[i] = r
 	}
 	if err := rows.Err(); err != nil {
-		return nil, insertError(stream, err)
+		return nil, insertError(stream.String(), err)
 	}
 	return recorded, nil
 }
 
 // insertError classifies a failed insert. A version clash is passed on as
 // is, for Append to turn into a ConcurrencyError.
-func insertError(stream ports.Stream, err error) error {
+func insertError(stream string, err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "events_event_id_key" {
 		return apperr.Wrap(apperr.Conflict, err, "append to %s: an event with this id is already stored", stream)
@@ -286,9 +286,10 @@ func insertError(stream ports.Stream, err error) error {
 	return fmt.Errorf("append to %s: insert: %w", stream, err)
 }
 
-// isVersionClash reports a unique violation on (stream, version): another
-// writer committed the version first.
+// isVersionClash reports a unique violation on (stream, version), another
+// writer having committed the version first, or errVersionClash.
 func isVersionClash(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "events_stream_version_key"
+	return errors.Is(err, errVersionClash) ||
+		errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "events_stream_version_key"
 }

@@ -97,6 +97,13 @@ func TestAppendKeepsDataByteExact(t *testing.T) {
 // messages arriving on topic.
 func startForwarder(t *testing.T, pool *pgxpool.Pool, topic string) <-chan *message.Message {
 	t.Helper()
+	return startForwarderOf(t, pool, topic)[0]
+}
+
+// startForwarderOf is startForwarder for several topics: the messages
+// arriving on each, in the order of topics.
+func startForwarderOf(t *testing.T, pool *pgxpool.Pool, topics ...string) []<-chan *message.Message {
+	t.Helper()
 	logger := watermill.NopLogger{}
 	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(pool), wsql.SubscriberConfig{
 		ConsumerGroup:  "forwarder",
@@ -110,9 +117,13 @@ func startForwarder(t *testing.T, pool *pgxpool.Pool, topic string) <-chan *mess
 	// Blocking until the test acks keeps the forwarded order: otherwise the
 	// Go channel Pub/Sub delivers each message from its own goroutine.
 	out := gochannel.NewGoChannel(gochannel.Config{Persistent: true, BlockPublishUntilSubscriberAck: true}, logger)
-	received, err := out.Subscribe(t.Context(), topic)
-	if err != nil {
-		t.Fatal(err)
+	var received []<-chan *message.Message
+	for _, topic := range topics {
+		ch, err := out.Subscribe(t.Context(), topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		received = append(received, ch)
 	}
 	fwd, err := forwarder.NewForwarder(sub, out, logger, forwarder.Config{ForwarderTopic: postgres.DefaultOutboxTopic})
 	if err != nil {

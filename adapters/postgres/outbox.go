@@ -60,25 +60,42 @@ func InitializeOutbox(ctx context.Context, pool *pgxpool.Pool, cfg EventStoreCon
 	return nil
 }
 
-// publishOutbox writes the recorded events to the outbox inside tx, each
-// enveloped for the forwarder with its destination topic.
+// publishOutbox writes the recorded events of one stream to the outbox
+// inside tx, each enveloped for the forwarder with its destination topic.
 func (s *EventStore) publishOutbox(ctx context.Context, tx pgx.Tx, stream ports.Stream, recorded []ports.RecordedEvent) error {
+	if err := s.publishOutboxMany(ctx, tx, recorded); err != nil {
+		return fmt.Errorf("append to %s: %w", stream, err)
+	}
+	return nil
+}
+
+// publishOutboxMany writes recorded events of any streams to the outbox
+// inside tx: one INSERT per destination topic, each topic's events in their
+// order in recorded.
+func (s *EventStore) publishOutboxMany(ctx context.Context, tx pgx.Tx, recorded []ports.RecordedEvent) error {
 	pub, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: OutboxSchema}, s.cfg.Logger)
 	if err != nil {
-		return fmt.Errorf("append to %s: outbox publisher: %w", stream, err)
+		return fmt.Errorf("outbox publisher: %w", err)
 	}
 	fwd := forwarder.NewPublisher(pub, forwarder.PublisherConfig{ForwarderTopic: s.cfg.OutboxTopic})
-	msgs := make([]*message.Message, len(recorded))
-	for i, e := range recorded {
-		msgs[i] = eventwire.ToMessage(e)
-		msgs[i].SetContext(ctx) // the SQL publisher runs its INSERT with it
+	var topics []string
+	byTopic := map[string][]*message.Message{}
+	for _, e := range recorded {
+		topic := s.cfg.EventTopic(e.Stream.Type)
+		if _, ok := byTopic[topic]; !ok {
+			topics = append(topics, topic)
+		}
+		msg := eventwire.ToMessage(e)
+		msg.SetContext(ctx) // the SQL publisher runs its INSERT with it
+		byTopic[topic] = append(byTopic[topic], msg)
 	}
-	topic := s.cfg.EventTopic(stream.Type)
-	if err := fwd.Publish(topic, msgs...); err != nil {
-		return fmt.Errorf("append to %s: publish to outbox for %s: %w", stream, topic, err)
+	for _, topic := range topics {
+		if err := fwd.Publish(topic, byTopic[topic]...); err != nil {
+			return fmt.Errorf("publish to outbox for %s: %w", topic, err)
+		}
 	}
 	if err := fwd.Close(); err != nil {
-		return fmt.Errorf("append to %s: close outbox publisher: %w", stream, err)
+		return fmt.Errorf("close outbox publisher: %w", err)
 	}
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/orderflow/orderflow/internal/testenv"
 )
 
-// Reading a stream's version touches one index entry, however long the
+// Reading a stream's version (alone, or AppendMany's heads) touches one index entry, however long the
 // stream, also in the generic plan Postgres uses for a statement pgx
 // prepared and ran a few times. (max(version) read every entry of the
 // stream there: an append to a hot SKU cost O(its history).)
@@ -27,7 +27,8 @@ func TestVersionReadTakesOneEntryOfALongStream(t *testing.T) {
 	}
 	defer conn.Release()
 	for _, q := range []string{`ANALYZE events`, `SET plan_cache_mode = force_generic_plan`,
-		`PREPARE version_plan(text, text) AS ` + postgres.VersionSQL} {
+		`PREPARE version_plan(text, text) AS ` + postgres.VersionSQL,
+		`PREPARE heads_plan(text[], text[]) AS ` + postgres.HeadsSQL} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -36,18 +37,24 @@ func TestVersionReadTakesOneEntryOfALongStream(t *testing.T) {
 	if err := conn.QueryRow(ctx, `EXECUTE version_plan('inventory', 'HOT')`).Scan(&version); err != nil || version != 2000 {
 		t.Fatalf("version %d, %v; want 2000", version, err)
 	}
-	var plan []struct {
-		Plan planNode `json:"Plan"`
+	var younger bool
+	if err := conn.QueryRow(ctx, `EXECUTE heads_plan('{inventory}', '{HOT}')`).Scan(&version, &younger); err != nil || version != 2000 {
+		t.Fatalf("heads: version %d, %v; want 2000", version, err)
 	}
-	var raw []byte
-	if err := conn.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE version_plan('inventory', 'HOT')`).Scan(&raw); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &plan); err != nil || len(plan) != 1 {
-		t.Fatalf("plan %s: %v", raw, err)
-	}
-	if n := plan[0].Plan.maxRows(); n > 1 {
-		t.Fatalf("a plan node read %.0f rows of the 2,000-event stream, want 1:\n%s", n, raw)
+	for _, q := range []string{`EXECUTE version_plan('inventory', 'HOT')`, `EXECUTE heads_plan('{inventory}', '{HOT}')`} {
+		var plan []struct {
+			Plan planNode `json:"Plan"`
+		}
+		var raw []byte
+		if err := conn.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+q).Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &plan); err != nil || len(plan) != 1 {
+			t.Fatalf("plan %s: %v", raw, err)
+		}
+		if n := plan[0].Plan.maxRows(); n > 1 {
+			t.Fatalf("%s: a plan node read %.0f rows of the 2,000-event stream, want 1:\n%s", q, n, raw)
+		}
 	}
 }
 
