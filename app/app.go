@@ -87,7 +87,17 @@ func New(d Deps) Application {
 	if d.Metrics == nil {
 		d.Metrics = decorator.NopMetrics{}
 	}
-	repo := repository.NewOrders(d.Events, d.Clock)
+	// The saga's units commit in batches (saga.Batches) unless it is told
+	// to commit one unit at a time: its repositories, here shared with the
+	// commands, are then built on the batches' event store, which is
+	// d.Events outside a batch.
+	events := d.Events
+	var batches *saga.Batches
+	if d.Saga.BatchSize != 1 {
+		batches = saga.NewBatches(d.Events)
+		events = batches.Events()
+	}
+	repo := repository.NewOrders(events, d.Clock)
 	if d.Snapshots != nil {
 		if d.SnapshotEvery == 0 {
 			d.SnapshotEvery = repository.DefaultSnapshotEvery
@@ -97,13 +107,13 @@ func New(d Deps) Application {
 	// The stocks most recently loaded stay in memory: a popular SKU,
 	// written by every checkout, is then loaded without decoding its
 	// snapshot (its open holds grow with the orders awaiting shipment).
-	stocks := repository.NewStocks(d.Events, d.Clock).EnableCache(repository.StockCacheEntries)
+	stocks := repository.NewStocks(events, d.Clock).EnableCache(repository.StockCacheEntries)
 	if d.Snapshots != nil {
 		// A hot SKU's stream grows with every order it serves: its state
 		// (bounded, see inventory.Remembered) is snapshotted like an order.
 		stocks.EnableSnapshots(d.Snapshots, d.SnapshotEvery, d.Logger)
 	}
-	payments := repository.NewPayments(d.Events, d.Clock)
+	payments := repository.NewPayments(events, d.Clock)
 	application := Application{
 		Commands: Commands{
 			PlaceOrder:   decorator.Apply(command.NewPlaceOrderHandler(repo, d.Clock), d.Logger, d.Metrics),
@@ -126,7 +136,7 @@ func New(d Deps) Application {
 	// service always gives them; a test of other use cases may not.
 	if d.Checkouts != nil && d.Gateway != nil && d.Tx != nil {
 		application.Checkout = saga.New(d.Saga, saga.Deps{Orders: repo, Stocks: stocks, Payments: payments,
-			Tx: d.Tx, Checkouts: d.Checkouts, Gateway: d.Gateway, Clock: d.Clock, Metrics: d.SagaMetrics})
+			Tx: d.Tx, Checkouts: d.Checkouts, Gateway: d.Gateway, Clock: d.Clock, Metrics: d.SagaMetrics, Batches: batches})
 		application.Queries.GetCheckout = decorator.Apply(query.NewGetCheckoutHandler(d.Checkouts), d.Logger, d.Metrics)
 	}
 	if d.Notifications != nil {

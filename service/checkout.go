@@ -41,6 +41,9 @@ func (c *Config) setCheckoutDefaults() {
 	if c.SagaPartitions == 0 {
 		c.SagaPartitions = 1
 	}
+	if c.CheckoutBatchSize == 0 {
+		c.CheckoutBatchSize = saga.DefaultBatchSize
+	}
 	if c.PaymentGateway == "" {
 		c.PaymentGateway = "sandbox"
 	}
@@ -60,6 +63,8 @@ func (c Config) validateCheckout() error {
 		return fmt.Errorf("--checkout-deadline, --deadline-scan-interval and --checkout-max-attempts must be positive")
 	case c.CheckoutRetryBackoff <= 0 || c.CheckoutMaxRetryBackoff < c.CheckoutRetryBackoff:
 		return fmt.Errorf("--checkout-retry-backoff must be positive and --checkout-max-retry-backoff at least as long")
+	case c.CheckoutBatchSize < 1 || c.CheckoutBatchSize > 1024:
+		return fmt.Errorf("--checkout-batch-size must be from 1 to 1024, not %d", c.CheckoutBatchSize)
 	case c.SagaPartitions < 1 || c.SagaPartitions > 64:
 		return fmt.Errorf("--saga-partitions must be from 1 to 64, not %d", c.SagaPartitions)
 	case c.SandboxLatency < 0 || c.SandboxLateAfter < 0:
@@ -101,7 +106,7 @@ func paymentGateway(c Config, st *Adapters, reg prometheus.Registerer) (ports.Pa
 // injection of FaultKillAtEnv when it is set.
 func sagaConfig(c Config, logger *slog.Logger) saga.Config {
 	cfg := saga.Config{Deadline: c.CheckoutDeadline, MaxAttempts: c.CheckoutMaxAttempts,
-		RetryBackoff: c.CheckoutRetryBackoff, MaxRetryBackoff: c.CheckoutMaxRetryBackoff}
+		RetryBackoff: c.CheckoutRetryBackoff, MaxRetryBackoff: c.CheckoutMaxRetryBackoff, BatchSize: c.CheckoutBatchSize}
 	if step := os.Getenv(FaultKillAtEnv); step != "" {
 		logger.Warn("TEST-ONLY crash injection is on", "env", FaultKillAtEnv, "step", step)
 		cfg.AfterStep = func(done string) {

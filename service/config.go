@@ -24,7 +24,10 @@ import (
 type Config struct {
 	HTTPAddr string
 	// GRPCAddr is where the gRPC API listens; empty: no gRPC server.
-	GRPCAddr        string
+	GRPCAddr string
+	// PprofAddr is where Go's runtime profiles (/debug/pprof/) are served;
+	// empty: nowhere.
+	PprofAddr       string
 	DataDir         string
 	PostgresURL     string
 	LogLevel        string
@@ -43,6 +46,10 @@ type Config struct {
 	// Checkout saga and payment provider (see checkout.go).
 	CheckoutDeadline     time.Duration
 	DeadlineScanInterval time.Duration
+	// CheckoutBatchSize is the most checkout units (of concurrent
+	// checkouts) committed together in one transaction (saga.Batches); 1
+	// commits each alone.
+	CheckoutBatchSize int
 	// CheckoutMaxAttempts is how many failed deadline-scan attempts a
 	// checkout gets before it is parked for an operator (saga.Config).
 	CheckoutMaxAttempts int

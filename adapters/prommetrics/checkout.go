@@ -19,12 +19,14 @@ type Checkouts struct {
 	compensations *prometheus.CounterVec
 	steps         *prometheus.HistogramVec
 	confirmed     prometheus.Histogram
+	batches       *prometheus.HistogramVec
 }
 
 // NewCheckouts registers orderflow_checkouts_total,
 // orderflow_checkout_duration_seconds, orderflow_checkout_compensations_total,
-// orderflow_checkout_step_duration_seconds and
-// orderflow_order_placed_to_confirmed_seconds.
+// orderflow_checkout_step_duration_seconds,
+// orderflow_order_placed_to_confirmed_seconds and
+// orderflow_checkout_batch_units.
 func NewCheckouts(reg prometheus.Registerer) (*Checkouts, error) {
 	c := &Checkouts{
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -50,9 +52,14 @@ func NewCheckouts(reg prometheus.Registerer) (*Checkouts, error) {
 			Help:    "Time from an order's placement (its order.placed event) to the checkout's saved confirmation, once per confirmed order.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
 		}),
+		batches: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "orderflow", Name: "checkout_batch_units",
+			Help:    "Units of checkout steps committed together in one transaction, per batch, by result (committed, or failed: its units then ran alone).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+		}, []string{"result"}),
 	}
 	if err := errors.Join(reg.Register(c.outcomes), reg.Register(c.duration), reg.Register(c.compensations),
-		reg.Register(c.steps), reg.Register(c.confirmed)); err != nil {
+		reg.Register(c.steps), reg.Register(c.confirmed), reg.Register(c.batches)); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -85,3 +92,12 @@ func (c *Checkouts) OrderConfirmed(ctx context.Context, sincePlaced time.Duratio
 
 // Compensated implements saga.Metrics.
 func (c *Checkouts) Compensated(step string) { c.compensations.WithLabelValues(step).Inc() }
+
+// Batched implements saga.Metrics.
+func (c *Checkouts) Batched(units int, committed bool) {
+	result := "committed"
+	if !committed {
+		result = "failed"
+	}
+	c.batches.WithLabelValues(result).Observe(float64(units))
+}

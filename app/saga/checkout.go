@@ -90,6 +90,9 @@ type Metrics interface {
 	// OrderConfirmed records, once per order, the time from its placement
 	// (the order.placed event's time) to the saved confirmation.
 	OrderConfirmed(ctx context.Context, sincePlaced time.Duration)
+	// Batched records a batch of units (Deps.Batches) by how many units it
+	// held and whether it committed (else its units ran alone).
+	Batched(units int, committed bool)
 }
 
 // NopMetrics records nothing.
@@ -100,6 +103,7 @@ func (NopMetrics) Compensated(string)                                          {
 func (NopMetrics) CheckoutParked(string)                                       {}
 func (NopMetrics) StepFinished(context.Context, string, string, time.Duration) {}
 func (NopMetrics) OrderConfirmed(context.Context, time.Duration)               {}
+func (NopMetrics) Batched(int, bool)                                           {}
 
 // Config tunes the saga.
 type Config struct {
@@ -119,6 +123,9 @@ type Config struct {
 	// AfterStep, if set, is called after each step's state is saved. The
 	// binary uses it for its test-only crash injection.
 	AfterStep func(step string)
+	// BatchSize is the most units one batch commits, with Deps.Batches.
+	// Default DefaultBatchSize.
+	BatchSize int
 }
 
 // Deps are the saga's collaborators.
@@ -133,6 +140,10 @@ type Deps struct {
 	Gateway ports.PaymentGateway
 	Clock   ports.Clock
 	Metrics Metrics
+	// Batches, when set, commits the units of concurrent Advances together
+	// (see Batches); Orders, Stocks and Payments must then be built on its
+	// Events. Nil: each unit commits alone.
+	Batches *Batches
 }
 
 // Checkout is the process manager.
@@ -163,6 +174,13 @@ func New(cfg Config, d Deps) *Checkout {
 	}
 	if cfg.MaxRetryBackoff < cfg.RetryBackoff {
 		cfg.MaxRetryBackoff = max(5*time.Minute, cfg.RetryBackoff)
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = DefaultBatchSize
+	}
+	if d.Batches != nil {
+		d.Batches.checkouts = d.Checkouts
+		d.Checkouts = batchCheckouts{d.Checkouts}
 	}
 	return &Checkout{cfg: cfg, d: d}
 }

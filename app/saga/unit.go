@@ -35,10 +35,15 @@ func (a *advance) commit(ctx context.Context, orderID string) (*needCall, error)
 	var done []*transition
 	var need *needCall
 	var last *ports.Checkout
-	err := a.d.Tx.InTx(ctx, func(ctx context.Context) (err error) {
-		done, need, last, err = a.unit(ctx, orderID)
-		return err
-	})
+	var err error
+	if res, ok := a.batched(ctx, orderID); ok {
+		done, need, last = res.done, res.need, res.last
+	} else {
+		err = a.d.Tx.InTx(ctx, func(ctx context.Context) (err error) {
+			done, need, last, err = a.unit(ctx, orderID)
+			return err
+		})
+	}
 	a.last = last // nil after a failed unit: the next one reads the row
 	if err != nil {
 		a.last = nil
@@ -48,6 +53,15 @@ func (a *advance) commit(ctx context.Context, orderID string) (*needCall, error)
 		a.saved(ctx, t)
 	}
 	return need, nil
+}
+
+// batched commits the unit in a batch (Deps.Batches), if there are batches;
+// ok false: it did not, and runs alone.
+func (a *advance) batched(ctx context.Context, orderID string) (unitResult, bool) {
+	if a.d.Batches == nil {
+		return unitResult{}, false
+	}
+	return a.d.Batches.run(ctx, a, orderID)
 }
 
 // answer is the outcome of one provider call.

@@ -95,12 +95,14 @@ func (f flags) brokerFlags(c *service.BrokerConfig) {
 func (f flags) pipelineFlags(c *service.Config) {
 	def := service.Config{}.WithDefaults()
 	f.Int(&c.SagaPartitions, "saga-partitions", def.SagaPartitions, "handlers (consumer groups) the checkout runs over the order topic, each for the orders whose id hashes to it: parallel checkouts where the broker has no partitions of its own (postgres, sqlite); changing it starts new consumer groups, which read the topic from its start")
+	f.Int(&c.CheckoutBatchSize, "checkout-batch-size", def.CheckoutBatchSize, "the most checkout units of concurrent checkouts committed together in one transaction, their events in one append (1: each alone); batches form when checkouts run concurrently (--saga-partitions, Kafka partitions)")
 }
 
 func (f flags) serveFlags(c *service.Config) {
 	def := service.Config{}.WithDefaults()
 	f.Str(&c.HTTPAddr, "http-addr", def.HTTPAddr, "address the HTTP API listens on")
 	f.Str(&c.GRPCAddr, "grpc-addr", "", "address the gRPC API listens on (orderflow.v1, health, reflection); empty: none")
+	f.Str(&c.PprofAddr, "pprof-addr", "", "address Go's runtime profiles (/debug/pprof/: heap, CPU, goroutines) are served on, a listener of their own; empty: none")
 	f.Dur(&c.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "how long SIGTERM waits for requests and handlers in flight")
 	f.Dur(&c.ReadWait, "read-wait", def.ReadWait, "how long GET ?min_version= waits for the read model")
 	f.Dur(&c.PollInterval, "poll-interval", def.PollInterval, "how often SQL subscribers poll for new messages when idle")
