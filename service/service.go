@@ -34,6 +34,7 @@ type Main struct {
 	router     *router.Router
 	listener   net.Listener
 	grpcLn     net.Listener
+	pprofLn    net.Listener
 	closeCache func() error
 	// flushTraces flushes and stops the tracer provider (a no-op with
 	// tracing off).
@@ -159,6 +160,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.start(stageHTTP, &httpServer{server: server, listener: m.listener, drain: m.Config.ShutdownTimeout})
 	if err := m.startGRPC(application, registry, apiKeys); err != nil {
+		return err
+	}
+	if err := m.startPprof(); err != nil {
 		return err
 	}
 	m.Logger.Info("orderflow is serving", "http_addr", m.Addr(), "grpc_addr", m.GRPCAddr(), "store", m.Config.StoreName(), "broker", st.Broker.Name, "roles", roles.String())
