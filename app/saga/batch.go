@@ -3,6 +3,7 @@ package saga
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -136,7 +137,15 @@ func (b *Batches) commit(tx ports.Transactor, batch []*unitRequest) {
 	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
 	defer cancel()
 	results := make([]unitResult, len(batch))
-	err := tx.InTx(ctx, func(ctx context.Context) error {
+	err := tx.InTx(ctx, func(ctx context.Context) (err error) {
+		// A unit that panics fails the batch instead of the process: it
+		// panics again alone, in its Advance's goroutine, where the
+		// router's recoverer turns it into the message's failure.
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("saga: a unit panicked in a batch: %v", p)
+			}
+		}()
 		w := &writes{appends: map[ports.Stream]*pendingAppend{}, checkouts: map[string]ports.Checkout{}}
 		ctx = context.WithValue(ctx, writesKey{}, w)
 		for i, r := range batch {

@@ -142,13 +142,25 @@ func TestConcurrentCheckoutsCommitInBatches(t *testing.T) {
 	})
 }
 
-// A batch whose commit fails leaves nothing, and its units run alone.
+// A batch whose commit fails, or one of whose units panics, leaves
+// nothing, and its units run alone.
 func TestABatchThatFailsRunsItsUnitsAlone(t *testing.T) {
+	for _, panics := range []bool{false, true} {
+		t.Run(map[bool]string{false: "error", true: "panic"}[panics], func(t *testing.T) {
+			testABatchThatFails(t, panics)
+		})
+	}
+}
+
+func testABatchThatFails(t *testing.T, panics bool) {
 	bothStores(t, func(t *testing.T, st stores) {
 		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
 		first := once()
 		m := e.batched(st, &hooks{beforeAppend: func(_ context.Context, appends []ports.StreamAppend) error {
 			if events(appends) > 1 && first() { // a batch's merged append
+				if panics {
+					panic("injected: the batch panics")
+				}
 				return errors.New("injected: the batch's append fails")
 			}
 			return nil
