@@ -14,8 +14,14 @@ import (
 // MaxWait bounds how long GetOrder waits for the projection to catch up.
 const MaxWait = 5 * time.Second
 
-// pollInterval is how often GetOrder re-reads while waiting.
-const pollInterval = 10 * time.Millisecond
+// GetOrder re-reads while it waits, first after minPoll, then twice as
+// long after each read, up to maxPoll: a version the projection is about
+// to write is seen within milliseconds, and a client waiting on a read
+// model that lags (a backlog) costs ten reads a second, not a hundred.
+const (
+	minPoll = 10 * time.Millisecond
+	maxPoll = 100 * time.Millisecond
+)
 
 // GetOrder reads one order. With MinVersion > 0 the query waits up to Wait
 // (capped at MaxWait) for the read model to reach that version
@@ -76,9 +82,9 @@ func (h GetOrderHandler) read(ctx context.Context, q GetOrder) (OrderView, error
 	}
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
-	tick := time.NewTicker(pollInterval)
-	defer tick.Stop()
-	for {
+	poll := time.NewTimer(minPoll)
+	defer poll.Stop()
+	for next := minPoll; ; next = min(2*next, maxPoll) {
 		s, err := h.reader.Get(ctx, q.OrderID)
 		switch {
 		case err == nil && s.Version >= q.MinVersion:
@@ -87,7 +93,8 @@ func (h GetOrderHandler) read(ctx context.Context, q GetOrder) (OrderView, error
 			return OrderView{}, apperr.Wrap(apperr.Unavailable, err, "cannot read order %s", q.OrderID)
 		}
 		select {
-		case <-tick.C:
+		case <-poll.C:
+			poll.Reset(min(2*next, maxPoll))
 			continue
 		case <-deadline.C:
 		case <-ctx.Done():
