@@ -40,7 +40,9 @@ type Batches struct {
 
 	mu      sync.Mutex
 	queue   []*unitRequest
-	running bool
+	workers int
+	// reading is held by the batch whose units run (see loop).
+	reading sync.Mutex
 }
 
 // NewBatches returns the batches of a saga whose events are in events.
@@ -80,8 +82,8 @@ func (b *Batches) run(ctx context.Context, a *advance, orderID string) (unitResu
 	r := &unitRequest{ctx: ctx, a: a, orderID: orderID, done: make(chan unitResult, 1)}
 	b.mu.Lock()
 	b.queue = append(b.queue, r)
-	if !b.running {
-		b.running = true
+	if b.workers < workers {
+		b.workers++
 		go b.loop(a.cfg.BatchSize, a.d.Tx)
 	}
 	b.mu.Unlock()
@@ -89,19 +91,31 @@ func (b *Batches) run(ctx context.Context, a *advance, orderID string) (unitResu
 	return res, !res.alone
 }
 
-// loop runs batches while units wait, one at a time: a batch takes every
-// unit queued while the one before ran (one unit per order, up to size).
+// workers is how many batches are in flight at most: one runs its units
+// while the one before it writes and commits.
+const workers = 2
+
+// loop runs batches while units wait. A batch takes every unit queued when
+// it starts (one unit per order, up to size), and starts only when the
+// batch before it has run its units (reading): one batch at a time reads
+// and takes locks, while the one before it writes and commits. That
+// overlaps one batch's commit with the next one's reads, and cannot
+// deadlock: a committing batch only takes locks of its own orders'
+// streams (its SKUs it locked while it read), so it never waits for the
+// batch after it, which may wait for it (a SKU both reserve).
 func (b *Batches) loop(size int, tx ports.Transactor) {
 	for {
+		b.reading.Lock()
 		b.mu.Lock()
 		batch := b.take(size)
 		if len(batch) == 0 {
-			b.running = false
+			b.workers--
 			b.mu.Unlock()
+			b.reading.Unlock()
 			return
 		}
 		b.mu.Unlock()
-		b.commit(tx, batch)
+		b.commit(tx, batch, sync.OnceFunc(b.reading.Unlock))
 	}
 }
 
@@ -125,7 +139,11 @@ func (b *Batches) take(size int) []*unitRequest {
 // commit runs batch's units in one transaction and answers each. A batch
 // of one unit runs here too: while it runs, the units that arrive queue
 // for the next batch (as in a database's group commit).
-func (b *Batches) commit(tx ports.Transactor, batch []*unitRequest) {
+//
+// read is called once the units have run (or failed): the next batch may
+// start reading.
+func (b *Batches) commit(tx ports.Transactor, batch []*unitRequest, read func()) {
+	defer read()
 	links := make([]trace.Link, len(batch))
 	for i, r := range batch {
 		links[i] = trace.LinkFromContext(r.ctx)
@@ -155,6 +173,7 @@ func (b *Batches) commit(tx ports.Transactor, batch []*unitRequest) {
 			}
 			results[i] = unitResult{done: done, need: need, last: last}
 		}
+		read()
 		return w.flush(ctx, b.events.base, b.checkouts)
 	})
 	endSpan(span, err)

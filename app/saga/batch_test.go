@@ -60,13 +60,24 @@ func (s slowTx) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 // e's stores stopped by h.
 func (e *env) batched(st stores, h *hooks) *batchMetrics {
 	clock := ports.SystemClock{}
-	batches := saga.NewBatches(hookedEvents{EventStore: st.events, h: h})
+	batches := saga.NewBatches(lockingEvents{hookedEvents{EventStore: st.events, h: h}})
 	m := &batchMetrics{}
 	e.saga = saga.New(saga.Config{}, saga.Deps{Orders: repository.NewOrders(batches.Events(), clock),
 		Stocks: repository.NewStocks(batches.Events(), clock), Payments: repository.NewPayments(batches.Events(), clock),
 		Checkouts: hookedCheckouts{CheckoutStore: st.checkouts, h: h}, Tx: slowTx{st.tx}, Gateway: e.gateway,
 		Clock: clock, Metrics: m, Batches: batches})
 	return m
+}
+
+// lockingEvents are hooked events that lock streams as the store does
+// (ports.StreamLocker), as the service's do.
+type lockingEvents struct{ hookedEvents }
+
+func (s lockingEvents) LockStreams(ctx context.Context, streams ...ports.Stream) error {
+	if l, ok := s.EventStore.(ports.StreamLocker); ok {
+		return l.LockStreams(ctx, streams...)
+	}
+	return nil
 }
 
 // advanceAll advances the checkouts of ids concurrently, as the handlers
