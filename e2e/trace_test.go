@@ -320,12 +320,22 @@ func TestTraceOfAnOrderInJaeger(t *testing.T) {
 				"publish " + router.EventTopic("order"), checkout, "checkout.advance", "payment.authorize", "payment.capture",
 				"POST /v1/orders/{id}/ship", "usecase ship_order", "projection.apply order_summary", summary}, steps...)
 			var tr traceOf
+			var missing []string
+			defer func() {
+				if t.Failed() {
+					t.Logf("spans missing from the trace: %q; its spans: %q", missing, tr.names())
+				}
+			}()
 			waitFor(t, 60*time.Second, "the order's spans in Jaeger", func() bool {
 				tr = j.trace(t, traceID)
+				missing = missing[:0]
 				for _, n := range want {
 					if len(tr.named(n)) == 0 {
-						return false
+						missing = append(missing, n)
 					}
+				}
+				if len(missing) > 0 {
+					return false
 				}
 				// The last projection of the shipment.
 				for _, s := range tr.named("projection.apply order_summary") {

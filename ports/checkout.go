@@ -55,8 +55,16 @@ type Checkout struct {
 // returns up to limit checkouts in state whose order id is greater than
 // afterOrderID ("" starts at the beginning), in order id order: an
 // operator's listing (of the parked ones).
+//
+// Claim takes up to limit checkouts in one of states whose NextAttemptAt is set and
+// at or before now (the earliest due first), sets their NextAttemptAt to
+// until (without changing their version) and returns their order ids, in
+// no particular order: a lease,
+// after which another Claim may take them again. Two concurrent claims take
+// different checkouts.
 type CheckoutStore interface {
 	Save(ctx context.Context, c Checkout) error
+	Claim(ctx context.Context, states []string, now, until time.Time, limit int) ([]string, error)
 	Get(ctx context.Context, orderID string) (Checkout, error)
 	Due(ctx context.Context, now time.Time, states []string, limit int) ([]string, error)
 	InState(ctx context.Context, state, afterOrderID string, limit int) ([]Checkout, error)

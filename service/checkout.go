@@ -104,6 +104,11 @@ func paymentGateway(c Config, st *Adapters, reg prometheus.Registerer) (ports.Pa
 
 // sagaConfig is the saga's configuration, with the test-only crash
 // injection of FaultKillAtEnv when it is set.
+// readyInterval is how often a saga process looks for started checkouts
+// besides those it starts itself: those another process started, or had
+// claimed before it died.
+const readyInterval = 250 * time.Millisecond
+
 func sagaConfig(c Config, logger *slog.Logger) saga.Config {
 	cfg := saga.Config{Deadline: c.CheckoutDeadline, MaxAttempts: c.CheckoutMaxAttempts,
 		RetryBackoff: c.CheckoutRetryBackoff, MaxRetryBackoff: c.CheckoutMaxRetryBackoff, BatchSize: c.CheckoutBatchSize}

@@ -137,6 +137,14 @@ func (m *Main) Run(ctx context.Context) error {
 	m.start(stageLoops, loop(func(ctx context.Context) {
 		eventhandler.ScanDeadlines(ctx, application.Checkout, m.Config.DeadlineScanInterval, m.Logger)
 	}))
+	if roles.Has(router.RoleSaga) && application.Checkout != nil {
+		// The checkouts the saga's handler started (and those a process
+		// that died had claimed) run here, as many at a time as a batch
+		// holds.
+		m.start(stageLoops, loop(func(ctx context.Context) {
+			eventhandler.RunCheckouts(ctx, application.Checkout, m.Config.CheckoutBatchSize, readyInterval, m.Logger)
+		}))
+	}
 	cleaner, err := outboxCleaner(m.Config, st, m.Logger)
 	if err != nil {
 		return err

@@ -148,11 +148,14 @@ func (b *Batches) commit(tx ports.Transactor, batch []*unitRequest, read func())
 	for i, r := range batch {
 		links[i] = trace.LinkFromContext(r.ctx)
 	}
-	ctx, span := tracer().Start(context.Background(), "checkout.batch", trace.WithLinks(links...),
+	// The batch's span is not in the units' context: each unit's spans
+	// belong to its own Advance's trace (joined takes the batch's values
+	// first). The batch's own writes are its children.
+	_, span := tracer().Start(context.Background(), "checkout.batch", trace.WithLinks(links...),
 		trace.WithAttributes(attribute.Int("orderflow.checkout.batch_size", len(batch))))
 	// Bounded: a unit waits for its batch, and a batch stuck on a lock
 	// should fail (its units then run alone) rather than hold them all.
-	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	results := make([]unitResult, len(batch))
 	err := tx.InTx(ctx, func(ctx context.Context) (err error) {
@@ -174,7 +177,7 @@ func (b *Batches) commit(tx ports.Transactor, batch []*unitRequest, read func())
 			results[i] = unitResult{done: done, need: need, last: last}
 		}
 		read()
-		return w.flush(ctx, b.events.base, b.checkouts)
+		return w.flush(trace.ContextWithSpan(ctx, span), b.events.base, b.checkouts)
 	})
 	endSpan(span, err)
 	batch[0].a.d.Metrics.Batched(len(batch), err == nil)

@@ -293,3 +293,45 @@ func events(appends []ports.StreamAppend) int {
 	}
 	return n
 }
+
+// Started checkouts run from the database, claimed in sets: a set's units
+// commit in batches as large as the set, and a start repeated (a
+// redelivered order.placed) changes nothing.
+func TestStartedCheckoutsRunInSets(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		m := e.batched(st, &hooks{})
+		sku := "A-" + uuid.NewString()[:8]
+		e.stock(t, sku, 100)
+		var ids []string
+		for range 20 {
+			id := e.place(t, paymentsandbox.TokenApprove, item(sku, 1))
+			ids = append(ids, id)
+			for range 2 {
+				if err := e.saga.Start(t.Context(), id); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		select {
+		case <-e.saga.Started():
+		default:
+			t.Fatal("Start did not signal")
+		}
+		n, err := e.saga.RunReady(t.Context(), 64)
+		if err != nil || n != 20 {
+			t.Fatalf("ran %d, %v; want 20", n, err)
+		}
+		if n, err := e.saga.RunReady(t.Context(), 64); err != nil || n != 0 {
+			t.Fatalf("ran %d again, %v; want none", n, err)
+		}
+		for _, id := range ids {
+			e.expect(t, id, saga.StateConfirmed, order.StatusConfirmed, "")
+		}
+		e.levels(t, sku, 100, 20)
+		if largest, failed := m.largest(); largest < 10 || failed > 0 {
+			t.Fatalf("batches committed %v, failed %v: want one of ten units or more, and no failure", m.committed, m.failed)
+		}
+		checkReadAllOrder(t, st.events)
+	})
+}

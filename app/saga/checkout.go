@@ -107,8 +107,9 @@ func (NopMetrics) Batched(int, bool)                                           {
 
 // Config tunes the saga.
 type Config struct {
-	// Deadline is how long payment may take from the start of checkout.
-	// Default 30s.
+	// Deadline is how long payment may take from the reservation of the
+	// order's stock (and, before it, how long a started checkout may wait
+	// before the deadline scanner runs it). Default 30s.
 	Deadline time.Duration
 	// ReplayTimeout bounds the wait for a late authorization's outcome when
 	// compensating a timed-out payment. Default 30s.
@@ -150,6 +151,12 @@ type Deps struct {
 type Checkout struct {
 	cfg Config
 	d   Deps
+	// started is signalled (without blocking) when Start started a
+	// checkout: RunReady's loop need not wait for its next poll.
+	started chan struct{}
+	// origins are the trace and correlation of the checkouts Start
+	// started, for RunReady.
+	origins *repository.Bounded[origin]
 }
 
 // New panics on missing dependencies.
@@ -182,7 +189,7 @@ func New(cfg Config, d Deps) *Checkout {
 		d.Batches.checkouts = d.Checkouts
 		d.Checkouts = batchCheckouts{d.Checkouts}
 	}
-	return &Checkout{cfg: cfg, d: d}
+	return &Checkout{cfg: cfg, d: d, started: make(chan struct{}, 1), origins: repository.NewBounded[origin](originsKept)}
 }
 
 // maxSteps bounds one Advance: a checkout has fewer transitions than this.

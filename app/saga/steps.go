@@ -100,7 +100,9 @@ func (s *advance) reserve(ctx context.Context, c ports.Checkout, o *order.Order)
 		return compensateFor(c, limitReason(ReasonOutOfStock+": "+detail)), nil
 	}
 	c = logStep(c, StepReserveInventory, "done", "", now)
-	c.State = StateAuthorizing
+	// The payment's deadline counts from here: a checkout started (Start)
+	// and run later, behind others, must not have spent it waiting.
+	c.State, c.DeadlineAt = StateAuthorizing, now.Add(s.cfg.Deadline)
 	return &transition{next: c, step: StepReserveInventory}, nil
 }
 

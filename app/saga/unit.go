@@ -3,6 +3,7 @@ package saga
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/orderflow/orderflow/app/apperr"
@@ -155,8 +156,16 @@ func (a *advance) unit(ctx context.Context, orderID string) (done []*transition,
 	// back with it.
 	c.Version = stored + 1
 	c.UpdatedAt = a.d.Clock.Now()
-	// It moved: the scanner's count of failures starts again.
+	// It moved: the scanner's count of failures starts again. A checkout
+	// left in a state that is still on its way (reserving, authorizing,
+	// confirming, compensating: the Advance goes on) is leased to this
+	// process for ClaimLease, after which RunReady claims it again: were
+	// the process to die before the Advance ends, another picks it up then
+	// (the message that started it may be acked already).
 	c.Attempts, c.NextAttemptAt = 0, time.Time{}
+	if slices.Contains(DueStates, c.State) {
+		c.NextAttemptAt = c.UpdatedAt.Add(ClaimLease)
+	}
 	if err := a.d.Checkouts.Save(ctx, c); err != nil {
 		if errors.Is(err, ports.ErrConcurrency) {
 			return nil, nil, nil, err

@@ -16,9 +16,11 @@ import (
 )
 
 // Advancer moves an order's checkout forward; it is idempotent (see
-// app/saga).
+// app/saga). Start only records that a placed order's checkout is to run
+// (RunCheckouts runs it).
 type Advancer interface {
 	Advance(ctx context.Context, orderID string) error
+	Start(ctx context.Context, orderID string) error
 }
 
 // Checkout adapts the checkout saga to a Watermill handler for order
@@ -28,7 +30,10 @@ type Advancer interface {
 // through it.) Events about no order (a restock) are acked as is, and so
 // are order.confirmed events: only the checkout confirms an order, in the
 // same transaction as its own state, so their delivery has nothing to move.
-// A redelivered or duplicated message advances nothing twice.
+// A placed order's checkout is started, not advanced: the handler returns
+// once the checkout's row is written, and RunCheckouts advances it with
+// the others waiting (in batches, see app/saga). A redelivered or
+// duplicated message advances nothing twice.
 func Checkout(saga Advancer) wm.NoPublishHandlerFunc {
 	return func(msg *wm.Message) error {
 		e, err := eventwire.FromMessage(msg)
@@ -44,6 +49,9 @@ func Checkout(saga Advancer) wm.NoPublishHandlerFunc {
 		}
 		ctx := meta.WithCorrelationID(msg.Context(), e.Metadata.CorrelationID)
 		ctx = meta.WithCausationID(ctx, e.Metadata.EventID)
+		if e.Stream.Type == order.AggregateType && e.Type == order.EventPlaced {
+			return saga.Start(ctx, orderID)
+		}
 		return saga.Advance(ctx, orderID)
 	}
 }
@@ -59,6 +67,36 @@ func orderOf(e ports.RecordedEvent) (string, error) {
 		return "", apperr.Wrap(apperr.Invalid, err, "inventory event %s", e.Metadata.EventID)
 	}
 	return body.OrderID, nil
+}
+
+// ReadyRunner runs the started checkouts (app/saga: Start, RunReady).
+type ReadyRunner interface {
+	RunReady(ctx context.Context, limit int) (int, error)
+	Started() <-chan struct{}
+}
+
+// RunCheckouts runs the started checkouts until ctx ends, up to limit at a
+// time: again at once while it finds some, else when this process starts
+// one (Started) or every interval (for those other processes start, and
+// those whose claim by a process that died has ended).
+func RunCheckouts(ctx context.Context, r ReadyRunner, limit int, interval time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := r.RunReady(ctx, limit)
+		if err != nil && ctx.Err() == nil {
+			logger.WarnContext(ctx, "run started checkouts", "error", err)
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.Started():
+		case <-t.C:
+		}
+	}
 }
 
 // DueScanner is the saga's durable timer: it polls the persisted deadlines.

@@ -124,6 +124,31 @@ func (s *CheckoutStore) scanCheckout(row Row) (ports.Checkout, error) {
 	return c, nil
 }
 
+// Claim implements ports.CheckoutStore: one UPDATE of the claimed rows,
+// which a concurrent claim passes over on Postgres (SKIP LOCKED; SQLite
+// has one writer at a time).
+func (s *CheckoutStore) Claim(ctx context.Context, states []string, now, until time.Time, limit int) ([]string, error) {
+	d := s.db.Dialect
+	if len(states) == 0 {
+		return nil, nil
+	}
+	args := []any{d.time(until)}
+	for _, st := range states {
+		args = append(args, st)
+	}
+	args = append(args, d.time(now), limit)
+	rows, err := s.db.Query(ctx, `
+		UPDATE checkouts SET next_attempt_at = ?
+		WHERE order_id IN (SELECT order_id FROM checkouts
+		                   WHERE state IN (?`+strings.Repeat(", ?", len(states)-1)+`) AND next_attempt_at <= ?
+		                   ORDER BY next_attempt_at, order_id LIMIT ?`+d.skipLocked+`)
+		RETURNING order_id`, args...)
+	if err != nil {
+		return nil, d.errorf("claim checkouts: %w", err)
+	}
+	return scanIDs(rows, d, "claim checkouts")
+}
+
 // Due implements ports.CheckoutStore: the checkouts in one of states whose
 // deadline is at or before now and that are due again (next_attempt_at
 // NULL or at or before now), the earliest due first.
@@ -145,19 +170,7 @@ func (s *CheckoutStore) Due(ctx context.Context, now time.Time, states []string,
 	if err != nil {
 		return nil, d.errorf("due checkouts: %w", err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, d.errorf("due checkouts: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, d.errorf("due checkouts: %w", err)
-	}
-	return ids, nil
+	return scanIDs(rows, d, "due checkouts")
 }
 
 // encodeSteps encodes a step log with its times as stored (UTC, to the
@@ -173,4 +186,21 @@ func (s *CheckoutStore) encodeSteps(steps []ports.CheckoutStep) (any, error) {
 		return nil, s.db.Dialect.errorf("encode checkout steps: %w", err)
 	}
 	return s.db.Dialect.json(b), nil
+}
+
+// scanIDs reads a column of order ids and closes rows.
+func scanIDs(rows Rows, d *Dialect, what string) ([]string, error) {
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, d.errorf("%s: %w", what, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.errorf("%s: %w", what, err)
+	}
+	return ids, nil
 }

@@ -22,6 +22,8 @@ func RunCheckoutStore(t *testing.T, newStore func(t *testing.T) ports.CheckoutSt
 		{"UnknownIsNotFound", testCheckoutNotFound},
 		{"DueByDeadlineAndState", testCheckoutDue},
 		{"InStateListsByOrderID", testCheckoutInState},
+		{"ClaimLeasesTheRunnable", testCheckoutClaim},
+		{"ConcurrentClaimsTakeDifferentCheckouts", testCheckoutClaimRace},
 	})
 }
 
@@ -163,5 +165,90 @@ func testCheckoutInState(t *testing.T, s ports.CheckoutStore) {
 	}
 	if none, err := s.InState(ctx, "confirmed", "", 10); err != nil || len(none) != 0 {
 		t.Fatalf("no checkout confirmed: %v, %v", none, err)
+	}
+}
+
+// testCheckoutClaim: a claim takes the checkouts of its state whose next
+// attempt has come, earliest first, and leases them until the time it
+// gives, without a new version.
+func testCheckoutClaim(t *testing.T, s ports.CheckoutStore) {
+	ctx := testContext(t, visibilityTimeout)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	first, second, unset, other, later := newCheckout(now.Add(time.Minute)), newCheckout(now.Add(time.Minute)),
+		newCheckout(now.Add(time.Minute)), newCheckout(now.Add(time.Minute)), newCheckout(now.Add(time.Minute))
+	first.NextAttemptAt, second.NextAttemptAt = now.Add(-2*time.Second), now.Add(-time.Second)
+	other.State, other.NextAttemptAt = "authorizing", now.Add(-3*time.Second)
+	later.NextAttemptAt = now.Add(time.Hour)
+	for _, c := range []ports.Checkout{second, unset, other, later, first} {
+		if err := s.Save(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	until := now.Add(10 * time.Second)
+	got, err := s.Claim(ctx, []string{"reserving"}, now, until, 10)
+	want := []string{first.OrderID, second.OrderID}
+	slices.Sort(got)
+	slices.Sort(want)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("claimed %v, %v; want %v (the due ones of the state)", got, err, want)
+	}
+	c, err := s.Get(ctx, first.OrderID)
+	if err != nil || c.Version != 1 || !c.NextAttemptAt.Equal(until) {
+		t.Fatalf("claimed checkout: version %d, next attempt %v, %v; want version 1, %v", c.Version, c.NextAttemptAt, err, until)
+	}
+	if got, err := s.Claim(ctx, []string{"reserving"}, now, until, 10); err != nil || len(got) != 0 {
+		t.Fatalf("claimed %v, %v during the lease; want none", got, err)
+	}
+	// The earliest first: limit 1 takes the one due first.
+	if got, err := s.Claim(ctx, []string{"reserving"}, until, until.Add(10*time.Second), 1); err != nil || len(got) != 1 {
+		t.Fatalf("after the lease, limit 1: %v, %v", got, err)
+	}
+	third := newCheckout(now.Add(time.Minute))
+	third.NextAttemptAt = now.Add(-5 * time.Second)
+	if err := s.Save(ctx, third); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Claim(ctx, []string{"reserving"}, now, until, 1); err != nil || !reflect.DeepEqual(got, []string{third.OrderID}) {
+		t.Fatalf("limit 1: %v, %v; want the earliest due, %s", got, err, third.OrderID)
+	}
+}
+
+// testCheckoutClaimRace: claims racing over the same checkouts share them
+// out, each claimed once.
+func testCheckoutClaimRace(t *testing.T, s ports.CheckoutStore) {
+	ctx := testContext(t, visibilityTimeout)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	const n, claimers = 12, 4
+	for i := range n {
+		c := newCheckout(now.Add(time.Minute))
+		c.NextAttemptAt = now.Add(-time.Duration(i+1) * time.Millisecond)
+		if err := s.Save(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	results := make([][]string, claimers)
+	errs := make([]error, claimers)
+	done := make(chan int)
+	for i := range claimers {
+		go func() {
+			results[i], errs[i] = s.Claim(ctx, []string{"reserving"}, now, now.Add(time.Minute), n/claimers)
+			done <- i
+		}()
+	}
+	seen := map[string]bool{}
+	for range claimers {
+		i := <-done
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		for _, id := range results[i] {
+			if seen[id] {
+				t.Fatalf("%s claimed twice", id)
+			}
+			seen[id] = true
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d checkouts claimed, want all %d", len(seen), n)
 	}
 }

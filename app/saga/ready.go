@@ -1,0 +1,106 @@
+package saga
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/orderflow/orderflow/app/apperr"
+	"github.com/orderflow/orderflow/app/meta"
+	"github.com/orderflow/orderflow/ports"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Started checkouts run from the database: Start records that an order's
+// checkout is to run (one row, no step), and RunReady claims the started
+// checkouts in sets and advances them concurrently, so that their units
+// commit in batches as large as the set (Deps.Batches), whatever the
+// broker's partitions. The row is the durable record: a process that dies
+// with checkouts claimed leaves them to the next claim once their lease
+// ends (ClaimLease), and the deadline scanner still sees them.
+
+// ClaimLease is how long a claimed checkout is left to the process that
+// claimed it before another claim may take it.
+const ClaimLease = 10 * time.Second
+
+// Start records that orderID's checkout is to run, and returns: RunReady
+// runs it. A checkout that exists already is left as it is.
+func (s *Checkout) Start(ctx context.Context, orderID string) error {
+	t, _, err := s.start(ctx, orderID)
+	if err != nil || t == nil {
+		return err
+	}
+	c := t.next
+	c.NextAttemptAt = c.StartedAt // runnable now
+	s.origins.Put(orderID, origin{span: trace.SpanContextFromContext(ctx),
+		correlation: meta.CorrelationID(ctx), causation: meta.CausationID(ctx)})
+	err = s.d.Checkouts.Save(ctx, c)
+	switch {
+	case errors.Is(err, ports.ErrConcurrency):
+		return nil // started already
+	case err != nil:
+		return apperr.Dependency(err, "start checkout %s", orderID)
+	}
+	if s.cfg.AfterStep != nil {
+		s.cfg.AfterStep(StepStart)
+	}
+	select {
+	case s.started <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Started is signalled when this process started a checkout (Start).
+func (s *Checkout) Started() <-chan struct{} { return s.started }
+
+// RunReady claims up to limit started checkouts (ClaimLease) and advances
+// them concurrently. It returns how many it claimed; errors of single
+// checkouts are joined. A checkout that failed backs off and is parked
+// after Config.MaxAttempts failures, as the deadline scanner's do.
+func (s *Checkout) RunReady(ctx context.Context, limit int) (int, error) {
+	now := s.d.Clock.Now()
+	ids, err := s.d.Checkouts.Claim(ctx, DueStates, now, now.Add(ClaimLease), limit)
+	if err != nil {
+		return 0, apperr.Wrap(apperr.Unavailable, err, "claim started checkouts")
+	}
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			if errs[i] = s.Advance(s.origin(ctx, id), id); errs[i] != nil && ctx.Err() == nil {
+				// Counted as the deadline scanner counts its failures:
+				// backed off, and parked after Config.MaxAttempts.
+				errs[i] = errors.Join(errs[i], s.attemptFailed(ctx, id, errs[i]))
+			}
+		})
+	}
+	wg.Wait()
+	return len(ids), errors.Join(errs...)
+}
+
+// origin is where a started checkout comes from: the trace and the
+// correlation of the event that started it.
+type origin struct {
+	span                   trace.SpanContext
+	correlation, causation string
+}
+
+// originsKept bounds the origins a process keeps for the checkouts it
+// started and has not run yet (another process may run them).
+const originsKept = 4096
+
+// origin continues the trace and the correlation of the event that started
+// orderID's checkout in this process, if it is known here.
+func (s *Checkout) origin(ctx context.Context, orderID string) context.Context {
+	o, ok := s.origins.Get(orderID)
+	if !ok {
+		return ctx
+	}
+	s.origins.Drop(orderID)
+	if o.span.IsValid() {
+		ctx = trace.ContextWithRemoteSpanContext(ctx, o.span)
+	}
+	return meta.WithCausationID(meta.WithCorrelationID(ctx, o.correlation), o.causation)
+}
