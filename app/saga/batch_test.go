@@ -80,6 +80,18 @@ func (s lockingEvents) LockStreams(ctx context.Context, streams ...ports.Stream)
 	return nil
 }
 
+// placeOneEach places n approved orders of one unit of a new SKU with 100
+// in stock.
+func (e *env) placeOneEach(t *testing.T, n int) (sku string, ids []string) {
+	t.Helper()
+	sku = "A-" + uuid.NewString()[:8]
+	e.stock(t, sku, 100)
+	for range n {
+		ids = append(ids, e.place(t, paymentsandbox.TokenApprove, item(sku, 1)))
+	}
+	return sku, ids
+}
+
 // advanceAll advances the checkouts of ids concurrently, as the handlers
 // of several partitions do.
 func (e *env) advanceAll(t *testing.T, ids []string) {
@@ -176,12 +188,7 @@ func testABatchThatFails(t *testing.T, panics bool) {
 			}
 			return nil
 		}})
-		sku := "A-" + uuid.NewString()[:8]
-		e.stock(t, sku, 100)
-		var ids []string
-		for range 10 {
-			ids = append(ids, e.place(t, paymentsandbox.TokenApprove, item(sku, 1)))
-		}
+		sku, ids := e.placeOneEach(t, 10)
 		e.advanceAll(t, ids)
 		if _, failed := m.largest(); failed < 2 {
 			t.Fatalf("no batch failed (%v)", m.failed)
@@ -231,12 +238,7 @@ func TestACancelDuringABatchCompensates(t *testing.T) {
 			}
 			return nil
 		}})
-		sku := "A-" + uuid.NewString()[:8]
-		e.stock(t, sku, 100)
-		var ids []string
-		for range 10 {
-			ids = append(ids, e.place(t, paymentsandbox.TokenApprove, item(sku, 1)))
-		}
+		sku, ids := e.placeOneEach(t, 10)
 		e.advanceAll(t, ids)
 		wg.Wait()
 		id, ok := cancelled.Load().(string)
