@@ -36,6 +36,9 @@ func (s *Checkout) Start(ctx context.Context, orderID string) error {
 	s.origins.Put(orderID, origin{span: trace.SpanContextFromContext(ctx),
 		correlation: meta.CorrelationID(ctx), causation: meta.CausationID(ctx)})
 	err = s.d.Checkouts.Save(ctx, c)
+	if err != nil {
+		s.origins.Drop(orderID)
+	}
 	switch {
 	case errors.Is(err, ports.ErrConcurrency):
 		return nil // started already
