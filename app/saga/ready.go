@@ -58,29 +58,44 @@ func (s *Checkout) Start(ctx context.Context, orderID string) error {
 // Started is signalled when this process started a checkout (Start).
 func (s *Checkout) Started() <-chan struct{} { return s.started }
 
-// RunReady claims up to limit started checkouts (ClaimLease) and advances
-// them concurrently. It returns how many it claimed; errors of single
-// checkouts are joined. A checkout that failed backs off and is parked
-// after Config.MaxAttempts failures, as the deadline scanner's do.
+// RunReady claims up to limit started checkouts (ClaimStarted), advances
+// them concurrently (RunStarted) and waits for them. It returns how many it
+// claimed; errors of single checkouts are joined.
 func (s *Checkout) RunReady(ctx context.Context, limit int) (int, error) {
-	now := s.d.Clock.Now()
-	ids, err := s.d.Checkouts.Claim(ctx, DueStates, now, now.Add(ClaimLease), limit)
+	ids, err := s.ClaimStarted(ctx, limit)
 	if err != nil {
-		return 0, apperr.Wrap(apperr.Unavailable, err, "claim started checkouts")
+		return 0, err
 	}
 	errs := make([]error, len(ids))
 	var wg sync.WaitGroup
 	for i, id := range ids {
-		wg.Go(func() {
-			if errs[i] = s.Advance(s.origin(ctx, id), id); errs[i] != nil && ctx.Err() == nil {
-				// Counted as the deadline scanner counts its failures:
-				// backed off, and parked after Config.MaxAttempts.
-				errs[i] = errors.Join(errs[i], s.attemptFailed(ctx, id, errs[i]))
-			}
-		})
+		wg.Go(func() { errs[i] = s.RunStarted(ctx, id) })
 	}
 	wg.Wait()
 	return len(ids), errors.Join(errs...)
+}
+
+// ClaimStarted claims up to limit runnable checkouts for this process
+// (ClaimLease) and returns their order ids, for RunStarted.
+func (s *Checkout) ClaimStarted(ctx context.Context, limit int) ([]string, error) {
+	now := s.d.Clock.Now()
+	ids, err := s.d.Checkouts.Claim(ctx, DueStates, now, now.Add(ClaimLease), limit)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unavailable, err, "claim started checkouts")
+	}
+	return ids, nil
+}
+
+// RunStarted advances a claimed checkout, in the trace and correlation of
+// the event that started it when this process started it. A checkout that
+// fails backs off and is parked after Config.MaxAttempts failures, as the
+// deadline scanner's do.
+func (s *Checkout) RunStarted(ctx context.Context, orderID string) error {
+	err := s.Advance(s.origin(ctx, orderID), orderID)
+	if err != nil && ctx.Err() == nil {
+		err = errors.Join(err, s.attemptFailed(ctx, orderID, err))
+	}
+	return err
 }
 
 // origin is where a started checkout comes from: the trace and the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"sync"
 	"time"
 
 	wm "github.com/ThreeDotsLabs/watermill/message"
@@ -69,31 +70,61 @@ func orderOf(e ports.RecordedEvent) (string, error) {
 	return body.OrderID, nil
 }
 
-// ReadyRunner runs the started checkouts (app/saga: Start, RunReady).
+// ReadyRunner runs the started checkouts (app/saga: Start, ClaimStarted,
+// RunStarted).
 type ReadyRunner interface {
-	RunReady(ctx context.Context, limit int) (int, error)
+	ClaimStarted(ctx context.Context, limit int) ([]string, error)
+	RunStarted(ctx context.Context, orderID string) error
 	Started() <-chan struct{}
 }
 
-// RunCheckouts runs the started checkouts until ctx ends, up to limit at a
-// time: again at once while it finds some, else when this process starts
-// one (Started) or every interval (for those other processes start, and
-// those whose claim by a process that died has ended).
+// RunCheckouts runs the started checkouts until ctx ends, each in its own
+// goroutine, at most limit at a time: whenever a slot is free it claims as
+// many as are free, at once again while it finds some, else when this
+// process starts one (Started), a checkout ends, or every interval (for
+// those other processes start, and those whose claim by a process that
+// died has ended). A slow checkout (a payment provider that takes its
+// time) holds one slot, never the others. It returns once the checkouts
+// it runs have ended.
 func RunCheckouts(ctx context.Context, r ReadyRunner, limit int, interval time.Duration, logger *slog.Logger) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	slots := make(chan struct{}, limit)
+	ended := make(chan struct{}, 1)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		n, err := r.RunReady(ctx, limit)
-		if err != nil && ctx.Err() == nil {
-			logger.WarnContext(ctx, "run started checkouts", "error", err)
+		claimed, free := 0, limit-len(slots)
+		if free > 0 {
+			ids, err := r.ClaimStarted(ctx, free)
+			if err != nil && ctx.Err() == nil {
+				logger.WarnContext(ctx, "claim started checkouts", "error", err)
+			}
+			for _, id := range ids {
+				slots <- struct{}{}
+				wg.Go(func() {
+					defer func() {
+						<-slots
+						select {
+						case ended <- struct{}{}:
+						default:
+						}
+					}()
+					if err := r.RunStarted(ctx, id); err != nil && ctx.Err() == nil {
+						logger.WarnContext(ctx, "run started checkout", "order_id", id, "error", err)
+					}
+				})
+			}
+			claimed = len(ids)
 		}
-		if n > 0 && err == nil {
+		if claimed > 0 && claimed == free {
 			continue
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-r.Started():
+		case <-ended:
 		case <-t.C:
 		}
 	}
