@@ -320,11 +320,11 @@ func TestStartedCheckoutsRunInSets(t *testing.T) {
 		default:
 			t.Fatal("Start did not signal")
 		}
-		n, err := e.saga.RunReady(t.Context(), 64)
+		n, err := e.runStarted(t, 64)
 		if err != nil || n != 20 {
 			t.Fatalf("ran %d, %v; want 20", n, err)
 		}
-		if n, err := e.saga.RunReady(t.Context(), 64); err != nil || n != 0 {
+		if n, err := e.runStarted(t, 64); err != nil || n != 0 {
 			t.Fatalf("ran %d again, %v; want none", n, err)
 		}
 		for _, id := range ids {
@@ -336,4 +336,21 @@ func TestStartedCheckoutsRunInSets(t *testing.T) {
 		}
 		checkReadAllOrder(t, st.events)
 	})
+}
+
+// runStarted claims up to limit started checkouts and runs them
+// concurrently, as the service's runner does, and waits for them.
+func (e *env) runStarted(t *testing.T, limit int) (int, error) {
+	t.Helper()
+	ids, err := e.saga.ClaimStarted(t.Context(), limit)
+	if err != nil {
+		return 0, err
+	}
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() { errs[i] = e.saga.RunStarted(t.Context(), id) })
+	}
+	wg.Wait()
+	return len(ids), errors.Join(errs...)
 }

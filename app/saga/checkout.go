@@ -152,10 +152,10 @@ type Checkout struct {
 	cfg Config
 	d   Deps
 	// started is signalled (without blocking) when Start started a
-	// checkout: RunReady's loop need not wait for its next poll.
+	// checkout: the runner's loop need not wait for its next poll.
 	started chan struct{}
 	// origins are the trace and correlation of the checkouts Start
-	// started, for RunReady.
+	// started, for RunStarted.
 	origins *repository.Bounded[origin]
 }
 

@@ -3,7 +3,6 @@ package saga
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/orderflow/orderflow/app/apperr"
@@ -13,7 +12,8 @@ import (
 )
 
 // Started checkouts run from the database: Start records that an order's
-// checkout is to run (one row, no step), and RunReady claims the started
+// checkout is to run (one row, no step), and the service's runner
+// (eventhandler.RunCheckouts: ClaimStarted, RunStarted) claims the started
 // checkouts in sets and advances them concurrently, so that their units
 // commit in batches as large as the set (Deps.Batches), whatever the
 // broker's partitions. The row is the durable record: a process that dies
@@ -24,8 +24,8 @@ import (
 // claimed it before another claim may take it.
 const ClaimLease = 10 * time.Second
 
-// Start records that orderID's checkout is to run, and returns: RunReady
-// runs it. A checkout that exists already is left as it is.
+// Start records that orderID's checkout is to run, and returns: the runner
+// (ClaimStarted, RunStarted) runs it. A checkout that exists already is left as it is.
 func (s *Checkout) Start(ctx context.Context, orderID string) error {
 	t, _, err := s.start(ctx, orderID)
 	if err != nil || t == nil {
@@ -57,23 +57,6 @@ func (s *Checkout) Start(ctx context.Context, orderID string) error {
 
 // Started is signalled when this process started a checkout (Start).
 func (s *Checkout) Started() <-chan struct{} { return s.started }
-
-// RunReady claims up to limit started checkouts (ClaimStarted), advances
-// them concurrently (RunStarted) and waits for them. It returns how many it
-// claimed; errors of single checkouts are joined.
-func (s *Checkout) RunReady(ctx context.Context, limit int) (int, error) {
-	ids, err := s.ClaimStarted(ctx, limit)
-	if err != nil {
-		return 0, err
-	}
-	errs := make([]error, len(ids))
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Go(func() { errs[i] = s.RunStarted(ctx, id) })
-	}
-	wg.Wait()
-	return len(ids), errors.Join(errs...)
-}
 
 // ClaimStarted claims up to limit runnable checkouts for this process
 // (ClaimLease) and returns their order ids, for RunStarted.

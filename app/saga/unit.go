@@ -159,7 +159,7 @@ func (a *advance) unit(ctx context.Context, orderID string) (done []*transition,
 	// It moved: the scanner's count of failures starts again. A checkout
 	// left in a state that is still on its way (reserving, authorizing,
 	// confirming, compensating: the Advance goes on) is leased to this
-	// process for ClaimLease, after which RunReady claims it again: were
+	// process for ClaimLease, after which the runner claims it again: were
 	// the process to die before the Advance ends, another picks it up then
 	// (the message that started it may be acked already).
 	c.Attempts, c.NextAttemptAt = 0, time.Time{}
