@@ -127,26 +127,46 @@ func (s *CheckoutStore) scanCheckout(row Row) (ports.Checkout, error) {
 // Claim implements ports.CheckoutStore: one UPDATE of the claimed rows,
 // which a concurrent claim passes over on Postgres (SKIP LOCKED; SQLite
 // has one writer at a time).
+//
+// The candidates are read state by state, each an ordered scan of the
+// (state, next_attempt_at) index that stops after limit rows, and merged:
+// a claim reads at most limit rows a state whatever the backlog. One scan
+// with state IN (...) ordered by next_attempt_at would read and sort every
+// due row of the states, so that a backlog of started checkouts made each
+// claim slower the longer the backlog (4 ms a claim at 10,000 waiting).
 func (s *CheckoutStore) Claim(ctx context.Context, states []string, now, until time.Time, limit int) ([]string, error) {
 	d := s.db.Dialect
 	if len(states) == 0 {
 		return nil, nil
 	}
-	args := []any{d.time(until)}
-	for _, st := range states {
-		args = append(args, st)
-	}
-	args = append(args, d.time(now), limit)
-	rows, err := s.db.Query(ctx, `
-		UPDATE checkouts SET next_attempt_at = ?
-		WHERE order_id IN (SELECT order_id FROM checkouts
-		                   WHERE state IN (?`+strings.Repeat(", ?", len(states)-1)+`) AND next_attempt_at <= ?
-		                   ORDER BY next_attempt_at, order_id LIMIT ?`+d.skipLocked+`)
-		RETURNING order_id`, args...)
+	rows, err := s.db.Query(ctx, claimSQL(d, len(states)), claimArgs(d, states, now, until, limit)...)
 	if err != nil {
 		return nil, d.errorf("claim checkouts: %w", err)
 	}
 	return scanIDs(rows, d, "claim checkouts")
+}
+
+// claimSQL is Claim's statement for n states; claimArgs are its arguments.
+func claimSQL(d *Dialect, n int) string {
+	scans := make([]string, n)
+	for i := range scans {
+		scans[i] = fmt.Sprintf(`SELECT * FROM (SELECT order_id, next_attempt_at FROM checkouts
+		                   WHERE state = ? AND next_attempt_at <= ?
+		                   ORDER BY next_attempt_at, order_id LIMIT ?%s) s%d`, d.skipLocked, i)
+	}
+	return `
+		UPDATE checkouts SET next_attempt_at = ?
+		WHERE order_id IN (SELECT order_id FROM (` + strings.Join(scans, " UNION ALL ") + `) due
+		                   ORDER BY next_attempt_at, order_id LIMIT ?)
+		RETURNING order_id`
+}
+
+func claimArgs(d *Dialect, states []string, now, until time.Time, limit int) []any {
+	args := []any{d.time(until)}
+	for _, st := range states {
+		args = append(args, st, d.time(now), limit)
+	}
+	return append(args, limit)
 }
 
 // Due implements ports.CheckoutStore: the checkouts in one of states whose

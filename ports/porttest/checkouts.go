@@ -211,6 +211,19 @@ func testCheckoutClaim(t *testing.T, s ports.CheckoutStore) {
 	if got, err := s.Claim(ctx, []string{"reserving"}, now, until, 1); err != nil || !reflect.DeepEqual(got, []string{third.OrderID}) {
 		t.Fatalf("limit 1: %v, %v; want the earliest due, %s", got, err, third.OrderID)
 	}
+	// Over several states, the earliest due of them all first.
+	fourth := newCheckout(now.Add(time.Minute))
+	fourth.NextAttemptAt = now.Add(-time.Second)
+	if err := s.Save(ctx, fourth); err != nil {
+		t.Fatal(err)
+	}
+	both := []string{"reserving", "authorizing"}
+	if got, err := s.Claim(ctx, both, now, until, 1); err != nil || !reflect.DeepEqual(got, []string{other.OrderID}) {
+		t.Fatalf("two states, limit 1: %v, %v; want the earliest due of both, %s", got, err, other.OrderID)
+	}
+	if got, err := s.Claim(ctx, both, now, until, 10); err != nil || !reflect.DeepEqual(got, []string{fourth.OrderID}) {
+		t.Fatalf("two states: %v, %v; want the one left due, %s", got, err, fourth.OrderID)
+	}
 }
 
 // testCheckoutClaimRace: claims racing over the same checkouts share them
