@@ -354,3 +354,52 @@ func (e *env) runStarted(t *testing.T, limit int) (int, error) {
 	wg.Wait()
 	return len(ids), errors.Join(errs...)
 }
+
+// A checkout started while the process's runner is attached is handed to
+// it, leased to this process: no claim takes it. Beyond the hand-off's
+// room, and once the runner detaches, started checkouts wait for a claim.
+func TestStartedCheckoutsAreHandedToTheRunner(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{HandOff: 2}, paymentsandbox.Config{})
+		sku := "A-" + uuid.NewString()[:8]
+		e.stock(t, sku, 100)
+		detach := e.saga.Attach()
+		var ids []string
+		for range 3 {
+			id := e.place(t, paymentsandbox.TokenApprove, item(sku, 1))
+			ids = append(ids, id)
+			if err := e.saga.Start(t.Context(), id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		claimed, err := e.saga.ClaimStarted(t.Context(), 64)
+		if err != nil || !slices.Equal(claimed, ids[2:]) {
+			t.Fatalf("claimed %v, %v; want only the one beyond the hand-off, %s", claimed, err, ids[2])
+		}
+		handed, spilled := e.saga.TakeStarted(64)
+		if !slices.Equal(handed, ids[:2]) || !spilled {
+			t.Fatalf("handed %v, spilled %v; want %v, true", handed, spilled, ids[:2])
+		}
+		if handed, spilled := e.saga.TakeStarted(64); len(handed) != 0 || spilled {
+			t.Fatalf("taken again: %v, spilled %v", handed, spilled)
+		}
+		detach()
+		late := e.place(t, paymentsandbox.TokenApprove, item(sku, 1))
+		if err := e.saga.Start(t.Context(), late); err != nil {
+			t.Fatal(err)
+		}
+		if handed, _ := e.saga.TakeStarted(64); len(handed) != 0 {
+			t.Fatalf("handed %v with no runner attached", handed)
+		}
+		if claimed, err := e.saga.ClaimStarted(t.Context(), 64); err != nil || !slices.Equal(claimed, []string{late}) {
+			t.Fatalf("claimed %v, %v; want %s", claimed, err, late)
+		}
+		for _, id := range append(ids, late) {
+			if err := e.saga.RunStarted(t.Context(), id); err != nil {
+				t.Fatal(err)
+			}
+			e.expect(t, id, saga.StateConfirmed, order.StatusConfirmed, "")
+		}
+		e.levels(t, sku, 100, 4)
+	})
+}

@@ -127,6 +127,10 @@ type Config struct {
 	// BatchSize is the most units one batch commits, with Deps.Batches.
 	// Default DefaultBatchSize.
 	BatchSize int
+	// HandOff is the most started checkouts Start hands to this process's
+	// runner while the runner is busy (see Attach); beyond it, they wait
+	// in the database for a claim. Default DefaultHandOff.
+	HandOff int
 }
 
 // Deps are the saga's collaborators.
@@ -154,6 +158,8 @@ type Checkout struct {
 	// started is signalled (without blocking) when Start started a
 	// checkout: the runner's loop need not wait for its next poll.
 	started chan struct{}
+	// handOff holds the checkouts Start leased to this process's runner.
+	handOff *handOff
 	// origins are the trace and correlation of the checkouts Start
 	// started, for RunStarted.
 	origins *repository.Bounded[origin]
@@ -185,11 +191,15 @@ func New(cfg Config, d Deps) *Checkout {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = DefaultBatchSize
 	}
+	if cfg.HandOff <= 0 {
+		cfg.HandOff = DefaultHandOff
+	}
 	if d.Batches != nil {
 		d.Batches.checkouts = d.Checkouts
 		d.Checkouts = batchCheckouts{d.Checkouts}
 	}
-	return &Checkout{cfg: cfg, d: d, started: make(chan struct{}, 1), origins: repository.NewBounded[origin](originsKept)}
+	return &Checkout{cfg: cfg, d: d, started: make(chan struct{}, 1), handOff: &handOff{limit: cfg.HandOff},
+		origins: repository.NewBounded[origin](originsKept)}
 }
 
 // maxSteps bounds one Advance: a checkout has fewer transitions than this.

@@ -3,6 +3,8 @@ package saga
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/orderflow/orderflow/app/apperr"
@@ -13,29 +15,48 @@ import (
 
 // Started checkouts run from the database: Start records that an order's
 // checkout is to run (one row, no step), and the service's runner
-// (eventhandler.RunCheckouts: ClaimStarted, RunStarted) claims the started
-// checkouts in sets and advances them concurrently, so that their units
-// commit in batches as large as the set (Deps.Batches), whatever the
-// broker's partitions. The row is the durable record: a process that dies
-// with checkouts claimed leaves them to the next claim once their lease
-// ends (ClaimLease), and the deadline scanner still sees them.
+// (eventhandler.RunCheckouts) runs the started checkouts concurrently, so
+// that their units commit in batches (Deps.Batches), whatever the broker's
+// partitions. The row is the durable record: a process that dies with
+// checkouts it had not finished leaves them to the next claim once their
+// lease ends (ClaimLease), and the deadline scanner still sees them.
+//
+// A checkout started while this process's runner is attached (Attach) is
+// handed to it: Start writes the row leased to this process already, and
+// the runner takes it (TakeStarted) without a claim, a statement saved per
+// order. Those the runner has no room for (more than Config.HandOff
+// waiting) are written runnable at once, for any process's claim
+// (ClaimStarted): under a backlog, the processes share the work.
 
 // ClaimLease is how long a claimed checkout is left to the process that
 // claimed it before another claim may take it.
 const ClaimLease = 10 * time.Second
 
+// DefaultHandOff is Config.HandOff's default: a runner of 64 slots that
+// confirms 100 checkouts a second takes a checkout handed to it within
+// about 3 s, well within its lease.
+const DefaultHandOff = 256
+
 // Start records that orderID's checkout is to run, and returns: the runner
-// (ClaimStarted, RunStarted) runs it. A checkout that exists already is left as it is.
+// (TakeStarted or ClaimStarted, then RunStarted) runs it. A checkout that
+// exists already is left as it is.
 func (s *Checkout) Start(ctx context.Context, orderID string) error {
 	t, _, err := s.start(ctx, orderID)
 	if err != nil || t == nil {
 		return err
 	}
 	c := t.next
-	c.NextAttemptAt = c.StartedAt // runnable now
+	c.NextAttemptAt = c.StartedAt // runnable now, by any process
+	handed := s.handOff.reserve()
+	if handed {
+		c.NextAttemptAt = c.StartedAt.Add(ClaimLease) // leased to this process's runner
+	}
 	s.origins.Put(orderID, origin{span: trace.SpanContextFromContext(ctx),
 		correlation: meta.CorrelationID(ctx), causation: meta.CausationID(ctx)})
 	err = s.d.Checkouts.Save(ctx, c)
+	if handed {
+		s.handOff.settle(orderID, err == nil)
+	}
 	if err != nil {
 		s.origins.Drop(orderID)
 	}
@@ -55,11 +76,81 @@ func (s *Checkout) Start(ctx context.Context, orderID string) error {
 	return nil
 }
 
+// Attach tells Start that a runner of this process takes the checkouts it
+// starts (TakeStarted) until detach is called. Checkouts handed to it and
+// not taken when it detaches run after their lease, by a claim.
+func (s *Checkout) Attach() (detach func()) {
+	s.handOff.attach(1)
+	return sync.OnceFunc(func() { s.handOff.attach(-1) })
+}
+
+// TakeStarted takes up to limit of the checkouts handed to this process's
+// runner, the first started first. spilled reports that Start has, since
+// the last call, written started checkouts for a claim because the
+// hand-off was full: the runner should claim.
+func (s *Checkout) TakeStarted(limit int) (ids []string, spilled bool) {
+	return s.handOff.take(limit)
+}
+
+// handOff is the queue of checkouts Start leased to this process's runner.
+type handOff struct {
+	mu       sync.Mutex
+	limit    int
+	runners  int
+	reserved int // Starts between reserve and settle
+	ids      []string
+	spilled  bool
+}
+
+// reserve makes room for one checkout, if a runner is attached and the
+// queue has room; settle then adds it, or gives the room back.
+func (h *handOff) reserve() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.runners == 0 {
+		return false
+	}
+	if len(h.ids)+h.reserved >= h.limit {
+		h.spilled = true
+		return false
+	}
+	h.reserved++
+	return true
+}
+
+func (h *handOff) settle(orderID string, saved bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.reserved--
+	if saved {
+		h.ids = append(h.ids, orderID)
+	}
+}
+
+func (h *handOff) attach(n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.runners += n
+}
+
+func (h *handOff) take(limit int) ([]string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := min(limit, len(h.ids))
+	ids := slices.Clone(h.ids[:n])
+	h.ids = slices.Delete(h.ids, 0, n)
+	spilled := h.spilled
+	h.spilled = false
+	return ids, spilled
+}
+
 // Started is signalled when this process started a checkout (Start).
 func (s *Checkout) Started() <-chan struct{} { return s.started }
 
 // ClaimStarted claims up to limit runnable checkouts for this process
-// (ClaimLease) and returns their order ids, for RunStarted.
+// (ClaimLease) and returns their order ids, for RunStarted: those started
+// for any process, and those whose process did not finish them in their
+// lease.
 func (s *Checkout) ClaimStarted(ctx context.Context, limit int) ([]string, error) {
 	now := s.d.Clock.Now()
 	ids, err := s.d.Checkouts.Claim(ctx, DueStates, now, now.Add(ClaimLease), limit)

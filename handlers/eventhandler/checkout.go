@@ -70,55 +70,65 @@ func orderOf(e ports.RecordedEvent) (string, error) {
 	return body.OrderID, nil
 }
 
-// ReadyRunner runs the started checkouts (app/saga: Start, ClaimStarted,
-// RunStarted).
+// ReadyRunner runs the started checkouts (app/saga: Start, Attach,
+// TakeStarted, ClaimStarted, RunStarted).
 type ReadyRunner interface {
+	Attach() (detach func())
+	TakeStarted(limit int) (ids []string, spilled bool)
 	ClaimStarted(ctx context.Context, limit int) ([]string, error)
 	RunStarted(ctx context.Context, orderID string) error
 	Started() <-chan struct{}
 }
 
 // RunCheckouts runs the started checkouts until ctx ends, each in its own
-// goroutine, at most limit at a time: whenever a slot is free it claims as
-// many as are free, at once again while it finds some, else when this
-// process starts one (Started), a checkout ends, or every interval (for
-// those other processes start, and those whose claim by a process that
-// died has ended). A slow checkout (a payment provider that takes its
-// time) holds one slot, never the others. It returns once the checkouts
-// it runs have ended.
+// slot, at most limit at a time, so that one that waits (a slow payment
+// provider) holds one slot and not the others. It runs first those this
+// process started (handed to it, no claim needed), then claims from the
+// database: at its start and every interval (checkouts whose process died,
+// retries come due), and after a claim that filled every free slot or a
+// hand-off that spilled over (a backlog waits there), until a claim
+// leaves slots free. It returns when the checkouts it runs have ended.
 func RunCheckouts(ctx context.Context, r ReadyRunner, limit int, interval time.Duration, logger *slog.Logger) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	detach := r.Attach()
+	defer detach()
 	slots := make(chan struct{}, limit)
 	ended := make(chan struct{}, 1)
+	run := func(id string) {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() {
+				<-slots
+				select {
+				case ended <- struct{}{}:
+				default:
+				}
+			}()
+			if err := r.RunStarted(ctx, id); err != nil && ctx.Err() == nil {
+				logger.WarnContext(ctx, "run started checkout", "order_id", id, "error", err)
+			}
+		})
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	claim := true
 	for {
-		claimed, free := 0, limit-len(slots)
-		if free > 0 {
+		free := limit - len(slots)
+		handed, spilled := r.TakeStarted(free)
+		for _, id := range handed {
+			run(id)
+		}
+		claim = claim || spilled
+		if free -= len(handed); free > 0 && claim {
 			ids, err := r.ClaimStarted(ctx, free)
 			if err != nil && ctx.Err() == nil {
 				logger.WarnContext(ctx, "claim started checkouts", "error", err)
 			}
 			for _, id := range ids {
-				slots <- struct{}{}
-				wg.Go(func() {
-					defer func() {
-						<-slots
-						select {
-						case ended <- struct{}{}:
-						default:
-						}
-					}()
-					if err := r.RunStarted(ctx, id); err != nil && ctx.Err() == nil {
-						logger.WarnContext(ctx, "run started checkout", "order_id", id, "error", err)
-					}
-				})
+				run(id)
 			}
-			claimed = len(ids)
-		}
-		if claimed > 0 && claimed == free {
-			continue
+			claim = len(ids) == free // a full claim: more may wait
 		}
 		select {
 		case <-ctx.Done():
@@ -126,6 +136,7 @@ func RunCheckouts(ctx context.Context, r ReadyRunner, limit int, interval time.D
 		case <-r.Started():
 		case <-ended:
 		case <-t.C:
+			claim = true
 		}
 	}
 }
