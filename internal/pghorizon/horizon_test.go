@@ -111,8 +111,8 @@ func TestThisDatabasesTransactionHoldsTheHorizon(t *testing.T) {
 	}
 }
 
-// The schema adapter reads watermill-sql's own select with the horizon
-// replaced.
+// The schema adapter's select reads below this database's horizon, not the
+// server's.
 func TestSchemaSelectsBelowThisDatabasesHorizon(t *testing.T) {
 	q, err := pghorizon.Schema{}.SelectQuery(wsql.SelectQueryParams{
 		Topic: "t", ConsumerGroup: "g", OffsetsAdapter: wsql.DefaultPostgreSQLOffsetsAdapter{},

@@ -1,0 +1,120 @@
+package pghorizon_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/orderflow/orderflow/internal/pghorizon"
+	"github.com/orderflow/orderflow/internal/testenv"
+)
+
+// A consumer group far behind reads one batch per select, not its whole
+// backlog: the select starts the primary key's ordered scan at its offset
+// and stops at the batch. watermill-sql's own select read every row from
+// the offset to the horizon and sorted them (100,000 rows for a batch of
+// 100 at 100,000 behind), so a group read slower the further behind it was.
+// The batch is the rows after the offset, in (transaction_id, offset)
+// order, on into the next transaction.
+func TestSelectReadsABatchNotTheBacklog(t *testing.T) {
+	pool, _ := testenv.PostgresPool(t)
+	ctx := t.Context()
+	const topic, group, backlog, batch = "plan_topic", "plan_group", 20000, 100
+	schema := pghorizon.Schema{DefaultPostgreSQLSchema: wsql.DefaultPostgreSQLSchema{SubscribeBatchSize: batch}}
+	offsets := wsql.DefaultPostgreSQLOffsetsAdapter{}
+	init, err := schema.SchemaInitializingQueries(wsql.SchemaInitializingQueriesParams{Topic: topic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := offsets.SchemaInitializingQueries(wsql.OffsetsSchemaInitializingQueriesParams{Topic: topic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero, err := offsets.BeforeSubscribingQueries(wsql.BeforeSubscribingQueriesParams{Topic: topic, ConsumerGroup: group})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range append(append(init, more...), zero...) {
+		if _, err := pool.Exec(ctx, q.Query, q.Args...); err != nil {
+			t.Fatalf("%s: %v", q.Query, err)
+		}
+	}
+	table := schema.MessagesTable(topic)
+	// The backlog: transactions of 100 messages each.
+	for i := range backlog / 100 {
+		if _, err := pool.Exec(ctx, `INSERT INTO `+table+` (uuid, payload, metadata, transaction_id)
+			SELECT $1 || g, '{}', '{}', pg_current_xact_id() FROM generate_series(1, 100) g`, fmt.Sprintf("t%d-", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The group has passed the first transaction's first 50.
+	if _, err := pool.Exec(ctx, `UPDATE `+offsets.MessagesOffsetsTable(topic)+` o
+		SET offset_acked = m."offset", last_processed_transaction_id = m.transaction_id
+		FROM `+table+` m WHERE m.uuid = 't0-50' AND o.consumer_group = $1`, group); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `ANALYZE `+table); err != nil {
+		t.Fatal(err)
+	}
+	q, err := schema.SelectQuery(wsql.SelectQueryParams{Topic: topic, ConsumerGroup: group, OffsetsAdapter: offsets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	rows, err := tx.Query(ctx, q.Query, q.Args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var offset int64
+		var xid wsql.XID8
+		var uuid string
+		var payload, metadata []byte
+		if err := rows.Scan(&offset, &xid, &uuid, &payload, &metadata); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, uuid)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := 51; i <= 150; i++ {
+		want = append(want, fmt.Sprintf("t%d-%d", (i-1)/100, (i-1)%100+1))
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("selected %v, want the first transaction's last 50 and the next one's first 50", got)
+	}
+	var raw []byte
+	if err := tx.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+q.Query, q.Args...).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	var plan []struct {
+		Plan planNode `json:"Plan"`
+	}
+	if err := json.Unmarshal(raw, &plan); err != nil || len(plan) != 1 {
+		t.Fatalf("plan %s: %v", raw, err)
+	}
+	if n := plan[0].Plan.maxRows(); n > 2*batch {
+		t.Fatalf("a plan node read %.0f rows for a batch of %d:\n%s", n, batch, raw)
+	}
+}
+
+type planNode struct {
+	ActualRows float64    `json:"Actual Rows"`
+	Plans      []planNode `json:"Plans"`
+}
+
+func (p planNode) maxRows() float64 {
+	n := p.ActualRows
+	for _, c := range p.Plans {
+		n = max(n, c.maxRows())
+	}
+	return n
+}
