@@ -86,6 +86,13 @@ func ReaderPool(ctx context.Context, pool *pgxpool.Pool, maxConns int32) (*pgxpo
 		params[k] = v
 	}
 	params["application_name"] = ReaderApp
+	// Every read of a reader is in the order of the table's key: a sort in
+	// its plan means the planner chose to read the whole backlog and sort
+	// it for one batch (see Schema.SelectQuery). It does so on a table
+	// whose statistics say it is small: new, or never analyzed since it
+	// grew (autovacuum off), and then keeps that generic plan for as long
+	// as the connection keeps the prepared statement.
+	params["enable_sort"] = "off"
 	cfg.ConnConfig.RuntimeParams = params
 	cfg.MaxConns, cfg.MinConns = maxConns, 0
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
