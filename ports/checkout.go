@@ -64,6 +64,11 @@ type Checkout struct {
 // different checkouts.
 type CheckoutStore interface {
 	Save(ctx context.Context, c Checkout) error
+	// SaveMany saves checkouts of distinct orders as Save would each, in
+	// as few statements as the store can; if one is not at the version
+	// before its own, it returns ErrConcurrency. Call it in a unit of work
+	// (Transactor) for all or none of them.
+	SaveMany(ctx context.Context, cs []Checkout) error
 	Claim(ctx context.Context, states []string, now, until time.Time, limit int) ([]string, error)
 	Get(ctx context.Context, orderID string) (Checkout, error)
 	Due(ctx context.Context, now time.Time, states []string, limit int) ([]string, error)

@@ -261,7 +261,7 @@ func (w *writes) add(stream ports.Stream, expected int64, events []ports.NewEven
 
 // flush writes the batch: every append in one AppendMany, which locks the
 // streams and checks the versions the batch appended after, then the
-// checkouts, each with its version check.
+// checkouts in one SaveMany, each with its version check.
 func (w *writes) flush(ctx context.Context, events ports.EventStore, checkouts ports.CheckoutStore) error {
 	if len(w.streams) > 0 {
 		appends := make([]ports.StreamAppend, len(w.streams))
@@ -273,12 +273,11 @@ func (w *writes) flush(ctx context.Context, events ports.EventStore, checkouts p
 			return err
 		}
 	}
-	for _, id := range w.orders {
-		if err := checkouts.Save(ctx, w.checkouts[id]); err != nil {
-			return err
-		}
+	saves := make([]ports.Checkout, len(w.orders))
+	for i, id := range w.orders {
+		saves[i] = w.checkouts[id]
 	}
-	return nil
+	return checkouts.SaveMany(ctx, saves)
 }
 
 // batchEvents is Batches.Events.

@@ -219,6 +219,25 @@ func (s hookedCheckouts) Save(ctx context.Context, c ports.Checkout) error {
 	return runHook(s.h.afterSave, ctx, c)
 }
 
+// SaveMany (a batch's commit) runs the hooks of each checkout around one
+// SaveMany, as the store runs it.
+func (s hookedCheckouts) SaveMany(ctx context.Context, cs []ports.Checkout) error {
+	for _, c := range cs {
+		if err := runHook(s.h.beforeSave, ctx, c); err != nil {
+			return err
+		}
+	}
+	if err := s.CheckoutStore.SaveMany(ctx, cs); err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if err := runHook(s.h.afterSave, ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // hooked returns a second saga on e's stores and gateway, stopped by h.
 func (e *env) hooked(st stores, h *hooks) *saga.Checkout { return e.hookedWith(st, h, e.gateway) }
 

@@ -63,6 +63,122 @@ func (s *CheckoutStore) Save(ctx context.Context, c ports.Checkout) error {
 	return nil
 }
 
+// SaveMany implements ports.CheckoutStore: on Postgres, one INSERT of the
+// checkouts at version 1 and one UPDATE of the others, each row only if it
+// is still at the version before; on SQLite (one writer, no round trip),
+// Save for each.
+func (s *CheckoutStore) SaveMany(ctx context.Context, cs []ports.Checkout) error {
+	d := s.db.Dialect
+	if d != postgresDialect || len(cs) < 2 {
+		for _, c := range cs {
+			if err := s.Save(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var inserts, updates checkoutArrays
+	for _, c := range cs {
+		if c.Version < 1 {
+			return d.errorf("save checkout %s: version %d", c.OrderID, c.Version)
+		}
+		rows := &updates
+		if c.Version == 1 {
+			rows = &inserts
+		}
+		if err := rows.add(s, c); err != nil {
+			return err
+		}
+	}
+	for _, w := range []struct {
+		rows *checkoutArrays
+		sql  string
+	}{
+		{&inserts, `INSERT INTO checkouts (` + checkoutArrayColumns + `)
+			SELECT ` + checkoutArrayValues + ` FROM ` + checkoutArraysSQL + `
+			ON CONFLICT (order_id) DO NOTHING`},
+		{&updates, `UPDATE checkouts c SET state = u.state, reason = u.reason, authorization_id = u.authorization_id,
+				steps = u.steps::jsonb, compensations = u.compensations::jsonb, started_at = u.started_at,
+				deadline_at = u.deadline_at, updated_at = u.updated_at, attempts = u.attempts,
+				next_attempt_at = u.next_attempt_at, resume_state = u.resume_state, resume_reason = u.resume_reason,
+				version = u.version
+			FROM ` + checkoutArraysSQL + `
+			WHERE c.order_id = u.order_id AND c.version = u.version - 1`},
+	} {
+		if len(w.rows.orderID) == 0 {
+			continue
+		}
+		n, err := s.db.Exec(ctx, w.sql, w.rows.args()...)
+		if err != nil {
+			return d.errorf("save %d checkouts: %w", len(w.rows.orderID), err)
+		}
+		if int(n) != len(w.rows.orderID) {
+			return fmt.Errorf("%d of checkouts %v not at the version before theirs: %w",
+				len(w.rows.orderID)-int(n), w.rows.orderID, ports.ErrConcurrency)
+		}
+	}
+	return nil
+}
+
+// checkoutArrays are checkouts as one Postgres array a column, for
+// checkoutArraysSQL.
+type checkoutArrays struct {
+	orderID, state, reason, authorizationID, steps, compensations []string
+	startedAt, deadlineAt, updatedAt                              []time.Time
+	attempts                                                      []int64
+	nextAttemptAt                                                 []*time.Time
+	resumeState, resumeReason                                     []string
+	version                                                       []int64
+}
+
+func (a *checkoutArrays) add(s *CheckoutStore, c ports.Checkout) error {
+	steps, err := json.Marshal(storedSteps(c.Steps))
+	if err != nil {
+		return s.db.Dialect.errorf("encode checkout steps: %w", err)
+	}
+	comps, err := json.Marshal(storedSteps(c.Compensations))
+	if err != nil {
+		return s.db.Dialect.errorf("encode checkout steps: %w", err)
+	}
+	var next *time.Time // NULL: due at the deadline
+	if !c.NextAttemptAt.IsZero() {
+		next = &c.NextAttemptAt
+	}
+	a.orderID = append(a.orderID, c.OrderID)
+	a.state = append(a.state, c.State)
+	a.reason = append(a.reason, c.Reason)
+	a.authorizationID = append(a.authorizationID, c.AuthorizationID)
+	a.steps = append(a.steps, string(steps))
+	a.compensations = append(a.compensations, string(comps))
+	a.startedAt = append(a.startedAt, c.StartedAt)
+	a.deadlineAt = append(a.deadlineAt, c.DeadlineAt)
+	a.updatedAt = append(a.updatedAt, c.UpdatedAt)
+	a.attempts = append(a.attempts, int64(c.Attempts))
+	a.nextAttemptAt = append(a.nextAttemptAt, next)
+	a.resumeState = append(a.resumeState, c.ResumeState)
+	a.resumeReason = append(a.resumeReason, c.ResumeReason)
+	a.version = append(a.version, c.Version)
+	return nil
+}
+
+func (a *checkoutArrays) args() []any {
+	return []any{a.orderID, a.state, a.reason, a.authorizationID, a.steps, a.compensations,
+		a.startedAt, a.deadlineAt, a.updatedAt, a.attempts, a.nextAttemptAt, a.resumeState, a.resumeReason, a.version}
+}
+
+// checkoutArraysSQL is the rows of checkoutArrays.args, as u.
+const checkoutArraysSQL = `unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+		?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::bigint[], ?::timestamptz[], ?::text[], ?::text[], ?::bigint[])
+	AS u(order_id, state, reason, authorization_id, steps, compensations, started_at, deadline_at, updated_at,
+		attempts, next_attempt_at, resume_state, resume_reason, version)`
+
+const (
+	checkoutArrayColumns = `order_id, state, reason, authorization_id, steps, compensations, started_at,
+		deadline_at, updated_at, attempts, next_attempt_at, resume_state, resume_reason, version`
+	checkoutArrayValues = `u.order_id, u.state, u.reason, u.authorization_id, u.steps::jsonb, u.compensations::jsonb,
+		u.started_at, u.deadline_at, u.updated_at, u.attempts, u.next_attempt_at, u.resume_state, u.resume_reason, u.version`
+)
+
 // checkoutColumns are the columns scanCheckout reads, in its order.
 const checkoutColumns = `order_id, state, reason, authorization_id, steps, compensations,
 	started_at, deadline_at, updated_at, attempts, next_attempt_at, resume_state, resume_reason, version`
@@ -196,16 +312,21 @@ func (s *CheckoutStore) Due(ctx context.Context, now time.Time, states []string,
 // encodeSteps encodes a step log with its times as stored (UTC, to the
 // microsecond), as the other times of the row.
 func (s *CheckoutStore) encodeSteps(steps []ports.CheckoutStep) (any, error) {
+	b, err := json.Marshal(storedSteps(steps))
+	if err != nil {
+		return nil, s.db.Dialect.errorf("encode checkout steps: %w", err)
+	}
+	return s.db.Dialect.json(b), nil
+}
+
+// storedSteps is steps with their times as stored.
+func storedSteps(steps []ports.CheckoutStep) []ports.CheckoutStep {
 	out := make([]ports.CheckoutStep, len(steps))
 	for i, st := range steps {
 		st.At = StoredTime(st.At)
 		out[i] = st
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, s.db.Dialect.errorf("encode checkout steps: %w", err)
-	}
-	return s.db.Dialect.json(b), nil
+	return out
 }
 
 // scanIDs reads a column of order ids and closes rows.

@@ -18,6 +18,7 @@ func RunCheckoutStore(t *testing.T, newStore func(t *testing.T) ports.CheckoutSt
 	runContract(t, newStore, []contractCase[ports.CheckoutStore]{
 		{"SaveGetRoundTrip", testCheckoutRoundTrip},
 		{"StaleSaveConflicts", testCheckoutStale},
+		{"SaveManyInsertsAndUpdates", testCheckoutSaveMany},
 		{"ConcurrentFirstSaveOneWins", testCheckoutInsertRace},
 		{"UnknownIsNotFound", testCheckoutNotFound},
 		{"DueByDeadlineAndState", testCheckoutDue},
@@ -56,6 +57,45 @@ func testCheckoutRoundTrip(t *testing.T, s ports.CheckoutStore) {
 	}
 	if !reflect.DeepEqual(got, c) {
 		t.Fatalf("got  %+v\nwant %+v", got, c)
+	}
+}
+
+// testCheckoutSaveMany: SaveMany saves new checkouts and moves others on,
+// each as Save would (a round trip of every field, a NULL next attempt
+// kept NULL); one not at the version before its own is ErrConcurrency.
+func testCheckoutSaveMany(t *testing.T, s ports.CheckoutStore) {
+	ctx := testContext(t, visibilityTimeout)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	old1, old2 := newCheckout(now), newCheckout(now)
+	for _, c := range []ports.Checkout{old1, old2} {
+		if err := s.Save(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh := newCheckout(now.Add(time.Minute))
+	fresh.NextAttemptAt = now.Add(10 * time.Second)
+	old1.Compensations, fresh.Compensations = []ports.CheckoutStep{}, []ports.CheckoutStep{} // as Get reads an empty log
+	old1.State, old1.AuthorizationID, old1.Attempts, old1.Version = "confirming", "auth_1", 2, 2
+	old1.Steps = append(old1.Steps, ports.CheckoutStep{Step: "authorize", Status: "done", At: now, Detail: "ok"})
+	old1.NextAttemptAt, old1.UpdatedAt = now.Add(time.Second), now
+	old2.State, old2.Reason, old2.ResumeState, old2.ResumeReason, old2.Version = "cancelled", "out_of_stock", "reserving", "paused", 2
+	old2.Compensations = []ports.CheckoutStep{{Step: "release_inventory", Status: "done", At: now}}
+	if err := s.SaveMany(ctx, []ports.Checkout{old1, fresh, old2}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []ports.Checkout{old1, fresh, old2} {
+		got, err := s.Get(ctx, want.OrderID)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("got  %+v, %v\nwant %+v", got, err, want)
+		}
+	}
+	stale := old2 // at 2 already
+	old1.Version = 3
+	if err := s.SaveMany(ctx, []ports.Checkout{old1, stale}); !errors.Is(err, ports.ErrConcurrency) {
+		t.Fatalf("a stale checkout in SaveMany: %v, want ErrConcurrency", err)
+	}
+	if err := s.SaveMany(ctx, []ports.Checkout{newCheckout(now), fresh}); !errors.Is(err, ports.ErrConcurrency) {
+		t.Fatalf("a second insert in SaveMany: %v, want ErrConcurrency", err)
 	}
 }
 
