@@ -67,6 +67,12 @@ func (s *CheckoutStore) Save(ctx context.Context, c ports.Checkout) error {
 // checkouts at version 1 and one UPDATE of the others, each row only if it
 // is still at the version before; on SQLite (one writer, no round trip),
 // Save for each.
+//
+// The UPDATE names its rows by key twice: joined to the arrays, and as
+// order_id = ANY (ids). Without the second, the plan Postgres keeps for the
+// prepared statement, made while the table was small (and never analyzed
+// since, autovacuum off), joined the arrays to a scan of the whole table:
+// 1.5 ms a batch at 15,000 checkouts, where one UPDATE a checkout cost 0.08.
 func (s *CheckoutStore) SaveMany(ctx context.Context, cs []ports.Checkout) error {
 	d := s.db.Dialect
 	if d != postgresDialect || len(cs) < 2 {
@@ -97,18 +103,16 @@ func (s *CheckoutStore) SaveMany(ctx context.Context, cs []ports.Checkout) error
 		{&inserts, `INSERT INTO checkouts (` + checkoutArrayColumns + `)
 			SELECT ` + checkoutArrayValues + ` FROM ` + checkoutArraysSQL + `
 			ON CONFLICT (order_id) DO NOTHING`},
-		{&updates, `UPDATE checkouts c SET state = u.state, reason = u.reason, authorization_id = u.authorization_id,
-				steps = u.steps::jsonb, compensations = u.compensations::jsonb, started_at = u.started_at,
-				deadline_at = u.deadline_at, updated_at = u.updated_at, attempts = u.attempts,
-				next_attempt_at = u.next_attempt_at, resume_state = u.resume_state, resume_reason = u.resume_reason,
-				version = u.version
-			FROM ` + checkoutArraysSQL + `
-			WHERE c.order_id = u.order_id AND c.version = u.version - 1`},
+		{&updates, saveManyUpdateSQL},
 	} {
 		if len(w.rows.orderID) == 0 {
 			continue
 		}
-		n, err := s.db.Exec(ctx, w.sql, w.rows.args()...)
+		args := w.rows.args()
+		if w.rows == &updates {
+			args = append(args, w.rows.orderID)
+		}
+		n, err := s.db.Exec(ctx, w.sql, args...)
 		if err != nil {
 			return d.errorf("save %d checkouts: %w", len(w.rows.orderID), err)
 		}
@@ -119,6 +123,17 @@ func (s *CheckoutStore) SaveMany(ctx context.Context, cs []ports.Checkout) error
 	}
 	return nil
 }
+
+// saveManyUpdateSQL is SaveMany's UPDATE; its arguments are
+// checkoutArrays.args and the order ids again.
+const saveManyUpdateSQL = `UPDATE checkouts c SET state = u.state, reason = u.reason, authorization_id = u.authorization_id,
+		steps = u.steps::jsonb, compensations = u.compensations::jsonb, started_at = u.started_at,
+		deadline_at = u.deadline_at, updated_at = u.updated_at, attempts = u.attempts,
+		next_attempt_at = u.next_attempt_at, resume_state = u.resume_state, resume_reason = u.resume_reason,
+		version = u.version
+	FROM ` + checkoutArraysSQL + `
+	WHERE c.order_id = u.order_id AND c.version = u.version - 1
+	  AND c.order_id = ANY (?::text[])`
 
 // checkoutArrays are checkouts as one Postgres array a column, for
 // checkoutArraysSQL.

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -63,4 +64,58 @@ func (p planNode) maxRows() float64 {
 		n = max(n, c.maxRows())
 	}
 	return n
+}
+
+// SaveMany's UPDATE reads the rows it saves, not the table, also in the
+// plan Postgres kept from when the table was small (a prepared statement
+// run again while the table is never analyzed).
+func TestSaveManyReadsItsRowsNotTheTable(t *testing.T) {
+	pool, _ := testenv.PostgresPool(t)
+	ctx := t.Context()
+	insert := func(from, to int) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, `INSERT INTO checkouts (order_id, state, started_at, deadline_at, updated_at, version)
+			SELECT 'o' || g, 'reserving', now(), now(), now(), 1 FROM generate_series($1::int, $2::int) g`, from, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert(1, 10)
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	// The arguments as literals of EXECUTE: o1..o3 at version v.
+	execute := func(v int) string {
+		ids := `'{o1,o2,o3}'`
+		texts := `'{"","",""}'`
+		times := `'{2026-01-01T00:00:00Z,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z}'`
+		return fmt.Sprintf(`EXECUTE save_many(%s, '{authorizing,authorizing,authorizing}', %s, %s, '{[],[],[]}', '{[],[],[]}', %s, %s, %s, '{0,0,0}', '{NULL,NULL,NULL}', %s, %s, '{%d,%d,%d}', %s)`,
+			ids, texts, texts, times, times, times, texts, texts, v, v, v, ids)
+	}
+	types := `text[], text[], text[], text[], text[], text[], timestamptz[], timestamptz[], timestamptz[], bigint[], timestamptz[], text[], text[], bigint[], text[]`
+	for _, q := range []string{`SET plan_cache_mode = force_generic_plan`, `PREPARE save_many(` + types + `) AS ` + numbered(saveManyUpdateSQL),
+		execute(2)} { // planned on 10 rows
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	insert(11, 20000)
+	var raw []byte
+	if err := conn.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+execute(3)).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	var plan []struct {
+		Plan planNode `json:"Plan"`
+	}
+	if err := json.Unmarshal(raw, &plan); err != nil || len(plan) != 1 {
+		t.Fatalf("plan %s: %v", raw, err)
+	}
+	if n := plan[0].Plan.maxRows(); n > 10 {
+		t.Fatalf("a plan node read %.0f rows to save 3 of 20,000:\n%s", n, raw)
+	}
+	var saved int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM checkouts WHERE version = 3`).Scan(&saved); err != nil || saved != 3 {
+		t.Fatalf("%d saved at version 3, %v; want 3", saved, err)
+	}
 }
