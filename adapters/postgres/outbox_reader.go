@@ -20,9 +20,10 @@ import (
 const outboxAckTimeout = 15 * time.Second
 
 // OutboxReader reads the outbox topic for one consumer group in batches,
-// through watermill-sql's own adapters (DefaultPostgreSQLSchema's select,
-// read below this database's horizon (internal/pghorizon), and unmarshal, DefaultPostgreSQLOffsetsAdapter's offsets table and ack), so
-// the group's offset is the one watermill-sql's Subscriber keeps: it can
+// through watermill-sql's adapters (pghorizon.Schema: its own select,
+// below this database's horizon, and DefaultPostgreSQLSchema's unmarshal;
+// DefaultPostgreSQLOffsetsAdapter's offsets table and ack), so the group's
+// offset is the one watermill-sql's Subscriber keeps: it can
 // take over from the Watermill forwarder, and DeleteForwardedOutbox reads
 // it.
 //
@@ -131,7 +132,7 @@ func (r *OutboxReader) ForwardBatch(ctx context.Context, max int, forward func(c
 	return len(rows), nil
 }
 
-// read runs watermill-sql's select of the next batch, which locks the
+// read runs the schema's select of the next batch, which locks the
 // group's offsets row, and unmarshals the rows with its schema adapter.
 func (r *OutboxReader) read(ctx context.Context, tx pgx.Tx, max int) ([]wsql.Row, error) {
 	schema := r.schema
