@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/orderflow/orderflow/adapters/postgres"
@@ -42,32 +41,9 @@ func TestVersionReadTakesOneEntryOfALongStream(t *testing.T) {
 		t.Fatalf("heads: version %d, %v; want 2000", version, err)
 	}
 	for _, q := range []string{`EXECUTE version_plan('inventory', 'HOT')`, `EXECUTE heads_plan('{inventory}', '{HOT}')`} {
-		var plan []struct {
-			Plan planNode `json:"Plan"`
-		}
-		var raw []byte
-		if err := conn.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+q).Scan(&raw); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(raw, &plan); err != nil || len(plan) != 1 {
-			t.Fatalf("plan %s: %v", raw, err)
-		}
-		if n := plan[0].Plan.maxRows(); n > 1 {
+		plan, raw := testenv.Explain(t, conn, q)
+		if n := plan.MaxRows(); n > 1 {
 			t.Fatalf("%s: a plan node read %.0f rows of the 2,000-event stream, want 1:\n%s", q, n, raw)
 		}
 	}
-}
-
-type planNode struct {
-	NodeType   string     `json:"Node Type"`
-	ActualRows float64    `json:"Actual Rows"`
-	Plans      []planNode `json:"Plans"`
-}
-
-func (p planNode) maxRows() float64 {
-	n := p.ActualRows
-	for _, c := range p.Plans {
-		n = max(n, c.maxRows())
-	}
-	return n
 }

@@ -1,7 +1,6 @@
 package pghorizon_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -113,30 +112,8 @@ func TestSelectReadsABatchNotTheBacklog(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("selected %v, want the first transaction's last 50 and the next one's first 50", got)
 	}
-	var raw []byte
-	if err := tx.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE sel('`+group+`')`).Scan(&raw); err != nil {
-		t.Fatal(err)
-	}
-	var plan []struct {
-		Plan planNode `json:"Plan"`
-	}
-	if err := json.Unmarshal(raw, &plan); err != nil || len(plan) != 1 {
-		t.Fatalf("plan %s: %v", raw, err)
-	}
-	if n := plan[0].Plan.maxRows(); n > 2*batch {
+	plan, raw := testenv.Explain(t, tx, `EXECUTE sel('`+group+`')`)
+	if n := plan.MaxRows(); n > 2*batch {
 		t.Fatalf("a plan node read %.0f rows for a batch of %d:\n%s", n, batch, raw)
 	}
-}
-
-type planNode struct {
-	ActualRows float64    `json:"Actual Rows"`
-	Plans      []planNode `json:"Plans"`
-}
-
-func (p planNode) maxRows() float64 {
-	n := p.ActualRows
-	for _, c := range p.Plans {
-		n = max(n, c.maxRows())
-	}
-	return n
 }

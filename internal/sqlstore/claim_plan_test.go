@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -30,40 +29,17 @@ func TestAClaimReadsItsLimitNotTheBacklog(t *testing.T) {
 	d := postgresDialect
 	states := []string{"reserving", "authorizing", "confirming", "compensating"}
 	now := time.Now()
-	var raw []byte
-	if err := pool.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+numbered(claimSQL(d, len(states))),
-		claimArgs(d, states, now, now.Add(time.Minute), limit)...).Scan(&raw); err != nil {
-		t.Fatal(err)
-	}
-	var plan []struct {
-		Plan planNode `json:"Plan"`
-	}
-	if err := json.Unmarshal(raw, &plan); err != nil || len(plan) != 1 {
-		t.Fatalf("plan %s: %v", raw, err)
-	}
-	if claimed := plan[0].Plan.ActualRows; claimed != limit {
+	plan, raw := testenv.Explain(t, pool, numbered(claimSQL(d, len(states))), claimArgs(d, states, now, now.Add(time.Minute), limit)...)
+	if claimed := plan.ActualRows; claimed != limit {
 		t.Fatalf("claimed %.0f checkouts, want %d:\n%s", claimed, limit, raw)
 	}
-	if n := plan[0].Plan.maxRows(); n > 2*limit {
+	if n := plan.MaxRows(); n > 2*limit {
 		t.Fatalf("a plan node read %.0f rows of the %d waiting, want at most %d:\n%s", n, backlog*4/5, 2*limit, raw)
 	}
 	var leased int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM checkouts WHERE next_attempt_at > $1`, now).Scan(&leased); err != nil || leased != limit {
 		t.Fatalf("%d checkouts leased, %v; want %d", leased, err, limit)
 	}
-}
-
-type planNode struct {
-	ActualRows float64    `json:"Actual Rows"`
-	Plans      []planNode `json:"Plans"`
-}
-
-func (p planNode) maxRows() float64 {
-	n := p.ActualRows
-	for _, c := range p.Plans {
-		n = max(n, c.maxRows())
-	}
-	return n
 }
 
 // SaveMany's UPDATE reads the rows it saves, not the table, also in the
@@ -101,17 +77,8 @@ func TestSaveManyReadsItsRowsNotTheTable(t *testing.T) {
 		}
 	}
 	insert(11, 20000)
-	var raw []byte
-	if err := conn.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+execute(3)).Scan(&raw); err != nil {
-		t.Fatal(err)
-	}
-	var plan []struct {
-		Plan planNode `json:"Plan"`
-	}
-	if err := json.Unmarshal(raw, &plan); err != nil || len(plan) != 1 {
-		t.Fatalf("plan %s: %v", raw, err)
-	}
-	if n := plan[0].Plan.maxRows(); n > 10 {
+	plan, raw := testenv.Explain(t, conn, execute(3))
+	if n := plan.MaxRows(); n > 10 {
 		t.Fatalf("a plan node read %.0f rows to save 3 of 20,000:\n%s", n, raw)
 	}
 	var saved int
