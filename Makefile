@@ -61,15 +61,16 @@ bench: ## append and end-to-end POST benchmarks (figures in README.md)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./adapters/postgres/ ./e2e/
 
 # The end-to-end pipeline benchmark, the four runs of README.md's "End-to-end benchmark (pipeline)";
-# one run is `orderflow bench [flags]`. RATE and DURATION override the rate (orders/s) and the window.
-RATE     ?= 30
+# one run is `orderflow bench [flags]`. RATE (orders/s, each run's own below saturation by default)
+# and DURATION (the window) override them.
+RATE     ?=
 DURATION ?= 60s
-BENCH     = $(GO) run ./cmd/orderflow bench --log-level error --duration $(DURATION) --rate $(RATE)
+BENCH     = $(GO) run ./cmd/orderflow bench --log-level error --duration $(DURATION)
 bench-pipeline: ## end-to-end: append ceiling, POST rate, confirmed rate, place→confirmed latency (figures in README.md)
-	$(BENCH) --postgres-url '$(PG_URL)' --saga-partitions 8 --rate 150 --out bench-postgres.json
-	$(BENCH) --postgres-url '$(PG_URL)' --devkafka --rate 150 --out bench-postgres-kafka.json
-	$(BENCH) --postgres-url '$(PG_URL)' --saga-partitions 8 --hot --rate 60 --out bench-postgres-hot.json
-	$(BENCH) --rate 100 --out bench-embedded.json
+	$(BENCH) --postgres-url '$(PG_URL)' --rate $(or $(RATE),200) --out bench-postgres.json
+	$(BENCH) --postgres-url '$(PG_URL)' --devkafka --rate $(or $(RATE),200) --out bench-postgres-kafka.json
+	$(BENCH) --postgres-url '$(PG_URL)' --hot --rate $(or $(RATE),150) --out bench-postgres-hot.json
+	$(BENCH) --rate $(or $(RATE),200) --out bench-embedded.json
 
 ci:
 	bash .ci/run
