@@ -403,3 +403,39 @@ func TestStartedCheckoutsAreHandedToTheRunner(t *testing.T) {
 		e.levels(t, sku, 100, 4)
 	})
 }
+
+// A process that dies with checkouts handed to its runner (started, not
+// yet run) leaves them leased to itself: the next process claims them once
+// the lease ends, and finishes them.
+func TestAHandedCheckoutOfADeadProcessIsClaimedAfterItsLease(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		clock := &offsetClock{}
+		process := func() *saga.Checkout {
+			return saga.New(saga.Config{}, saga.Deps{Orders: e.orders, Stocks: e.stocks, Payments: e.payments,
+				Checkouts: e.checkouts, Tx: st.tx, Gateway: e.gateway, Clock: clock})
+		}
+		sku := "A-" + uuid.NewString()[:8]
+		e.stock(t, sku, 10)
+		dead := process()
+		dead.Attach() // its runner dies before it takes the checkout
+		id := e.place(t, paymentsandbox.TokenApprove, item(sku, 1))
+		if err := dead.Start(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+		next := process()
+		if claimed, err := next.ClaimStarted(t.Context(), 64); err != nil || len(claimed) != 0 {
+			t.Fatalf("claimed %v, %v during the dead process's lease; want none", claimed, err)
+		}
+		clock.advance(saga.ClaimLease + time.Second)
+		claimed, err := next.ClaimStarted(t.Context(), 64)
+		if err != nil || !slices.Equal(claimed, []string{id}) {
+			t.Fatalf("claimed %v, %v after the lease; want %s", claimed, err, id)
+		}
+		if err := next.RunStarted(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+		e.expect(t, id, saga.StateConfirmed, order.StatusConfirmed, "")
+		e.levels(t, sku, 10, 1)
+	})
+}
