@@ -102,13 +102,13 @@ func paymentGateway(c Config, st *Adapters, reg prometheus.Registerer) (ports.Pa
 		OpenFor: c.PaymentBreakerOpenFor, Registerer: reg}, provider)
 }
 
-// sagaConfig is the saga's configuration, with the test-only crash
-// injection of FaultKillAtEnv when it is set.
 // readyInterval is how often a saga process looks for started checkouts
-// besides those it starts itself: those another process started, or had
-// claimed before it died.
+// besides those it starts itself: those another process started, or left
+// unfinished when it died.
 const readyInterval = 250 * time.Millisecond
 
+// sagaConfig is the saga's configuration, with the test-only crash
+// injection of FaultKillAtEnv when it is set.
 func sagaConfig(c Config, logger *slog.Logger) saga.Config {
 	cfg := saga.Config{Deadline: c.CheckoutDeadline, MaxAttempts: c.CheckoutMaxAttempts,
 		RetryBackoff: c.CheckoutRetryBackoff, MaxRetryBackoff: c.CheckoutMaxRetryBackoff, BatchSize: c.CheckoutBatchSize}

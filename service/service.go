@@ -139,8 +139,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}))
 	if roles.Has(router.RoleSaga) && application.Checkout != nil {
 		// The checkouts the saga's handler started (and those a process
-		// that died had claimed) run here, as many at a time as a batch
-		// holds.
+		// that died left unfinished) run here, as many at a time as a
+		// batch holds.
 		m.start(stageLoops, loop(func(ctx context.Context) {
 			eventhandler.RunCheckouts(ctx, application.Checkout, m.Config.CheckoutBatchSize, readyInterval, m.Logger)
 		}))

@@ -96,33 +96,34 @@ func (s *CheckoutStore) SaveMany(ctx context.Context, cs []ports.Checkout) error
 			return err
 		}
 	}
-	for _, w := range []struct {
-		rows *checkoutArrays
-		sql  string
-	}{
-		{&inserts, `INSERT INTO checkouts (` + checkoutArrayColumns + `)
-			SELECT ` + checkoutArrayValues + ` FROM ` + checkoutArraysSQL + `
-			ON CONFLICT (order_id) DO NOTHING`},
-		{&updates, saveManyUpdateSQL},
-	} {
-		if len(w.rows.orderID) == 0 {
-			continue
-		}
-		args := w.rows.args()
-		if w.rows == &updates {
-			args = append(args, w.rows.orderID)
-		}
-		n, err := s.db.Exec(ctx, w.sql, args...)
-		if err != nil {
-			return d.errorf("save %d checkouts: %w", len(w.rows.orderID), err)
-		}
-		if int(n) != len(w.rows.orderID) {
-			return fmt.Errorf("%d of checkouts %v not at the version before theirs: %w",
-				len(w.rows.orderID)-int(n), w.rows.orderID, ports.ErrConcurrency)
-		}
+	if err := s.saveArrays(ctx, inserts, saveManyInsertSQL, inserts.args()...); err != nil {
+		return err
+	}
+	return s.saveArrays(ctx, updates, saveManyUpdateSQL, append(updates.args(), updates.orderID)...)
+}
+
+// saveArrays runs one of SaveMany's statements for rows, unless there are
+// none, and checks that it saved every one.
+func (s *CheckoutStore) saveArrays(ctx context.Context, rows checkoutArrays, query string, args ...any) error {
+	if len(rows.orderID) == 0 {
+		return nil
+	}
+	n, err := s.db.Exec(ctx, query, args...)
+	if err != nil {
+		return s.db.Dialect.errorf("save %d checkouts: %w", len(rows.orderID), err)
+	}
+	if int(n) != len(rows.orderID) {
+		return fmt.Errorf("%d of checkouts %v not at the version before theirs: %w",
+			len(rows.orderID)-int(n), rows.orderID, ports.ErrConcurrency)
 	}
 	return nil
 }
+
+// saveManyInsertSQL is SaveMany's INSERT; its arguments are
+// checkoutArrays.args.
+const saveManyInsertSQL = `INSERT INTO checkouts (` + checkoutArrayColumns + `)
+	SELECT ` + checkoutArrayValues + ` FROM ` + checkoutArraysSQL + `
+	ON CONFLICT (order_id) DO NOTHING`
 
 // saveManyUpdateSQL is SaveMany's UPDATE; its arguments are
 // checkoutArrays.args and the order ids again.
@@ -147,13 +148,13 @@ type checkoutArrays struct {
 }
 
 func (a *checkoutArrays) add(s *CheckoutStore, c ports.Checkout) error {
-	steps, err := json.Marshal(storedSteps(c.Steps))
+	steps, err := s.marshalSteps(c.Steps)
 	if err != nil {
-		return s.db.Dialect.errorf("encode checkout steps: %w", err)
+		return err
 	}
-	comps, err := json.Marshal(storedSteps(c.Compensations))
+	comps, err := s.marshalSteps(c.Compensations)
 	if err != nil {
-		return s.db.Dialect.errorf("encode checkout steps: %w", err)
+		return err
 	}
 	var next *time.Time // NULL: due at the deadline
 	if !c.NextAttemptAt.IsZero() {
@@ -324,24 +325,28 @@ func (s *CheckoutStore) Due(ctx context.Context, now time.Time, states []string,
 	return scanIDs(rows, d, "due checkouts")
 }
 
-// encodeSteps encodes a step log with its times as stored (UTC, to the
-// microsecond), as the other times of the row.
+// encodeSteps encodes a step log for its column (marshalSteps).
 func (s *CheckoutStore) encodeSteps(steps []ports.CheckoutStep) (any, error) {
-	b, err := json.Marshal(storedSteps(steps))
+	b, err := s.marshalSteps(steps)
 	if err != nil {
-		return nil, s.db.Dialect.errorf("encode checkout steps: %w", err)
+		return nil, err
 	}
 	return s.db.Dialect.json(b), nil
 }
 
-// storedSteps is steps with their times as stored.
-func storedSteps(steps []ports.CheckoutStep) []ports.CheckoutStep {
+// marshalSteps is a step log as JSON, with its times as stored (UTC, to
+// the microsecond), as the other times of the row.
+func (s *CheckoutStore) marshalSteps(steps []ports.CheckoutStep) ([]byte, error) {
 	out := make([]ports.CheckoutStep, len(steps))
 	for i, st := range steps {
 		st.At = StoredTime(st.At)
 		out[i] = st
 	}
-	return out
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, s.db.Dialect.errorf("encode checkout steps: %w", err)
+	}
+	return b, nil
 }
 
 // scanIDs reads a column of order ids and closes rows.
