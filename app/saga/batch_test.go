@@ -439,3 +439,57 @@ func TestAHandedCheckoutOfADeadProcessIsClaimedAfterItsLease(t *testing.T) {
 		e.levels(t, sku, 10, 1)
 	})
 }
+
+// A checkout handed to the runner starts from the row Start saved: its
+// Advance reads no checkout row. Were the row moved meanwhile (here,
+// another process's Advance confirmed it), the first unit's save fails
+// its version check, its effects roll back, and the next unit reads the
+// row: nothing is done twice.
+func TestAHandedCheckoutStartsFromTheRowStartSaved(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		gets := &countingGets{CheckoutStore: st.checkouts}
+		st.checkouts = gets
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		sku := "A-" + uuid.NewString()[:8]
+		e.stock(t, sku, 10)
+		detach := e.saga.Attach()
+		defer detach()
+		start := func() string {
+			t.Helper()
+			id := e.place(t, paymentsandbox.TokenApprove, item(sku, 1))
+			if err := e.saga.Start(t.Context(), id); err != nil {
+				t.Fatal(err)
+			}
+			if handed, _ := e.saga.TakeStarted(64); !slices.Equal(handed, []string{id}) {
+				t.Fatalf("handed %v, want %s", handed, id)
+			}
+			return id
+		}
+		id := start()
+		gets.gets.Store(0)
+		if err := e.saga.RunStarted(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+		if n := gets.gets.Load(); n != 0 {
+			t.Errorf("a handed checkout's Advance read its row %d times, want 0", n)
+		}
+		e.expect(t, id, saga.StateConfirmed, order.StatusConfirmed, "")
+
+		moved := start()
+		other := saga.New(saga.Config{}, saga.Deps{Orders: e.orders, Stocks: e.stocks, Payments: e.payments,
+			Checkouts: e.checkouts, Tx: st.tx, Gateway: e.gateway, Clock: ports.SystemClock{}})
+		if err := other.Advance(t.Context(), moved); err != nil {
+			t.Fatal(err)
+		}
+		gets.gets.Store(0)
+		if err := e.saga.RunStarted(t.Context(), moved); err != nil {
+			t.Fatal(err)
+		}
+		if n := gets.gets.Load(); n != 1 {
+			t.Errorf("a handed checkout moved meanwhile was read %d times, want 1 (after its failed save)", n)
+		}
+		e.expect(t, moved, saga.StateConfirmed, order.StatusConfirmed, "")
+		e.levels(t, sku, 10, 2)
+		e.paymentStatus(t, moved, payment.StatusAuthorized)
+	})
+}

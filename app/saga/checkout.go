@@ -225,9 +225,15 @@ const maxSteps = 32
 // Advance is a span ("checkout.advance"), and so is each provider call
 // ("checkout.call <step>"), around the gateway's own span.
 func (s *Checkout) Advance(ctx context.Context, orderID string) (err error) {
+	return s.advance(ctx, orderID, nil)
+}
+
+// advance is Advance; its first unit starts from row when it is not nil
+// (advance.last).
+func (s *Checkout) advance(ctx context.Context, orderID string, row *ports.Checkout) (err error) {
 	ctx, span := tracer().Start(ctx, "checkout.advance", trace.WithAttributes(attribute.String("orderflow.order.id", orderID)))
 	defer func() { endSpan(span, err) }()
-	a := &advance{Checkout: s, answers: map[string]answer{}}
+	a := &advance{Checkout: s, answers: map[string]answer{}, last: row}
 	for range maxSteps {
 		need, err := a.commit(ctx, orderID)
 		if errors.Is(err, ports.ErrConcurrency) {

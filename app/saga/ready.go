@@ -51,8 +51,11 @@ func (s *Checkout) Start(ctx context.Context, orderID string) error {
 	if handed {
 		c.NextAttemptAt = c.StartedAt.Add(ClaimLease) // leased to this process's runner
 	}
-	s.origins.Put(orderID, origin{span: trace.SpanContextFromContext(ctx),
-		correlation: meta.CorrelationID(ctx), causation: meta.CausationID(ctx)})
+	o := origin{span: trace.SpanContextFromContext(ctx), correlation: meta.CorrelationID(ctx), causation: meta.CausationID(ctx)}
+	if handed {
+		o.row = &c
+	}
+	s.origins.Put(orderID, o)
 	err = s.d.Checkouts.Save(ctx, c)
 	if handed {
 		s.handOff.settle(orderID, err == nil)
@@ -164,8 +167,15 @@ func (s *Checkout) ClaimStarted(ctx context.Context, limit int) ([]string, error
 // the event that started it when this process started it. A checkout that
 // fails backs off and is parked after Config.MaxAttempts failures, as the
 // deadline scanner's do.
+//
+// A checkout handed to this process's runner starts from the row Start
+// saved, without reading it: the row is leased to this process, and were
+// it moved meanwhile (a cancel's Advance, another process's claim after
+// the lease), the first unit's save fails its version check, its effects
+// roll back, and the next unit reads the row.
 func (s *Checkout) RunStarted(ctx context.Context, orderID string) error {
-	err := s.Advance(s.origin(ctx, orderID), orderID)
+	ctx, row := s.origin(ctx, orderID)
+	err := s.advance(ctx, orderID, row)
 	if err != nil && ctx.Err() == nil {
 		err = errors.Join(err, s.attemptFailed(ctx, orderID, err))
 	}
@@ -177,6 +187,9 @@ func (s *Checkout) RunStarted(ctx context.Context, orderID string) error {
 type origin struct {
 	span                   trace.SpanContext
 	correlation, causation string
+	// row is the checkout as Start saved it, when it was handed to this
+	// process's runner; else nil.
+	row *ports.Checkout
 }
 
 // originsKept bounds the origins a process keeps for the checkouts it
@@ -184,15 +197,16 @@ type origin struct {
 const originsKept = 4096
 
 // origin continues the trace and the correlation of the event that started
-// orderID's checkout in this process, if it is known here.
-func (s *Checkout) origin(ctx context.Context, orderID string) context.Context {
+// orderID's checkout in this process, if it is known here, and returns the
+// row Start handed to the runner, if it did.
+func (s *Checkout) origin(ctx context.Context, orderID string) (context.Context, *ports.Checkout) {
 	o, ok := s.origins.Get(orderID)
 	if !ok {
-		return ctx
+		return ctx, nil
 	}
 	s.origins.Drop(orderID)
 	if o.span.IsValid() {
 		ctx = trace.ContextWithRemoteSpanContext(ctx, o.span)
 	}
-	return meta.WithCausationID(meta.WithCorrelationID(ctx, o.correlation), o.causation)
+	return meta.WithCausationID(meta.WithCorrelationID(ctx, o.correlation), o.causation), o.row
 }
