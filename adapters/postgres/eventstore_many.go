@@ -16,7 +16,7 @@ import (
 // appendMany is AppendMany without its span: one transaction for every
 // stream, in a fixed number of statements whatever the number of streams
 // (the locks and the versions in one round trip, the events in one INSERT,
-// their outbox messages in one INSERT per destination topic). It first takes
+// their outbox messages in one INSERT whatever their topics). It first takes
 // every stream's lock, in a fixed order (see lockStreams), so two calls over
 // overlapping streams wait for each other instead of deadlocking, and each
 // stream's versions, AnyVersion ones included, follow ReadAll's order. A

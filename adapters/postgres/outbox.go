@@ -70,32 +70,41 @@ func (s *EventStore) publishOutbox(ctx context.Context, tx pgx.Tx, stream ports.
 }
 
 // publishOutboxMany writes recorded events of any streams to the outbox
-// inside tx: one INSERT per destination topic, each topic's events in their
-// order in recorded.
+// inside tx, in one INSERT whatever their destination topics, in their
+// order in recorded (so each topic's events keep their order). Each is
+// wrapped in the forwarder's envelope, which names its destination topic.
 func (s *EventStore) publishOutboxMany(ctx context.Context, tx pgx.Tx, recorded []ports.RecordedEvent) error {
 	pub, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: OutboxSchema}, s.cfg.Logger)
 	if err != nil {
 		return fmt.Errorf("outbox publisher: %w", err)
 	}
-	fwd := forwarder.NewPublisher(pub, forwarder.PublisherConfig{ForwarderTopic: s.cfg.OutboxTopic})
-	var topics []string
-	byTopic := map[string][]*message.Message{}
+	// The forwarder's publisher wraps the messages of one destination
+	// topic a call; enveloped keeps them for the one INSERT.
+	enveloped := &envelopes{}
+	fwd := forwarder.NewPublisher(enveloped, forwarder.PublisherConfig{ForwarderTopic: s.cfg.OutboxTopic})
 	for _, e := range recorded {
-		topic := s.cfg.EventTopic(e.Stream.Type)
-		if _, ok := byTopic[topic]; !ok {
-			topics = append(topics, topic)
-		}
 		msg := eventwire.ToMessage(e)
 		msg.SetContext(ctx) // the SQL publisher runs its INSERT with it
-		byTopic[topic] = append(byTopic[topic], msg)
-	}
-	for _, topic := range topics {
-		if err := fwd.Publish(topic, byTopic[topic]...); err != nil {
-			return fmt.Errorf("publish to outbox for %s: %w", topic, err)
+		if err := fwd.Publish(s.cfg.EventTopic(e.Stream.Type), msg); err != nil {
+			return fmt.Errorf("wrap %s for the outbox: %w", e.Stream, err)
 		}
 	}
-	if err := fwd.Close(); err != nil {
+	if err := pub.Publish(s.cfg.OutboxTopic, enveloped.msgs...); err != nil {
+		return fmt.Errorf("publish %d events to the outbox: %w", len(enveloped.msgs), err)
+	}
+	if err := pub.Close(); err != nil {
 		return fmt.Errorf("close outbox publisher: %w", err)
 	}
 	return nil
 }
+
+// envelopes is a message.Publisher that keeps the messages it is given
+// (the forwarder's envelopes, all to its topic) instead of sending them.
+type envelopes struct{ msgs []*message.Message }
+
+func (e *envelopes) Publish(_ string, msgs ...*message.Message) error {
+	e.msgs = append(e.msgs, msgs...)
+	return nil
+}
+
+func (e *envelopes) Close() error { return nil }
