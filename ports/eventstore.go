@@ -174,3 +174,51 @@ type EventStore interface {
 type StreamLocker interface {
 	LockStreams(ctx context.Context, streams ...Stream) error
 }
+
+// StreamsLoader is an EventStore that reads several whole streams at once
+// (one round trip where the store has them): for each stream, what
+// Load(ctx, stream, 1) returns, in the unit of work of ctx if there is
+// one. A stream without events has no entry. The checkout's batches read
+// the orders of their units with it, instead of one Load each.
+type StreamsLoader interface {
+	LoadStreams(ctx context.Context, streams []Stream) (map[Stream][]RecordedEvent, error)
+}
+
+// Distinct is streams without repetitions, in the order of their first
+// appearance.
+func Distinct(streams []Stream) []Stream {
+	seen := make(map[Stream]bool, len(streams))
+	out := make([]Stream, 0, len(streams))
+	for _, s := range streams {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ByStream groups events by their stream, each stream's in the order given.
+func ByStream(events []RecordedEvent) map[Stream][]RecordedEvent {
+	m := map[Stream][]RecordedEvent{}
+	for _, e := range events {
+		m[e.Stream] = append(m[e.Stream], e)
+	}
+	return m
+}
+
+// LoadEach is LoadStreams by one load a stream.
+func LoadEach(ctx context.Context, load func(context.Context, Stream, int64) ([]RecordedEvent, error),
+	streams []Stream) (map[Stream][]RecordedEvent, error) {
+	m := map[Stream][]RecordedEvent{}
+	for _, s := range Distinct(streams) {
+		events, err := load(ctx, s, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(events) > 0 {
+			m[s] = events
+		}
+	}
+	return m, nil
+}

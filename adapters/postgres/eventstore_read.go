@@ -30,6 +30,32 @@ func (s *EventStore) load(ctx context.Context, stream ports.Stream, fromVersion 
 	return events, nil
 }
 
+// loadStreamsSQL reads the events of the streams of two parallel arrays,
+// each stream's by its index (a lateral scan a stream).
+const loadStreamsSQL = `SELECT e.*
+	FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(stream_type, stream_id, ord)
+	CROSS JOIN LATERAL (SELECT ` + eventColumns + ` FROM events
+	                    WHERE events.stream_type = s.stream_type AND events.stream_id = s.stream_id) e
+	ORDER BY s.ord, e.version`
+
+// loadStreams is LoadStreams without its span: one statement.
+func (s *EventStore) loadStreams(ctx context.Context, streams []ports.Stream) (map[ports.Stream][]ports.RecordedEvent, error) {
+	streams = ports.Distinct(streams)
+	types, ids := make([]string, len(streams)), make([]string, len(streams))
+	for i, st := range streams {
+		types[i], ids[i] = st.Type, st.ID
+	}
+	rows, err := s.reader(ctx).Query(ctx, loadStreamsSQL, types, ids)
+	if err != nil {
+		return nil, sqlstore.PostgresError(fmt.Errorf("load %d streams: %w", len(streams), err))
+	}
+	events, err := scanEvents(rows)
+	if err != nil {
+		return nil, sqlstore.PostgresError(fmt.Errorf("load %d streams: %w", len(streams), err))
+	}
+	return ports.ByStream(events), nil
+}
+
 // readAll is ReadAll without its span. It reads in (transaction id,
 // sequence) order and only events whose transaction is older than every
 // transaction still running that could write to this database

@@ -10,7 +10,8 @@ import (
 // traced is the store's methods in their spans (tracing.EventStore).
 func (s *EventStore) traced() tracing.EventStore {
 	return tracing.EventStore{System: tracing.DBSystem.String("postgresql"), AppendFn: s.appendEvents,
-		AppendMany: s.appendMany, LoadFn: s.load, ReadAllFn: s.readAll, LockFn: s.lockInUnit}
+		AppendMany: s.appendMany, LoadFn: s.load, ReadAllFn: s.readAll, LockFn: s.lockInUnit,
+		LoadStreamsFn: s.loadStreams}
 }
 
 // Append implements ports.EventStore: appendEvents in its span.
@@ -31,6 +32,11 @@ func (s *EventStore) Load(ctx context.Context, stream ports.Stream, fromVersion 
 // ReadAll implements ports.EventStore: readAll in its span.
 func (s *EventStore) ReadAll(ctx context.Context, after ports.Position, limit int) ([]ports.RecordedEvent, error) {
 	return s.traced().ReadAll(ctx, after, limit)
+}
+
+// LoadStreams implements ports.StreamsLoader: loadStreams in its span.
+func (s *EventStore) LoadStreams(ctx context.Context, streams []ports.Stream) (map[ports.Stream][]ports.RecordedEvent, error) {
+	return s.traced().LoadStreams(ctx, streams)
 }
 
 // LockStreams implements ports.StreamLocker: lockInUnit in its span.

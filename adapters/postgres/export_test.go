@@ -6,3 +6,6 @@ const VersionSQL = versionSQL
 
 // HeadsSQL is the statement that reads the versions of AppendMany's streams.
 const HeadsSQL = headsSQL
+
+// LoadStreamsSQL is the statement of LoadStreams.
+const LoadStreamsSQL = loadStreamsSQL

@@ -47,3 +47,35 @@ func TestVersionReadTakesOneEntryOfALongStream(t *testing.T) {
 		}
 	}
 }
+
+// LoadStreams reads its streams' rows by the streams' index, not the
+// table, in the generic plan too.
+func TestLoadStreamsReadsItsStreamsNotTheTable(t *testing.T) {
+	pool, _ := testenv.PostgresPool(t)
+	ctx := t.Context()
+	if _, err := pool.Exec(ctx, `INSERT INTO events (stream_type, stream_id, version, event_id, event_type, data, occurred_at)
+		SELECT 'order', 'o' || g, v, gen_random_uuid(), 'x', '{}'::json, now()
+		FROM generate_series(1, 10000) g, generate_series(1, 2) v`); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	for _, q := range []string{`ANALYZE events`, `SET plan_cache_mode = force_generic_plan`,
+		`PREPARE load_streams(text[], text[]) AS ` + postgres.LoadStreamsSQL} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	query := `EXECUTE load_streams('{order,order,order}', '{o1,o5000,o9999}')`
+	plan, raw := testenv.Explain(t, conn, query)
+	if plan.ActualRows != 6 {
+		t.Fatalf("%.0f events of 3 streams of 2, want 6:\n%s", plan.ActualRows, raw)
+	}
+	// The three arguments, and two events of each of three streams.
+	if n := plan.RowsScanned(); n > 9 {
+		t.Fatalf("the plan's scans read %.0f rows for 6 events of 3 streams, want 9 at most:\n%s", n, raw)
+	}
+}

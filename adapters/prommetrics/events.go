@@ -54,6 +54,15 @@ func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppen
 	return err
 }
 
+// LoadStreams implements ports.StreamsLoader: the wrapped store's, or a
+// Load a stream where it has none.
+func (s *EventStore) LoadStreams(ctx context.Context, streams []ports.Stream) (map[ports.Stream][]ports.RecordedEvent, error) {
+	if l, ok := s.EventStore.(ports.StreamsLoader); ok {
+		return l.LoadStreams(ctx, streams)
+	}
+	return ports.LoadEach(ctx, s.EventStore.Load, streams)
+}
+
 // LockStreams implements ports.StreamLocker where the wrapped store does
 // (a no-op where it does not, as outside a unit of work).
 func (s *EventStore) LockStreams(ctx context.Context, streams ...ports.Stream) error {

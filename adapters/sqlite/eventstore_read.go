@@ -25,6 +25,12 @@ func (s *EventStore) load(ctx context.Context, stream ports.Stream, fromVersion 
 	return events, nil
 }
 
+// loadStreams is LoadStreams without its span: a load a stream, on the
+// same connection (an embedded database has no round trip to save).
+func (s *EventStore) loadStreams(ctx context.Context, streams []ports.Stream) (map[ports.Stream][]ports.RecordedEvent, error) {
+	return ports.LoadEach(ctx, s.load, streams)
+}
+
 // readAll is ReadAll without its span. An event at position p is after
 // `after` if Position{p, p} is; the first such p is computed here.
 func (s *EventStore) readAll(ctx context.Context, after ports.Position, limit int) ([]ports.RecordedEvent, error) {

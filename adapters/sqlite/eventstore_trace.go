@@ -10,7 +10,7 @@ import (
 // traced is the store's methods in their spans (tracing.EventStore).
 func (s *EventStore) traced() tracing.EventStore {
 	return tracing.EventStore{System: tracing.DBSystem.String("sqlite"), AppendFn: s.appendEvents,
-		AppendMany: s.appendMany, LoadFn: s.load, ReadAllFn: s.readAll}
+		AppendMany: s.appendMany, LoadFn: s.load, ReadAllFn: s.readAll, LoadStreamsFn: s.loadStreams}
 }
 
 // Append implements ports.EventStore: appendEvents in its span.
@@ -21,6 +21,11 @@ func (s *EventStore) Append(ctx context.Context, stream ports.Stream, expectedVe
 // AppendMany implements ports.EventStore: appendMany in its span.
 func (s *EventStore) AppendMany(ctx context.Context, appends []ports.StreamAppend) error {
 	return s.traced().AppendAll(ctx, appends)
+}
+
+// LoadStreams implements ports.StreamsLoader: loadStreams in its span.
+func (s *EventStore) LoadStreams(ctx context.Context, streams []ports.Stream) (map[ports.Stream][]ports.RecordedEvent, error) {
+	return s.traced().LoadStreams(ctx, streams)
 }
 
 // Load implements ports.EventStore: load in its span.

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -12,8 +13,23 @@ import (
 // the rows it returned, and its children.
 type PlanNode struct {
 	NodeType   string     `json:"Node Type"`
-	ActualRows float64    `json:"Actual Rows"`
+	ActualRows float64    `json:"Actual Rows"` // a loop's, on average
+	Loops      float64    `json:"Actual Loops"`
+	Removed    float64    `json:"Rows Removed by Filter"` // every loop's
 	Plans      []PlanNode `json:"Plans"`
+}
+
+// RowsScanned is how many rows the plan's scans read in all (returned, or
+// read and removed by a filter), over all their loops.
+func (p PlanNode) RowsScanned() float64 {
+	var n float64
+	if strings.HasSuffix(p.NodeType, "Scan") {
+		n = p.ActualRows*p.Loops + p.Removed
+	}
+	for _, c := range p.Plans {
+		n += c.RowsScanned()
+	}
+	return n
 }
 
 // MaxRows is the most rows a node of the plan returned: what a statement

@@ -22,6 +22,15 @@ type EventStore struct {
 	ReadAllFn  func(context.Context, ports.Position, int) ([]ports.RecordedEvent, error)
 	// LockFn, where the store has it, is ports.StreamLocker's LockStreams.
 	LockFn func(context.Context, ...ports.Stream) error
+	// LoadStreamsFn is ports.StreamsLoader's LoadStreams.
+	LoadStreamsFn func(context.Context, []ports.Stream) (map[ports.Stream][]ports.RecordedEvent, error)
+}
+
+// LoadStreams is LoadStreamsFn in its span.
+func (t EventStore) LoadStreams(ctx context.Context, streams []ports.Stream) (_ map[ports.Stream][]ports.RecordedEvent, err error) {
+	ctx, span := Start(ctx, "eventstore.load_streams", trace.SpanKindInternal, t.System, Streams.Int(len(streams)))
+	defer func() { End(span, err) }()
+	return t.LoadStreamsFn(ctx, streams)
 }
 
 // LockStreams is LockFn in its span, which lasts as long as the wait for

@@ -25,6 +25,7 @@ func RunEventStore(t *testing.T, newStore func(t *testing.T) ports.EventStore) {
 		{"ConcurrentAppendsToOneStreamOneWins", testSameStreamRace},
 		{"ConcurrentNoStreamOneWins", testNoStreamRace},
 		{"CatchUpReaderNeverSkips", testCatchUp},
+		{"LoadStreamsIsALoadOfEach", testLoadStreams},
 	})
 	runAppendMany(t, newStore)
 }
@@ -208,5 +209,39 @@ func testLoadUnknown(t *testing.T, s ports.EventStore) {
 	}
 	if len(got) != 0 {
 		t.Fatalf("Load unknown stream: %d events, want none", len(got))
+	}
+}
+
+// testLoadStreams: LoadStreams (every store has it) returns for each
+// stream named, once however often it is named, what Load from version 1
+// does, and nothing for a stream without events.
+func testLoadStreams(t *testing.T, s ports.EventStore) {
+	l, ok := s.(ports.StreamsLoader)
+	if !ok {
+		t.Fatalf("%T is not a ports.StreamsLoader", s)
+	}
+	a, b, unknown := newStream(), ports.Stream{Type: "inventory", ID: uuid.NewString()}, newStream()
+	mustAppend(t, s, a, ports.NoStream, newEvents(3), 3)
+	mustAppend(t, s, b, ports.NoStream, newEvents(2), 2)
+	mustAppend(t, s, a, 3, newEvents(1), 4)
+	got, err := l.LoadStreams(testContext(t, visibilityTimeout), []ports.Stream{b, unknown, a, b})
+	if err != nil {
+		t.Fatalf("load streams: %v", err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d streams loaded, want 2 (a stream without events has no entry)", len(got))
+	}
+	for _, st := range []ports.Stream{a, b} {
+		want := mustLoad(t, s, st, 1)
+		if len(got[st]) != len(want) {
+			t.Fatalf("%s: %d events, want %d", st, len(got[st]), len(want))
+		}
+		for i := range want {
+			g, w := got[st][i], want[i]
+			if g.Stream != w.Stream || g.Version != w.Version || g.Position != w.Position || g.Type != w.Type ||
+				!jsonEqual(g.Data, w.Data) || g.Metadata != w.Metadata || !g.RecordedAt.Equal(w.RecordedAt) {
+				t.Errorf("%s event %d: %+v, want %+v", st, i, g, w)
+			}
+		}
 	}
 }
