@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/orderflow/orderflow/app/repository"
 	"github.com/orderflow/orderflow/ports"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -169,6 +170,9 @@ func (b *Batches) commit(tx ports.Transactor, batch []*unitRequest, read func())
 		}()
 		w := &writes{appends: map[ports.Stream]*pendingAppend{}, checkouts: map[string]ports.Checkout{}}
 		ctx = context.WithValue(ctx, writesKey{}, w)
+		if err := b.events.prefetch(ctx, w, batch); err != nil {
+			return err
+		}
 		for i, r := range batch {
 			done, need, last, err := r.a.unit(joined{Context: ctx, values: r.ctx}, r.orderID)
 			if err != nil {
@@ -207,12 +211,15 @@ func (j joined) Value(key any) any {
 	return j.values.Value(key)
 }
 
-// writes are a batch's pending writes.
+// writes are a batch's pending writes, and the streams it read ahead.
 type writes struct {
 	appends   map[ports.Stream]*pendingAppend
 	streams   []ports.Stream // in the order of their first append
 	checkouts map[string]ports.Checkout
 	orders    []string // in the order of their save
+	// read are the streams prefetch read, whole (a stream without
+	// events: an entry without any).
+	read map[ports.Stream][]ports.RecordedEvent
 }
 
 type writesKey struct{}
@@ -220,6 +227,16 @@ type writesKey struct{}
 func writesOf(ctx context.Context) *writes {
 	w, _ := ctx.Value(writesKey{}).(*writes)
 	return w
+}
+
+// prefetched is what prefetch read of stream; ok false: it did not read it
+// (w may be nil: outside a batch).
+func (w *writes) prefetched(stream ports.Stream) (events []ports.RecordedEvent, ok bool) {
+	if w == nil {
+		return nil, false
+	}
+	events, ok = w.read[stream]
+	return events, ok
 }
 
 // pendingAppend is what a batch appends to one stream: events after
@@ -318,13 +335,50 @@ func (s *batchEvents) AppendMany(ctx context.Context, appends []ports.StreamAppe
 	return nil
 }
 
-// Load in a batch is the stored events followed by the batch's appends to
-// the stream. Stored events past the version the batch appends after (a
-// writer outside the batch got there first) are a conflict: the batch
-// cannot commit.
+// prefetch reads the order stream of every unit of the batch at once
+// (ports.StreamsLoader, one round trip on Postgres), in the batch's
+// transaction, before the units run: each unit loads its order, and the
+// units of a checkout's second half load it again. Load then serves them
+// from it. What was read is as good as a Load of the unit's own: neither
+// holds the order's lock, and a batch that appends to an order moved since
+// fails AppendMany's version check, as one that loaded it later would.
+func (s *batchEvents) prefetch(ctx context.Context, w *writes, batch []*unitRequest) error {
+	l, ok := s.base.(ports.StreamsLoader)
+	if !ok || len(batch) < 2 {
+		return nil
+	}
+	streams := make([]ports.Stream, len(batch))
+	for i, r := range batch {
+		streams[i] = repository.Stream(r.orderID)
+	}
+	read, err := l.LoadStreams(ctx, streams)
+	if err != nil {
+		return err
+	}
+	w.read = make(map[ports.Stream][]ports.RecordedEvent, len(streams))
+	for _, st := range streams {
+		w.read[st] = read[st]
+	}
+	return nil
+}
+
+// Load in a batch is the stored events (as prefetch read them, if it
+// did) followed by the batch's appends to the stream. Stored events past
+// the version the batch appends after (a writer outside the batch got
+// there first) are a conflict: the batch cannot commit.
 func (s *batchEvents) Load(ctx context.Context, stream ports.Stream, from int64) ([]ports.RecordedEvent, error) {
-	stored, err := s.base.Load(ctx, stream, from)
 	w := writesOf(ctx)
+	var stored []ports.RecordedEvent
+	var err error
+	if read, ok := w.prefetched(stream); ok {
+		for _, e := range read {
+			if e.Version >= from {
+				stored = append(stored, e)
+			}
+		}
+	} else {
+		stored, err = s.base.Load(ctx, stream, from)
+	}
 	if err != nil || w == nil {
 		return stored, err
 	}

@@ -70,7 +70,8 @@ func (e *env) batched(st stores, h *hooks) *batchMetrics {
 }
 
 // lockingEvents are hooked events that lock streams as the store does
-// (ports.StreamLocker), as the service's do.
+// (ports.StreamLocker) and read several at once (ports.StreamsLoader), as
+// the service's do.
 type lockingEvents struct{ hookedEvents }
 
 func (s lockingEvents) LockStreams(ctx context.Context, streams ...ports.Stream) error {
@@ -78,6 +79,10 @@ func (s lockingEvents) LockStreams(ctx context.Context, streams ...ports.Stream)
 		return l.LockStreams(ctx, streams...)
 	}
 	return nil
+}
+
+func (s lockingEvents) LoadStreams(ctx context.Context, streams []ports.Stream) (map[ports.Stream][]ports.RecordedEvent, error) {
+	return s.EventStore.(ports.StreamsLoader).LoadStreams(ctx, streams)
 }
 
 // placeOneEach places n approved orders of one unit of a new SKU with 100
@@ -491,5 +496,58 @@ func TestAHandedCheckoutStartsFromTheRowStartSaved(t *testing.T) {
 		e.expect(t, moved, saga.StateConfirmed, order.StatusConfirmed, "")
 		e.levels(t, sku, 10, 2)
 		e.paymentStatus(t, moved, payment.StatusAuthorized)
+	})
+}
+
+// countingStreams counts the reads of order streams, alone (Load) and
+// together (LoadStreams); it locks as the store does.
+type countingStreams struct {
+	countingLoads
+	together atomic.Int64
+}
+
+func (c *countingStreams) LockStreams(ctx context.Context, streams ...ports.Stream) error {
+	return c.EventStore.(ports.StreamLocker).LockStreams(ctx, streams...)
+}
+
+func (c *countingStreams) LoadStreams(ctx context.Context, streams []ports.Stream) (map[ports.Stream][]ports.RecordedEvent, error) {
+	c.together.Add(1)
+	return c.EventStore.(ports.StreamsLoader).LoadStreams(ctx, streams)
+}
+
+// A batch reads the orders of its units in one LoadStreams before they
+// run, and its units load none by itself: of eight concurrent checkouts,
+// only the units that ran in a batch of one (no read ahead) read their
+// order alone.
+func TestABatchReadsItsOrdersTogether(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		counts := &countingStreams{countingLoads: countingLoads{EventStore: st.events}}
+		e := newEnv(t, st, saga.Config{}, paymentsandbox.Config{})
+		m := e.batched(stores{events: counts, checkouts: st.checkouts, tx: st.tx, gateway: st.gateway}, &hooks{})
+		sku, ids := e.placeOneEach(t, 8)
+		counts.orderLoads.Store(0)
+		e.advanceAll(t, ids)
+		for _, id := range ids {
+			e.expect(t, id, saga.StateConfirmed, order.StatusConfirmed, "")
+		}
+		e.levels(t, sku, 100, 8)
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if len(m.failed) > 0 {
+			t.Fatalf("batches failed: %v", m.failed)
+		}
+		alone := 0
+		for _, n := range m.committed {
+			if n == 1 {
+				alone++
+			}
+		}
+		if got := counts.orderLoads.Load(); got > int64(alone) {
+			t.Errorf("%d loads of an order stream by itself, want at most %d, one a unit in a batch of one (batches of %v)",
+				got, alone, m.committed)
+		}
+		if counts.together.Load() == 0 {
+			t.Errorf("no batch read its orders together (batches of %v)", m.committed)
+		}
 	})
 }
