@@ -222,24 +222,38 @@ func (tr traceOf) parent(s jaegerSpan) (jaegerSpan, bool) {
 	return jaegerSpan{}, false
 }
 
-// named returns the spans whose operation name is name.
+// named returns the spans whose operation name is name, a partition of a
+// handler's counting as the handler (unpartitioned).
 func (tr traceOf) named(name string) []jaegerSpan {
 	var out []jaegerSpan
 	for _, s := range tr {
-		if s.OperationName == name {
+		if unpartitioned(s.OperationName) == name {
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// ancestors lists the names of s's ancestors, nearest first.
+// ancestors lists the names of s's ancestors, nearest first (unpartitioned).
 func (tr traceOf) ancestors(s jaegerSpan) []string {
 	var out []string
 	for p, ok := tr.parent(s); ok && len(out) < 100; p, ok = tr.parent(p) {
-		out = append(out, p.OperationName)
+		out = append(out, unpartitioned(p.OperationName))
 	}
 	return out
+}
+
+// unpartitioned is a span name with a partitioned handler's name
+// (router.PartitionName: "handle h.p0of2") cut to the handler's ("handle h"),
+// so that the checks hold whatever --saga-partitions the broker's default is.
+func unpartitioned(name string) string {
+	if i := strings.LastIndex(name, ".p"); i > 0 && strings.HasPrefix(name, "handle ") {
+		var p, n int
+		if _, err := fmt.Sscanf(name[i:], ".p%dof%d", &p, &n); err == nil && router.PartitionName(name[:i], p, n) == name {
+			return name[:i]
+		}
+	}
+	return name
 }
 
 func (tr traceOf) names() []string {

@@ -38,9 +38,6 @@ func (c *Config) setCheckoutDefaults() {
 	if c.CheckoutMaxRetryBackoff == 0 {
 		c.CheckoutMaxRetryBackoff = 5 * time.Minute
 	}
-	if c.SagaPartitions == 0 {
-		c.SagaPartitions = 1
-	}
 	if c.CheckoutBatchSize == 0 {
 		c.CheckoutBatchSize = saga.DefaultBatchSize
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderflow/orderflow/adapters/broker"
 	"github.com/orderflow/orderflow/internal/defaults"
 	"github.com/orderflow/orderflow/internal/telemetry"
 )
@@ -114,6 +115,22 @@ func (c *Config) setDefaults() {
 	c.setCheckoutDefaults()
 	c.BrokerConfig.setDefaults(c.Embedded())
 	c.OutboxConfig.setDefaults()
+	if c.SagaPartitions == 0 {
+		c.SagaPartitions = DefaultSagaPartitions(c.Broker)
+	}
+}
+
+// DefaultSagaPartitions is --saga-partitions's default on broker: 2 on the
+// Postgres and SQLite brokers, which hand a consumer group its messages one
+// at a time, so that starting checkouts (a statement or two each) is not
+// one handler's sequence of round trips; 1 on the others, whose topics have
+// partitions of their own (Kafka) or which deliver to a group's consumers
+// concurrently.
+func DefaultSagaPartitions(b string) int {
+	if b == broker.Postgres || b == broker.SQLite {
+		return 2
+	}
+	return 1
 }
 
 // Validate reports every bad setting at once.

@@ -94,7 +94,7 @@ func (f flags) brokerFlags(c *service.BrokerConfig) {
 // throughput, which bench takes too.
 func (f flags) pipelineFlags(c *service.Config) {
 	def := service.Config{}.WithDefaults()
-	f.Int(&c.SagaPartitions, "saga-partitions", def.SagaPartitions, "handlers (consumer groups) the checkout runs over the order topic, each for the orders whose id hashes to it: parallel checkouts where the broker has no partitions of its own (postgres, sqlite); changing it starts new consumer groups, which read the topic from its start")
+	f.Int(&c.SagaPartitions, "saga-partitions", 0, "handlers (consumer groups) the checkout runs over the order topic, each for the orders whose id hashes to it: parallel checkout starts where the broker has no partitions of its own; 0: 2 on the postgres and sqlite brokers, 1 on the others; changing it starts new consumer groups, which read the topic from its start")
 	f.Int(&c.CheckoutBatchSize, "checkout-batch-size", def.CheckoutBatchSize, "the most checkout units of concurrent checkouts committed together in one transaction, their events in one append (1: each alone); batches form when checkouts run concurrently (--saga-partitions, Kafka partitions)")
 }
 
