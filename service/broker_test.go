@@ -40,3 +40,27 @@ func TestBrokerConfigValidation(t *testing.T) {
 		})
 	}
 }
+
+// --saga-partitions defaults by the broker it resolves to: 2 where a
+// consumer group takes its messages one at a time (postgres, sqlite), 1
+// elsewhere; a value given is kept.
+func TestSagaPartitionsDefaultByBroker(t *testing.T) {
+	pg := "postgres://root@127.0.0.1:5432/test"
+	for _, tc := range []struct {
+		cfg  Config
+		want int
+	}{
+		{Config{}, 2},
+		{Config{PostgresURL: pg}, 2},
+		{Config{PostgresURL: pg, BrokerConfig: BrokerConfig{Broker: "kafka"}}, 1},
+		{Config{BrokerConfig: BrokerConfig{Broker: "nats"}}, 1},
+		{Config{PostgresURL: pg, SagaPartitions: 1}, 1},
+		{Config{BrokerConfig: BrokerConfig{Broker: "kafka"}, SagaPartitions: 4}, 4},
+	} {
+		cfg := tc.cfg
+		cfg.setDefaults()
+		if cfg.SagaPartitions != tc.want {
+			t.Errorf("%s broker, --saga-partitions %d: resolved %d, want %d", cfg.Broker, tc.cfg.SagaPartitions, cfg.SagaPartitions, tc.want)
+		}
+	}
+}
