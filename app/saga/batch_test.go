@@ -551,3 +551,57 @@ func TestABatchReadsItsOrdersTogether(t *testing.T) {
 		}
 	})
 }
+
+// After a spill, Start writes every checkout for a claim until a claim
+// finds fewer than it asked for, so that checkouts run in the order they
+// started: the runner takes the ones handed to it (the oldest), then
+// claims the rest in order. (Handing new ones as soon as the runner had
+// room let them run before the spilled ones, which waited seconds for a
+// claim under a sustained load.)
+func TestAfterASpillCheckoutsWaitForAClaimInOrder(t *testing.T) {
+	bothStores(t, func(t *testing.T, st stores) {
+		e := newEnv(t, st, saga.Config{HandOff: 1}, paymentsandbox.Config{})
+		sku := "A-" + uuid.NewString()[:8]
+		e.stock(t, sku, 100)
+		detach := e.saga.Attach()
+		defer detach()
+		start := func() string {
+			t.Helper()
+			id := e.place(t, paymentsandbox.TokenApprove, item(sku, 1))
+			if err := e.saga.Start(t.Context(), id); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		take := func(want ...string) {
+			t.Helper()
+			if handed, _ := e.saga.TakeStarted(64); !slices.Equal(handed, want) {
+				t.Fatalf("handed %v, want %v", handed, want)
+			}
+		}
+		claim := func(limit int, want ...string) {
+			t.Helper()
+			if claimed, err := e.saga.ClaimStarted(t.Context(), limit); err != nil || !slices.Equal(claimed, want) {
+				t.Fatalf("claimed %v, %v; want %v", claimed, err, want)
+			}
+		}
+		a := start()
+		b := start() // the hand-off (1) is full: b is written for a claim
+		take(a)
+		c := start() // the hand-off has room, but b waits: c too is for a claim
+		take()
+		claim(1, b) // a full claim: more may wait
+		d := start()
+		take()
+		claim(64, c, d) // fewer than asked: Start hands checkouts again
+		f := start()
+		take(f)
+		for _, id := range []string{a, b, c, d, f} {
+			if err := e.saga.RunStarted(t.Context(), id); err != nil {
+				t.Fatal(err)
+			}
+			e.expect(t, id, saga.StateConfirmed, order.StatusConfirmed, "")
+		}
+		e.levels(t, sku, 100, 5)
+	})
+}
