@@ -26,13 +26,7 @@ import (
 // the runner takes it (TakeStarted) without a claim, a statement saved per
 // order. Those the runner has no room for (more than Config.HandOff
 // waiting) are written runnable at once, for any process's claim
-// (ClaimStarted): under a backlog, the processes share the work. Once one
-// spilled so, every checkout Start starts is written for a claim until a
-// claim finds fewer than it asked for: the runner takes what it was handed
-// (the oldest), then claims the rest in the order they started. Were Start
-// to hand checkouts again as soon as the runner had room, the newer ones
-// would run first while the spilled ones waited for a claim, seconds under
-// a sustained load.
+// (ClaimStarted): under a backlog, the processes share the work.
 
 // ClaimLease is how long a claimed checkout is left to the process that
 // claimed it before another claim may take it.
@@ -108,35 +102,23 @@ type handOff struct {
 	runners  int
 	reserved int // Starts between reserve and settle
 	ids      []string
-	spilled  bool // since the runner's last TakeStarted
-	// spilling: a checkout was written for a claim, and no claim has
-	// found fewer than it asked for since; Start hands none meanwhile.
-	spilling bool
+	spilled  bool
 }
 
-// reserve makes room for one checkout, if a runner is attached, the queue
-// has room and no spilled checkout waits for a claim; settle then adds it,
-// or gives the room back.
+// reserve makes room for one checkout, if a runner is attached and the
+// queue has room; settle then adds it, or gives the room back.
 func (h *handOff) reserve() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.runners == 0 {
 		return false
 	}
-	if h.spilling || len(h.ids)+h.reserved >= h.limit {
-		h.spilled, h.spilling = true, true
+	if len(h.ids)+h.reserved >= h.limit {
+		h.spilled = true
 		return false
 	}
 	h.reserved++
 	return true
-}
-
-// caughtUp: a claim found fewer checkouts than it asked for, so none that
-// spilled before it waits: Start may hand checkouts again.
-func (h *handOff) caughtUp() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.spilling = false
 }
 
 func (h *handOff) settle(orderID string, saved bool) {
@@ -171,16 +153,12 @@ func (s *Checkout) Started() <-chan struct{} { return s.started }
 // ClaimStarted claims up to limit runnable checkouts for this process
 // (ClaimLease) and returns their order ids, for RunStarted: those started
 // for any process, and those whose process did not finish them in their
-// lease. A claim that finds fewer than limit lets Start hand checkouts to
-// the runner again, if it had stopped (see handOff).
+// lease.
 func (s *Checkout) ClaimStarted(ctx context.Context, limit int) ([]string, error) {
 	now := s.d.Clock.Now()
 	ids, err := s.d.Checkouts.Claim(ctx, DueStates, now, now.Add(ClaimLease), limit)
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Unavailable, err, "claim started checkouts")
-	}
-	if len(ids) < limit {
-		s.handOff.caughtUp()
 	}
 	return ids, nil
 }
