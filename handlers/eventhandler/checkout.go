@@ -87,7 +87,11 @@ type ReadyRunner interface {
 // database: at its start and every interval (checkouts whose process died,
 // retries come due), and after a claim that filled every free slot or a
 // hand-off that spilled over (a backlog waits there), until a claim
-// leaves slots free. It returns when the checkouts it runs have ended.
+// leaves slots free. While a backlog waits in the database, the handed
+// checkouts take at most half the free slots and claims the rest: the
+// spilled ones are older than those handed after them, and would
+// otherwise wait until the hand-off ran dry. It returns when the
+// checkouts it runs have ended.
 func RunCheckouts(ctx context.Context, r ReadyRunner, limit int, interval time.Duration, logger *slog.Logger) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -115,7 +119,11 @@ func RunCheckouts(ctx context.Context, r ReadyRunner, limit int, interval time.D
 	claim := true
 	for {
 		free := limit - len(slots)
-		handed, spilled := r.TakeStarted(free)
+		take := free
+		if claim && free > 1 {
+			take = free / 2 // the rest for the claim
+		}
+		handed, spilled := r.TakeStarted(take)
 		for _, id := range handed {
 			run(id)
 		}
