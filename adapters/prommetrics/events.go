@@ -60,7 +60,7 @@ func (s *EventStore) LoadStreams(ctx context.Context, streams []ports.Stream) (m
 	if l, ok := s.EventStore.(ports.StreamsLoader); ok {
 		return l.LoadStreams(ctx, streams)
 	}
-	return ports.LoadEach(ctx, s.EventStore.Load, streams)
+	return ports.LoadEach(ctx, s.Load, streams)
 }
 
 // LockStreams implements ports.StreamLocker where the wrapped store does
