@@ -121,7 +121,7 @@ func (s *CheckoutStore) saveArrays(ctx context.Context, rows checkoutArrays, que
 
 // saveManyInsertSQL is SaveMany's INSERT; its arguments are
 // checkoutArrays.args.
-const saveManyInsertSQL = `INSERT INTO checkouts (` + checkoutArrayColumns + `)
+const saveManyInsertSQL = `INSERT INTO checkouts (` + checkoutColumns + `)
 	SELECT ` + checkoutArrayValues + ` FROM ` + checkoutArraysSQL + `
 	ON CONFLICT (order_id) DO NOTHING`
 
@@ -185,15 +185,12 @@ func (a *checkoutArrays) args() []any {
 // checkoutArraysSQL is the rows of checkoutArrays.args, as u.
 const checkoutArraysSQL = `unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
 		?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::bigint[], ?::timestamptz[], ?::text[], ?::text[], ?::bigint[])
-	AS u(order_id, state, reason, authorization_id, steps, compensations, started_at, deadline_at, updated_at,
-		attempts, next_attempt_at, resume_state, resume_reason, version)`
+	AS u(` + checkoutColumns + `)`
 
-const (
-	checkoutArrayColumns = `order_id, state, reason, authorization_id, steps, compensations, started_at,
-		deadline_at, updated_at, attempts, next_attempt_at, resume_state, resume_reason, version`
-	checkoutArrayValues = `u.order_id, u.state, u.reason, u.authorization_id, u.steps::jsonb, u.compensations::jsonb,
-		u.started_at, u.deadline_at, u.updated_at, u.attempts, u.next_attempt_at, u.resume_state, u.resume_reason, u.version`
-)
+// checkoutArrayValues are checkoutArraysSQL's columns, in checkoutColumns'
+// order, the step logs as jsonb.
+const checkoutArrayValues = `u.order_id, u.state, u.reason, u.authorization_id, u.steps::jsonb, u.compensations::jsonb,
+	u.started_at, u.deadline_at, u.updated_at, u.attempts, u.next_attempt_at, u.resume_state, u.resume_reason, u.version`
 
 // checkoutColumns are the columns scanCheckout reads, in its order.
 const checkoutColumns = `order_id, state, reason, authorization_id, steps, compensations,
