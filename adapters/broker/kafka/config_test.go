@@ -1,6 +1,9 @@
 package kafka
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // TestSaramaJoinGroupOutlastsRebalance: a JoinGroup response may come as
 // late as the rebalance timeout, so Sarama must not give up reading it
@@ -22,5 +25,19 @@ func TestSaramaJoinGroupOutlastsRebalance(t *testing.T) {
 	}
 	if rebalance < session {
 		t.Fatalf("Consumer.Group.Rebalance.Timeout %s is below the session timeout %s: a dead member could not be dropped within one rebalance", rebalance, session)
+	}
+}
+
+// The heartbeat defaults to a third of the session and must stay below it:
+// a member beating only once a session is dropped by one late beat.
+func TestHeartbeatStaysBelowTheSession(t *testing.T) {
+	cfg := Config{Brokers: []string{"127.0.0.1:9092"}, SessionTimeout: 9 * time.Second, RebalanceTimeout: 12 * time.Second}
+	cfg.setDefaults()
+	if got := saramaConfig(cfg).Consumer.Group.Heartbeat.Interval; got != 3*time.Second {
+		t.Fatalf("default heartbeat %s, want 3s", got)
+	}
+	cfg.HeartbeatInterval = cfg.SessionTimeout
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("a heartbeat as long as the session was accepted")
 	}
 }

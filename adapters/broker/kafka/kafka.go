@@ -40,6 +40,10 @@ type Config struct {
 	// 10s and 20s. RebalanceTimeout must be at least SessionTimeout and
 	// under 30s (the client's read timeout).
 	SessionTimeout, RebalanceTimeout time.Duration
+	// HeartbeatInterval is how often a member tells the coordinator it is
+	// alive. Default a third of SessionTimeout (Kafka's own ratio); it must
+	// be below SessionTimeout.
+	HeartbeatInterval time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -48,6 +52,7 @@ func (c *Config) setDefaults() {
 	defaults.Set(&c.ClientID, "orderflow")
 	defaults.Set(&c.SessionTimeout, 10*time.Second)
 	defaults.Set(&c.RebalanceTimeout, 20*time.Second)
+	defaults.Set(&c.HeartbeatInterval, c.SessionTimeout/3)
 }
 
 // Validate reports missing or impossible settings.
@@ -61,6 +66,9 @@ func (c Config) Validate() error {
 	}
 	if c.RebalanceTimeout < c.SessionTimeout || c.RebalanceTimeout >= 30*time.Second {
 		errs = append(errs, errors.New("kafka: the rebalance timeout must be at least the session timeout and under 30s"))
+	}
+	if c.HeartbeatInterval <= 0 || c.HeartbeatInterval >= c.SessionTimeout {
+		errs = append(errs, errors.New("kafka: the heartbeat interval must be positive and below the session timeout"))
 	}
 	return errors.Join(errs...)
 }
@@ -109,7 +117,7 @@ func saramaConfig(cfg Config) *sarama.Config {
 	// may take to finish, and ours take milliseconds.
 	c.Net.ReadTimeout = 30 * time.Second
 	c.Consumer.Group.Session.Timeout = cfg.SessionTimeout
-	c.Consumer.Group.Heartbeat.Interval = cfg.SessionTimeout / 3
+	c.Consumer.Group.Heartbeat.Interval = cfg.HeartbeatInterval
 	c.Consumer.Group.Rebalance.Timeout = cfg.RebalanceTimeout
 	return c
 }
