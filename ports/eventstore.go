@@ -222,3 +222,35 @@ func LoadEach(ctx context.Context, load func(context.Context, Stream, int64) ([]
 	}
 	return m, nil
 }
+
+// StatesLoader is an EventStore whose database also holds the snapshots
+// (the SnapshotStore on it) and that reads several aggregates' states at
+// once: for each StateRead, in the unit of work of ctx if there is one,
+// either the events from a version the caller already holds the state
+// before, or the stream's snapshot, if it has one, and the events after it.
+// With lock it first takes the streams' locks, as StreamLocker does (a
+// no-op outside a unit of work), so that what it reads is what the unit
+// appends after. Snapshot and events are read by one statement, so they
+// agree; where the store can, the locks are taken in the same round trip.
+//
+// A store that wraps another and finds no StatesLoader under it returns an
+// error wrapping errors.ErrUnsupported: the caller then locks and loads one
+// stream at a time.
+type StatesLoader interface {
+	LoadStates(ctx context.Context, reads []StateRead, lock bool) (map[Stream]StreamState, error)
+}
+
+// StateRead is what StatesLoader reads of one stream.
+type StateRead struct {
+	Stream Stream
+	// From > 0 reads the events from that version on and no snapshot; 0
+	// reads the snapshot and the events after it (every event without one).
+	From int64
+}
+
+// StreamState is what StatesLoader read of a stream: Snapshot is nil when
+// none was read; Events are in version order.
+type StreamState struct {
+	Snapshot *Snapshot
+	Events   []RecordedEvent
+}

@@ -11,7 +11,7 @@ import (
 func (s *EventStore) traced() tracing.EventStore {
 	return tracing.EventStore{System: tracing.DBSystem.String("postgresql"), AppendFn: s.appendEvents,
 		AppendMany: s.appendMany, LoadFn: s.load, ReadAllFn: s.readAll, LockFn: s.lockInUnit,
-		LoadStreamsFn: s.loadStreams}
+		LoadStreamsFn: s.loadStreams, LoadStatesFn: s.loadStates}
 }
 
 // Append implements ports.EventStore: appendEvents in its span.
@@ -42,4 +42,9 @@ func (s *EventStore) LoadStreams(ctx context.Context, streams []ports.Stream) (m
 // LockStreams implements ports.StreamLocker: lockInUnit in its span.
 func (s *EventStore) LockStreams(ctx context.Context, streams ...ports.Stream) error {
 	return s.traced().LockStreams(ctx, streams...)
+}
+
+// LoadStates implements ports.StatesLoader: loadStates in its span.
+func (s *EventStore) LoadStates(ctx context.Context, reads []ports.StateRead, lock bool) (map[ports.Stream]ports.StreamState, error) {
+	return s.traced().LoadStates(ctx, reads, lock)
 }

@@ -9,3 +9,6 @@ const HeadsSQL = headsSQL
 
 // LoadStreamsSQL is the statement of LoadStreams.
 const LoadStreamsSQL = loadStreamsSQL
+
+// LoadStatesSQL is the statement of LoadStates for n streams.
+func LoadStatesSQL(n int) string { return loadStatesSQL(n) }

@@ -19,6 +19,13 @@ func TestEventStoreContract(t *testing.T) {
 	})
 }
 
+func TestStatesLoaderContract(t *testing.T) {
+	porttest.RunStatesLoader(t, func(t *testing.T) porttest.StatesStores {
+		store, pool := newEventStore(t)
+		return porttest.StatesStores{Events: store, Snapshots: postgres.Stores(pool).Snapshots}
+	})
+}
+
 func TestOrderSummaryStoreContract(t *testing.T) {
 	porttest.RunOrderSummaryStore(t, func(t *testing.T) ports.OrderSummaryStore {
 		pool, _ := testenv.PostgresPool(t)

@@ -1,11 +1,15 @@
 package postgres_test
 
 import (
+	"context"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderflow/orderflow/adapters/postgres"
+	"github.com/orderflow/orderflow/internal/sqlstore"
 	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/ports"
 )
 
 // Reading a stream's version (alone, or AppendMany's heads) touches one index entry, however long the
@@ -52,6 +56,30 @@ func TestLoadStreamsReadsItsStreamsNotTheTable(t *testing.T) {
 	}
 }
 
+// TestLoadStatesReadsTheTailNotTheStream: LoadStates of a long stream (a
+// hot SKU's) reads the events after the snapshot, or after the version
+// given, through the stream's index, never the stream from its start.
+func TestLoadStatesReadsTheTailNotTheStream(t *testing.T) {
+	conn := genericPlans(t, `SELECT 'inventory', 'hot', v, gen_random_uuid(), 'x', '{}'::json, now()
+		FROM generate_series(1, 20000) v`,
+		`INSERT INTO snapshots (stream_type, stream_id, version, schema_version, data, taken_at)
+		 VALUES ('inventory', 'hot', 19990, 1, 'state', now())`,
+		`PREPARE load_states(text, text, bigint) AS `+postgres.LoadStatesSQL(1))
+	for query, want := range map[string]float64{
+		`EXECUTE load_states('inventory', 'hot', 0)`:     10, // after the snapshot
+		`EXECUTE load_states('inventory', 'hot', 19996)`: 5,  // from a cached version
+	} {
+		plan, raw := testenv.Explain(t, conn, query)
+		if plan.ActualRows != want {
+			t.Fatalf("%s: %.0f rows, want %.0f:\n%s", query, plan.ActualRows, want, raw)
+		}
+		// The argument, the snapshot, and the tail.
+		if n := plan.RowsScanned(); n > want+2 {
+			t.Fatalf("%s: the plan's scans read %.0f rows for a tail of %.0f events:\n%s", query, n, want, raw)
+		}
+	}
+}
+
 // genericPlans fills a fresh store's events with the rows of rows (a
 // SELECT of stream_type, stream_id, version, event_id, event_type, data,
 // occurred_at), analyzes them, and returns a connection that plans every
@@ -75,4 +103,35 @@ func genericPlans(t *testing.T, rows string, prepares ...string) *pgxpool.Conn {
 		}
 	}
 	return conn
+}
+
+// LoadStates forces the generic plan for its own statements only: the unit
+// of work it ran in plans as before. (Outside one, its pipeline is an
+// implicit transaction, which a local setting does not outlive.)
+func TestLoadStatesLeavesThePlanCacheModeAsItWas(t *testing.T) {
+	store, pool := newEventStore(t)
+	ctx := t.Context()
+	st := ports.Stream{Type: "inventory", ID: "sku"}
+	mode := func(q interface {
+		QueryRow(context.Context, string, ...any) pgx.Row
+	}) string {
+		var m string
+		if err := q.QueryRow(ctx, `SHOW plan_cache_mode`).Scan(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	err := postgres.Stores(pool).Tx.InTx(ctx, func(ctx context.Context) error {
+		if _, err := store.LoadStates(ctx, []ports.StateRead{{Stream: st}}, true); err != nil {
+			return err
+		}
+		tx, _ := sqlstore.PgxTx(ctx, pool)
+		if m := mode(tx); m != "auto" {
+			t.Errorf("plan_cache_mode %s in the unit after LoadStates, want auto", m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

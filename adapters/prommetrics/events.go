@@ -2,6 +2,8 @@ package prommetrics
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/orderflow/orderflow/ports"
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,6 +63,15 @@ func (s *EventStore) LoadStreams(ctx context.Context, streams []ports.Stream) (m
 		return l.LoadStreams(ctx, streams)
 	}
 	return ports.LoadEach(ctx, s.Load, streams)
+}
+
+// LoadStates implements ports.StatesLoader: the wrapped store's, or
+// errors.ErrUnsupported where it has none.
+func (s *EventStore) LoadStates(ctx context.Context, reads []ports.StateRead, lock bool) (map[ports.Stream]ports.StreamState, error) {
+	if l, ok := s.EventStore.(ports.StatesLoader); ok {
+		return l.LoadStates(ctx, reads, lock)
+	}
+	return nil, fmt.Errorf("load states: %w", errors.ErrUnsupported)
 }
 
 // LockStreams implements ports.StreamLocker where the wrapped store does

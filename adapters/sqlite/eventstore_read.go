@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 
@@ -55,13 +56,82 @@ func (s *EventStore) readAll(ctx context.Context, after ports.Position, limit in
 	return events, nil
 }
 
+// sqlQuerier is a *sql.DB or a *sql.Tx.
+type sqlQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 func (s *EventStore) query(ctx context.Context, query string, args ...any) ([]ports.RecordedEvent, error) {
-	var q interface {
-		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	} = s.db
+	var q sqlQuerier = s.db
 	if tx, ok := sqlstore.SQLTx(ctx, s.db); ok {
 		q = tx // a unit of work's reads see its own appends
 	}
+	return queryEvents(ctx, q, query, args...)
+}
+
+// loadStates is LoadStates without its span: a snapshot read and a load a
+// stream, in the unit of work of ctx or else in a read transaction of
+// their own, so that each stream's snapshot and events agree. A unit of
+// work on SQLite holds the database's write lock from its start: lock
+// changes nothing.
+func (s *EventStore) loadStates(ctx context.Context, reads []ports.StateRead, _ bool) (_ map[ports.Stream]ports.StreamState, err error) {
+	q, ok := sqlstore.SQLTx(ctx, s.db)
+	if !ok {
+		tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return nil, fmt.Errorf("sqlite event store: load states: %w", err)
+		}
+		defer func() { err = errors.Join(err, tx.Rollback()) }()
+		q = tx
+	}
+	out := make(map[ports.Stream]ports.StreamState, len(reads))
+	for _, r := range reads {
+		if _, done := out[r.Stream]; done {
+			continue
+		}
+		var st ports.StreamState
+		from := r.From
+		if from < 1 {
+			if st.Snapshot, err = loadSnapshot(ctx, q, r.Stream); err != nil {
+				return nil, fmt.Errorf("sqlite event store: snapshot of %s: %w", r.Stream, err)
+			}
+			from = 1
+			if st.Snapshot != nil {
+				from = st.Snapshot.Version + 1
+			}
+		}
+		if st.Events, err = queryEvents(ctx, q, `SELECT `+eventColumns+` FROM events
+			WHERE stream_type = ? AND stream_id = ? AND version >= ?
+			ORDER BY version`, r.Stream.Type, r.Stream.ID, from); err != nil {
+			return nil, fmt.Errorf("sqlite event store: load %s: %w", r.Stream, err)
+		}
+		out[r.Stream] = st
+	}
+	return out, nil
+}
+
+// loadSnapshot reads a stream's snapshot: nil when it has none.
+func loadSnapshot(ctx context.Context, q sqlQuerier, stream ports.Stream) (*ports.Snapshot, error) {
+	snap := ports.Snapshot{Stream: stream}
+	var takenAt string
+	err := q.QueryRowContext(ctx, `SELECT version, schema_version, data, taken_at FROM snapshots
+		WHERE stream_type = ? AND stream_id = ?`, stream.Type, stream.ID).
+		Scan(&snap.Version, &snap.SchemaVersion, &snap.Data, &takenAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if snap.TakenAt, err = decodeTime(takenAt); err != nil {
+		return nil, err
+	}
+	return &snap, nil
+}
+
+// queryEvents runs a query of eventColumns on q.
+func queryEvents(ctx context.Context, q sqlQuerier, query string, args ...any) ([]ports.RecordedEvent, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

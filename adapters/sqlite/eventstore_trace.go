@@ -10,7 +10,7 @@ import (
 // traced is the store's methods in their spans (tracing.EventStore).
 func (s *EventStore) traced() tracing.EventStore {
 	return tracing.EventStore{System: tracing.DBSystem.String("sqlite"), AppendFn: s.appendEvents,
-		AppendMany: s.appendMany, LoadFn: s.load, ReadAllFn: s.readAll, LoadStreamsFn: s.loadStreams}
+		AppendMany: s.appendMany, LoadFn: s.load, ReadAllFn: s.readAll, LoadStreamsFn: s.loadStreams, LoadStatesFn: s.loadStates}
 }
 
 // Append implements ports.EventStore: appendEvents in its span.
@@ -43,3 +43,8 @@ func (s *EventStore) ReadAll(ctx context.Context, after ports.Position, limit in
 // already keeps every other writer out of every stream until it ends: there
 // is nothing more to take, and no span for a wait that cannot happen here.
 func (s *EventStore) LockStreams(context.Context, ...ports.Stream) error { return nil }
+
+// LoadStates implements ports.StatesLoader: loadStates in its span.
+func (s *EventStore) LoadStates(ctx context.Context, reads []ports.StateRead, lock bool) (map[ports.Stream]ports.StreamState, error) {
+	return s.traced().LoadStates(ctx, reads, lock)
+}

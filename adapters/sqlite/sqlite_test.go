@@ -42,6 +42,13 @@ func TestEventStore(t *testing.T) {
 	})
 }
 
+func TestStatesLoader(t *testing.T) {
+	porttest.RunStatesLoader(t, func(t *testing.T) porttest.StatesStores {
+		db := openDB(t)
+		return porttest.StatesStores{Events: newEventStore(t, db), Snapshots: sqlite.Stores(db).Snapshots}
+	})
+}
+
 func TestOrderSummaryStore(t *testing.T) {
 	porttest.RunOrderSummaryStore(t, func(t *testing.T) ports.OrderSummaryStore {
 		return sqlite.Stores(openDB(t)).OrderSummary

@@ -122,25 +122,34 @@ func (r *Aggregates[A, E]) Load(ctx context.Context, id string) (A, error) {
 	if a, ok, err := r.loadCached(ctx, stream); err != nil || ok {
 		return a, err
 	}
-	snap, base, fromSnap, err := r.loadSnapshot(ctx, stream)
+	snap, err := r.readSnapshot(ctx, stream)
 	if err != nil {
 		return zero, err
 	}
+	start, base, fromSnap := r.usableSnapshot(ctx, snap)
 	recorded, events, err := r.loadEvents(ctx, stream, base+1)
 	if err != nil {
 		return zero, err
 	}
+	return r.built(ctx, id, start, fromSnap, base, recorded, events), nil
+}
+
+// built is the aggregate id from its snapshot's state start at version
+// base (fromSnap) or from nothing, and the events after it; it stores a
+// new snapshot if one is due and keeps the state in the cache.
+func (r *Aggregates[A, E]) built(ctx context.Context, id string, start A, fromSnap bool, base int64,
+	recorded []ports.RecordedEvent, events []E) A {
 	var a A
 	if fromSnap {
-		a = r.codec.State.Apply(snap, events)
+		a = r.codec.State.Apply(start, events)
 	} else {
 		a = r.codec.Fold(id, events)
 	}
-	base = r.maybeSnapshot(ctx, stream, a, base)
+	base = r.maybeSnapshot(ctx, ports.Stream{Type: r.codec.StreamType, ID: id}, a, base)
 	if r.cache != nil && len(recorded) > 0 {
 		r.cache.put(id, a, recorded[len(recorded)-1], base)
 	}
-	return a, nil
+	return a
 }
 
 // loadEvents reads and decodes the stream's events from version from on.
@@ -149,13 +158,20 @@ func (r *Aggregates[A, E]) loadEvents(ctx context.Context, stream ports.Stream, 
 	if err != nil {
 		return nil, nil, apperr.Dependency(err, "cannot load %s", stream)
 	}
+	events, err := r.decode(recorded)
+	return recorded, events, err
+}
+
+// decode decodes recorded events.
+func (r *Aggregates[A, E]) decode(recorded []ports.RecordedEvent) ([]E, error) {
 	events := make([]E, len(recorded))
 	for i, re := range recorded {
+		var err error
 		if events[i], err = r.codec.Decode(re.Type, re.Data); err != nil {
-			return nil, nil, fmt.Errorf("%s version %d: %w", stream, re.Version, err)
+			return nil, fmt.Errorf("%s version %d: %w", re.Stream, re.Version, err)
 		}
 	}
-	return recorded, events, nil
+	return events, nil
 }
 
 // loadCached builds the aggregate from its cached state and the events
@@ -173,40 +189,55 @@ func (r *Aggregates[A, E]) loadCached(ctx context.Context, stream ports.Stream) 
 	if err != nil {
 		return a, false, err
 	}
-	if len(recorded) == 0 || recorded[0].Version != e.version || recorded[0].Metadata.EventID != e.eventID {
-		r.cache.drop(stream.ID) // built from an event that never committed
-		return a, false, nil
-	}
-	a = r.codec.State.Apply(r.cache.clone(e.state), events[1:])
-	base := r.maybeSnapshot(ctx, stream, a, e.snapshot)
-	if len(recorded) > 1 || base != e.snapshot {
-		r.cache.put(stream.ID, a, recorded[len(recorded)-1], base)
-	}
-	return a, true, nil
+	a, ok = r.fromCached(ctx, stream.ID, e, recorded, events)
+	return a, ok, nil
 }
 
-// loadSnapshot returns the stream's usable snapshot and its version, or
-// ok false (and version 0) when there is none to use.
-func (r *Aggregates[A, E]) loadSnapshot(ctx context.Context, stream ports.Stream) (a A, version int64, ok bool, err error) {
+// fromCached is the aggregate from its cache entry e and the stream's
+// events from e's version on, or ok false (and the entry dropped) when the
+// stream does not hold the event e was built from.
+func (r *Aggregates[A, E]) fromCached(ctx context.Context, id string, e cachedState[A], recorded []ports.RecordedEvent, events []E) (a A, ok bool) {
+	if len(recorded) == 0 || recorded[0].Version != e.version || recorded[0].Metadata.EventID != e.eventID {
+		r.cache.drop(id) // built from an event that never committed
+		return a, false
+	}
+	a = r.codec.State.Apply(r.cache.clone(e.state), events[1:])
+	base := r.maybeSnapshot(ctx, ports.Stream{Type: r.codec.StreamType, ID: id}, a, e.snapshot)
+	if len(recorded) > 1 || base != e.snapshot {
+		r.cache.put(id, a, recorded[len(recorded)-1], base)
+	}
+	return a, true
+}
+
+// readSnapshot reads the stream's snapshot: nil when it has none or
+// snapshots are off.
+func (r *Aggregates[A, E]) readSnapshot(ctx context.Context, stream ports.Stream) (*ports.Snapshot, error) {
 	if r.snapshots == nil {
-		return a, 0, false, nil
+		return nil, nil
 	}
 	snap, err := r.snapshots.LoadSnapshot(ctx, stream)
 	switch {
 	case errors.Is(err, ports.ErrNotFound):
-		return a, 0, false, nil
+		return nil, nil
 	case err != nil:
-		return a, 0, false, apperr.Dependency(err, "cannot read the snapshot of %s", stream)
-	case snap.SchemaVersion != r.codec.State.SchemaVersion:
-		return a, 0, false, nil
+		return nil, apperr.Dependency(err, "cannot read the snapshot of %s", stream)
 	}
-	a, err = r.codec.State.Decode(snap.Data)
+	return &snap, nil
+}
+
+// usableSnapshot decodes snap: ok false (and version 0) when there is
+// none, or it is of another schema or cannot be decoded.
+func (r *Aggregates[A, E]) usableSnapshot(ctx context.Context, snap *ports.Snapshot) (a A, version int64, ok bool) {
+	if snap == nil || r.codec.State == nil || snap.SchemaVersion != r.codec.State.SchemaVersion {
+		return a, 0, false
+	}
+	a, err := r.codec.State.Decode(snap.Data)
 	if err != nil || r.codec.State.Version(a) != snap.Version {
-		r.logger.WarnContext(ctx, "ignoring an unreadable snapshot", "stream", stream.String(), "error", err)
+		r.logger.WarnContext(ctx, "ignoring an unreadable snapshot", "stream", snap.Stream.String(), "error", err)
 		var zero A
-		return zero, 0, false, nil
+		return zero, 0, false
 	}
-	return a, snap.Version, true, nil
+	return a, snap.Version, true
 }
 
 // maybeSnapshot stores a's state if it is at least every events past the
@@ -256,25 +287,34 @@ func (r *Aggregates[A, E]) UpdateNew(ctx context.Context, id string, fn func(A) 
 // every one's changes atomically (EventStore.AppendMany): either all are
 // stored or none is. Conflicts re-run fn as Update does.
 func (r *Aggregates[A, E]) UpdateMany(ctx context.Context, ids []string, fn func(map[string]A) error) (map[string]A, error) {
-	if err := r.lock(ctx, ids); err != nil {
-		return nil, err
-	}
+	loader, together := r.store.(ports.StatesLoader)
+	lock := r.codec.LockBeforeLoad // taken by the first load, and held
 	for attempt := 0; ; attempt++ {
-		loaded := make(map[string]A, len(ids))
-		for _, id := range ids {
-			if _, dup := loaded[id]; dup {
-				continue
-			}
-			a, err := r.Load(ctx, id)
-			if err != nil {
+		var loaded map[string]A
+		var err error
+		if together {
+			loaded, err = r.loadMany(ctx, loader, ids, lock)
+			if errors.Is(err, errors.ErrUnsupported) {
+				together = false
+			} else if err != nil {
 				return nil, err
 			}
-			loaded[id] = a
 		}
+		if !together {
+			if lock {
+				if err := r.lock(ctx, ids); err != nil {
+					return nil, err
+				}
+			}
+			if loaded, err = r.loadEach(ctx, ids); err != nil {
+				return nil, err
+			}
+		}
+		lock = false
 		if err := fn(loaded); err != nil {
 			return nil, err
 		}
-		err := r.save(ctx, loaded)
+		err = r.save(ctx, loaded)
 		if !errors.Is(err, ports.ErrConcurrency) {
 			return loaded, err
 		}
@@ -282,6 +322,83 @@ func (r *Aggregates[A, E]) UpdateMany(ctx context.Context, ids []string, fn func
 			return nil, apperr.Wrap(apperr.Conflict, err, "%s is being changed concurrently; try again", r.codec.StreamType)
 		}
 	}
+}
+
+// loadEach loads the aggregates one Load each.
+func (r *Aggregates[A, E]) loadEach(ctx context.Context, ids []string) (map[string]A, error) {
+	loaded := make(map[string]A, len(ids))
+	for _, id := range ids {
+		if _, dup := loaded[id]; dup {
+			continue
+		}
+		a, err := r.Load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		loaded[id] = a
+	}
+	return loaded, nil
+}
+
+// loadMany is loadEach in one read of the store (ports.StatesLoader), after
+// taking the streams' locks if lock: for each aggregate, the events after
+// its cached state, or its snapshot and the events after it. An aggregate
+// that read does not build (a cached state whose event is gone, a
+// snapshot of another schema) is loaded again on its own. It returns the
+// loader's errors.ErrUnsupported as it is.
+func (r *Aggregates[A, E]) loadMany(ctx context.Context, loader ports.StatesLoader, ids []string, lock bool) (map[string]A, error) {
+	reads := make([]ports.StateRead, 0, len(ids))
+	entries := map[string]cachedState[A]{}
+	for _, id := range ids {
+		read := ports.StateRead{Stream: ports.Stream{Type: r.codec.StreamType, ID: id}, From: 1}
+		if r.snapshots != nil {
+			read.From = 0 // the snapshot and what follows it
+		}
+		if r.cache != nil {
+			if e, ok := r.cache.get(id); ok {
+				entries[id], read.From = e, e.version
+			}
+		}
+		reads = append(reads, read)
+	}
+	states, err := loader.LoadStates(ctx, reads, lock)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, apperr.Dependency(err, "cannot load %s", r.codec.StreamType)
+	}
+	loaded := make(map[string]A, len(ids))
+	for _, read := range reads {
+		id := read.Stream.ID
+		if _, dup := loaded[id]; dup {
+			continue
+		}
+		st := states[read.Stream]
+		events, err := r.decode(st.Events)
+		if err != nil {
+			return nil, err
+		}
+		var a A
+		ok := true
+		if e, cached := entries[id]; cached {
+			a, ok = r.fromCached(ctx, id, e, st.Events, events)
+		} else {
+			start, base, fromSnap := r.usableSnapshot(ctx, st.Snapshot)
+			if st.Snapshot != nil && !fromSnap {
+				ok = false // its events start after a snapshot it cannot use
+			} else {
+				a = r.built(ctx, id, start, fromSnap, base, st.Events, events)
+			}
+		}
+		if !ok {
+			if a, err = r.Load(ctx, id); err != nil {
+				return nil, err
+			}
+		}
+		loaded[id] = a
+	}
+	return loaded, nil
 }
 
 // lock takes the streams' locks where the codec asks for it

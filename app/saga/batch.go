@@ -303,6 +303,7 @@ type batchEvents struct{ base ports.EventStore }
 var (
 	_ ports.EventStore   = (*batchEvents)(nil)
 	_ ports.StreamLocker = (*batchEvents)(nil)
+	_ ports.StatesLoader = (*batchEvents)(nil)
 )
 
 func (s *batchEvents) Append(ctx context.Context, stream ports.Stream, expected int64, events []ports.NewEvent) (ports.AppendResult, error) {
@@ -382,6 +383,14 @@ func (s *batchEvents) Load(ctx context.Context, stream ports.Stream, from int64)
 	if err != nil || w == nil {
 		return stored, err
 	}
+	return w.withAppends(stream, stored, from)
+}
+
+// withAppends is stored, the stream's events from version from on as the
+// store has them, followed by the batch's appends to it. Stored events past
+// the version the batch appends after (a writer outside the batch got
+// there first) are a conflict: the batch cannot commit.
+func (w *writes) withAppends(stream ports.Stream, stored []ports.RecordedEvent, from int64) ([]ports.RecordedEvent, error) {
 	p, ok := w.appends[stream]
 	if !ok {
 		return stored, nil
@@ -400,6 +409,59 @@ func (s *batchEvents) Load(ctx context.Context, stream ports.Stream, from int64)
 		}
 	}
 	return stored, nil
+}
+
+// LoadStates in a batch is the store's (ports.StatesLoader), each stream's
+// events followed by the batch's appends to it as Load has them. Without
+// lock, a stream prefetch read is served from what it read, without a
+// snapshot; what is locked is read after the lock.
+func (s *batchEvents) LoadStates(ctx context.Context, reads []ports.StateRead, lock bool) (map[ports.Stream]ports.StreamState, error) {
+	l, ok := s.base.(ports.StatesLoader)
+	if !ok {
+		return nil, fmt.Errorf("load states: %w", errors.ErrUnsupported)
+	}
+	w := writesOf(ctx)
+	if w == nil {
+		return l.LoadStates(ctx, reads, lock)
+	}
+	var fromStore []ports.StateRead
+	out := make(map[ports.Stream]ports.StreamState, len(reads))
+	prefetched := func(r ports.StateRead) bool {
+		_, ok := w.prefetched(r.Stream)
+		return ok && !lock
+	}
+	for _, r := range reads {
+		if !prefetched(r) {
+			fromStore = append(fromStore, r)
+		}
+	}
+	states, err := l.LoadStates(ctx, fromStore, lock)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range reads {
+		if prefetched(r) {
+			events, err := s.Load(ctx, r.Stream, max(r.From, 1))
+			if err != nil {
+				return nil, err
+			}
+			out[r.Stream] = ports.StreamState{Events: events}
+			continue
+		}
+		st := states[r.Stream]
+		from := r.From
+		if from < 1 {
+			from = 1
+			if st.Snapshot != nil {
+				from = st.Snapshot.Version + 1
+			}
+		}
+		if st.Events, err = w.withAppends(r.Stream, st.Events, from); err != nil {
+			return nil, err
+		}
+		out[r.Stream] = st
+	}
+	return out, nil
 }
 
 func (s *batchEvents) ReadAll(ctx context.Context, after ports.Position, limit int) ([]ports.RecordedEvent, error) {

@@ -24,6 +24,17 @@ type EventStore struct {
 	LockFn func(context.Context, ...ports.Stream) error
 	// LoadStreamsFn is ports.StreamsLoader's LoadStreams.
 	LoadStreamsFn func(context.Context, []ports.Stream) (map[ports.Stream][]ports.RecordedEvent, error)
+	// LoadStatesFn is ports.StatesLoader's LoadStates.
+	LoadStatesFn func(context.Context, []ports.StateRead, bool) (map[ports.Stream]ports.StreamState, error)
+}
+
+// LoadStates is LoadStatesFn in its span, which lasts as long as the wait
+// for the locks, when it takes them.
+func (t EventStore) LoadStates(ctx context.Context, reads []ports.StateRead, lock bool) (_ map[ports.Stream]ports.StreamState, err error) {
+	ctx, span := Start(ctx, "eventstore.load_states", trace.SpanKindInternal, t.System, Streams.Int(len(reads)),
+		attribute.Bool("orderflow.lock", lock))
+	defer func() { End(span, err) }()
+	return t.LoadStatesFn(ctx, reads, lock)
 }
 
 // LoadStreams is LoadStreamsFn in its span.
