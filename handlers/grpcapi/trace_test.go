@@ -3,6 +3,7 @@ package grpcapi_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orderflow/orderflow/handlers/grpcapi"
 	pb "github.com/orderflow/orderflow/handlers/grpcapi/orderflowv1"
@@ -24,7 +25,12 @@ func TestCallSpanAndTraceparentHeader(t *testing.T) {
 	if _, err := e.stock.GetStock(call, &pb.GetStockRequest{Sku: "S"}, grpc.Header(&header)); err != nil {
 		t.Fatal(err)
 	}
+	// The server ends its span once the response is sent, which the
+	// client may see first (under load it did).
 	spans := sr.Ended()
+	for deadline := time.Now().Add(5 * time.Second); len(spans) == 0 && time.Now().Before(deadline); spans = sr.Ended() {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if len(spans) != 1 || spans[0].SpanKind() != trace.SpanKindServer || !strings.Contains(spans[0].Name(), "InventoryService/GetStock") {
 		t.Fatalf("spans %v", spans)
 	}
