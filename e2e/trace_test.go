@@ -222,6 +222,18 @@ func (tr traceOf) parent(s jaegerSpan) (jaegerSpan, bool) {
 	return jaegerSpan{}, false
 }
 
+// roots are the operation names of the spans whose parent is not in the
+// trace.
+func (tr traceOf) roots() []string {
+	var roots []string
+	for _, s := range tr {
+		if _, ok := tr.parent(s); !ok {
+			roots = append(roots, s.OperationName)
+		}
+	}
+	return roots
+}
+
 // named returns the spans whose operation name is name, a partition of a
 // handler's counting as the handler (unpartitioned).
 func (tr traceOf) named(name string) []jaegerSpan {
@@ -337,7 +349,7 @@ func TestTraceOfAnOrderInJaeger(t *testing.T) {
 			var missing []string
 			defer func() {
 				if t.Failed() {
-					t.Logf("spans missing from the trace: %q; its spans: %q", missing, tr.names())
+					t.Logf("spans missing from the trace: %q; its roots: %q; its spans: %q", missing, tr.roots(), tr.names())
 				}
 			}()
 			waitFor(t, 60*time.Second, "the order's spans in Jaeger", func() bool {
@@ -352,23 +364,19 @@ func TestTraceOfAnOrderInJaeger(t *testing.T) {
 					return false
 				}
 				// The last projection of the shipment.
+				shipment := false
 				for _, s := range tr.named("projection.apply order_summary") {
-					if s.tag("orderflow.event.type") == "order.shipped.v1" {
-						return true
-					}
+					shipment = shipment || s.tag("orderflow.event.type") == "order.shipped.v1"
 				}
-				return false
+				// And every parent: a span is exported when it ends, so a
+				// handler's children reach Jaeger before the handler's own
+				// span (its parent) does.
+				return shipment && slices.Equal(tr.roots(), []string{"POST /v1/orders"})
 			})
 
 			// Every parent a span names is in the trace: one tree, no
 			// orphans, rooted at the POST.
-			var roots []string
-			for _, s := range tr {
-				if _, ok := tr.parent(s); !ok {
-					roots = append(roots, s.OperationName)
-				}
-			}
-			if !slices.Equal(roots, []string{"POST /v1/orders"}) {
+			if roots := tr.roots(); !slices.Equal(roots, []string{"POST /v1/orders"}) {
 				t.Fatalf("trace %s has roots %v, want the POST alone; spans: %v", traceID, roots, tr.names())
 			}
 			// The chain from the request to the checkout's first step.
