@@ -15,11 +15,14 @@ import (
 const eventColumns = `stream_type, stream_id, version, position, event_type, data,
 	event_id, correlation_id, causation_id, occurred_at, recorded_at`
 
+// loadSQL reads a stream's events from a version on.
+const loadSQL = `SELECT ` + eventColumns + ` FROM events
+	WHERE stream_type = ? AND stream_id = ? AND version >= ?
+	ORDER BY version`
+
 // load is Load without its span.
 func (s *EventStore) load(ctx context.Context, stream ports.Stream, fromVersion int64) ([]ports.RecordedEvent, error) {
-	events, err := s.query(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE stream_type = ? AND stream_id = ? AND version >= ?
-		ORDER BY version`, stream.Type, stream.ID, fromVersion)
+	events, err := s.query(ctx, loadSQL, stream.Type, stream.ID, fromVersion)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite event store: load %s: %w", stream, err)
 	}
@@ -101,9 +104,7 @@ func (s *EventStore) loadStates(ctx context.Context, reads []ports.StateRead, _ 
 				from = st.Snapshot.Version + 1
 			}
 		}
-		if st.Events, err = queryEvents(ctx, q, `SELECT `+eventColumns+` FROM events
-			WHERE stream_type = ? AND stream_id = ? AND version >= ?
-			ORDER BY version`, r.Stream.Type, r.Stream.ID, from); err != nil {
+		if st.Events, err = queryEvents(ctx, q, loadSQL, r.Stream.Type, r.Stream.ID, from); err != nil {
 			return nil, fmt.Errorf("sqlite event store: load %s: %w", r.Stream, err)
 		}
 		out[r.Stream] = st
